@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(TSTAMP): $(STAMP)
+	$(PIP) install -q -e '.[test]'
+	# PyTorch is only the test reference for gradients; the local CPU wheel, never a runtime dependency.
+	$(PIP) install -q torch==2.13.0 || echo "torch not installed: the PyTorch cross-checks will be skipped"
+	touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/gradwalk serve --host $(HOST) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+
+test: $(TSTAMP) chromium
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/pytest -q
+
+lint: $(TSTAMP)
+	$(VENV)/bin/ruff check app tests bench
+
+bench: $(TSTAMP)
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,4 @@
+"""The numpy engine: ops, graphs, the expression language, steps, training, summaries, code.
+
+No HTTP, no JSON encoding, no layout.
+"""

@@ -1,0 +1,54 @@
+"""Errors a person can act on: what was wrong, where, and what is allowed.
+
+Each class maps to one HTTP status in the API; the engine itself knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+
+class GradwalkError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SourceError(GradwalkError):
+    """The expression source is invalid at a line and column (1-based)."""
+
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(f"line {line}, column {column}: {message}")
+        self.detail = message
+        self.line = line
+        self.column = column
+
+
+class LimitError(GradwalkError):
+    """A configurable limit was exceeded."""
+
+    def __init__(self, limit: str, value: float, actual: float | None = None, what: str = ""):
+        got = f" (got {actual:g})" if actual is not None else ""
+        where = f" {what}" if what else ""
+        super().__init__(f"limit exceeded{where}: {limit} is {value:g}{got}")
+        self.limit = limit
+        self.value = value
+        self.actual = actual
+
+
+class NotFoundError(GradwalkError):
+    """An unknown preset, node, iteration, step or tensor; says what exists."""
+
+    def __init__(self, what: str, name: object, available: str):
+        super().__init__(f"unknown {what} {name!r}; {available}")
+        self.what = what
+        self.name = name
+        self.available = available
+
+
+class InvalidRequestError(GradwalkError):
+    """A run description that is well-formed but not allowed (bad parameter, bounds)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
