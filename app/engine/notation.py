@@ -1,0 +1,118 @@
+"""How nodes, shapes, numbers and gradients are written in LaTeX and in narration.
+
+Only notation: no derivative lives here (the formulas come from the op registry's templates).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .graph import Graph
+from .ops import get_op, render
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa", "lambda", "mu",
+    "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+}
+ALIASES = {"lam": "lambda", "eps": "epsilon"}
+#: an unnamed sub-expression longer than this is written t_n instead of its formula
+MAX_INLINE = 40
+
+
+def name_tex(name: str) -> str:
+    """`w1` -> w_{1}, `h_relu` -> h_{\\mathrm{relu}}, `lam` -> \\lambda, `loss` -> \\mathrm{loss}."""
+    base, _, sub = name.partition("_")
+    if not sub:
+        m = re.fullmatch(r"([A-Za-z]+?)(\d+)", name)
+        if m:
+            base, sub = m.groups()
+    base = ALIASES.get(base, base)
+    if base in GREEK:
+        base_tex = "\\" + base
+    elif len(base) == 1:
+        base_tex = base
+    else:
+        base_tex = f"\\mathrm{{{base}}}"
+    if not sub:
+        return base_tex
+    sub_tex = sub if sub.isdigit() or len(sub) == 1 else f"\\mathrm{{{sub.replace('_', ' ')}}}"
+    return f"{base_tex}_{{{sub_tex}}}"
+
+
+def num_tex(v) -> str:
+    v = float(v)
+    text = f"{v:.6g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        return f"{mant}\\times 10^{{{int(exp)}}}"
+    return text if text not in ("nan", "inf", "-inf") else f"\\text{{{text}}}"
+
+
+def num_text(v) -> str:
+    return f"{float(v):.6g}"
+
+
+def shape_tex(shape: tuple[int, ...]) -> str:
+    return "\\times".join(str(n) for n in shape) if shape else "1"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+class Notation:
+    """LaTeX symbols of one graph's nodes (cached)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._symbols: dict[str, str] = {}
+
+    def symbol(self, nid: str) -> str:
+        if nid not in self._symbols:
+            self._symbols[nid] = self._symbol(nid)
+        return self._symbols[nid]
+
+    def _symbol(self, nid: str) -> str:
+        node = self.graph.nodes[nid]
+        if node.kind == "const" and not node.named:
+            return num_tex(node.init["value"])
+        if node.named:
+            return name_tex(nid)
+        formula = self.formula(nid)
+        if len(formula) <= MAX_INLINE:
+            return f"\\left({formula}\\right)"
+        return f"t_{{{nid.removeprefix('tmp')}}}"
+
+    def formula(self, nid: str, inputs: list[str] | None = None) -> str:
+        """The op's LaTeX with its inputs' symbols (or the given input texts)."""
+        node = self.graph.nodes[nid]
+        op = get_op(node.op)
+        texts = inputs if inputs is not None else [self.symbol(i) for i in node.inputs]
+        return self._scalar_dot(nid, render(op.latex, op.fmt(**node.attrs), texts))
+
+    def _scalar_dot(self, nid: str, tex: str) -> str:
+        """Elementwise products read as a plain product between scalars."""
+        node = self.graph.nodes[nid]
+        if node.shape == () and all(self.graph.nodes[i].shape == () for i in node.inputs):
+            return tex.replace("\\odot", "\\cdot")
+        return tex
+
+    def local(self, nid: str, index: int) -> str:
+        node = self.graph.nodes[nid]
+        op = get_op(node.op)
+        return render(op.local[index], op.fmt(**node.attrs),
+                      [self.symbol(i) for i in node.inputs], out=self.symbol(nid))
+
+    def contrib(self, nid: str, index: int) -> str:
+        node = self.graph.nodes[nid]
+        op = get_op(node.op)
+        return self._scalar_dot(nid, render(op.contrib[index], op.fmt(**node.attrs),
+                                            [self.symbol(i) for i in node.inputs],
+                                            g=self.grad(nid), out=self.symbol(nid)))
+
+    def grad(self, nid: str) -> str:
+        """∂loss/∂node: the gradient of the loss with respect to the node."""
+        return f"\\frac{{\\partial {self.symbol(self.graph.loss)}}}{{\\partial {self.symbol(nid)}}}"
+
+    def partial(self, nid: str, wrt: str) -> str:
+        return f"\\frac{{\\partial {self.symbol(nid)}}}{{\\partial {self.symbol(wrt)}}}"

@@ -1,0 +1,164 @@
+"""The named example graphs: each a title, a paragraph, its source, and bounded parameters.
+
+A preset's parameters are named numbers of its source (sizes like N, or λ); its source text is
+ordinary expression language, so what a preset shows a user can type too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class PresetParam:
+    name: str
+    #: "int" (a size) or "float"
+    kind: str
+    default: float
+    min: float
+    max: float
+    description: str
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    title: str
+    description: str
+    source: str
+    params: list[PresetParam] = field(default_factory=list)
+    lr: float = 0.01
+    iterations: int = 100
+    seed: int = 0
+
+
+PRESETS: dict[str, Preset] = {p.id: p for p in [
+    Preset(
+        "pytorch-numpy-two-layer",
+        "PyTorch tutorial: a two-layer network in numpy",
+        "The first example of 'Learning PyTorch with Examples': a ReLU network fitted to random "
+        "data with a sum-of-squares loss, forward pass and hand-written backward pass in numpy. "
+        "Gradwalk reproduces its losses exactly (np.random.seed(seed) draws x, y, w1, w2 in "
+        "that order) and shows its gradients under the script's own names: grad_y_pred, "
+        "grad_w2, grad_h_relu, grad_h, grad_w1 — each the gradient of the loss with respect to "
+        "that variable, computed in reverse order because the chain rule starts from the loss.",
+        "x = input(N, D_in)\n"
+        "y = input(N, D_out)\n"
+        "w1 = param(D_in, H)\n"
+        "w2 = param(H, D_out)\n"
+        "h = x @ w1\n"
+        "h_relu = relu(h)\n"
+        "y_pred = h_relu @ w2\n"
+        "loss = sum((y_pred - y) ** 2)\n",
+        [
+            PresetParam("N", "int", 64, 1, 512, "batch size"),
+            PresetParam("D_in", "int", 1000, 1, 2000, "input dimension"),
+            PresetParam("H", "int", 100, 1, 1000, "hidden dimension"),
+            PresetParam("D_out", "int", 10, 1, 100, "output dimension"),
+        ],
+        lr=1e-6, iterations=500,
+    ),
+    Preset(
+        "d2l-mlp-l2",
+        "D2L 4.7: an MLP with weight decay",
+        "Dive into Deep Learning, section 4.7: z = x W1, h = relu(z), o = h W2, a "
+        "cross-entropy loss L, and the L2 penalty s = λ/2 (‖W1‖² + ‖W2‖²); the objective is "
+        "J = L + s. W1 and W2 each receive their gradient along two paths — through L and "
+        "through s — and the two contributions are summed. Intermediates such as z and h are "
+        "kept from the forward pass for the backward pass: watch the memory ledger.",
+        "x = input(N, d)\n"
+        "y = onehot(N, q)\n"
+        "W1 = param(d, m, scale=0.5)\n"
+        "W2 = param(m, q, scale=0.5)\n"
+        "z = x @ W1\n"
+        "h = relu(z)\n"
+        "o = h @ W2\n"
+        "L = -mean(sum(y * log_softmax(o, axis=1), axis=1))\n"
+        "s = lam / 2 * (sum(W1 ** 2) + sum(W2 ** 2))\n"
+        "J = L + s\n",
+        [
+            PresetParam("N", "int", 4, 1, 256, "batch size"),
+            PresetParam("d", "int", 5, 1, 256, "input features"),
+            PresetParam("m", "int", 4, 1, 256, "hidden units"),
+            PresetParam("q", "int", 3, 2, 64, "classes"),
+            PresetParam("lam", "float", 0.1, 0.0, 10.0, "weight decay λ"),
+        ],
+        lr=0.1, iterations=100,
+    ),
+    Preset(
+        "colah-sum-of-paths",
+        "Colah: derivatives on computational graphs",
+        "From Chris Olah's 'Calculus on Computational Graphs': e = (a + b) · (b + 1) with "
+        "a = 2, b = 1, so c = 3, d = 2, e = 6. ∂e/∂a = 2, and ∂e/∂b = 5 because b reaches e "
+        "along two paths — through c (contributing 2) and through d (contributing 3) — and the "
+        "contributions are summed. Reverse mode gets both derivatives in one backward pass.",
+        "a = input(value=2.0)\n"
+        "b = input(value=1.0)\n"
+        "c = a + b\n"
+        "d = b + 1\n"
+        "e = c * d\n",
+        lr=0.1, iterations=1,
+    ),
+    Preset(
+        "micrograd-neuron",
+        "micrograd: one tanh neuron",
+        "Andrej Karpathy's micrograd example: o = tanh(x1·w1 + x2·w2 + b) with x1 = 2, x2 = 0, "
+        "w1 = -3, w2 = 1, b = 6.8813735870195432, so o ≈ 0.7071. Backward: ∂o/∂x1 = -1.5, "
+        "∂o/∂w1 = 1, ∂o/∂x2 = 0.5, and ∂o/∂w2 = 0 because x2 = 0 — a weight whose input is "
+        "zero learns nothing.",
+        "x1 = input(value=2.0)\n"
+        "x2 = input(value=0.0)\n"
+        "w1 = param(value=-3.0)\n"
+        "w2 = param(value=1.0)\n"
+        "b = param(value=6.8813735870195432)\n"
+        "o = tanh(x1*w1 + x2*w2 + b)\n",
+        lr=0.1, iterations=20,
+    ),
+    Preset(
+        "logistic-regression",
+        "Logistic regression",
+        "A linear model p = σ(x w + b) on random features with 0/1 labels, trained on the "
+        "binary cross-entropy −mean(y log p + (1 − y) log(1 − p)). The gradient of the loss "
+        "with respect to the logits comes out as (p − y)/N, and b, broadcast over the batch, "
+        "receives the sum over the batch.",
+        "x = input(N, D)\n"
+        "y = bernoulli(N, 1)\n"
+        "w = param(D, 1, scale=0.1)\n"
+        "b = param(value=0.0)\n"
+        "p = sigmoid(x @ w + b)\n"
+        "loss = -mean(y * log(p) + (1 - y) * log(1 - p))\n",
+        [
+            PresetParam("N", "int", 32, 1, 1024, "examples"),
+            PresetParam("D", "int", 4, 1, 256, "features"),
+        ],
+        lr=0.5, iterations=100,
+    ),
+    Preset(
+        "softmax-classifier",
+        "Softmax classifier",
+        "A linear classifier with a log-softmax cross-entropy: logits = x W + b, loss = "
+        "−mean over the batch of Σ y · log_softmax(logits). The gradient of the loss with "
+        "respect to the logits is (softmax(logits) − y)/N.",
+        "x = input(N, D)\n"
+        "y = onehot(N, C)\n"
+        "W = param(D, C, scale=0.1)\n"
+        "b = param(1, C, scale=0.1)\n"
+        "logits = x @ W + b\n"
+        "loss = -mean(sum(y * log_softmax(logits, axis=1), axis=1))\n",
+        [
+            PresetParam("N", "int", 16, 1, 1024, "examples"),
+            PresetParam("D", "int", 4, 1, 256, "features"),
+            PresetParam("C", "int", 3, 2, 64, "classes"),
+        ],
+        lr=0.5, iterations=100,
+    ),
+]}
+
+
+def get_preset(preset_id: str) -> Preset:
+    try:
+        return PRESETS[preset_id]
+    except (KeyError, TypeError):
+        raise NotFoundError("preset", preset_id, f"presets are {', '.join(PRESETS)}") from None

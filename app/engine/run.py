@@ -1,0 +1,208 @@
+"""A run: a graph + seed + SGD settings + iterations, and everything computed from it.
+
+`RunSpec` is the run's description and its canonical form (what a run id encodes); `Run`
+validates it eagerly (parse, shapes, limits) and computes lazily: training on the first
+loss or trace past iteration 0, each iteration's trace on demand, the script once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from . import codegen
+from .errors import InvalidRequestError, LimitError, NotFoundError
+from .language import parse
+from .limits import Limits
+from .presets import get_preset
+from .stepper import Trace
+from .training import Training, init_leaves
+
+CANONICAL_VERSION = 1
+MAX_SEED = 2**32 - 1
+MAX_LR = 1e3
+MAX_FREE_PARAMS = 32
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+#: traces kept per run object (the API caches runs)
+TRACES_KEPT = 4
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    source: str | None = None
+    preset: str | None = None
+    params: dict = field(default_factory=dict)
+    seed: int = 0
+    lr: float | None = None
+    iterations: int | None = None
+
+    def resolved(self) -> tuple[str, dict[str, float], float, int]:
+        """(source, named numbers, lr, iterations) with the preset's defaults filled in."""
+        if (self.source is None) == (self.preset is None):
+            raise InvalidRequestError("give exactly one of `preset` and `source`")
+        params = dict(self.params or {})
+        if self.preset is not None:
+            preset = get_preset(self.preset)
+            known = {p.name: p for p in preset.params}
+            for name in params:
+                if name not in known:
+                    allowed = ", ".join(known) or "none"
+                    raise InvalidRequestError(f"unknown parameter {name!r} of preset "
+                                              f"{preset.id!r}; parameters: {allowed}", "params")
+            numbers = {}
+            for p in preset.params:
+                numbers[p.name] = _param_value(p.name, params.get(p.name, p.default), p.kind,
+                                               p.min, p.max)
+            source = preset.source
+            lr = preset.lr if self.lr is None else self.lr
+            iterations = preset.iterations if self.iterations is None else self.iterations
+        else:
+            if len(params) > MAX_FREE_PARAMS:
+                raise InvalidRequestError(f"at most {MAX_FREE_PARAMS} parameters", "params")
+            numbers = {}
+            for name, value in params.items():
+                if not isinstance(name, str) or not _NAME.fullmatch(name):
+                    raise InvalidRequestError(f"parameter name {name!r} must be an identifier "
+                                              "of at most 32 characters", "params")
+                numbers[name] = _param_value(name, value, "number", -1e12, 1e12)
+            source = self.source
+            lr = 0.01 if self.lr is None else self.lr
+            iterations = 100 if self.iterations is None else self.iterations
+        if not isinstance(source, str):
+            raise InvalidRequestError("must be text", "source")
+        _check_number(lr, "lr", 0.0, MAX_LR)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) \
+                or not 0 <= self.seed <= MAX_SEED:
+            raise InvalidRequestError(f"must be a whole number from 0 to {MAX_SEED}", "seed")
+        if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 1:
+            raise InvalidRequestError("must be a whole number of at least 1", "iterations")
+        return source, numbers, float(lr), iterations
+
+    def canonical(self) -> dict:
+        """The run's canonical description: equal runs give equal dicts (what an id encodes)."""
+        source, numbers, lr, iterations = self.resolved()
+        out = {"v": CANONICAL_VERSION, "seed": self.seed, "lr": lr, "iterations": iterations,
+               "params": dict(sorted(numbers.items()))}
+        if self.preset is not None:
+            out["preset"] = self.preset
+        else:
+            out["source"] = source
+        return out
+
+    @classmethod
+    def from_canonical(cls, data) -> RunSpec:
+        """Rebuild a spec from untrusted canonical data; InvalidRequestError if malformed."""
+        if not isinstance(data, dict) or data.get("v") != CANONICAL_VERSION:
+            raise InvalidRequestError(f"not a version-{CANONICAL_VERSION} run description")
+        allowed = {"v", "seed", "lr", "iterations", "params", "preset", "source"}
+        extra = set(data) - allowed
+        if extra:
+            raise InvalidRequestError(f"unexpected fields {sorted(extra)}")
+        if not isinstance(data.get("params", {}), dict):
+            raise InvalidRequestError("params must be an object")
+        for key, kind in (("preset", str), ("source", str)):
+            if key in data and not isinstance(data[key], kind):
+                raise InvalidRequestError(f"{key} must be text")
+        spec = cls(source=data.get("source"), preset=data.get("preset"),
+                   params=data.get("params", {}), seed=data.get("seed", 0),
+                   lr=data.get("lr"), iterations=data.get("iterations"))
+        spec.resolved()
+        return spec
+
+
+def _check_number(value, name: str, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or not lo <= value <= hi:
+        raise InvalidRequestError(f"must be a number from {lo:g} to {hi:g}", name)
+
+
+def _param_value(name: str, value, kind: str, lo: float, hi: float):
+    _check_number(value, f"params.{name}", lo, hi)
+    if kind == "int":
+        if float(value) != int(value):
+            raise InvalidRequestError("must be a whole number", f"params.{name}")
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value
+
+
+class Run:
+    """A validated run. Raises SourceError, LimitError, InvalidRequestError, NotFoundError."""
+
+    def __init__(self, spec: RunSpec, limits: Limits):
+        self.spec = spec
+        self.limits = limits
+        self.source, self.numbers, self.lr, self.iterations = spec.resolved()
+        if self.iterations > limits.max_iterations:
+            raise LimitError("max_iterations", limits.max_iterations, self.iterations,
+                             "(training iterations)")
+        self.graph = parse(self.source, limits, self.numbers)
+        self.leaves = init_leaves(self.graph, spec.seed)
+        self._lock = threading.Lock()
+        self._training: Training | None = None
+        self._script: codegen.Script | None = None
+        self._traces: OrderedDict[int, Trace] = OrderedDict()
+
+    @property
+    def title(self) -> str:
+        return get_preset(self.spec.preset).title if self.spec.preset else "your graph"
+
+    def phases(self) -> dict[str, list[int]]:
+        n_ops = len(self.graph.ops)
+        n_back = len(codegen.backward_plan(self.graph))
+        n_params = len(self.graph.params)
+        spans, start = {}, 0
+        for phase, count in (("load", 1), ("forward", n_ops), ("seed", 1),
+                             ("backward", n_back), ("update", n_params)):
+            spans[phase] = [start, start + count - 1]
+            start += count
+        return spans
+
+    def describe(self) -> dict:
+        phases = self.phases()
+        return {
+            "source": self.source, "preset": self.spec.preset,
+            "params": dict(sorted(self.numbers.items())), "seed": self.spec.seed,
+            "lr": self.lr, "iterations": self.iterations,
+            "steps_per_iteration": phases["update"][1] + 1, "phases": phases,
+            "graph": self.graph.to_dict(),
+        }
+
+    def training(self) -> Training:
+        with self._lock:
+            if self._training is None:
+                self._training = Training(self.graph, self.leaves, self.lr, self.iterations,
+                                          self.limits)
+            return self._training
+
+    def losses(self) -> list[float]:
+        return self.training().losses
+
+    def script(self) -> str:
+        return self._get_script().text
+
+    def _get_script(self) -> codegen.Script:
+        with self._lock:
+            if self._script is None:
+                self._script = codegen.script(self.graph, self.spec.seed, self.lr,
+                                              self.iterations, self.title)
+            return self._script
+
+    def trace(self, t: int) -> Trace:
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.iterations:
+            raise NotFoundError("iteration", t, f"iterations are 0 to {self.iterations - 1}")
+        with self._lock:
+            if t in self._traces:
+                self._traces.move_to_end(t)
+                return self._traces[t]
+        leaves = self.leaves if t == 0 else self.training().leaves_at(t)
+        trace = Trace(self.graph, leaves, self.lr, t, self.spec.seed, self._get_script())
+        with self._lock:
+            self._traces[t] = trace
+            while len(self._traces) > TRACES_KEPT:
+                self._traces.popitem(last=False)
+        return trace

@@ -1,0 +1,61 @@
+"""Shared pieces of the engine tests: op cases drawn from the registry itself."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from app.engine.ops import REGISTRY
+
+UNARY_SHAPES = [(3, 4), (), (5,), (2, 3, 2)]
+BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (3, 4)), ((2, 3), ())]
+#: ops whose inputs must be positive (log, sqrt; non-integer powers)
+POSITIVE = {"log", "sqrt"}
+
+
+def attr_variants(op) -> list[dict]:
+    """Every combination of the op's attributes worth checking."""
+    choices = {
+        "axis": [None, 0, -1] if op.attrs.get("axis", -1) is None else [-1, 0],
+        "keepdims": [False, True],
+        "p": [2.0, 3.0, 0.5, -1.0],
+    }
+    keys = list(op.attrs)
+    return [dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(choices[k] for k in keys))]
+
+
+def shape_variants(op) -> list[tuple]:
+    if op.name == "matmul":
+        return [((3, 4), (4, 2)), ((1, 5), (5, 1))]
+    if op.name in ("softmax", "log_softmax"):
+        return [((3, 4),), ((5,),)]
+    if op.arity == 2:
+        return BINARY_SHAPES
+    return [(s,) for s in UNARY_SHAPES]
+
+
+def op_cases():
+    """(op name, input shapes, attrs) for every registry entry; ids name them."""
+    cases = []
+    for name, op in sorted(REGISTRY.items()):
+        for shapes in shape_variants(op):
+            for attrs in attr_variants(op):
+                if "axis" in attrs and attrs["axis"] is not None and len(shapes[0]) < 2:
+                    if attrs["axis"] not in (0, -1) or len(shapes[0]) == 0:
+                        continue
+                cases.append(pytest.param(name, shapes, attrs, id=f"{name}-{shapes}-{attrs}"))
+    return cases
+
+
+def sample_inputs(name: str, shapes, attrs, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs away from kinks (0 for relu/abs) and inside the op's domain."""
+    positive = name in POSITIVE or (name == "pow" and not float(attrs["p"]).is_integer())
+    out = []
+    for shape in shapes:
+        magnitude = rng.uniform(0.5, 1.5, size=shape)
+        sign = 1.0 if positive else rng.choice([-1.0, 1.0], size=shape)
+        out.append(np.asarray(magnitude * sign, dtype=np.float64))
+    return out
