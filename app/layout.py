@@ -1,0 +1,100 @@
+"""Where every node and edge of a graph is drawn: python-igraph's Sugiyama layout, left to right.
+
+Op nodes are layered by their longest path from the leaves; every leaf sits in the layer just
+before its first consumer, and the loss is alone in the rightmost layer. igraph orders each
+layer to reduce crossings and adds dummy vertices on edges that span several layers; those
+become the bend points of the edge's polyline. The result depends only on the graph, so every
+request of a run gets the same drawing. No math of the engine here, no HTTP.
+"""
+
+from __future__ import annotations
+
+import igraph
+
+#: pixels between layers (x) and between nodes of one layer (y), and around the drawing
+LAYER_GAP = 160.0
+NODE_GAP = 80.0
+MARGIN = 60.0
+
+LEAF_KINDS = frozenset({"input", "param", "const"})
+
+
+def layers_of(graph: dict) -> dict[str, int]:
+    """Layer (column) index of every node id."""
+    nodes = graph["nodes"]
+    by_id = {node["id"]: node for node in nodes}
+    consumers: dict[str, list[str]] = {node["id"]: [] for node in nodes}
+    for node in nodes:
+        for source in node["inputs"]:
+            consumers[source].append(node["id"])
+
+    layer: dict[str, int] = {}
+
+    def op_layer(node_id: str) -> int:
+        # Iterative longest path from the leaves: deep graphs must not hit the recursion limit.
+        stack = [node_id]
+        while stack:
+            current = stack[-1]
+            pending = [
+                s
+                for s in by_id[current]["inputs"]
+                if s not in layer and by_id[s]["kind"] not in LEAF_KINDS
+            ]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            inputs = [layer[s] for s in by_id[current]["inputs"] if s in layer]
+            layer[current] = 1 + max(inputs, default=0)
+        return layer[node_id]
+
+    for node in nodes:
+        if node["kind"] not in LEAF_KINDS:
+            op_layer(node["id"])
+    loss = graph.get("loss")
+    if loss in layer:
+        others = [value for key, value in layer.items() if key != loss]
+        layer[loss] = max([layer[loss], *(value + 1 for value in others)])
+    for node in nodes:
+        if node["kind"] in LEAF_KINDS:
+            firsts = [layer[c] for c in consumers[node["id"]] if c in layer]
+            layer[node["id"]] = min(firsts) - 1 if firsts else 0
+    return layer
+
+
+def layout(graph: dict) -> dict:
+    """The graph dict with `x`, `y` on each node, `points` on each edge, `width`, `height`."""
+    nodes = graph["nodes"]
+    edges = graph["edges"]
+    index = {node["id"]: i for i, node in enumerate(nodes)}
+    layer = layers_of(graph)
+    g = igraph.Graph(
+        n=len(nodes),
+        edges=[(index[edge["source"]], index[edge["target"]]) for edge in edges],
+        directed=True,
+    )
+    drawing = g.layout_sugiyama(layers=[layer[node["id"]] for node in nodes])
+
+    def place(row: float, column: float) -> list[float]:
+        # igraph puts layers on y; Gradwalk reads left to right, so layers become x.
+        return [round(MARGIN + column * LAYER_GAP, 2), round(MARGIN + row * NODE_GAP, 2)]
+
+    coords = [place(row, column) for row, column in drawing.coords[: len(nodes)]]
+    placed_nodes = [
+        {**node, "x": coords[i][0], "y": coords[i][1]} for i, node in enumerate(nodes)
+    ]
+    placed_edges = []
+    for edge, bends in zip(edges, drawing.edge_routing, strict=True):
+        points = [coords[index[edge["source"]]]]
+        points += [place(row, column) for row, column in bends]
+        points.append(coords[index[edge["target"]]])
+        placed_edges.append({**edge, "points": points})
+    width = max((x for x, _ in coords), default=0.0) + MARGIN
+    height = max((y for _, y in coords), default=0.0) + MARGIN
+    return {
+        **graph,
+        "width": round(width, 2),
+        "height": round(height, 2),
+        "nodes": placed_nodes,
+        "edges": placed_edges,
+    }
