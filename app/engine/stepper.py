@@ -79,14 +79,15 @@ class Trace:
         self._summaries: dict[tuple, dict] = {}
         self._held: dict[str, int] = {}
         self.step_list: list[Step] = []
-        self._load(seed)
-        for node in graph.ops:
-            self._forward(node.id)
-        self._seed()
-        for nid, sends in codegen.backward_plan(graph):
-            self._backward(nid, sends)
-        for p in graph.params:
-            self._update(p.id)
+        with np.errstate(all="ignore"):  # NaN and Inf are shown in summaries, not warned
+            self._load(seed)
+            for node in graph.ops:
+                self._forward(node.id)
+            self._seed()
+            for nid, sends in codegen.backward_plan(graph):
+                self._backward(nid, sends)
+            for p in graph.params:
+                self._update(p.id)
 
     # ----- building the steps -----
 

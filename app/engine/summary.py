@@ -77,7 +77,11 @@ def histogram(finite: np.ndarray) -> dict:
 
 def summarize(a) -> dict:
     """The summary of one tensor (see docs/json.md, Summary)."""
-    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):  # overflow in std/norm of huge values reads as Infinity
+        return _summarize(np.asarray(a, dtype=np.float64))
+
+
+def _summarize(a: np.ndarray) -> dict:
     flat = a.reshape(-1)
     finite_mask = np.isfinite(flat)
     n_finite = int(finite_mask.sum())

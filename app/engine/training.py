@@ -109,6 +109,11 @@ class Training:
         deadline = time.monotonic() + self.limits.max_compute_seconds
         values = dict(self.leaves)
         losses = []
+        with np.errstate(all="ignore"):  # NaN and Inf are reported in the losses, not warned
+            self._loop(values, losses, deadline)
+        return losses
+
+    def _loop(self, values: dict, losses: list, deadline: float) -> None:
         for t in range(self.iterations):
             if t % self.every == 0:
                 self.checkpoints[t] = {p: values[p] for p in self.plan.params}
@@ -117,13 +122,13 @@ class Training:
                 raise LimitError("max_compute_seconds", self.limits.max_compute_seconds,
                                  what=f"(training stopped at iteration {t + 1} of "
                                       f"{self.iterations}; ask for fewer iterations)")
-        return losses
 
     def leaves_at(self, t: int) -> dict[str, np.ndarray]:
         """Every leaf's value at iteration t (the parameters after t updates)."""
         start = t - t % self.every
         values = dict(self.leaves)
         values.update(self.checkpoints[start])
-        for _ in range(start, t):
-            self.plan.step(values, self.lr)
+        with np.errstate(all="ignore"):
+            for _ in range(start, t):
+                self.plan.step(values, self.lr)
         return {nid: values[nid] for nid in self.leaves}

@@ -1,0 +1,85 @@
+"""The presets' exact values: colah's sum of paths, micrograd's neuron, D2L's two paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.errors import InvalidRequestError, NotFoundError
+from app.engine.limits import Limits
+from app.engine.presets import PRESETS, get_preset
+from app.engine.run import Run, RunSpec
+
+
+def final_state(preset: str):
+    trace = Run(RunSpec(preset=preset), Limits()).trace(0)
+    return trace, trace.state(len(trace.step_list) - 1)
+
+
+def test_colah_sum_of_paths():
+    trace, state = final_state("colah-sum-of-paths")
+    values = {n: s["value"]["values"] for n, s in state["nodes"].items()}
+    assert (values["c"], values["d"], values["e"]) == (3.0, 2.0, 6.0)
+    assert state["nodes"]["a"]["grad"]["values"] == 2.0
+    assert state["nodes"]["b"]["grad"]["values"] == 5.0
+    arrivals = [c for s in trace.step_list for c in s.contributions if c["to"] == "b"]
+    assert sorted(trace.tensor(s.index, "b", "grad").item() for s in trace.step_list
+                  if any(c["to"] == "b" for c in s.contributions)) == [3.0, 5.0]
+    assert [c["accumulate"] for c in arrivals] == [False, True]
+    first = next(s for s in trace.step_list if any(c["to"] == "b" for c in s.contributions))
+    assert trace.state(first.index)["nodes"]["b"]["grad_status"] == "partial"
+    assert state["nodes"]["b"]["grad_status"] == "complete"
+
+
+def test_micrograd_neuron():
+    _, state = final_state("micrograd-neuron")
+    nodes = state["nodes"]
+    assert nodes["o"]["value"]["values"] == pytest.approx(0.7071, abs=1e-4)
+    grads = {n: nodes[n]["grad"]["values"] for n in ("x1", "w1", "x2", "w2")}
+    assert grads == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0}, abs=1e-12)
+
+
+def test_d2l_weights_receive_two_contributions_that_sum():
+    """W gets lam * W through the penalty s and dL/dW through L; the gradient is their sum."""
+    trace, state = final_state("d2l-mlp-l2")
+    preset = get_preset("d2l-mlp-l2")
+    without_penalty = preset.source.replace("J = L + s\n", "").replace(
+        "s = lam / 2 * (sum(W1 ** 2) + sum(W2 ** 2))\n", "")
+    numbers = {p.name: p.default for p in preset.params if p.name != "lam"}
+    plain = Run(RunSpec(source=without_penalty, params=numbers), Limits()).trace(0)
+    for w in ("W1", "W2"):
+        steps = [s for s in trace.step_list if any(c["to"] == w for c in s.contributions)]
+        assert len(steps) == 2, w
+        assert [c["accumulate"] for s in steps for c in s.contributions if c["to"] == w] == \
+            [False, True]
+        assert state["nodes"][w]["expected"] == 2
+        assert trace.state(steps[0].index)["nodes"][w]["grad_status"] == "partial"
+        penalty = 0.1 * trace.tensor(0, w, "value")
+        through_loss = plain.tensor(len(plain.step_list) - 1, w, "grad")
+        first = trace.tensor(steps[0].index, w, "grad")
+        np.testing.assert_allclose(first, penalty, rtol=1e-12)  # s is later: its path is first
+        np.testing.assert_allclose(trace.tensor(steps[1].index, w, "grad"),
+                                   penalty + through_loss, rtol=1e-12)
+
+
+def test_every_preset_runs_and_trains():
+    for preset in PRESETS.values():
+        run = Run(RunSpec(preset=preset.id, iterations=min(preset.iterations, 20)), Limits())
+        losses = run.losses()
+        assert all(np.isfinite(losses)), preset.id
+        assert preset.description and preset.title
+        for p in preset.params:
+            assert p.min <= p.default <= p.max
+
+
+def test_preset_params_are_checked():
+    with pytest.raises(NotFoundError, match="presets are"):
+        get_preset("nope")
+    with pytest.raises(InvalidRequestError, match="unknown parameter 'Q'"):
+        Run(RunSpec(preset="pytorch-numpy-two-layer", params={"Q": 1}), Limits())
+    with pytest.raises(InvalidRequestError, match="params.N: must be a number from 1 to 512"):
+        Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 0}), Limits())
+    with pytest.raises(InvalidRequestError, match="whole number"):
+        Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 2.5}), Limits())
+    run = Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 20}), Limits())
+    assert run.graph.nodes["x"].shape == (8, 20)

@@ -1,0 +1,50 @@
+"""Run descriptions: canonical form, untrusted decoding, limits on iterations and time."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine.errors import InvalidRequestError, LimitError
+from app.engine.limits import Limits
+from app.engine.run import Run, RunSpec
+
+
+def test_canonical_fills_defaults_so_equal_runs_are_equal():
+    a = RunSpec(preset="pytorch-numpy-two-layer").canonical()
+    b = RunSpec(preset="pytorch-numpy-two-layer", params={"N": 64}, lr=1e-6,
+                iterations=500).canonical()
+    assert a == b
+    assert a["params"] == {"D_in": 1000, "D_out": 10, "H": 100, "N": 64}
+    assert RunSpec.from_canonical(a).canonical() == a
+
+
+@pytest.mark.parametrize("data,message", [
+    ([], "not a version-1"), ({"v": 2}, "not a version-1"),
+    ({"v": 1, "preset": "colah-sum-of-paths", "evil": 1}, "unexpected fields"),
+    ({"v": 1, "preset": 3}, "preset must be text"),
+    ({"v": 1, "source": "x = input(2)\nloss = sum(x)\n", "seed": -1}, "seed"),
+    ({"v": 1, "source": "x", "preset": "colah-sum-of-paths"}, "exactly one"),
+    ({"v": 1, "preset": "colah-sum-of-paths", "lr": "fast"}, "lr"),
+    ({"v": 1, "preset": "colah-sum-of-paths", "iterations": 0}, "iterations"),
+    ({"v": 1, "preset": "colah-sum-of-paths", "params": []}, "params must be an object"),
+])
+def test_from_canonical_rejects_malformed(data, message):
+    with pytest.raises(InvalidRequestError, match=message):
+        RunSpec.from_canonical(data)
+
+
+def test_iteration_and_time_limits():
+    with pytest.raises(LimitError, match="max_iterations is 10"):
+        Run(RunSpec(preset="colah-sum-of-paths", iterations=11), Limits(max_iterations=10))
+    run = Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=5000),
+              Limits(max_compute_seconds=0.05))
+    with pytest.raises(LimitError, match="max_compute_seconds is 0.05"):
+        run.losses()
+
+
+def test_free_source_params_are_named_numbers():
+    run = Run(RunSpec(source="x = input(N, 2)\nloss = sum(x * k)\n", params={"N": 3, "k": 0.5}),
+              Limits())
+    assert run.graph.nodes["x"].shape == (3, 2)
+    with pytest.raises(InvalidRequestError, match="identifier"):
+        Run(RunSpec(source="x = input(2)\nloss = sum(x)\n", params={"1x": 3}), Limits())

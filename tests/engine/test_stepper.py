@@ -1,0 +1,91 @@
+"""Steps, states by direct access, gradient statuses, and the memory ledger."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.errors import NotFoundError
+from app.engine.limits import Limits
+from app.engine.run import Run, RunSpec
+
+
+@pytest.fixture(scope="module")
+def seed_trace():
+    return Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 30}),
+               Limits()).trace(0)
+
+
+def test_phases_in_order(seed_trace):
+    phases = [s.phase for s in seed_trace.step_list]
+    assert phases == ["load"] + ["forward"] * 6 + ["seed"] + ["backward"] * 6 + ["update"] * 2
+    forward = [s.node for s in seed_trace.step_list if s.phase == "forward"]
+    assert forward == ["h", "h_relu", "y_pred", "tmp1", "tmp2", "loss"]
+    backward = [s.node for s in seed_trace.step_list if s.phase == "backward"]
+    assert backward == list(reversed(forward))
+    assert [s.node for s in seed_trace.step_list if s.phase == "update"] == ["w1", "w2"]
+
+
+def test_state_values_and_grads_appear_when_computed(seed_trace):
+    before = seed_trace.state(0)["nodes"]
+    assert before["h"]["value"] is None and before["x"]["value"]["shape"] == [8, 30]
+    assert all(n["grad"] is None for n in before.values())
+    after_h = seed_trace.state(1)["nodes"]
+    assert after_h["h"]["value"]["shape"] == [8, 100]
+    seed_step = next(s.index for s in seed_trace.step_list if s.phase == "seed")
+    at_seed = seed_trace.state(seed_step)["nodes"]
+    assert at_seed["loss"]["grad"]["values"] == 1.0
+    assert at_seed["loss"]["grad_status"] == "complete"
+    assert at_seed["w1"]["grad_status"] == "none"
+
+
+def test_random_access_equals_walking(seed_trace):
+    """State k read directly equals state k reached after visiting every other state."""
+    direct = [Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 30}),
+                  Limits()).trace(0).state(k) for k in (11, 3, 15)]
+    walked = {k: seed_trace.state(k) for k in range(len(seed_trace.step_list))}
+    assert direct == [walked[11], walked[3], walked[15]]
+
+
+def test_update_steps_change_the_parameter(seed_trace):
+    k = next(s.index for s in seed_trace.step_list if s.phase == "update" and s.node == "w1")
+    old = seed_trace.tensor(k - 1, "w1", "value")
+    new = seed_trace.tensor(k, "w1", "value")
+    grad = seed_trace.tensor(k, "w1", "grad")
+    np.testing.assert_array_equal(new, old - 1e-6 * grad)
+    assert seed_trace.state(k)["nodes"]["w1"]["updated"]
+    assert not seed_trace.state(k - 1)["nodes"]["w1"]["updated"]
+
+
+def test_memory_ledger_grows_in_forward_and_shrinks_in_backward(seed_trace):
+    memory = [s.memory_bytes for s in seed_trace.step_list]
+    forward = [s.memory_bytes for s in seed_trace.step_list if s.phase in ("load", "forward")]
+    backward = [s.memory_bytes for s in seed_trace.step_list if s.phase == "backward"]
+    assert forward == sorted(forward) and forward[-1] > 0
+    assert backward == sorted(backward, reverse=True) and backward[-1] == 0
+    # relu keeps h, the second matmul keeps h_relu, the square keeps y_pred - y
+    assert max(memory) == (8 * 100 + 8 * 100 + 8 * 10) * 8
+    peak = seed_trace.step_list[memory.index(max(memory))]
+    assert peak.held == ["h", "h_relu", "tmp1"]
+
+
+def test_unknown_step_node_and_missing_grad_are_not_found(seed_trace):
+    with pytest.raises(NotFoundError, match="steps are 0 to 15"):
+        seed_trace.state(17)
+    with pytest.raises(NotFoundError, match="nodes are x, y, w1"):
+        seed_trace.tensor(3, "nope", "value")
+    with pytest.raises(NotFoundError, match="it exists from step"):
+        seed_trace.tensor(3, "w1", "grad")
+    with pytest.raises(NotFoundError, match="iterations are 0 to 499"):
+        Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits()).trace(500)
+
+
+def test_nan_and_inf_are_reported_not_raised():
+    run = Run(RunSpec(source="x = input(value=-1.0)\ny = param(value=0.0)\n"
+                             "loss = sqrt(x) + log(y)\n", iterations=2), Limits())
+    trace = run.trace(0)
+    state = trace.state(len(trace.step_list) - 1)
+    assert state["nodes"]["loss"]["value"]["values"] == "NaN"
+    assert state["nodes"]["tmp2"]["value"]["values"] == "-Infinity"
+    assert state["nodes"]["loss"]["value"]["nan"] == 1
+    assert run.losses()[0] != run.losses()[0]  # NaN, and training went on

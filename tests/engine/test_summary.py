@@ -1,0 +1,39 @@
+"""Tensor summaries: statistics, exact values, heatmap, histogram, NaN/Inf."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.summary import summarize
+
+
+def test_small_tensor_is_exact():
+    s = summarize(np.array([[1.0, -2.0], [3.0, 4.0]]))
+    assert s["values"] == [[1.0, -2.0], [3.0, 4.0]]
+    assert (s["min"], s["max"], s["mean"]) == (-2.0, 4.0, 1.5)
+    assert s["norm"] == np.sqrt(30.0) and s["size"] == 4 and s["shape"] == [2, 2]
+    assert sum(s["histogram"]["counts"]) == 4 and len(s["histogram"]["edges"]) == 17
+
+
+def test_large_tensor_has_a_block_mean_heatmap():
+    a = np.arange(64 * 1000, dtype=float).reshape(64, 1000)
+    s = summarize(a)
+    assert s["values"] is None
+    hm = s["heatmap"]
+    assert (hm["rows"], hm["cols"]) == (16, 16)
+    assert hm["cells"][0][0] == float(f"{a[:4, :62].mean():.4g}")
+    assert s["std"] == a.std()
+
+
+def test_nan_and_inf_are_counted():
+    s = summarize(np.array([1.0, np.nan, np.inf, -np.inf, 3.0]))
+    assert (s["nan"], s["inf"]) == (1, 2)
+    assert (s["min"], s["max"], s["mean"]) == (1.0, 3.0, 2.0)
+    assert s["values"] == [1.0, "NaN", "Infinity", "-Infinity", 3.0]
+    empty = summarize(np.array([np.nan, np.nan]))
+    assert empty["min"] is None and empty["histogram"] == {"edges": [], "counts": []}
+
+
+def test_scalar():
+    s = summarize(np.float64(2.5))
+    assert s["values"] == 2.5 and s["shape"] == [] and s["heatmap"] is None
