@@ -1,0 +1,85 @@
+"""Serving run-addressed bodies: encoded once, then byte-identical, cacheable and gzipped.
+
+A run id fixes everything under it, so these responses never change: they carry an ETag and
+`Cache-Control: public, max-age=31536000, immutable`, answer `If-None-Match` with 304, and are
+gzipped once (at cache time) for clients that accept it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.api.store import Encoded, RunStore
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+JSON = "application/json"
+#: bodies smaller than this are not worth a gzip header
+GZIP_MINIMUM_BYTES = 1000
+
+
+def encoded(body: bytes, media_type: str = JSON, headers: dict | None = None) -> Encoded:
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MINIMUM_BYTES else None
+    return Encoded(body, media_type, gzipped, digest, tuple((headers or {}).items()))
+
+
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def _matches(request: Request, digest: str) -> bool:
+    wanted = request.headers.get("if-none-match")
+    if not wanted:
+        return False
+    for tag in wanted.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag == "*" or tag.removesuffix("-gzip") == digest:
+            return True
+    return False
+
+
+def serve(request: Request, body: Encoded, immutable: bool = True) -> Response:
+    """The response for `body`: 304 when the client has it, gzip when it accepts it."""
+    use_gzip = body.gzipped is not None and _accepts_gzip(request)
+    headers = {"ETag": f'"{body.etag}-gzip"' if use_gzip else f'"{body.etag}"'}
+    if immutable:
+        headers["Cache-Control"] = IMMUTABLE
+    if body.gzipped is not None:
+        headers["Vary"] = "Accept-Encoding"
+    headers.update(body.headers)
+    if _matches(request, body.etag):
+        return Response(status_code=304, headers=headers)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+        return Response(body.gzipped, media_type=body.media_type, headers=headers)
+    return Response(body.body, media_type=body.media_type, headers=headers)
+
+
+async def cached(
+    request: Request,
+    store: RunStore,
+    produce: Callable[[], Encoded],
+    variant: str = "",
+    immutable: bool = True,
+) -> Response:
+    """Serve the cached bytes of this path (and variant, e.g. a format), or produce them in the
+    threadpool and keep them. Unvalidated query parameters never reach the key."""
+    key = f"{request.url.path}|{variant}"
+    body = store.responses.get(key)
+    if body is None:
+        body = store.responses.put(key, await run_in_threadpool(produce))
+    return serve(request, body, immutable)

@@ -1,0 +1,78 @@
+"""Routes of a run as a whole: create it, describe it, its losses, its numpy script."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app.api import present
+from app.api.deps import RunIdPath, StoreDep
+from app.api.responses import cached, encoded
+from app.api.schemas import LossesOut, RunCreate, RunOut, error_responses
+from app.engine.run import RunSpec
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RunOut,
+    responses=error_responses(404, 413, 422),
+    summary="Create a run (the same body always gives the same run_id)",
+)
+async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Response:
+    spec = RunSpec(**body.model_dump())
+    entry = await run_in_threadpool(store.create, spec)
+    return Response(
+        entry.document,
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"{request.url.path}/{entry.run_id}"},
+    )
+
+
+@router.get(
+    "/{run_id}",
+    response_model=RunOut,
+    responses=error_responses(404, 413, 422),
+    summary="Describe a run: graph with layout, steps per iteration, phases",
+)
+async def read_run(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
+    return await cached(request, store, lambda: encoded(store.entry(run_id).document))
+
+
+@router.get(
+    "/{run_id}/losses",
+    response_model=LossesOut,
+    responses=error_responses(404, 413, 422),
+    summary="The loss at every iteration (before its update)",
+)
+async def read_losses(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
+    def produce():
+        entry = store.entry(run_id)
+        with entry.lock:
+            losses = entry.run.losses()
+        return encoded(present.encode_json({"iterations": len(losses), "losses": losses}))
+
+    return await cached(request, store, produce)
+
+
+@router.get(
+    "/{run_id}/code",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/x-python": {}}, "description": "a standalone numpy script"},
+        **error_responses(404, 413, 422),
+    },
+    summary="A standalone numpy script that reproduces the run's losses",
+)
+async def read_code(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
+    def produce():
+        entry = store.entry(run_id)
+        with entry.lock:
+            script = entry.run.script()
+        return encoded(script.encode("utf-8"), "text/x-python; charset=utf-8")
+
+    return await cached(request, store, produce)

@@ -1,0 +1,231 @@
+"""Pydantic v2 models of everything the API receives and sends (docs/json.md, field by field).
+
+Requests are validated with these models. Responses are encoded once from the engine's dicts
+and cached as bytes, so the response models document them (OpenAPI, schemathesis) without
+re-validating each one; they allow extra fields so the engine can add detail.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: a JSON number, or "NaN" / "Infinity" / "-Infinity" for the non-finite ones
+Number = float | str
+Shape = list[int]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# ----- Properties to receive via API on creation -----
+
+
+class RunCreate(BaseModel):
+    """A run: a preset (with its parameters) or a source text; seed, learning rate, iterations."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"preset": "pytorch-numpy-two-layer", "params": {"N": 64, "H": 100}, "seed": 0},
+                {
+                    "source": "a = input(value=2.0)\nb = param(value=-3.0)\nloss = tanh(a * b)",
+                    "seed": 1,
+                    "lr": 0.1,
+                    "iterations": 3,
+                },
+            ]
+        },
+    )
+
+    preset: str | None = Field(None, description="id of a preset (GET /api/v1/presets)")
+    params: dict[str, int | float] | None = Field(
+        None, description="the preset's parameters; omitted ones take their defaults"
+    )
+    source: str | None = Field(None, description="expression source; the last assignment is the loss")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="numpy RandomState seed of the leaves")
+    lr: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="SGD learning rate (default: the preset's)"
+    )
+    iterations: int | None = Field(
+        None, ge=1, description="training iterations (default: the preset's)"
+    )
+
+
+# ----- Presets -----
+
+
+class PresetParamOut(_Out):
+    name: str
+    kind: Literal["int", "float"]
+    default: float
+    min: float | None
+    max: float | None
+    description: str
+
+
+class PresetSummary(_Out):
+    id: str
+    title: str
+    description: str
+    params: list[PresetParamOut]
+    lr: float
+    iterations: int
+    seed: int
+
+
+class PresetDetail(PresetSummary):
+    source: str
+
+
+class PresetList(_Out):
+    presets: list[PresetSummary]
+
+
+# ----- Runs -----
+
+
+class NodeOut(_Out):
+    id: str
+    label: str
+    kind: Literal["input", "param", "const", "op"]
+    op: str | None
+    inputs: list[str]
+    shape: Shape
+    x: float
+    y: float
+
+
+class EdgeOut(_Out):
+    id: str
+    source: str
+    target: str
+    index: int
+    points: list[list[float]] = Field(description="polyline from source to target")
+
+
+class GraphOut(_Out):
+    loss: str
+    width: float
+    height: float
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+
+
+class RunOut(_Out):
+    run_id: str = Field(description="self-contained id: the same body always gives the same id")
+    source: str
+    preset: str | None
+    params: dict[str, int | float] | None
+    seed: int
+    lr: float
+    iterations: int
+    steps_per_iteration: int
+    phases: dict[str, list[int]]
+    graph: GraphOut
+
+
+class ContributionOut(_Out):
+    edge: str
+    to: str
+    accumulate: bool
+    shape: Shape
+    latex: str
+    code: str
+
+
+class StepOut(_Out):
+    index: int
+    phase: Literal["load", "forward", "seed", "backward", "update"]
+    node: str | None
+    edges: list[str]
+    narration: str
+    latex: str
+    mathml: str
+    code: str
+    lines: list[int]
+    memory_bytes: int
+    held: list[str]
+    contributions: list[ContributionOut]
+
+
+class StepsOut(_Out):
+    iteration: int
+    steps: list[StepOut]
+
+
+class SummaryOut(_Out):
+    shape: Shape
+    dtype: str
+    size: int
+    min: Number | None
+    max: Number | None
+    mean: Number | None
+    std: Number | None
+    norm: Number | None
+    nan: int
+    inf: int
+    values: Number | list | None
+    heatmap: dict | None
+    histogram: dict | None
+
+
+class NodeStateOut(_Out):
+    value: SummaryOut | None
+    grad: SummaryOut | None
+    grad_status: Literal["none", "partial", "complete"]
+    received: int
+    expected: int
+    updated: bool
+
+
+class StateOut(_Out):
+    iteration: int
+    step: int
+    phase: Literal["load", "forward", "seed", "backward", "update"]
+    node: str | None
+    edges: list[str]
+    loss: Number | None
+    memory_bytes: int
+    nodes: dict[str, NodeStateOut]
+
+
+class TensorOut(_Out):
+    node: str
+    which: Literal["value", "grad"]
+    iteration: int
+    step: int
+    shape: Shape
+    dtype: str
+    values: Number | list = Field(description="nested lists in the tensor's shape")
+
+
+class LossesOut(_Out):
+    iterations: int
+    losses: list[Number]
+
+
+# ----- Errors -----
+
+
+class ErrorDetail(_Out):
+    status: int
+    kind: str = Field(description="source, limit, not_found, invalid_request, validation, http")
+    message: str
+
+
+class ErrorBody(_Out):
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict:
+    """OpenAPI `responses=` entries for the given error statuses."""
+    meaning = {
+        404: "unknown run, preset, iteration, step or node; `available` says what exists",
+        413: "over a limit; `limit` names it, `value` is its setting",
+        422: "invalid source (`line`, `column`) or request (`field`)",
+    }
+    return {status: {"model": ErrorBody, "description": meaning[status]} for status in statuses}

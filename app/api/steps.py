@@ -1,0 +1,86 @@
+"""Routes inside one iteration of a run: its steps, the state after a step, exact tensors."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.api import present
+from app.api.deps import IterationPath, NodePath, RunIdPath, StepPath, StoreDep, WhichPath
+from app.api.responses import cached, encoded
+from app.api.schemas import StateOut, StepsOut, TensorOut, error_responses
+
+router = APIRouter(prefix="/runs/{run_id}/iterations/{t}/steps", tags=["steps"])
+
+ERRORS = error_responses(404, 413, 422)
+
+
+@router.get("", response_model=StepsOut, responses=ERRORS, summary="The steps of iteration t")
+async def read_steps(
+    request: Request, run_id: RunIdPath, t: IterationPath, store: StoreDep
+) -> Response:
+    def produce():
+        entry = store.entry(run_id)
+        with entry.lock:
+            steps = store.trace(entry, t).steps()
+        return encoded(present.encode_json(present.steps_document(t, steps)))
+
+    return await cached(request, store, produce)
+
+
+@router.get(
+    "/{k}", response_model=StateOut, responses=ERRORS, summary="The full state after step k"
+)
+async def read_state(
+    request: Request, run_id: RunIdPath, t: IterationPath, k: StepPath, store: StoreDep
+) -> Response:
+    def produce():
+        entry = store.entry(run_id)
+        with entry.lock:
+            state = store.trace(entry, t).state(k)
+        return encoded(present.encode_json(state))
+
+    return await cached(request, store, produce)
+
+
+def _filename(node_id: str, which: str, t: int, k: int) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", node_id)[:64]
+    return f"{safe}_{which}_t{t}_k{k}.npy"
+
+
+@router.get(
+    "/{k}/tensors/{node_id}/{which}",
+    response_model=TensorOut,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "JSON, or .npy"},
+        **ERRORS,
+    },
+    summary="Exact values of a node's value or gradient after step k (JSON or .npy)",
+)
+async def read_tensor(
+    request: Request,
+    run_id: RunIdPath,
+    t: IterationPath,
+    k: StepPath,
+    node_id: NodePath,
+    which: WhichPath,
+    store: StoreDep,
+    format: Annotated[Literal["json", "npy"], Query(description="npy: a numpy .npy file")] = "json",
+) -> Response:
+    def produce():
+        entry = store.entry(run_id)
+        with entry.lock:
+            array = store.trace(entry, t).tensor(k, node_id, which)
+        if format == "npy":
+            disposition = f'attachment; filename="{_filename(node_id, which, t, k)}"'
+            return encoded(
+                present.npy_bytes(array),
+                "application/octet-stream",
+                {"Content-Disposition": disposition},
+            )
+        return encoded(present.encode_json(present.tensor_document(node_id, which, t, k, array)))
+
+    return await cached(request, store, produce, variant=format)
