@@ -14,6 +14,7 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.store import Encoded, RunStore
 
@@ -76,10 +77,40 @@ async def cached(
     variant: str = "",
     immutable: bool = True,
 ) -> Response:
-    """Serve the cached bytes of this path (and variant, e.g. a format), or produce them in the
-    threadpool and keep them. Unvalidated query parameters never reach the key."""
-    key = f"{request.url.path}|{variant}"
+    """Serve the cached bytes of this path (and variant, e.g. a non-default format), or
+    produce them in the threadpool and keep them. Unvalidated query never reaches the key."""
+    key = cache_key(request.url.path, variant)
     body = store.responses.get(key)
     if body is None:
         body = store.responses.put(key, await run_in_threadpool(produce))
     return serve(request, body, immutable)
+
+
+def cache_key(path: str, variant: str = "") -> str:
+    return f"{path}|{variant}"
+
+
+class ServeCachedRuns:
+    """Answers a plain GET of an already encoded run-addressed URL before routing.
+
+    The bytes are the ones the route produced; skipping validation and dependency injection
+    on the hot path is what keeps a cached state at thousands of requests per second.
+    """
+
+    def __init__(self, app: ASGIApp, store: RunStore, prefix: str = "/api/v1/runs/"):
+        self.app = app
+        self.store = store
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and not scope.get("query_string")
+            and scope["path"].startswith(self.prefix)
+        ):
+            body = self.store.responses.get(cache_key(scope["path"]))
+            if body is not None:
+                await serve(Request(scope), body)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     max_run_id_chars: int = Field(16_000, ge=16, description="characters of a run id")
 
     # Per-worker caches (least recently used entries are dropped first).
-    cache_runs: int = Field(16, ge=1, description="runs (with their last traces) kept per worker")
+    cache_runs: int = Field(8, ge=1, description="runs (with their last traces) kept per worker")
     cache_response_bytes: int = Field(
         64_000_000, ge=0, description="bytes of encoded responses kept per worker"
     )

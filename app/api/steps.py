@@ -83,4 +83,4 @@ async def read_tensor(
             )
         return encoded(present.encode_json(present.tensor_document(node_id, which, t, k, array)))
 
-    return await cached(request, store, produce, variant=format)
+    return await cached(request, store, produce, variant="" if format == "json" else format)
