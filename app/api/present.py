@@ -93,6 +93,11 @@ def _jsonable(values):
     return values
 
 
+def losses_document(losses: list[float]) -> dict:
+    """The Losses JSON; a diverged run's NaN/Inf losses become their names (docs/json.md)."""
+    return {"iterations": len(losses), "losses": [_finite_or_name(x) for x in losses]}
+
+
 def tensor_document(node: str, which: str, iteration: int, step: int, array) -> dict:
     array = np.asarray(array)
     values = array.tolist()

@@ -54,7 +54,7 @@ async def read_losses(request: Request, run_id: RunIdPath, store: StoreDep) -> R
         entry = store.entry(run_id)
         with entry.lock:
             losses = entry.run.losses()
-        return encoded(present.encode_json({"iterations": len(losses), "losses": losses}))
+        return encoded(present.encode_json(present.losses_document(losses)))
 
     return await cached(request, store, produce)
 
