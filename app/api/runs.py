@@ -63,7 +63,10 @@ async def read_losses(request: Request, run_id: RunIdPath, store: StoreDep) -> R
     "/{run_id}/code",
     response_class=Response,
     responses={
-        200: {"content": {"text/x-python": {}}, "description": "a standalone numpy script"},
+        200: {
+            "content": {"text/x-python": {"schema": {"type": "string"}}},
+            "description": "a standalone numpy script",
+        },
         **error_responses(404, 413, 422),
     },
     summary="A standalone numpy script that reproduces the run's losses",

@@ -55,7 +55,10 @@ def _filename(node_id: str, which: str, t: int, k: int) -> str:
     "/{k}/tensors/{node_id}/{which}",
     response_model=TensorOut,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "JSON, or .npy"},
+        200: {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "JSON, or with ?format=npy a .npy file",
+        },
         **ERRORS,
     },
     summary="Exact values of a node's value or gradient after step k (JSON or .npy)",
