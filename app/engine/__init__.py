@@ -2,3 +2,7 @@
 
 No HTTP, no JSON encoding, no layout.
 """
+
+from .allocator import keep_freed_memory
+
+keep_freed_memory()

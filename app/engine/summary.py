@@ -34,8 +34,16 @@ def values_json(a: np.ndarray):
     return np.vectorize(jsonable, otypes=[object])(a).tolist() if a.ndim else jsonable(a)
 
 
-def _round4(v: float) -> float:
-    return float(f"{v:.4g}")
+def round_significant(a, digits: int = 4) -> np.ndarray:
+    """Round to `digits` significant digits, vectorised (an integer times or over a power of
+    ten, so each result is the double nearest its short decimal and prints as that)."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        exponent = np.floor(np.log10(np.abs(a)))
+    shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).astype(int)
+    up = np.power(10.0, np.maximum(shift, 0))
+    down = np.power(10.0, np.maximum(-shift, 0))
+    return np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
 
 
 def _as_2d(a: np.ndarray) -> np.ndarray:
@@ -59,20 +67,28 @@ def _block_means(a: np.ndarray, cells: int, axis: int) -> np.ndarray:
 
 def heatmap(a: np.ndarray) -> dict:
     """At most 16x16 cells, each the mean of its block (non-finite elements count as 0)."""
-    m = _as_2d(np.nan_to_num(np.asarray(a, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0))
+    m = _as_2d(a)
+    if not np.isfinite(m).all():
+        m = np.nan_to_num(m, nan=0.0, posinf=0.0, neginf=0.0)
     m = _block_means(_block_means(m, HEATMAP_MAX, 0), HEATMAP_MAX, 1)
     return {"rows": int(m.shape[0]), "cols": int(m.shape[1]),
-            "cells": [[_round4(v) for v in row] for row in m.tolist()]}
+            "cells": round_significant(m).tolist()}
 
 
-def histogram(finite: np.ndarray) -> dict:
+def histogram(finite: np.ndarray, lo: float, hi: float) -> dict:
+    """Counts over 16 equal bins from the finite elements' min `lo` to max `hi`."""
     if finite.size == 0:
         return {"edges": [], "counts": []}
-    lo, hi = float(finite.min()), float(finite.max())
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(lo, hi))
-    return {"edges": [_round4(e) for e in edges.tolist()], "counts": counts.tolist()}
+    # equal-width bins over [lo, hi], the last one closed (as numpy.histogram): x == hi lands
+    # in a 17th slot that is folded into the 16th
+    index = ((finite - lo) * (HISTOGRAM_BINS / (hi - lo))).astype(np.intp)
+    counts = np.bincount(index, minlength=HISTOGRAM_BINS + 1)
+    counts[HISTOGRAM_BINS - 1] += counts[HISTOGRAM_BINS:].sum()
+    step = (hi - lo) / HISTOGRAM_BINS
+    edges = [float(f"{lo + i * step:.4g}") for i in range(HISTOGRAM_BINS)] + [float(f"{hi:.4g}")]
+    return {"edges": edges, "counts": counts[:HISTOGRAM_BINS].tolist()}
 
 
 def summarize(a) -> dict:
@@ -83,16 +99,23 @@ def summarize(a) -> dict:
 
 def _summarize(a: np.ndarray) -> dict:
     flat = a.reshape(-1)
-    finite_mask = np.isfinite(flat)
-    n_finite = int(finite_mask.sum())
-    finite = flat if n_finite == flat.size else flat[finite_mask]
-    nan = int(np.isnan(flat).sum()) if n_finite != flat.size else 0
-    inf = flat.size - n_finite - nan
-    if n_finite:
-        mean = float(finite.mean())
+    total, squares = flat.sum(), np.dot(flat, flat)
+    if np.isfinite(total) and np.isfinite(squares):  # then no element is NaN or Inf
+        finite, nan, inf = flat, 0, 0
+    else:
+        finite = flat[np.isfinite(flat)]
+        nan = int(np.isnan(flat).sum())
+        inf = flat.size - finite.size - nan
+        total, squares = finite.sum(), np.dot(finite, finite)
+    lo = hi = None
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        mean = total / finite.size
+        centred = finite - mean
         stats = {
-            "min": float(finite.min()), "max": float(finite.max()), "mean": mean,
-            "std": float(finite.std()), "norm": float(np.sqrt(np.dot(finite, finite))),
+            "min": lo, "max": hi, "mean": float(mean),
+            "std": float(np.sqrt(np.dot(centred, centred) / finite.size)),
+            "norm": float(np.sqrt(squares)),
         }
         stats = {k: jsonable(v) for k, v in stats.items()}
     else:
@@ -102,5 +125,5 @@ def _summarize(a: np.ndarray) -> dict:
         "nan": nan, "inf": inf,
         "values": values_json(a) if a.size <= EXACT_MAX else None,
         "heatmap": heatmap(a) if a.ndim >= 1 and a.size > 1 else None,
-        "histogram": histogram(finite),
+        "histogram": histogram(finite, lo, hi),
     }

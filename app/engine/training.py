@@ -73,7 +73,8 @@ class _Plan:
             self.backward.append((node.id, get_op(node.op), node.inputs, node.attrs, edges))
 
     def step(self, values: dict[str, np.ndarray], lr: float) -> float:
-        """One iteration in place on `values`: forward, backward to the params, SGD."""
+        """One iteration in place on `values` (whose parameter arrays it owns and updates in
+        place): forward, backward to the params, SGD."""
         for nid, fn, inputs, attrs in self.forward:
             values[nid] = fn(*(values[i] for i in inputs), **attrs)
         loss = float(values[self.graph.loss])
@@ -86,7 +87,7 @@ class _Plan:
                 grads[e.source] = grads[e.source] + c if e.source in grads else c
         for p in self.params:
             if p in grads:
-                values[p] = values[p] - lr * grads[p]
+                values[p] -= lr * grads[p]  # in place, as the seed script: values owns them
         return loss
 
 
@@ -107,7 +108,7 @@ class Training:
 
     def _train(self) -> list[float]:
         deadline = time.monotonic() + self.limits.max_compute_seconds
-        values = dict(self.leaves)
+        values = self._owned(self.leaves)
         losses = []
         with np.errstate(all="ignore"):  # NaN and Inf are reported in the losses, not warned
             self._loop(values, losses, deadline)
@@ -116,18 +117,21 @@ class Training:
     def _loop(self, values: dict, losses: list, deadline: float) -> None:
         for t in range(self.iterations):
             if t % self.every == 0:
-                self.checkpoints[t] = {p: values[p] for p in self.plan.params}
+                self.checkpoints[t] = {p: values[p].copy() for p in self.plan.params}
             losses.append(self.plan.step(values, self.lr))
             if time.monotonic() > deadline:
                 raise LimitError("max_compute_seconds", self.limits.max_compute_seconds,
                                  what=f"(training stopped at iteration {t + 1} of "
                                       f"{self.iterations}; ask for fewer iterations)")
 
+    def _owned(self, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Leaf values whose parameters are fresh copies, safe to update in place."""
+        return {n: v.copy() if n in self.plan.params else v for n, v in leaves.items()}
+
     def leaves_at(self, t: int) -> dict[str, np.ndarray]:
         """Every leaf's value at iteration t (the parameters after t updates)."""
         start = t - t % self.every
-        values = dict(self.leaves)
-        values.update(self.checkpoints[start])
+        values = self._owned({**self.leaves, **self.checkpoints[start]})
         with np.errstate(all="ignore"):
             for _ in range(start, t):
                 self.plan.step(values, self.lr)

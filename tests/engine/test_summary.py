@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.engine.summary import summarize
 
@@ -22,7 +23,10 @@ def test_large_tensor_has_a_block_mean_heatmap():
     hm = s["heatmap"]
     assert (hm["rows"], hm["cols"]) == (16, 16)
     assert hm["cells"][0][0] == float(f"{a[:4, :62].mean():.4g}")
-    assert s["std"] == a.std()
+    assert s["std"] == pytest.approx(a.std(), rel=1e-12)
+    counts, edges = np.histogram(a, bins=16)
+    assert s["histogram"]["counts"] == counts.tolist()
+    assert s["histogram"]["edges"] == [float(f"{e:.4g}") for e in edges]
 
 
 def test_nan_and_inf_are_counted():

@@ -1,0 +1,162 @@
+"""Engine benchmark: ratios against references run in this same process.
+
+Prints
+- the engine's 500-iteration training loop / the seed script's raw numpy loop (target ≤ 1.15),
+- the same / PyTorch CPU autograd on the same network (when torch is installed),
+- one fully traced iteration (every state of every step summarised) / one raw iteration
+  (target ≤ 10),
+- the size of one step's state of the seed network as JSON.
+Ratios, not absolute times: these machines are shared and noisy. Each figure takes the fastest
+of several repeats (the run least disturbed by other work), interleaved so background load hits
+both sides alike.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# bench/ holds http.py, which would shadow the standard library's http: run from the repo root.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from app.engine.limits import Limits  # noqa: E402
+from app.engine.run import Run, RunSpec  # noqa: E402
+from app.engine.stepper import Trace  # noqa: E402
+
+ITERATIONS = 500
+REPEATS = 7
+
+
+def raw_loop(iterations: int, seed: int = 0) -> list[float]:
+    """The tutorial's numpy loop, as written in shared/seeds/000_8df8de34688d81f4.txt."""
+    np.random.seed(seed)
+    N, D_in, H, D_out = 64, 1000, 100, 10
+    x = np.random.randn(N, D_in)
+    y = np.random.randn(N, D_out)
+    w1 = np.random.randn(D_in, H)
+    w2 = np.random.randn(H, D_out)
+    learning_rate = 1e-6
+    losses = []
+    for _ in range(iterations):
+        h = x.dot(w1)
+        h_relu = np.maximum(h, 0)
+        y_pred = h_relu.dot(w2)
+        loss = np.square(y_pred - y).sum()
+        losses.append(loss)
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h_relu.T.dot(grad_y_pred)
+        grad_h_relu = grad_y_pred.dot(w2.T)
+        grad_h = grad_h_relu.copy()
+        grad_h[h < 0] = 0
+        grad_w1 = x.T.dot(grad_h)
+        w1 -= learning_rate * grad_w1
+        w2 -= learning_rate * grad_w2
+    return losses
+
+
+def torch_loop(iterations: int, seed: int = 0):
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    np.random.seed(seed)
+    arrays = [np.random.randn(64, 1000), np.random.randn(64, 10),
+              np.random.randn(1000, 100), np.random.randn(100, 10)]
+    x, y, w1, w2 = (torch.tensor(a) for a in arrays)
+    w1.requires_grad_(True)
+    w2.requires_grad_(True)
+    for _ in range(iterations):
+        loss = ((x.mm(w1).clamp(min=0).mm(w2) - y) ** 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= 1e-6 * w1.grad
+            w2 -= 1e-6 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+
+
+def engine_loop(iterations: int) -> list[float]:
+    return Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=iterations),
+               Limits()).losses()
+
+
+SEED_RUN = Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=1), Limits())
+
+
+def traced_iteration() -> int:
+    """One iteration traced and every step's state summarised (leaves already drawn)."""
+    trace = Trace(SEED_RUN.graph, SEED_RUN.leaves, SEED_RUN.lr, 0, 0, SEED_RUN._get_script())
+    for k in range(len(trace.step_list)):
+        trace.state(k)
+    return len(trace.step_list)
+
+
+def raw_iteration() -> None:
+    """One iteration of the seed loop on already drawn arrays."""
+    x, y = SEED_RUN.leaves["x"], SEED_RUN.leaves["y"]
+    w1, w2 = SEED_RUN.leaves["w1"].copy(), SEED_RUN.leaves["w2"].copy()
+    h = x.dot(w1)
+    h_relu = np.maximum(h, 0)
+    y_pred = h_relu.dot(w2)
+    np.square(y_pred - y).sum()
+    grad_y_pred = 2.0 * (y_pred - y)
+    grad_w2 = h_relu.T.dot(grad_y_pred)
+    grad_h_relu = grad_y_pred.dot(w2.T)
+    grad_h = grad_h_relu.copy()
+    grad_h[h < 0] = 0
+    grad_w1 = x.T.dot(grad_h)
+    w1 -= 1e-6 * grad_w1
+    w2 -= 1e-6 * grad_w2
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def best_ratio(a, b, repeats=REPEATS) -> tuple[float, float, float]:
+    """The fastest of a's and of b's times, interleaved; and their ratio."""
+    ta, tb = [], []
+    for _ in range(repeats):
+        ta.append(a())
+        tb.append(b())
+    ma, mb = min(ta), min(tb)
+    return ma, mb, ma / mb
+
+
+def main() -> None:
+    assert np.allclose(engine_loop(20), raw_loop(20), rtol=1e-9)
+    engine_t, raw_t, ratio = best_ratio(lambda: timed(engine_loop, ITERATIONS),
+                                          lambda: timed(raw_loop, ITERATIONS))
+    print(f"engine loop / raw numpy loop ({ITERATIONS} iterations): {ratio:.3f}  "
+          f"(engine {engine_t * 1e3:.0f} ms, raw {raw_t * 1e3:.0f} ms; target <= 1.15)")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("engine loop / PyTorch autograd: skipped (torch not installed)")
+    else:
+        e, t, r = best_ratio(lambda: timed(engine_loop, ITERATIONS),
+                               lambda: timed(torch_loop, ITERATIONS), repeats=3)
+        print(f"engine loop / PyTorch CPU autograd ({ITERATIONS} iterations): {r:.3f}  "
+              f"(engine {e * 1e3:.0f} ms, torch {t * 1e3:.0f} ms)")
+    steps = traced_iteration()
+    traced, raw1, r = best_ratio(lambda: timed(traced_iteration),
+                                   lambda: timed(raw_iteration), repeats=15)
+    print(f"one traced iteration ({steps} steps, every state summarised) / one raw iteration: "
+          f"{r:.2f}  (traced {traced * 1e3:.1f} ms, raw {raw1 * 1e3:.2f} ms; target <= 10)")
+    trace = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits()).trace(0)
+    sizes = [len(json.dumps(trace.state(k), separators=(",", ":")))
+             for k in range(len(trace.step_list))]
+    print(f"state of one step of the seed network as JSON: max {max(sizes) / 1024:.1f} KiB, "
+          f"median {statistics.median(sizes) / 1024:.1f} KiB over {len(sizes)} steps")
+
+
+if __name__ == "__main__":
+    main()
