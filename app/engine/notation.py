@@ -16,7 +16,10 @@ GREEK = {
 }
 ALIASES = {"lam": "lambda", "eps": "epsilon"}
 #: an unnamed sub-expression longer than this is written t_n instead of its formula
-MAX_INLINE = 40
+MAX_INLINE = 72
+#: ops written like a function call (f(x), \\sqrt{x}, |x|): no parentheses needed around them
+CALL_LIKE = {"relu", "sigmoid", "tanh", "log", "sin", "cos", "softmax", "log_softmax", "abs",
+             "sqrt", "sum", "mean", "logsumexp", "div"}
 
 
 def name_tex(name: str) -> str:
@@ -46,6 +49,12 @@ def num_tex(v) -> str:
         mant, exp = text.split("e")
         return f"{mant}\\times 10^{{{int(exp)}}}"
     return text if text not in ("nan", "inf", "-inf") else f"\\text{{{text}}}"
+
+
+def operand_tex(v) -> str:
+    """A number as an operand: negative ones in parentheses (2 \\cdot (-3), not 2 \\cdot -3)."""
+    text = num_tex(v)
+    return f"({text})" if text.startswith("-") else text
 
 
 def num_text(v) -> str:
@@ -80,8 +89,13 @@ class Notation:
             return name_tex(nid)
         formula = self.formula(nid)
         if len(formula) <= MAX_INLINE:
-            return f"\\left({formula}\\right)"
+            return formula if node.op in CALL_LIKE else f"\\left({formula}\\right)"
         return f"t_{{{nid.removeprefix('tmp')}}}"
+
+    def abbreviated(self, nid: str) -> bool:
+        """Whether the node is written t_n (its formula was too long to inline)."""
+        node = self.graph.nodes[nid]
+        return node.kind == "op" and not node.named and self.symbol(nid).startswith("t_")
 
     def formula(self, nid: str, inputs: list[str] | None = None) -> str:
         """The op's LaTeX with its inputs' symbols (or the given input texts)."""

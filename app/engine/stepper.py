@@ -17,7 +17,7 @@ import numpy as np
 from . import codegen
 from .errors import NotFoundError
 from .graph import Graph
-from .notation import Notation, num_tex, num_text, shape_tex, shape_text
+from .notation import Notation, num_tex, num_text, operand_tex, shape_tex, shape_text
 from .ops import apply_vjp, get_op
 from .summary import jsonable, summarize
 from .training import forward
@@ -135,10 +135,11 @@ class Trace:
                     self._held[held] = self._held.get(held, 0) + 1
                     kept.append(g.nodes[held].label)
         formula = self.tex.formula(nid)
-        tex = f"{self.tex.symbol(nid)} = {formula}" if node.named else formula
+        named = node.named or self.tex.abbreviated(nid)
+        tex = f"{self.tex.symbol(nid)} = {formula}" if named else formula
         value = self.values[nid]
         if value.ndim == 0 and all(self.values[i].ndim == 0 for i in node.inputs):
-            numbers = self.tex.formula(nid, [num_tex(self.values[i]) for i in node.inputs])
+            numbers = self.tex.formula(nid, [operand_tex(self.values[i]) for i in node.inputs])
             tex += f" = {numbers} = {num_tex(value)}"
         tex += f"\\quad [{shape_tex(node.shape)}]"
         inputs = _list(list(dict.fromkeys(g.nodes[i].label for i in node.inputs)))
@@ -181,7 +182,7 @@ class Trace:
             if upstream.ndim == 0 and c.ndim == 0:
                 local = apply_vjp(op, np.float64(1.0), self.values[nid], args, node.attrs,
                                   edge.index)
-                tex += f" = {num_tex(upstream)} \\cdot {num_tex(local)} = {num_tex(c)}"
+                tex += f" = {operand_tex(upstream)} \\cdot {operand_tex(local)} = {num_tex(c)}"
                 if accumulate:
                     tex += f"\\;\\Rightarrow\\; {lhs} = {num_tex(total)}"
             else:
@@ -228,7 +229,7 @@ class Trace:
         tex = f"{sym} \\leftarrow {sym} - \\eta\\,{self.tex.grad(pid)},\\quad \\eta = {num_tex(self.lr)}"
         if old.ndim == 0:
             tex += f";\\; {num_tex(old)} - {num_tex(self.lr)} \\cdot " \
-                   f"{num_tex(history[-1][1])} = {num_tex(new)}"
+                   f"{operand_tex(history[-1][1])} = {num_tex(new)}"
         self._add("update", pid, [],
                   f"Update: {pid} ← {pid} − lr · ∂loss/∂{pid}: the parameter steps against the "
                   f"gradient of the loss with respect to {pid} (lr = {self.lr:g}).",
