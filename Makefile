@@ -7,7 +7,7 @@ TSTAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(PY):
 	python3 -m venv $(VENV)
