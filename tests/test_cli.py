@@ -1,0 +1,97 @@
+"""The `gradwalk` command: presets, trace (the API's own JSON), code, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.settings import Settings
+from app.cli import build_parser, main
+from app.main import create_app
+
+SMALL = ["--preset", "pytorch-numpy-two-layer", "--param", "N=8", "--param", "D_in=20",
+         "--param", "H=10", "--param", "D_out=3", "--iterations", "5"]
+SMALL_BODY = {"preset": "pytorch-numpy-two-layer",
+              "params": {"N": 8, "D_in": 20, "H": 10, "D_out": 3}, "iterations": 5}
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "pytorch-numpy-two-layer" in out and "D_in=1000" in out
+    assert "micrograd-neuron" in out
+
+
+@pytest.fixture(scope="module")
+def api_run():
+    client = TestClient(create_app(Settings()))
+    run = client.post("/api/v1/runs", json=SMALL_BODY).json()
+    return client, f"/api/v1/runs/{run['run_id']}"
+
+
+def test_trace_prints_the_steps_the_api_serves(tmp_path, api_run):
+    client, base = api_run
+    out = tmp_path / "steps.json"
+    assert main(["trace", *SMALL, "--iteration", "2", "--out", str(out)]) == 0
+    expected = client.get(f"{base}/iterations/2/steps", headers={"accept-encoding": "identity"})
+    assert out.read_bytes() == expected.content + b"\n"
+
+
+def test_trace_with_step_prints_the_state_the_api_serves(tmp_path, api_run):
+    client, base = api_run
+    out = tmp_path / "state.json"
+    assert main(["trace", *SMALL, "--iteration", "1", "--step", "9", "--out", str(out)]) == 0
+    expected = client.get(f"{base}/iterations/1/steps/9", headers={"accept-encoding": "identity"})
+    assert out.read_bytes() == expected.content + b"\n"
+    assert json.loads(out.read_bytes())["step"] == 9
+
+
+def test_trace_of_a_source_file(tmp_path):
+    source = tmp_path / "neuron.py"
+    source.write_text("a = input(value=2.0)\nb = param(value=-3.0)\nloss = a * b\n")
+    out = tmp_path / "steps.json"
+    assert main(["trace", "--source-file", str(source), "--iterations", "2", "--out",
+                 str(out)]) == 0
+    steps = json.loads(out.read_text())["steps"]
+    assert [step["phase"] for step in steps] == ["load", "forward", "seed", "backward", "update"]
+
+
+def test_code_prints_a_script_that_runs(tmp_path, api_run):
+    client, base = api_run
+    out = tmp_path / "run.py"
+    assert main(["code", *SMALL, "--out", str(out)]) == 0
+    assert out.read_text() == client.get(f"{base}/code").text
+    done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_engine_errors_exit_2_with_the_message(capsys):
+    assert main(["trace", "--preset", "nope"]) == 2
+    assert "pytorch-numpy-two-layer" in capsys.readouterr().err
+    assert main(["trace", *SMALL, "--iteration", "99"]) == 2
+    assert "iteration" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_with_a_message():
+    for argv in (["trace", "--preset", "micrograd-neuron", "--param", "N"],
+                 ["trace"],
+                 ["trace", "--source-file", "x.py", "--param", "N=3"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code not in (0, None)
+
+
+def test_serve_defaults():
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.workers) == ("127.0.0.1", 8000, 1)
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("gradwalk")
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "serve" in done.stdout
