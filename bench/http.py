@@ -9,18 +9,24 @@ p99 <= 50 ms, body <= 64 KB before gzip. Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
-import gzip
-import os
-import re
-import shutil
-import socket
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-import httpx
+# This file is named http.py: `python bench/http.py` puts bench/ first on the import path,
+# where it would shadow the standard library's `http` package that httpx needs.
+if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_RUN = {"preset": "pytorch-numpy-two-layer"}
