@@ -7,8 +7,6 @@ gzipped once (at cache time) for clients that accept it.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -16,18 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.store import Encoded, RunStore
+from app.api.store import Encoded, RunStore, encoded
+
+__all__ = ["IMMUTABLE", "ServeCachedRuns", "cached", "encoded", "serve"]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-JSON = "application/json"
-#: bodies smaller than this are not worth a gzip header
-GZIP_MINIMUM_BYTES = 1000
-
-
-def encoded(body: bytes, media_type: str = JSON, headers: dict | None = None) -> Encoded:
-    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MINIMUM_BYTES else None
-    return Encoded(body, media_type, gzipped, digest, tuple((headers or {}).items()))
 
 
 def _accepts_gzip(request: Request) -> bool:
@@ -53,21 +44,28 @@ def _matches(request: Request, digest: str) -> bool:
     return False
 
 
-def serve(request: Request, body: Encoded, immutable: bool = True) -> Response:
-    """The response for `body`: 304 when the client has it, gzip when it accepts it."""
+def serve(
+    request: Request,
+    body: Encoded,
+    immutable: bool = True,
+    status_code: int = 200,
+    headers: dict | None = None,
+) -> Response:
+    """The response for `body`: 304 when a GET already has it, gzip when the client accepts it."""
     use_gzip = body.gzipped is not None and _accepts_gzip(request)
-    headers = {"ETag": f'"{body.etag}-gzip"' if use_gzip else f'"{body.etag}"'}
+    sent = {"ETag": f'"{body.etag}-gzip"' if use_gzip else f'"{body.etag}"'}
     if immutable:
-        headers["Cache-Control"] = IMMUTABLE
+        sent["Cache-Control"] = IMMUTABLE
     if body.gzipped is not None:
-        headers["Vary"] = "Accept-Encoding"
-    headers.update(body.headers)
-    if _matches(request, body.etag):
-        return Response(status_code=304, headers=headers)
+        sent["Vary"] = "Accept-Encoding"
+    sent.update(body.headers)
+    sent.update(headers or {})
+    if request.method == "GET" and _matches(request, body.etag):
+        return Response(status_code=304, headers=sent)
     if use_gzip:
-        headers["Content-Encoding"] = "gzip"
-        return Response(body.gzipped, media_type=body.media_type, headers=headers)
-    return Response(body.body, media_type=body.media_type, headers=headers)
+        sent["Content-Encoding"] = "gzip"
+    content = body.gzipped if use_gzip else body.body
+    return Response(content, status_code, media_type=body.media_type, headers=sent)
 
 
 async def cached(

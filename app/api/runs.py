@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
-from app.api.responses import cached, encoded
+from app.api.responses import cached, encoded, serve
 from app.api.schemas import LossesOut, RunCreate, RunOut, error_responses
 from app.engine.run import RunSpec
 
@@ -25,12 +25,8 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Response:
     spec = RunSpec(**body.model_dump())
     entry = await run_in_threadpool(store.create, spec)
-    return Response(
-        entry.document,
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": f"{request.url.path}/{entry.run_id}"},
-    )
+    location = {"Location": f"{request.url.path}/{entry.run_id}"}
+    return serve(request, entry.document, immutable=False, status_code=201, headers=location)
 
 
 @router.get(
@@ -40,7 +36,7 @@ async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Resp
     summary="Describe a run: graph with layout, steps per iteration, phases",
 )
 async def read_run(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
-    return await cached(request, store, lambda: encoded(store.entry(run_id).document))
+    return await cached(request, store, lambda: store.entry(run_id).document)
 
 
 @router.get(

@@ -9,6 +9,8 @@ never on the event loop.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import threading
 from dataclasses import dataclass, field
 
@@ -33,11 +35,25 @@ class Encoded:
         return len(self.body) + len(self.gzipped or b"")
 
 
+#: bodies smaller than this are not worth a gzip header
+GZIP_MINIMUM_BYTES = 1000
+
+
+def encoded(body: bytes, media_type: str = "application/json", headers=None) -> Encoded:
+    """Encode a body once: its ETag and (mtime 0, so byte-stable) gzip are computed here."""
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    gzipped = None
+    if len(body) >= GZIP_MINIMUM_BYTES:
+        gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    return Encoded(body, media_type, gzipped, digest, tuple((headers or {}).items()))
+
+
 @dataclass
 class RunEntry:
     run_id: str
     run: Run
-    document: bytes
+    #: the Run JSON, layout included
+    document: Encoded
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -74,7 +90,7 @@ class RunStore:
 
     def _build(self, run_id: str, spec: RunSpec) -> RunEntry:
         run = Run(spec, self.limits)
-        document = present.encode_json(present.run_document(run_id, run.describe()))
+        document = encoded(present.encode_json(present.run_document(run_id, run.describe())))
         entry = RunEntry(run_id, run, document)
         return self.runs.put(run_id, entry)
 

@@ -61,3 +61,15 @@ def test_errors_are_not_cached_as_immutable(client):
     response = client.get(f"{API}/runs/g1.AAAA")
     assert response.status_code == 404
     assert "cache-control" not in response.headers
+
+
+def test_post_bodies_are_byte_identical_even_gzipped():
+    raw = []
+    for _ in range(2):
+        with make_client().stream("POST", f"{API}/runs", json={"preset": SEED_PRESET},
+                                  headers={"accept-encoding": "gzip"}) as response:
+            assert response.status_code == 201
+            assert response.headers["content-encoding"] == "gzip"
+            assert "cache-control" not in response.headers
+            raw.append(b"".join(response.iter_raw()))
+    assert raw[0] == raw[1]
