@@ -76,19 +76,38 @@ def heatmap(a: np.ndarray) -> dict:
 
 
 def histogram(finite: np.ndarray, lo: float, hi: float) -> dict:
-    """Counts over 16 equal bins from the finite elements' min `lo` to max `hi`."""
+    """Counts over 16 equal bins from the finite elements' min `lo` to max `hi` (the last bin
+    closed, as numpy.histogram), safe for ranges near overflow or among denormals."""
     if finite.size == 0:
         return {"edges": [], "counts": []}
-    if lo == hi:
+    counts = np.zeros(HISTOGRAM_BINS + 1, dtype=np.int64)
+    span = hi / 2 - lo / 2  # halves: hi - lo may overflow
+    if span > 0:
+        position = (finite / 2 - lo / 2) / span  # in [0, 1]
+        counts += np.bincount((position * HISTOGRAM_BINS).astype(np.intp),
+                              minlength=HISTOGRAM_BINS + 1)[: HISTOGRAM_BINS + 1]
+        counts[HISTOGRAM_BINS - 1] += counts[HISTOGRAM_BINS]
+    else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
+        counts[HISTOGRAM_BINS // 2] = finite.size
         lo, hi = lo - 0.5, hi + 0.5
-    # equal-width bins over [lo, hi], the last one closed (as numpy.histogram): x == hi lands
-    # in a 17th slot that is folded into the 16th
-    index = ((finite - lo) * (HISTOGRAM_BINS / (hi - lo))).astype(np.intp)
-    counts = np.bincount(index, minlength=HISTOGRAM_BINS + 1)
-    counts[HISTOGRAM_BINS - 1] += counts[HISTOGRAM_BINS:].sum()
-    step = (hi - lo) / HISTOGRAM_BINS
-    edges = [float(f"{lo + i * step:.4g}") for i in range(HISTOGRAM_BINS)] + [float(f"{hi:.4g}")]
+    edges = [float(f"{lo * (1 - i / HISTOGRAM_BINS) + hi * (i / HISTOGRAM_BINS):.4g}")
+             for i in range(HISTOGRAM_BINS + 1)]
     return {"edges": edges, "counts": counts[:HISTOGRAM_BINS].tolist()}
+
+
+def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, float, float]:
+    """(mean, std, L2 norm); divided by the largest magnitude `scale` first when squares
+    would overflow or underflow."""
+    n = finite.size
+    if 1e-150 < scale < 1e150 or scale == 0:
+        mean = total / n
+        centred = finite - mean
+        return float(mean), float(np.sqrt(np.dot(centred, centred) / n)), float(np.sqrt(squares))
+    unit = finite / scale
+    mean = unit.sum() / n
+    centred = unit - mean
+    return (float(mean * scale), float(np.sqrt(np.dot(centred, centred) / n) * scale),
+            float(np.sqrt(np.dot(unit, unit)) * scale))
 
 
 def summarize(a) -> dict:
@@ -110,13 +129,8 @@ def _summarize(a: np.ndarray) -> dict:
     lo = hi = None
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
-        mean = total / finite.size
-        centred = finite - mean
-        stats = {
-            "min": lo, "max": hi, "mean": float(mean),
-            "std": float(np.sqrt(np.dot(centred, centred) / finite.size)),
-            "norm": float(np.sqrt(squares)),
-        }
+        mean, std, norm = _moments(finite, total, squares, max(abs(lo), abs(hi)))
+        stats = {"min": lo, "max": hi, "mean": mean, "std": std, "norm": norm}
         stats = {k: jsonable(v) for k, v in stats.items()}
     else:
         stats = dict.fromkeys(("min", "max", "mean", "std", "norm"))

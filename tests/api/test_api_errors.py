@@ -55,8 +55,6 @@ EXTREME_SOURCES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="engine summary.histogram fails on extreme values "
-                   "(reported to the engine owner); remove this marker once it is fixed")
 @pytest.mark.parametrize("source", EXTREME_SOURCES)
 def test_extreme_values_never_give_a_500(source):
     from apihelpers import make_client

@@ -41,3 +41,28 @@ def test_nan_and_inf_are_counted():
 def test_scalar():
     s = summarize(np.float64(2.5))
     assert s["values"] == 2.5 and s["shape"] == [] and s["heatmap"] is None
+
+
+@pytest.mark.parametrize("values", [
+    [1e-320, 2e-320, 3e-320],  # denormals: squares underflow, the range is tiny
+    [1e308, -1e308, 0.0],  # the range overflows
+    [1e308, 1.2e308],  # the sum and the squares overflow
+    [5e-324, 0.0],
+    [1e308, 1e308],  # one value, where v ± 0.5 == v
+])
+def test_extreme_values_are_summarised(values):
+    a = np.array(values)
+    s = summarize(a)
+    assert sum(s["histogram"]["counts"]) == a.size
+    assert s["min"] == a.min() and s["max"] == a.max()
+    assert s["mean"] == pytest.approx(np.mean(a / 4) * 4, rel=1e-9)
+    assert s["norm"] == pytest.approx(np.linalg.norm(a / a.max()) * a.max(), rel=1e-9)
+    assert s["nan"] == 0 and s["inf"] == 0
+
+
+def test_histogram_matches_numpy_on_ordinary_data():
+    a = np.random.default_rng(0).normal(size=(30, 40))
+    counts, _ = np.histogram(a, bins=16)
+    assert summarize(a)["histogram"]["counts"] == counts.tolist()
+    assert summarize(np.full(5, 3.0))["histogram"]["counts"] == \
+        np.histogram(np.full(5, 3.0), bins=16)[0].tolist()
