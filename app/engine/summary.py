@@ -40,10 +40,12 @@ def round_significant(a, digits: int = 4) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     with np.errstate(all="ignore"):
         exponent = np.floor(np.log10(np.abs(a)))
-    shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).astype(int)
+    # below 1e-290 the power of ten would overflow: such values are kept as they are
+    shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).clip(-400, 300).astype(int)
     up = np.power(10.0, np.maximum(shift, 0))
     down = np.power(10.0, np.maximum(-shift, 0))
-    return np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+    rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+    return np.where(np.abs(a) < 1e-290, a, rounded)
 
 
 def _as_2d(a: np.ndarray) -> np.ndarray:

@@ -66,3 +66,9 @@ def test_histogram_matches_numpy_on_ordinary_data():
     assert summarize(a)["histogram"]["counts"] == counts.tolist()
     assert summarize(np.full(5, 3.0))["histogram"]["counts"] == \
         np.histogram(np.full(5, 3.0), bins=16)[0].tolist()
+
+
+def test_heatmap_of_denormals_and_huge_values_is_finite():
+    for a in (np.array([1e-320, 3e-320, 2e-320]), np.array([1e308, -1.5e308, 1e300])):
+        cells = summarize(a)["heatmap"]["cells"][0]
+        assert all(np.isfinite(cells)) and cells[0] == pytest.approx(a[0], rel=1e-3)
