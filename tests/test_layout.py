@@ -87,3 +87,27 @@ def test_deep_chain_does_not_recurse():
         previous = f"n{i}"
     spec["loss"] = ("op", [previous])
     assert layers_of(_graph(spec))["loss"] == 3001
+
+
+def test_every_preset_lays_out_left_to_right():
+    from app.engine.limits import Limits
+    from app.engine.presets import PRESETS
+    from app.engine.run import Run, RunSpec
+
+    for preset in PRESETS:
+        graph = Run(RunSpec(preset=preset), Limits()).describe()["graph"]
+        placed = layout(graph)
+        by_id = {node["id"]: node for node in placed["nodes"]}
+        assert by_id[graph["loss"]]["x"] == max(node["x"] for node in placed["nodes"]), preset
+        assert len({(n["x"], n["y"]) for n in placed["nodes"]}) == len(placed["nodes"]), preset
+        for edge in placed["edges"]:
+            xs = [x for x, _ in edge["points"]]
+            assert xs == sorted(xs) and xs[0] < xs[-1], (preset, edge)
+            # every bend sits one layer after the previous point
+            assert all(b - a == LAYER_GAP for a, b in zip(xs, xs[1:], strict=False)), (preset, edge)
+        consumers = {}
+        for edge in placed["edges"]:
+            consumers.setdefault(edge["source"], []).append(by_id[edge["target"]]["x"])
+        for node in placed["nodes"]:
+            if node["kind"] != "op" and node["id"] in consumers:
+                assert node["x"] == min(consumers[node["id"]]) - LAYER_GAP, (preset, node["id"])
