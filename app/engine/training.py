@@ -17,8 +17,10 @@ from .graph import Graph
 from .limits import Limits
 from .ops import apply_vjp, get_op
 
-#: checkpoints kept per run at most (memory stays bounded, replay stays short)
+#: checkpoints kept per run at most, and the bytes they may hold together: memory stays
+#: bounded, and reaching any iteration replays fewer than iterations / checkpoints of them
 MAX_CHECKPOINTS = 64
+CHECKPOINT_BYTES = 16 << 20
 
 
 def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
@@ -99,8 +101,10 @@ class Training:
         self.graph = graph
         self.lr = lr
         self.iterations = iterations
-        self.every = max(1, -(-iterations // MAX_CHECKPOINTS))
         self.plan = _Plan(graph)
+        param_bytes = sum(leaves[p].nbytes for p in self.plan.params) or 1
+        kept = max(1, min(MAX_CHECKPOINTS, CHECKPOINT_BYTES // param_bytes))
+        self.every = max(1, -(-iterations // kept))
         self.leaves = leaves
         self.limits = limits
         self.checkpoints: dict[int, dict[str, np.ndarray]] = {}

@@ -48,3 +48,17 @@ def test_free_source_params_are_named_numbers():
     assert run.graph.nodes["x"].shape == (3, 2)
     with pytest.raises(InvalidRequestError, match="identifier"):
         Run(RunSpec(source="x = input(2)\nloss = sum(x)\n", params={"1x": 3}), Limits())
+
+
+def test_checkpoints_are_bounded_and_any_iteration_is_exact():
+    from app.engine.training import CHECKPOINT_BYTES
+
+    run = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits())
+    training = run.training()
+    held = sum(a.nbytes for c in training.checkpoints.values() for a in c.values())
+    assert held <= CHECKPOINT_BYTES
+    assert training.every > 1
+    t = training.every * 3 + 1
+    # the leaves of iteration t, trained from a checkpoint, give exactly the loss of iteration t
+    trace = run.trace(t)
+    assert trace.state(run.phases()["forward"][1])["loss"] == run.losses()[t]
