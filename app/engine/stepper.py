@@ -50,6 +50,13 @@ def _list(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _stacked(texts: list[str]) -> str:
+    """Several formulas one under the other (one per contribution)."""
+    if len(texts) == 1:
+        return texts[0]
+    return "\\begin{array}{l} " + " \\\\ ".join(texts) + " \\end{array}"
+
+
 def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
@@ -214,7 +221,7 @@ class Trace:
             narration = (f"Backward: the gradient of the loss with respect to {node.label} is "
                          f"complete; its inputs are constants, so nothing is sent.")
         self._add("backward", nid, [c["edge"] for c in contributions], narration,
-                  "\\qquad ".join(texts), codes, ("backward", nid), contributions)
+                  _stacked(texts), codes, ("backward", nid), contributions)
 
     def _update(self, pid: str) -> None:
         k = len(self.step_list)

@@ -1,0 +1,49 @@
+/**
+ * The REST API of docs/json.md, and nothing else: every fetch of the viewer goes through here.
+ * Errors come back as ApiError carrying the server's JSON error body.
+ */
+
+const BASE = "/api/v1";
+
+/** An error answer of the API: `status`, and `error` as the server sent it. */
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.error = error || {};
+  }
+}
+
+async function request(path, options = {}) {
+  const response = await fetch(BASE + path, options);
+  if (!response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch { /* not JSON */ }
+    throw new ApiError(response.status, body?.error || { message: response.statusText });
+  }
+  return response;
+}
+
+const json = async (path, options) => (await request(path, options)).json();
+
+export const listPresets = async () => (await json("/presets")).presets;
+export const getPreset = (id) => json(`/presets/${encodeURIComponent(id)}`);
+
+/** Create (or find: the same body gives the same id) a run. */
+export const createRun = (body) => json("/runs", {
+  method: "POST",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+export const getRun = (runId) => json(`/runs/${runId}`);
+export const getLosses = (runId) => json(`/runs/${runId}/losses`);
+export const getSteps = (runId, t) => json(`/runs/${runId}/iterations/${t}/steps`);
+export const getState = (runId, t, k) => json(`/runs/${runId}/iterations/${t}/steps/${k}`);
+export const getScript = async (runId) => (await request(`/runs/${runId}/code`)).text();
+
+/** Where the exact values of a node's value or gradient download as a .npy file. */
+export const tensorUrl = (runId, t, k, nodeId, which) =>
+  `${BASE}/runs/${runId}/iterations/${t}/steps/${k}/tensors/${encodeURIComponent(nodeId)}/${which}?format=npy`;
+
+export const codeUrl = (runId) => `${BASE}/runs/${runId}/code`;

@@ -1,0 +1,56 @@
+/** Download the current graph view as an SVG file or as a PNG picture of it. */
+
+const STYLE_PROPS = ["fill", "stroke", "stroke-width", "stroke-dasharray", "font-size",
+  "font-weight", "font-family", "opacity", "visibility"];
+
+/** A standalone copy of the drawing: computed styles inlined, the current view box kept. */
+function standalone(svg) {
+  const copy = svg.cloneNode(true);
+  const from = svg.querySelectorAll("*");
+  const to = copy.querySelectorAll("*");
+  from.forEach((node, i) => {
+    const style = window.getComputedStyle(node);
+    to[i].setAttribute("style", STYLE_PROPS.map((p) => `${p}:${style.getPropertyValue(p)}`).join(";"));
+  });
+  const box = svg.getBoundingClientRect();
+  copy.setAttribute("width", String(Math.round(box.width)));
+  copy.setAttribute("height", String(Math.round(box.height)));
+  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  const background = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+  const [x, y, w, h] = (svg.getAttribute("viewBox") || "0 0 0 0").split(" ");
+  Object.entries({ x, y, width: w, height: h, fill: window.getComputedStyle(svg.parentElement).backgroundColor })
+    .forEach(([k, v]) => background.setAttribute(k, v));
+  copy.insertBefore(background, copy.firstChild);
+  return { text: new XMLSerializer().serializeToString(copy), width: box.width, height: box.height };
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+export function exportSvg(svg, name) {
+  download(new Blob([standalone(svg).text], { type: "image/svg+xml" }), `${name}.svg`);
+}
+
+export async function exportPng(svg, name) {
+  const { text, width, height } = standalone(svg);
+  const url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
+  const img = new Image();
+  await new Promise((resolve, reject) => { img.onload = resolve; img.onerror = reject; img.src = url; });
+  const scale = 2;
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(width * scale);
+  canvas.height = Math.round(height * scale);
+  const ctx = canvas.getContext("2d");
+  ctx.scale(scale, scale);
+  ctx.drawImage(img, 0, 0, width, height);
+  URL.revokeObjectURL(url);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  download(blob, `${name}.png`);
+}

@@ -1,0 +1,166 @@
+/**
+ * The viewer's entry point: wires the player (where we are), the graph view, the panels, the
+ * controls and the URL. It decides nothing about math: every state comes from the server.
+ */
+
+import * as api from "./api.js";
+import { LossChart, MemoryChart } from "./charts.js";
+import { bindControls, showPhases, showPosition } from "./controls.js";
+import { exportPng, exportSvg } from "./exporter.js";
+import { Inspector } from "./inspector.js";
+import { Panels } from "./panels.js";
+import { Player } from "./player.js";
+import { GraphView } from "./render.js";
+import { Setup } from "./setup.js";
+import { readUrl, writeUrl } from "./url.js";
+
+const DEFAULT_PRESET = "pytorch-numpy-two-layer";
+const $ = (id) => document.getElementById(id);
+
+class App {
+  constructor() {
+    this.player = new Player();
+    this.view = new GraphView($("graph"));
+    this.panels = new Panels();
+    this.inspector = new Inspector();
+    this.setup = new Setup();
+    this.losses = new LossChart($("losses"), (t) => this.goIteration(t));
+    this.memory = new MemoryChart($("memory"));
+    this.current = null;
+    this.labels = new Map();
+    if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
+    bindControls(this);
+    this.player.addEventListener("change", (e) => this.show(e.detail));
+    this.view.addEventListener("select", (e) => {
+      const node = this.player.run.graph.nodes.find((n) => n.id === e.detail);
+      this.inspector.select(node);
+    });
+    this.setup.addEventListener("run", (e) => this.createRun(e.detail));
+    $("iteration").addEventListener("change", () => this.goIteration(Number($("iteration").value)));
+    $("btn-fit").addEventListener("click", () => this.view.fit());
+    $("btn-export-svg").addEventListener("click", () => exportSvg(this.view.svg, this.fileName()));
+    $("btn-export-png").addEventListener("click", () => exportPng(this.view.svg, this.fileName()));
+    window.addEventListener("popstate", (e) => this.restore(e.state || readUrl()));
+    window.addEventListener("resize", () => this.view.svg && this.view.fit());
+  }
+
+  async start() {
+    const where = readUrl();
+    if (where.mode === "lecture") this.setLecture(true, false);
+    try {
+      await this.setup.init(null);
+      if (where.run) {
+        await this.openRun(where.run, where.t ?? 0, where.k ?? 0);
+      } else {
+        await this.createRun({ preset: DEFAULT_PRESET });
+      }
+    } catch (error) {
+      this.status(error.message);
+    }
+  }
+
+  status(message) { $("status").textContent = message || ""; }
+
+  async createRun(body) {
+    this.status("computing…");
+    try {
+      const run = await api.createRun(body);
+      await this.load(run);
+      await this.player.go(0, 0, "jump");
+      this.status("");
+    } catch (error) {
+      this.status("");
+      this.setup.showError(error.error || error);
+    }
+  }
+
+  async openRun(runId, t, k) {
+    const run = await api.getRun(runId);
+    await this.load(run);
+    await this.player.go(t, k, "history");
+  }
+
+  async load(run) {
+    this.player.load(run);
+    this.labels = new Map(run.graph.nodes.map((n) => [n.id, n.label]));
+    this.view.draw(run.graph);
+    showPhases(this);
+    $("iteration").max = String(run.iterations - 1);
+    $("code-link").href = api.codeUrl(run.run_id);
+    this.inspector.node = null;
+    this.inspector.nodeId = null;
+    await this.setup.showRun(run);
+    api.getScript(run.run_id).then((text) => {
+      this.panels.showScript(text);
+      if (this.current) this.panels.show(this.current.step, this.labels);
+    });
+    api.getLosses(run.run_id).then((doc) => this.losses.show(doc.losses, this.player.t))
+      .catch((error) => this.status(error.message));
+  }
+
+  /** Draw one state (called by the player). */
+  show(detail) {
+    const { t, k, state, step, steps, previous, how } = detail;
+    this.current = detail;
+    this.view.update(state, step);
+    const stepped = (how === "step" || how === "play") && previous.t === t && k === previous.k + 1;
+    if (stepped) this.view.animate(step, this.player.stepDuration);
+    else this.view.animate(null, 0);
+    this.panels.show(step, this.labels);
+    showPosition(this.player.run, t, k, step);
+    this.memory.show(steps, k);
+    this.losses.mark(t);
+    $("iteration").value = String(t);
+    this.inspector.update({ runId: this.player.run.run_id, t, k, state });
+    writeUrl({ run: this.player.run.run_id, t, k, lecture: this.lecture }, how !== "play" && how !== "history");
+    Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
+  }
+
+  goIteration(t) {
+    if (!this.player.run) return;
+    this.player.pause();
+    this.player.go(t, this.player.k, "jump");
+  }
+
+  async restore(where) {
+    if (!where || !where.run) return;
+    this.setLecture(where.lecture ?? where.mode === "lecture", false);
+    if (!this.player.run || this.player.run.run_id !== where.run) {
+      await this.openRun(where.run, where.t ?? 0, where.k ?? 0);
+    } else {
+      await this.player.go(where.t ?? 0, where.k ?? 0, "history");
+    }
+  }
+
+  get lecture() { return document.body.classList.contains("lecture"); }
+
+  setLecture(on, record = true) {
+    if (on === this.lecture && this.view.mode === (on ? "lecture" : "normal")) return;
+    document.body.classList.toggle("lecture", on);
+    this.view.mode = on ? "lecture" : "normal";
+    if (this.player.run) {
+      this.view.draw(this.player.run.graph);
+      if (this.current) this.view.update(this.current.state, this.current.step);
+      if (record) {
+        const { t, k } = this.player;
+        writeUrl({ run: this.player.run.run_id, t, k, lecture: on }, true);
+      }
+    }
+  }
+
+  toggleLecture() { this.setLecture(!this.lecture); }
+
+  toggleHelp(show) { $("help").hidden = !show; }
+
+  toggleFullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else document.documentElement.requestFullscreen?.().catch(() => {});
+  }
+
+  fileName() {
+    const run = this.player.run;
+    return `gradwalk_${run.preset || "graph"}_t${this.player.t}_k${this.player.k}`;
+  }
+}
+
+new App().start();

@@ -1,0 +1,94 @@
+/**
+ * The step's words: narration, the chain-rule card (the server's MathML, sanitised, and the
+ * contributions with their shapes) and the whole script with the step's lines highlighted.
+ * User text always goes in as text; MathML is parsed as XML and rebuilt from a whitelist.
+ */
+
+import { shape } from "./format.js";
+
+const MATHML = "http://www.w3.org/1998/Math/MathML";
+const TAGS = new Set(["math", "mi", "mn", "mo", "mrow", "mfrac", "msub", "msup", "msubsup",
+  "mtext", "mspace", "mstyle", "munder", "mover", "munderover", "msqrt", "mroot", "mtable",
+  "mtr", "mtd", "menclose", "mpadded", "mphantom", "semantics", "mfenced"]);
+const ATTRS = new Set(["display", "mathvariant", "stretchy", "fence", "separator", "lspace",
+  "rspace", "width", "form", "accent", "accentunder", "columnalign", "linethickness", "notation",
+  "movablelimits", "largeop", "symmetric", "minsize", "maxsize", "open", "close", "separators",
+  "scriptlevel", "displaystyle"]);
+
+/** Rebuild MathML markup from whitelisted elements and attributes only; null if unparsable. */
+export function safeMathml(markup) {
+  const doc = new DOMParser().parseFromString(markup, "application/xml");
+  if (doc.querySelector("parsererror")) return null;
+  const copy = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return document.createTextNode(node.textContent);
+    if (node.nodeType !== Node.ELEMENT_NODE || !TAGS.has(node.localName)) return null;
+    const out = document.createElementNS(MATHML, node.localName);
+    for (const attr of node.attributes) {
+      if (ATTRS.has(attr.name)) out.setAttribute(attr.name, attr.value);
+    }
+    for (const child of node.childNodes) {
+      const c = copy(child);
+      if (c) out.appendChild(c);
+    }
+    return out;
+  };
+  return copy(doc.documentElement);
+}
+
+export class Panels {
+  constructor() {
+    this.narration = document.getElementById("narration");
+    this.math = document.querySelector("#chain .mathml");
+    this.contributions = document.getElementById("contributions");
+    this.code = document.getElementById("code");
+    this.lines = [];
+  }
+
+  /** The run's whole script, one element per line. */
+  showScript(text) {
+    this.code.replaceChildren();
+    this.lines = text.replace(/\n$/, "").split("\n").map((line, i) => {
+      const div = document.createElement("div");
+      div.className = "line";
+      div.dataset.line = String(i + 1);
+      div.textContent = line || " ";
+      this.code.appendChild(div);
+      return div;
+    });
+  }
+
+  show(step, labels) {
+    this.narration.textContent = step.narration;
+    const math = safeMathml(step.mathml || "");
+    if (math) this.math.replaceChildren(math);
+    else this.math.textContent = step.latex;
+    this.contributions.replaceChildren();
+    for (const c of step.contributions) {
+      const li = document.createElement("li");
+      li.className = `contribution${c.accumulate ? " accumulate" : ""}`;
+      li.dataset.to = c.to;
+      const op = document.createElement("strong");
+      op.textContent = c.accumulate ? "+=" : "=";
+      const what = document.createElement("span");
+      what.textContent = ` ∂loss/∂${labels.get(c.to) || c.to}  [${shape(c.shape)}]  `;
+      const count = document.createElement("em");
+      count.textContent = `contribution ${c.arrived} of ${c.expected}`;
+      const code = document.createElement("code");
+      code.textContent = c.code;
+      li.append(op, what, count, document.createElement("br"), code);
+      this.contributions.appendChild(li);
+    }
+    for (const line of this.code.querySelectorAll(".hl")) line.className = "line";
+    step.lines.forEach((n, i) => {
+      const line = this.lines[n - 1];
+      if (!line) return;
+      line.classList.add("hl", `hl-${step.phase}`);
+      if (i === 0) {
+        line.classList.add("hl-first");
+        const box = this.code;
+        const top = line.offsetTop - box.clientHeight / 3;
+        box.scrollTo({ top: Math.max(0, top), behavior: "auto" });
+      }
+    });
+  }
+}

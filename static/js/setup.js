@@ -1,0 +1,130 @@
+/**
+ * Choosing what to run: a preset with its parameters, or your own source; seed, lr and
+ * iterations. Errors of the source come back from the server with line and column, shown as
+ * text.
+ */
+
+import * as api from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class Setup extends EventTarget {
+  constructor() {
+    super();
+    this.presets = [];
+    $("run-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitPreset(); });
+    $("preset").addEventListener("change", () => this.choose($("preset").value));
+    $("btn-edit-source").addEventListener("click", () => this.toggleSource());
+    $("btn-source-run").addEventListener("click", () => this.submitSource());
+  }
+
+  async init(selected) {
+    this.presets = await api.listPresets();
+    const select = $("preset");
+    select.replaceChildren();
+    for (const p of this.presets) {
+      const option = document.createElement("option");
+      option.value = p.id;
+      option.textContent = p.title;
+      select.appendChild(option);
+    }
+    const custom = document.createElement("option");
+    custom.value = "";
+    custom.textContent = "Your own source";
+    select.appendChild(custom);
+    await this.choose(selected ?? this.presets[0].id);
+  }
+
+  /** Show a preset's parameters, defaults and description (or the run's own values). */
+  async choose(id, run = null) {
+    $("preset").value = id || "";
+    const preset = this.presets.find((p) => p.id === id);
+    const params = $("params");
+    params.replaceChildren();
+    if (!preset) {
+      $("preset-description").textContent = "Your own expression: edit the source below.";
+      if (run) this.fillNumbers(run);
+      return;
+    }
+    $("preset-description").textContent = preset.description;
+    for (const p of preset.params) {
+      const label = document.createElement("label");
+      label.title = p.description;
+      label.append(`${p.name} `);
+      const input = document.createElement("input");
+      input.type = "number";
+      input.name = `param-${p.name}`;
+      input.min = String(p.min);
+      input.max = String(p.max);
+      input.step = p.kind === "int" ? "1" : "any";
+      input.value = String(run?.params?.[p.name] ?? p.default);
+      label.appendChild(input);
+      params.appendChild(label);
+    }
+    this.fillNumbers(run || { seed: preset.seed, lr: preset.lr, iterations: preset.iterations });
+    const detail = await api.getPreset(id);
+    if (!run || run.preset === id) $("source").value = detail.source;
+  }
+
+  fillNumbers(run) {
+    $("seed").value = String(run.seed);
+    $("lr").value = String(run.lr);
+    $("iterations").value = String(run.iterations);
+  }
+
+  /** Reflect a loaded run in the form. */
+  async showRun(run) {
+    if (run.preset) await this.choose(run.preset, run);
+    else {
+      await this.choose("", run);
+      $("source").value = run.source;
+    }
+  }
+
+  numbers() {
+    const out = { seed: Number($("seed").value || 0) };
+    if ($("lr").value !== "") out.lr = Number($("lr").value);
+    if ($("iterations").value !== "") out.iterations = Number($("iterations").value);
+    return out;
+  }
+
+  submitPreset() {
+    const id = $("preset").value;
+    if (!id) { this.submitSource(); return; }
+    const params = {};
+    for (const input of $("params").querySelectorAll("input")) {
+      params[input.name.slice("param-".length)] = Number(input.value);
+    }
+    this.request({ preset: id, params, ...this.numbers() });
+  }
+
+  submitSource() {
+    this.request({ source: $("source").value, ...this.numbers() });
+  }
+
+  toggleSource(open) {
+    const panel = $("source-panel");
+    panel.hidden = open === undefined ? !panel.hidden : !open;
+    $("btn-edit-source").setAttribute("aria-expanded", String(!panel.hidden));
+  }
+
+  request(body) {
+    this.showError(null);
+    this.dispatchEvent(new CustomEvent("run", { detail: body }));
+  }
+
+  /** A server error, as text: `line 3, column 5: …` for the source. */
+  showError(error) {
+    const box = $("source-error");
+    box.textContent = error ? error.message : "";
+    if (error && error.line) {
+      this.toggleSource(true);
+      const source = $("source");
+      const lines = source.value.split("\n");
+      const offset = lines.slice(0, error.line - 1).reduce((n, l) => n + l.length + 1, 0)
+        + Math.max(0, (error.column || 1) - 1);
+      source.focus();
+      source.setSelectionRange(offset, Math.min(source.value.length, offset + 1));
+    }
+  }
+}
