@@ -51,7 +51,8 @@ def parse(source: str, limits: Limits, numbers: dict[str, float] | None = None) 
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as e:
-        raise SourceError(f"invalid syntax: {e.msg}", e.lineno or 1, e.offset or 1) from None
+        detail = e.msg if e.msg.startswith("invalid syntax") else f"invalid syntax: {e.msg}"
+        raise SourceError(detail, e.lineno or 1, e.offset or 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise SourceError("the source is nested too deeply or is not valid text", 1, 1) from None
     return _Builder(source, limits, numbers or {}).build(tree)

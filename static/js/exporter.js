@@ -3,14 +3,15 @@
 const STYLE_PROPS = ["fill", "stroke", "stroke-width", "stroke-dasharray", "font-size",
   "font-weight", "font-family", "opacity", "visibility"];
 
-/** A standalone copy of the drawing: computed styles inlined, the current view box kept. */
+/** A standalone copy of the drawing: computed styles as attributes, the current view box kept. */
 function standalone(svg) {
   const copy = svg.cloneNode(true);
   const from = svg.querySelectorAll("*");
   const to = copy.querySelectorAll("*");
   from.forEach((node, i) => {
     const style = window.getComputedStyle(node);
-    to[i].setAttribute("style", STYLE_PROPS.map((p) => `${p}:${style.getPropertyValue(p)}`).join(";"));
+    // presentation attributes, not style="": the page's CSP forbids inline styles
+    for (const p of STYLE_PROPS) to[i].setAttribute(p, style.getPropertyValue(p));
   });
   const box = svg.getBoundingClientRect();
   copy.setAttribute("width", String(Math.round(box.width)));

@@ -14,9 +14,11 @@ export class Player extends EventTarget {
     super();
     /** the run JSON (docs/json.md, Run) */
     this.run = null;
-    /** iteration and step drawn now */
+    /** iteration and step asked for last (drawn as soon as their state arrives) */
     this.t = 0;
     this.k = 0;
+    /** iteration and step drawn now */
+    this.shown = { t: -1, k: -1 };
     this.playing = false;
     this.speedIndex = 2;
     this.steps = new Map();
@@ -31,6 +33,7 @@ export class Player extends EventTarget {
   load(run) {
     this.pause();
     this.run = run;
+    this.shown = { t: -1, k: -1 };
     this.steps.clear();
     this.states.clear();
   }
@@ -62,11 +65,13 @@ export class Player extends EventTarget {
     t = Math.max(0, Math.min(this.run.iterations - 1, t));
     k = Math.max(0, Math.min(this.lastStep, k));
     const token = ++this.token;
-    const [steps, state] = await Promise.all([this.stepsOf(t), this.stateOf(t, k)]);
-    if (token !== this.token) return;
-    const previous = { t: this.t, k: this.k };
+    // the target moves at once, so quick key presses compose; it is drawn when it arrives
     this.t = t;
     this.k = k;
+    const [steps, state] = await Promise.all([this.stepsOf(t), this.stateOf(t, k)]);
+    if (token !== this.token) return;
+    const previous = this.shown;
+    this.shown = { t, k };
     this.dispatchEvent(new CustomEvent("change", {
       detail: { t, k, state, step: steps[k], steps, previous, how },
     }));
