@@ -84,6 +84,8 @@ class Trace:
             for nid in graph.order
         }
         self._summaries: dict[tuple, dict] = {}
+        #: summaries by array identity; safe because the trace keeps every array alive
+        self._by_array: dict[int, dict] = {}
         self._held: dict[str, int] = {}
         self.step_list: list[Step] = []
         with np.errstate(all="ignore"):  # NaN and Inf are shown in summaries, not warned
@@ -269,8 +271,12 @@ class Trace:
         return (history[n - 1][1] if n else None), n
 
     def _summary(self, key: tuple, array: np.ndarray) -> dict:
+        """Each array is summarised once: by its place in the trace, or as the very same
+        array object (a sum's or a difference's VJP passes its upstream gradient on)."""
         if key not in self._summaries:
-            self._summaries[key] = summarize(array)
+            same = self._by_array.get(id(array))
+            self._summaries[key] = same if same is not None else summarize(array)
+            self._by_array[id(array)] = self._summaries[key]
         return self._summaries[key]
 
     def state(self, k: int) -> dict:

@@ -85,9 +85,13 @@ def histogram(finite: np.ndarray, lo: float, hi: float) -> dict:
     counts = np.zeros(HISTOGRAM_BINS + 1, dtype=np.int64)
     span = hi / 2 - lo / 2  # halves: hi - lo may overflow
     if span > 0:
-        position = (finite / 2 - lo / 2) / span  # in [0, 1]
-        counts += np.bincount((position * HISTOGRAM_BINS).astype(np.intp),
-                              minlength=HISTOGRAM_BINS + 1)[: HISTOGRAM_BINS + 1]
+        per_unit = (HISTOGRAM_BINS / 2) / span  # bins per unit of x
+        if np.isfinite(per_unit) and np.isfinite(lo * per_unit):
+            index = finite * per_unit - lo * per_unit  # one multiply-add: x in bin units
+        else:  # a range among denormals: divide instead
+            index = (finite / 2 - lo / 2) / span * HISTOGRAM_BINS
+        index = np.clip(index.astype(np.intp), 0, HISTOGRAM_BINS)
+        counts += np.bincount(index, minlength=HISTOGRAM_BINS + 1)[: HISTOGRAM_BINS + 1]
         counts[HISTOGRAM_BINS - 1] += counts[HISTOGRAM_BINS]
     else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
         counts[HISTOGRAM_BINS // 2] = finite.size
