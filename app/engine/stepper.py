@@ -185,7 +185,7 @@ class Trace:
             history.append((k, total))
             src = g.nodes[edge.source]
             lhs = self.tex.grad(edge.source)
-            rel = "\\mathrel{+}=" if accumulate else "="
+            rel = "\\mathrel{\\text{+=}}" if accumulate else "="
             tex = (f"{lhs} {rel} {self.tex.grad(nid)}\\,{self.tex.partial(nid, edge.source)}"
                    f" = {self.tex.contrib(nid, edge.index)}")
             if upstream.ndim == 0 and c.ndim == 0:

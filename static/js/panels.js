@@ -39,6 +39,7 @@ export class Panels {
   constructor() {
     this.narration = document.getElementById("narration");
     this.math = document.querySelector("#chain .mathml");
+    this.lectureMath = document.getElementById("lecture-math");
     this.contributions = document.getElementById("contributions");
     this.code = document.getElementById("code");
     this.lines = [];
@@ -60,8 +61,13 @@ export class Panels {
   show(step, labels) {
     this.narration.textContent = step.narration;
     const math = safeMathml(step.mathml || "");
-    if (math) this.math.replaceChildren(math);
-    else this.math.textContent = step.latex;
+    if (math) {
+      this.math.replaceChildren(math);
+      this.lectureMath.replaceChildren(math.cloneNode(true));
+    } else {
+      this.math.textContent = step.latex;
+      this.lectureMath.textContent = step.latex;
+    }
     this.contributions.replaceChildren();
     for (const c of step.contributions) {
       const li = document.createElement("li");
