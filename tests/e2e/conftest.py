@@ -1,0 +1,138 @@
+"""Browser tests: a real uvicorn server, the system Chromium, and guards on every page.
+
+Each page fails its test on a console error, a page error, a dialog (an injected script would
+open one), or a request that leaves 127.0.0.1; a failing test leaves a screenshot in
+test-results/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SHOTS = ROOT / "test-results"
+
+if not Path(CHROMIUM).exists():
+    collect_ignore_glob = ["test_*.py"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server() -> str:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("the server did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def api(server):
+    with httpx.Client(base_url=f"{server}/api/v1", timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def guard(page, request):
+    """The page, watched: `problems` collects console errors, page errors, dialogs and
+    requests off 127.0.0.1 (aborted). `expected` lists console texts a test provokes."""
+    problems: list[str] = []
+    page.expected = []
+
+    def on_console(message):
+        if message.type == "error" and not any(e in message.text for e in page.expected):
+            problems.append(f"console: {message.text}")
+
+    def on_dialog(dialog):
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    def on_route(route):
+        url = route.request.url
+        if urlparse(url).hostname != "127.0.0.1":
+            problems.append(f"request off 127.0.0.1: {url}")
+            route.abort()
+        else:
+            route.continue_()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("dialog", on_dialog)
+    page.route("**/*", on_route)
+    page.problems = problems
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is None or report.failed:
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
+    assert not problems, problems
+
+
+def open_run(page, server: str, run_id: str, t: int = 0, k: int = 0, mode: str = "") -> None:
+    suffix = f"&mode={mode}" if mode else ""
+    page.goto(f"{server}/?run={run_id}&iter={t}&step={k}{suffix}")
+    wait_step(page, t, k)
+
+
+def wait_step(page, t: int, k: int) -> None:
+    page.wait_for_selector(f'body[data-ready="1"][data-iter="{t}"][data-step="{k}"]', timeout=15000)
+
+
+def until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JS expression until it is true. (page.wait_for_function evaluates strings, which
+    the viewer's Content-Security-Policy rightly refuses.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
+def create_run(api, **body) -> dict:
+    response = api.post("/runs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
