@@ -48,12 +48,12 @@ class App {
     const where = readUrl();
     if (where.mode === "lecture") this.setLecture(true, false);
     try {
-      await this.setup.init(null);
-      if (where.run) {
-        await this.openRun(where.run, where.t ?? 0, where.k ?? 0);
-      } else {
-        await this.createRun({ preset: DEFAULT_PRESET });
-      }
+      // the form and the run load side by side: the graph never waits for the form
+      const form = this.setup.init(null);
+      if (where.run) await this.openRun(where.run, where.t ?? 0, where.k ?? 0);
+      else await this.createRun({ preset: DEFAULT_PRESET });
+      await form;
+      await this.setup.showRun(this.player.run);
     } catch (error) {
       this.status(error.message);
     }
@@ -89,7 +89,7 @@ class App {
     $("code-link").href = api.codeUrl(run.run_id);
     this.inspector.node = null;
     this.inspector.nodeId = null;
-    await this.setup.showRun(run);
+    if (this.setup.presets.length) this.setup.showRun(run);
     api.getScript(run.run_id).then((text) => {
       this.panels.showScript(text);
       if (this.current) this.panels.show(this.current.step, this.labels);
