@@ -65,6 +65,8 @@ export function bindControls(app) {
     const s = list.find((entry) => entry.keys.includes(e.key));
     if (!s || !p.run) return;
     e.preventDefault();
+    // a focused button would also take Space as a click: the shortcut alone acts
+    if (document.activeElement instanceof HTMLButtonElement) document.activeElement.blur();
     s.run();
   });
 }

@@ -112,7 +112,8 @@ class App {
     this.losses.mark(t);
     $("iteration").value = String(t);
     this.inspector.update({ runId: this.player.run.run_id, t, k, state });
-    writeUrl({ run: this.player.run.run_id, t, k, lecture: this.lecture }, how !== "play" && how !== "history");
+    const record = !["play", "history", "scrub"].includes(how);
+    writeUrl({ run: this.player.run.run_id, t, k, lecture: this.lecture }, record);
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
   }
 

@@ -13,10 +13,15 @@ SMALL_SEED = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
 
 
 def headline(summary):
-    """The number a node shows: a scalar's value, else the tensor's L2 norm (viewer-dom.md)."""
+    """The number a node shows: a one-element tensor's value, else the L2 norm (viewer-dom.md)."""
     if summary is None:
         return None
-    return summary["values"] if summary["size"] == 1 and summary["shape"] == [] else summary["norm"]
+    if summary["size"] != 1:
+        return summary["norm"]
+    value = summary["values"]
+    while isinstance(value, list):
+        value = value[0]
+    return value
 
 
 def shown(page, node_id: str, which: str):
