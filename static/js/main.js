@@ -31,6 +31,7 @@ class App {
     if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
     bindControls(this);
     this.player.addEventListener("change", (e) => this.show(e.detail));
+    this.player.addEventListener("failure", (e) => this.status(e.detail.message));
     this.view.addEventListener("select", (e) => {
       const node = this.player.run.graph.nodes.find((n) => n.id === e.detail);
       this.inspector.select(node);
@@ -93,7 +94,7 @@ class App {
     api.getScript(run.run_id).then((text) => {
       this.panels.showScript(text);
       if (this.current) this.panels.show(this.current.step, this.labels);
-    });
+    }).catch((error) => this.status(error.message));
     api.getLosses(run.run_id).then((doc) => this.losses.show(doc.losses, this.player.t))
       .catch((error) => this.status(error.message));
   }

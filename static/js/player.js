@@ -68,7 +68,15 @@ export class Player extends EventTarget {
     // the target moves at once, so quick key presses compose; it is drawn when it arrives
     this.t = t;
     this.k = k;
-    const [steps, state] = await Promise.all([this.stepsOf(t), this.stateOf(t, k)]);
+    let steps;
+    let state;
+    try {
+      [steps, state] = await Promise.all([this.stepsOf(t), this.stateOf(t, k)]);
+    } catch (error) {
+      this.pause();
+      this.dispatchEvent(new CustomEvent("failure", { detail: error }));
+      return;
+    }
     if (token !== this.token) return;
     const previous = this.shown;
     this.shown = { t, k };

@@ -70,7 +70,6 @@ export class GraphView extends EventTarget {
     const edgeLayer = el("g", { class: "edges" }, this.world);
     const nodeLayer = el("g", { class: "nodes" }, this.world);
     this.fxLayer = el("g", { class: "fx" }, this.world);
-    const byId = new Map(graph.nodes.map((n) => [n.id, n]));
     for (const edge of graph.edges) {
       const pts = edge.points.map(([x, y]) => [x * sx, y * sy]);
       pts[0] = [pts[0][0] + w / 2, pts[0][1]];
@@ -82,7 +81,6 @@ export class GraphView extends EventTarget {
       this.edges.set(edge.id, { edge, g, path });
     }
     for (const node of graph.nodes) this.drawNode(node, nodeLayer);
-    this.byId = byId;
     this.fit();
     this.enablePanZoom();
   }
