@@ -34,31 +34,32 @@ ITERATIONS = 500
 REPEATS = 7
 
 
+def seed_iteration(x, y, w1, w2, learning_rate=1e-6) -> float:
+    """One iteration of the tutorial's loop (shared/seeds/000_8df8de34688d81f4.txt), in place."""
+    h = x.dot(w1)
+    h_relu = np.maximum(h, 0)
+    y_pred = h_relu.dot(w2)
+    loss = np.square(y_pred - y).sum()
+    grad_y_pred = 2.0 * (y_pred - y)
+    grad_w2 = h_relu.T.dot(grad_y_pred)
+    grad_h_relu = grad_y_pred.dot(w2.T)
+    grad_h = grad_h_relu.copy()
+    grad_h[h < 0] = 0
+    grad_w1 = x.T.dot(grad_h)
+    w1 -= learning_rate * grad_w1
+    w2 -= learning_rate * grad_w2
+    return loss
+
+
 def raw_loop(iterations: int, seed: int = 0) -> list[float]:
-    """The tutorial's numpy loop, as written in shared/seeds/000_8df8de34688d81f4.txt."""
+    """The tutorial's numpy loop: its random draws, then its iteration."""
     np.random.seed(seed)
     N, D_in, H, D_out = 64, 1000, 100, 10
     x = np.random.randn(N, D_in)
     y = np.random.randn(N, D_out)
     w1 = np.random.randn(D_in, H)
     w2 = np.random.randn(H, D_out)
-    learning_rate = 1e-6
-    losses = []
-    for _ in range(iterations):
-        h = x.dot(w1)
-        h_relu = np.maximum(h, 0)
-        y_pred = h_relu.dot(w2)
-        loss = np.square(y_pred - y).sum()
-        losses.append(loss)
-        grad_y_pred = 2.0 * (y_pred - y)
-        grad_w2 = h_relu.T.dot(grad_y_pred)
-        grad_h_relu = grad_y_pred.dot(w2.T)
-        grad_h = grad_h_relu.copy()
-        grad_h[h < 0] = 0
-        grad_w1 = x.T.dot(grad_h)
-        w1 -= learning_rate * grad_w1
-        w2 -= learning_rate * grad_w2
-    return losses
+    return [seed_iteration(x, y, w1, w2) for _ in range(iterations)]
 
 
 def torch_loop(iterations: int, seed: int = 0):
@@ -99,20 +100,8 @@ def traced_iteration() -> int:
 
 def raw_iteration() -> None:
     """One iteration of the seed loop on already drawn arrays."""
-    x, y = SEED_RUN.leaves["x"], SEED_RUN.leaves["y"]
-    w1, w2 = SEED_RUN.leaves["w1"].copy(), SEED_RUN.leaves["w2"].copy()
-    h = x.dot(w1)
-    h_relu = np.maximum(h, 0)
-    y_pred = h_relu.dot(w2)
-    np.square(y_pred - y).sum()
-    grad_y_pred = 2.0 * (y_pred - y)
-    grad_w2 = h_relu.T.dot(grad_y_pred)
-    grad_h_relu = grad_y_pred.dot(w2.T)
-    grad_h = grad_h_relu.copy()
-    grad_h[h < 0] = 0
-    grad_w1 = x.T.dot(grad_h)
-    w1 -= 1e-6 * grad_w1
-    w2 -= 1e-6 * grad_w2
+    leaves = SEED_RUN.leaves
+    seed_iteration(leaves["x"], leaves["y"], leaves["w1"].copy(), leaves["w2"].copy())
 
 
 def timed(fn, *args) -> float:
