@@ -85,6 +85,9 @@ def matmul_shape(a: Shape, b: Shape, **_) -> Shape:
 
 
 def transpose_shape(a: Shape, **_) -> Shape:
+    if len(a) < 2:
+        raise ShapeError(f".T needs a tensor with at least 2 axes (it would leave shape {a} "
+                         "as it is)")
     return tuple(reversed(a))
 
 

@@ -30,6 +30,8 @@ def attr_variants(op) -> list[dict]:
 def shape_variants(op) -> list[tuple]:
     if op.name == "matmul":
         return [((3, 4), (4, 2)), ((1, 5), (5, 1))]
+    if op.name == "transpose":
+        return [((3, 4),), ((2, 3, 2),)]
     if op.name in ("softmax", "log_softmax"):
         return [((3, 4),), ((5,),)]
     if op.arity == 2:

@@ -85,6 +85,7 @@ def test_named_numbers_scalars_axis_keepdims_and_transpose():
     (HEAD + "loss = 3.0\n", 3, 1, "must be computed by an operation"),
     ("", 1, 1, "the source is empty"),
     (HEAD + "loss = sum(x @ w) if x else 0\n", 3, 8, "conditional expressions"),
+    (HEAD + "loss = sum(x @ w) * (2).T\n", 3, 21, ".T needs a tensor with at least 2 axes"),
     ("x = input(0, 3)\nloss = sum(x)\n", 1, 11, "a size must be a positive whole number"),
 ])
 def test_errors_name_line_and_column(source, line, column, message):
