@@ -191,3 +191,33 @@ def test_loss_curve_and_iteration_picker(guard, server, api, seed_run):
     page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the left end: iteration 0
     wait_step(page, 0, 4)
     assert "iter=0" in page.url and "step=4" in page.url
+
+
+PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+
+
+def test_markup_in_the_source_stays_text(guard, server, api):
+    """The 422 messages never echo user text, so markup can only reach the page through a valid
+    source (in a comment, kept in the run's `source`) or an error shown next to it."""
+    page = guard
+    page.expected.append("status of 422")
+    open_run(page, server, create_run(api, preset="colah-sum-of-paths")["run_id"])
+    page.click("#btn-edit-source")
+    bad = f'x = input(3)\nloss = sum(x) + "{PAYLOAD}"\n'
+    message = api.post("/runs", json={"source": bad}).json()["error"]["message"]
+    page.fill("#source", bad)
+    page.click("#btn-source-run")
+    until(page, "document.getElementById('source-error').textContent.length > 0")
+    assert page.text_content("#source-error") == message
+    assert page.locator("#source-error *").count() == 0
+    good = f"x = input(3)  # {PAYLOAD}\nloss = sum(x)  # {PAYLOAD}\n"
+    page.fill("#source", good)
+    page.click("#btn-source-run")
+    until(page, "document.querySelectorAll('#graph svg g.node').length === 2 "
+          "&& document.body.dataset.ready === '1'", timeout=20)
+    assert page.locator("#graph svg g.node").count() == 2
+    assert page.input_value("#source").count(PAYLOAD) == 2  # kept as text
+    assert page.text_content("#source-error") == ""
+    assert page.locator("img, script:not([type='module'])").count() == 0
+    assert page.evaluate("() => [...document.querySelectorAll('*')].filter("
+                         "e => [...e.attributes].some(a => a.name.startsWith('on'))).length") == 0
