@@ -161,7 +161,7 @@ def test_deep_link_restores_iteration_step_and_mode(guard, server, seed_run, con
     open_run(page, server, run_id, 2, 5, mode="lecture")
     assert "lecture" in page.get_attribute("body", "class")
     url = page.url
-    other = context.new_page()
+    other = page.watch(context.new_page())
     other.goto(url)
     wait_step(other, 2, 5)
     assert "lecture" in other.get_attribute("body", "class")
@@ -218,6 +218,46 @@ def test_user_text_is_rendered_as_text(guard, server, api):
     for nid, label in labels.items():
         text = page.text_content(f'g.node[data-id="{nid}"] .node-label')
         assert text == label or (text.endswith("…") and label.startswith(text[:-1]))
+
+
+PAYLOAD = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+
+
+def test_markup_in_any_server_text_stays_text(guard, server, api):
+    """The server never echoes markup today; if a label, a narration or an error message ever
+    carried some, the page must still show it as text. Real responses are edited on the way."""
+    page = guard
+    page.expected.append("status of 422")
+    run = create_run(api, preset="colah-sum-of-paths")
+
+    def edit(route, change):
+        response = route.fetch()
+        body = response.json()
+        change(body)
+        route.fulfill(response=response, json=body)
+
+    def label(body):
+        for node in body["graph"]["nodes"]:
+            if node["id"] == "c":
+                node["label"] = PAYLOAD
+
+    def narration(body):
+        for step in body["steps"]:
+            step["narration"] = PAYLOAD
+
+    page.route(f"**/api/v1/runs/{run['run_id']}", lambda route: edit(route, label))
+    page.route("**/iterations/0/steps", lambda route: edit(route, narration))
+    open_run(page, server, run["run_id"], 0, 2)
+    assert page.text_content("#narration") == PAYLOAD
+    assert page.text_content('g.node[data-id="c"] title').startswith(PAYLOAD)
+    assert page.text_content('g.node[data-id="c"] .node-label') == PAYLOAD[:14] + "…"
+    page.route("**/api/v1/runs", lambda route: route.fulfill(status=422, json={"error": {
+        "status": 422, "kind": "source", "message": f"line 1, column 1: {PAYLOAD}",
+        "line": 1, "column": 1}}))
+    page.click("#btn-run")
+    until(page, "document.getElementById('source-error').textContent.length > 0")
+    assert page.text_content("#source-error") == f"line 1, column 1: {PAYLOAD}"
+    assert page.locator("img, script:not([type='module'])").count() == 0
 
 
 def test_no_request_leaves_localhost_and_no_console_error(guard, server):
