@@ -79,11 +79,13 @@ def cmd_presets(args: argparse.Namespace) -> None:
 def cmd_trace(args: argparse.Namespace) -> None:
     store = RunStore(Settings())
     entry = store.create(_spec(args))
-    trace = store.trace(entry, args.iteration)
     if args.step is None:
-        document = present.steps_document(args.iteration, trace.steps())
+        document = store.with_trace(entry.run_id, args.iteration,
+                                    lambda trace: present.steps_document(args.iteration,
+                                                                         trace.step_list))
     else:
-        document = trace.state(args.step)
+        document = store.with_trace(entry.run_id, args.iteration,
+                                    lambda trace: present.state_json(trace.state(args.step)))
     _write(present.encode_json(document) + b"\n", args.out)
 
 
@@ -98,7 +100,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--param", action="append", default=[], metavar="K=V", help="a preset parameter"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None, help="default: the preset's, or 0")
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--out", help="write to this file instead of stdout")

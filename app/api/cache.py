@@ -1,37 +1,28 @@
-"""Bounded least-recently-used caches, safe to share between the threadpool's threads.
+"""A least-recently-used cache bounded by one byte budget, safe to share between threads.
 
-Holds whatever it is given (runs, traces, encoded response bodies); bounds it by a count of
-entries and, optionally, by a total weight such as bytes. Knows nothing of HTTP or the engine.
+Holds whatever it is given (runs, traced iterations, encoded response bodies), each with its
+weight in bytes; a weight can be corrected later (a run grows when it trains, a trace when its
+summaries are made). Knows nothing of HTTP or the engine.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
+from collections.abc import Hashable
+from typing import Any
 
 
-class LRU(Generic[K, V]):
-    """A mapping that forgets its least recently used entries beyond its bounds."""
+class LRU:
+    """A mapping that forgets its least recently used entries beyond `max_bytes`."""
 
-    def __init__(
-        self,
-        max_items: int,
-        max_weight: int | None = None,
-        weigh: Callable[[V], int] = lambda value: 1,
-    ):
-        self.max_items = max_items
-        self.max_weight = max_weight
-        self._weigh = weigh
-        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
-        self._weight = 0
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: K) -> V | None:
+    def get(self, key: Hashable) -> Any | None:
         with self._lock:
             found = self._entries.get(key)
             if found is None:
@@ -39,28 +30,39 @@ class LRU(Generic[K, V]):
             self._entries.move_to_end(key)
             return found[0]
 
-    def put(self, key: K, value: V) -> V:
-        """Store `value` (or keep the one already there) and return what is stored."""
-        weight = self._weigh(value)
+    def put(self, key: Hashable, value: Any, nbytes: int) -> Any:
+        """Keep `value` (or the one already there) and return what is kept. A value larger
+        than the whole budget is returned but not kept."""
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found[0]
-            if self.max_weight is not None and weight > self.max_weight:
-                return value  # larger than the whole cache: serve it, keep nothing
-            self._entries[key] = (value, weight)
-            self._weight += weight
-            while len(self._entries) > self.max_items or (
-                self.max_weight is not None and self._weight > self.max_weight
-            ):
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._weight -= dropped
+            if nbytes <= self.max_bytes:
+                self._entries[key] = (value, nbytes)
+                self._bytes += nbytes
+                self._shrink()
             return value
+
+    def reweigh(self, key: Hashable, nbytes: int) -> None:
+        """Correct the weight of a kept entry (no-op if it was dropped)."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return
+            self._bytes += nbytes - found[1]
+            self._entries[key] = (found[0], nbytes)
+            self._shrink()
+
+    def _shrink(self) -> None:
+        while self._bytes > self.max_bytes and self._entries:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._bytes -= dropped
 
     def __len__(self) -> int:
         return len(self._entries)
 
     @property
-    def weight(self) -> int:
-        return self._weight
+    def nbytes(self) -> int:
+        """The bytes kept now, by the weights given."""
+        return self._bytes

@@ -1,11 +1,14 @@
 """Shapes the engine's output into the JSON of docs/json.md, encoded once as bytes.
 
-Adds what the engine leaves to the API: the run id and layout of a run, the MathML of each
-step, the JSON of a tensor. Numpy types stop here. No math of the engine, no HTTP.
+The one place that makes JSON: the engine hands over numpy arrays and plain dataclasses
+(Summary, Step, State); here they become JSON-ready data, NaN and ±Inf as the strings "NaN",
+"Infinity", "-Infinity". Adds what the engine leaves to the API: the run id and layout of a
+run, the MathML of each step, the iteration document. No math of the engine, no HTTP.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import json
@@ -66,23 +69,32 @@ def mathml(latex: str) -> str:
         return f'<math display="block"><mtext>{html.escape(latex)}</mtext></math>'
 
 
-def steps_document(iteration: int, steps: list[dict]) -> dict:
-    """The Steps JSON: each step gets `mathml` right after its `latex`."""
+def steps_json(steps) -> list[dict]:
+    """The engine's Steps as JSON: each gets `mathml` right after its `latex`."""
     shaped = []
     for step in steps:
         with_mathml = {}
-        for key, value in step.items():
+        for key, value in dataclasses.asdict(step).items():
             with_mathml[key] = value
             if key == "latex":
                 with_mathml["mathml"] = mathml(value)
         shaped.append(with_mathml)
-    return {"iteration": iteration, "steps": shaped}
+    return shaped
+
+
+def steps_document(iteration: int, steps) -> dict:
+    """The Steps JSON."""
+    return {"iteration": iteration, "steps": steps_json(steps)}
 
 
 def _finite_or_name(x: float) -> float | str:
     if math.isfinite(x):
         return x
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def _number(x) -> float | str | None:
+    return None if x is None else _finite_or_name(float(x))
 
 
 def _jsonable(values):
@@ -93,6 +105,84 @@ def _jsonable(values):
     return values
 
 
+def array_json(array):
+    """Exact values as nested lists in the array's shape, non-finite numbers by name."""
+    array = np.asarray(array)
+    values = array.tolist()
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        values = _jsonable(values)
+    return values
+
+
+def summary_json(s) -> dict:
+    """A Summary (docs/json.md)."""
+    return {
+        "shape": list(s.shape), "dtype": s.dtype, "size": s.size,
+        "min": _number(s.min), "max": _number(s.max), "mean": _number(s.mean),
+        "std": _number(s.std), "norm": _number(s.norm), "nan": s.nan, "inf": s.inf,
+        "values": None if s.values is None else array_json(s.values),
+        "heatmap": None if s.heatmap is None else {
+            "rows": s.heatmap.rows, "cols": s.heatmap.cols, "cells": s.heatmap.cells.tolist()},
+        "histogram": {"edges": s.histogram.edges, "counts": s.histogram.counts},
+    }
+
+
+class _Summaries:
+    """Summary -> JSON, each Summary object made once (many states show the same one)."""
+
+    def __init__(self):
+        self.made: dict[int, tuple[object, dict]] = {}
+
+    def __call__(self, s):
+        if s is None:
+            return None
+        found = self.made.get(id(s))
+        if found is None:
+            found = self.made[id(s)] = (s, summary_json(s))
+        return found[1]
+
+
+def _node_json(node, summaries) -> dict:
+    return {f.name: summaries(getattr(node, f.name)) if f.name in ("value", "grad")
+            else getattr(node, f.name) for f in dataclasses.fields(node)}
+
+
+def state_json(state, summaries=None) -> dict:
+    """A State (docs/json.md): the full state after one step."""
+    summaries = summaries or _Summaries()
+    return {
+        "iteration": state.iteration, "step": state.step, "phase": state.phase,
+        "node": state.node, "edges": state.edges, "loss": _number(state.loss),
+        "memory_bytes": state.memory_bytes,
+        "nodes": {nid: _node_json(node, summaries) for nid, node in state.nodes.items()},
+    }
+
+
+def iteration_document(trace) -> dict:
+    """The Iteration JSON: every step, every summary once under an id, and per step the
+    fields each node changed (summaries by id). Merging changes[0..k] gives state k."""
+    ids: dict[int, str] = {}
+    tensors: dict[str, dict] = {}
+    summaries = _Summaries()
+
+    def ref(s):
+        if s is None:
+            return None
+        if id(s) not in ids:
+            ids[id(s)] = f"t{len(ids)}"
+            tensors[ids[id(s)]] = summaries(s)
+        return ids[id(s)]
+
+    changes = [
+        {nid: {key: ref(v) if key in ("value", "grad") else v for key, v in fields.items()}
+         for nid, fields in step.items()}
+        for step in trace.changes()
+    ]
+    loss = trace.values[trace.graph.loss]
+    return {"iteration": trace.iteration, "loss": _number(loss),
+            "steps": steps_json(trace.step_list), "tensors": tensors, "changes": changes}
+
+
 def losses_document(losses: list[float]) -> dict:
     """The Losses JSON; a diverged run's NaN/Inf losses become their names (docs/json.md)."""
     return {"iterations": len(losses), "losses": [_finite_or_name(x) for x in losses]}
@@ -100,9 +190,7 @@ def losses_document(losses: list[float]) -> dict:
 
 def tensor_document(node: str, which: str, iteration: int, step: int, array) -> dict:
     array = np.asarray(array)
-    values = array.tolist()
-    if array.dtype.kind in "fc" and not np.isfinite(array).all():
-        values = _jsonable(values)
+    values = array_json(array)
     return {
         "node": node,
         "which": which,

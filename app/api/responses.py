@@ -78,9 +78,9 @@ async def cached(
     """Serve the cached bytes of this path (and variant, e.g. a non-default format), or
     produce them in the threadpool and keep them. Unvalidated query never reaches the key."""
     key = cache_key(request.url.path, variant)
-    body = store.responses.get(key)
+    body = store.response(key)
     if body is None:
-        body = store.responses.put(key, await run_in_threadpool(produce))
+        body = store.keep_response(key, await run_in_threadpool(produce))
     return serve(request, body, immutable)
 
 
@@ -107,7 +107,7 @@ class ServeCachedRuns:
             and not scope.get("query_string")
             and scope["path"].startswith(self.prefix)
         ):
-            body = self.store.responses.get(cache_key(scope["path"]))
+            body = self.store.response(cache_key(scope["path"]))
             if body is not None:
                 await serve(Request(scope), body)(scope, receive, send)
                 return

@@ -47,9 +47,7 @@ async def read_run(request: Request, run_id: RunIdPath, store: StoreDep) -> Resp
 )
 async def read_losses(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
     def produce():
-        entry = store.entry(run_id)
-        with entry.lock:
-            losses = entry.run.losses()
+        losses = store.with_run(run_id, lambda run: run.losses())
         return encoded(present.encode_json(present.losses_document(losses)))
 
     return await cached(request, store, produce)
@@ -69,9 +67,7 @@ async def read_losses(request: Request, run_id: RunIdPath, store: StoreDep) -> R
 )
 async def read_code(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
     def produce():
-        entry = store.entry(run_id)
-        with entry.lock:
-            script = entry.run.script()
+        script = store.with_run(run_id, lambda run: run.script())
         return encoded(script.encode("utf-8"), "text/x-python; charset=utf-8")
 
     return await cached(request, store, produce)

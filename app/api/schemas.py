@@ -7,7 +7,7 @@ re-validating each one; they allow extra fields so the engine can add detail.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,7 +46,10 @@ class RunCreate(BaseModel):
         None, description="the preset's parameters; omitted ones take their defaults"
     )
     source: str | None = Field(None, description="expression source; the last assignment is the loss")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="numpy RandomState seed of the leaves")
+    seed: int | None = Field(
+        None, ge=0, le=2**32 - 1,
+        description="numpy RandomState seed of the leaves (default: the preset's, or 0)",
+    )
     lr: float | None = Field(
         None, gt=0, allow_inf_nan=False, description="SGD learning rate (default: the preset's)"
     )
@@ -124,7 +127,12 @@ class RunOut(_Out):
     lr: float
     iterations: int
     steps_per_iteration: int
-    phases: dict[str, list[int]]
+    phases: dict[str, list[int]] = Field(
+        description="the run's phases in order, each [first step, last step]"
+    )
+    quantities: list[str] = Field(
+        description="what each node of a state carries besides its status: value, grad, …"
+    )
     graph: GraphOut
 
 
@@ -135,11 +143,16 @@ class ContributionOut(_Out):
     shape: Shape
     latex: str
     code: str
+    arrived: int = Field(description="this is the arrived-th contribution to `to`'s gradient")
+    expected: int = Field(description="of this many")
+
+
+Phase = Annotated[str, Field(description="one of the run's `phases`: load, forward, seed, …")]
 
 
 class StepOut(_Out):
     index: int
-    phase: Literal["load", "forward", "seed", "backward", "update"]
+    phase: Phase
     node: str | None
     edges: list[str]
     narration: str
@@ -185,12 +198,25 @@ class NodeStateOut(_Out):
 class StateOut(_Out):
     iteration: int
     step: int
-    phase: Literal["load", "forward", "seed", "backward", "update"]
+    phase: Phase
     node: str | None
     edges: list[str]
     loss: Number | None
     memory_bytes: int
     nodes: dict[str, NodeStateOut]
+
+
+class IterationOut(_Out):
+    iteration: int
+    loss: Number = Field(description="the loss of this iteration (before its update)")
+    steps: list[StepOut] = Field(description="what …/steps serves")
+    tensors: dict[str, SummaryOut] = Field(
+        description="every summary any state of the iteration shows, each once, under an id"
+    )
+    changes: list[dict[str, dict[str, Any]]] = Field(
+        description="per step k, node -> the fields step k changed, summaries by their id in "
+        "`tensors`; merging changes[0..k] field by field gives the `nodes` of …/steps/{k}"
+    )
 
 
 class TensorOut(_Out):

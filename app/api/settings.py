@@ -30,10 +30,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64_000, ge=1, description="bytes of a request body")
     max_run_id_chars: int = Field(16_000, ge=16, description="characters of a run id")
 
-    # Per-worker caches (least recently used entries are dropped first).
-    cache_runs: int = Field(8, ge=1, description="runs (with their last traces) kept per worker")
-    cache_response_bytes: int = Field(
-        64_000_000, ge=0, description="bytes of encoded responses kept per worker"
+    # The per-worker cache (least recently used entries are dropped first).
+    cache_bytes: int = Field(
+        512 * 2**20, ge=0,
+        description="bytes one worker keeps: runs, traced iterations and encoded responses",
     )
 
     def engine_limits(self) -> Limits:

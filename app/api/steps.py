@@ -1,4 +1,5 @@
-"""Routes inside one iteration of a run: its steps, the state after a step, exact tensors."""
+"""Routes inside one iteration of a run: the iteration document, its steps, the state after a
+step, exact tensors. All are read from the same cached trace."""
 
 from __future__ import annotations
 
@@ -11,36 +12,48 @@ from starlette.responses import Response
 from app.api import present
 from app.api.deps import IterationPath, NodePath, RunIdPath, StepPath, StoreDep, WhichPath
 from app.api.responses import cached, encoded
-from app.api.schemas import StateOut, StepsOut, TensorOut, error_responses
+from app.api.schemas import IterationOut, StateOut, StepsOut, TensorOut, error_responses
 
-router = APIRouter(prefix="/runs/{run_id}/iterations/{t}/steps", tags=["steps"])
+router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 
 ERRORS = error_responses(404, 413, 422)
 
 
-@router.get("", response_model=StepsOut, responses=ERRORS, summary="The steps of iteration t")
+@router.get(
+    "",
+    response_model=IterationOut,
+    responses=ERRORS,
+    summary="Iteration t as one document: every step, every summary once, what each step changed",
+)
+async def read_iteration(
+    request: Request, run_id: RunIdPath, t: IterationPath, store: StoreDep
+) -> Response:
+    def produce():
+        document = store.with_trace(run_id, t, present.iteration_document)
+        return encoded(present.encode_json(document))
+
+    return await cached(request, store, produce)
+
+
+@router.get("/steps", response_model=StepsOut, responses=ERRORS, summary="The steps of iteration t")
 async def read_steps(
     request: Request, run_id: RunIdPath, t: IterationPath, store: StoreDep
 ) -> Response:
     def produce():
-        entry = store.entry(run_id)
-        with entry.lock:
-            steps = store.trace(entry, t).steps()
-        return encoded(present.encode_json(present.steps_document(t, steps)))
+        steps = store.with_trace(run_id, t, lambda trace: present.steps_document(t, trace.step_list))
+        return encoded(present.encode_json(steps))
 
     return await cached(request, store, produce)
 
 
 @router.get(
-    "/{k}", response_model=StateOut, responses=ERRORS, summary="The full state after step k"
+    "/steps/{k}", response_model=StateOut, responses=ERRORS, summary="The full state after step k"
 )
 async def read_state(
     request: Request, run_id: RunIdPath, t: IterationPath, k: StepPath, store: StoreDep
 ) -> Response:
     def produce():
-        entry = store.entry(run_id)
-        with entry.lock:
-            state = store.trace(entry, t).state(k)
+        state = store.with_trace(run_id, t, lambda trace: present.state_json(trace.state(k)))
         return encoded(present.encode_json(state))
 
     return await cached(request, store, produce)
@@ -52,7 +65,7 @@ def _filename(node_id: str, which: str, t: int, k: int) -> str:
 
 
 @router.get(
-    "/{k}/tensors/{node_id}/{which}",
+    "/steps/{k}/tensors/{node_id}/{which}",
     response_model=TensorOut,
     responses={
         200: {
@@ -74,9 +87,7 @@ async def read_tensor(
     format: Annotated[Literal["json", "npy"], Query(description="npy: a numpy .npy file")] = "json",
 ) -> Response:
     def produce():
-        entry = store.entry(run_id)
-        with entry.lock:
-            array = store.trace(entry, t).tensor(k, node_id, which)
+        array = store.with_trace(run_id, t, lambda trace: trace.tensor(k, node_id, which))
         if format == "npy":
             disposition = f'attachment; filename="{_filename(node_id, which, t, k)}"'
             return encoded(

@@ -1,10 +1,10 @@
 """The per-worker registry of runs: run id -> engine Run, its traces and its encoded bodies.
 
 Nothing is shared between workers: a run id carries its whole description, so a worker that
-never saw an id rebuilds the run from it. Everything kept is bounded (least recently used
-first out). Engine calls on one run are serialised by the run's lock, because a run trains
-lazily and keeps a few traces; these calls block, so they are made from the threadpool,
-never on the event loop.
+never saw an id rebuilds the run from it. Runs, traced iterations and encoded responses share
+one cache bounded by one byte budget (`GRADWALK_CACHE_BYTES`; least recently used first out).
+Engine calls on one run are serialised by the run's lock, because a run trains lazily; these
+calls block, so they are made from the threadpool, never on the event loop.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from app.api import present, runids
 from app.api.cache import LRU
 from app.api.settings import Settings
 from app.engine.run import Run, RunSpec
+from app.engine.stepper import Trace
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class Encoded:
     def size(self) -> int:
         return len(self.body) + len(self.gzipped or b"")
 
+
+T = TypeVar("T")
+
+#: what a cached run or trace costs beyond the arrays it counts (objects, dicts, graph)
+OVERHEAD_BYTES = 64 * 1024
 
 #: bodies smaller than this are not worth a gzip header
 GZIP_MINIMUM_BYTES = 1000
@@ -61,15 +69,23 @@ class RunStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.limits = settings.engine_limits()
-        self.runs: LRU[str, RunEntry] = LRU(settings.cache_runs)
-        self.responses: LRU[str, Encoded] = LRU(
-            max_items=1_000_000, max_weight=settings.cache_response_bytes, weigh=lambda e: e.size
-        )
+        #: ("run", id) -> RunEntry, ("trace", id, t) -> Trace, ("response", key) -> Encoded
+        self.cache = LRU(settings.cache_bytes)
+
+    # ----- encoded responses -----
+
+    def response(self, key: str) -> Encoded | None:
+        return self.cache.get(("response", key))
+
+    def keep_response(self, key: str, body: Encoded) -> Encoded:
+        return self.cache.put(("response", key), body, body.size + 200)
+
+    # ----- runs -----
 
     def create(self, spec: RunSpec) -> RunEntry:
         """The entry of the run `spec` describes (a new run or the cached one)."""
         run_id = runids.encode(spec)
-        found = self.runs.get(run_id)
+        found = self.cache.get(("run", run_id))
         if found is not None:
             return found
         entry = self._build(run_id, spec)  # first, so an over-limit run hears of its own limit
@@ -78,7 +94,7 @@ class RunStore:
 
     def entry(self, run_id: str) -> RunEntry:
         """The entry of an existing run id; decodes and rebuilds the run on a miss."""
-        found = self.runs.get(run_id)
+        found = self.cache.get(("run", run_id))
         if found is not None:
             return found
         spec = runids.decode(
@@ -86,15 +102,38 @@ class RunStore:
         )
         # Another zlib may have packed the same description differently: one run, one id.
         canonical_id = runids.encode(spec)
-        return self.runs.get(canonical_id) or self._build(canonical_id, spec)
+        return self.cache.get(("run", canonical_id)) or self._build(canonical_id, spec)
 
     def _build(self, run_id: str, spec: RunSpec) -> RunEntry:
         run = Run(spec, self.limits)
         document = encoded(present.encode_json(present.run_document(run_id, run.describe())))
         entry = RunEntry(run_id, run, document)
-        return self.runs.put(run_id, entry)
+        return self.cache.put(("run", run_id), entry, self._weight(entry))
 
-    def trace(self, entry: RunEntry, iteration: int):
-        """The engine's trace of one iteration (the run keeps its last few); call with
-        `entry.lock` held."""
-        return entry.run.trace(iteration)
+    @staticmethod
+    def _weight(entry: RunEntry) -> int:
+        return entry.run.nbytes + entry.document.size + OVERHEAD_BYTES
+
+    def with_run(self, run_id: str, use: Callable[[Run], T]) -> T:
+        """`use(run)` under the run's lock; the run's weight is corrected after (it may have
+        trained)."""
+        entry = self.entry(run_id)
+        with entry.lock:
+            result = use(entry.run)
+        self.cache.reweigh(("run", entry.run_id), self._weight(entry))
+        return result
+
+    def with_trace(self, run_id: str, iteration: int, use: Callable[[Trace], T]) -> T:
+        """`use(trace)` of iteration `iteration` under the run's lock, the trace cached and
+        weighed by the bytes it keeps."""
+        entry = self.entry(run_id)
+        key = ("trace", entry.run_id, iteration)
+        with entry.lock:
+            trace = self.cache.get(key)
+            if trace is None:
+                trace = entry.run.trace(iteration)
+                self.cache.reweigh(("run", entry.run_id), self._weight(entry))
+            result = use(trace)
+            self.cache.put(key, trace, trace.nbytes + OVERHEAD_BYTES)
+            self.cache.reweigh(key, trace.nbytes + OVERHEAD_BYTES)
+        return result

@@ -3,7 +3,7 @@
 Statements are named after the graph's variables, in the seed script's style: `h = x @ w1`,
 `grad_w1 = x.T @ grad_h` (`grad_v` is the gradient of the loss with respect to v). Every
 statement comes from the op registry's code templates; the script is the same statements the
-stepper shows, in the same order, so each step knows its lines in the script.
+stepper shows, in the schedule's order (schedule.py), so each step knows its lines in the script.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .graph import Edge, Graph
 from .ops import SCRIPT_HELPERS, _num, get_op, reduce_code, render
+from .schedule import Schedule
 
 
 def var(graph: Graph, nid: str) -> str:
@@ -74,22 +75,6 @@ def leaf_code(graph: Graph, nid: str) -> list[str]:
     return [f"{nid} = (rs.rand({dims}) < 0.5).astype(np.float64)"]
 
 
-def backward_plan(graph: Graph) -> list[tuple[str, list[tuple[Edge, bool]]]]:
-    """Backward steps in order: (node, [(edge, accumulate)]) — the order gradients arrive."""
-    seen: set[str] = set()
-    plan = []
-    for nid in reversed(graph.order):
-        node = graph.nodes[nid]
-        if node.kind != "op" or nid not in graph.needs_grad:
-            continue
-        sends = []
-        for edge in graph.grad_edges(nid):
-            sends.append((edge, edge.source in seen))
-            seen.add(edge.source)
-        plan.append((nid, sends))
-    return plan
-
-
 @dataclass
 class Script:
     text: str
@@ -98,9 +83,11 @@ class Script:
     lines: dict[tuple[str, str | None], list[int]] = field(default_factory=dict)
 
 
-def script(graph: Graph, seed: int, lr: float, iterations: int,
+def script(schedule: Schedule, seed: int, lr: float, iterations: int,
            title: str = "your graph") -> Script:
-    """A standalone numpy script: same RandomState order, forward, manual backward, SGD."""
+    """A standalone numpy script: same RandomState order, then the schedule's forward,
+    manual backward and SGD statements."""
+    graph = schedule.graph
     out: list[str] = []
     lines: dict[tuple[str, str | None], list[int]] = {}
 
@@ -115,11 +102,10 @@ def script(graph: Graph, seed: int, lr: float, iterations: int,
     emit('"""')
     emit("import numpy as np")
     emit("")
-    ops_used = {graph.nodes[n].op for n in graph.order if graph.nodes[n].kind == "op"}
-    for name in ("log_softmax", "logsumexp", "softmax"):
-        if name in ops_used and not (name == "logsumexp" and "log_softmax" in ops_used):
-            out.extend(SCRIPT_HELPERS[name].rstrip("\n").split("\n"))
-            emit("")
+    helpers = dict.fromkeys(h for node in graph.ops for h in get_op(node.op).helpers)
+    for name in helpers:
+        out.extend(SCRIPT_HELPERS[name].rstrip("\n").split("\n"))
+        emit("")
     used_numbers = [n for n in graph.order if graph.nodes[n].kind == "const"
                     and graph.nodes[n].named]
     for name in used_numbers:
@@ -132,18 +118,25 @@ def script(graph: Graph, seed: int, lr: float, iterations: int,
     emit(f"learning_rate = {lr!r}")
     emit("")
     emit(f"for t in range({iterations}):")
-    emit("# Forward pass", indent=1)
-    for node in graph.ops:
-        emit(forward_code(graph, node.id), ("forward", node.id), 1)
-    emit("print(t, float(" + graph.loss + "))", indent=1)
-    emit("", indent=0)
-    emit("# Backward pass: the gradient of the loss with respect to every node", indent=1)
-    emit(seed_code(graph), ("seed", graph.loss), 1)
-    for nid, sends in backward_plan(graph):
-        for edge, accumulate in sends:
-            emit(contribution_code(graph, edge, accumulate), ("backward", nid), 1)
-    emit("", indent=0)
-    emit("# Update the parameters", indent=1)
-    for p in graph.params:
-        emit(update_code(p.id), ("update", p.id), 1)
+    headers = {"forward": ["# Forward pass"],
+               "seed": ["", "# Backward pass: the gradient of the loss with respect to every node"],
+               "update": ["", "# Update the parameters"]}
+    phase = None
+    for event in schedule.events:
+        key = (event.phase, event.node)
+        if event.phase != phase:
+            phase = event.phase
+            for text in headers.get(phase, []):
+                emit(text, indent=1 if text else 0)
+        if event.phase == "forward":
+            emit(forward_code(graph, event.node), key, 1)
+            if event.node == graph.loss:
+                emit("print(t, float(" + graph.loss + "))", indent=1)
+        elif event.phase == "seed":
+            emit(seed_code(graph), key, 1)
+        elif event.phase == "backward":
+            for send in event.sends:
+                emit(contribution_code(graph, send.edge, send.accumulate), key, 1)
+        elif event.phase == "update":
+            emit(update_code(event.node), key, 1)
     return Script("\n".join(out) + "\n", lines)

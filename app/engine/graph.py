@@ -13,8 +13,6 @@ from .errors import LimitError, SourceError
 from .limits import Limits
 from .ops import get_op
 
-LEAF_KINDS = ("input", "param", "const")
-
 
 @dataclass(frozen=True)
 class Node:
@@ -74,13 +72,7 @@ class Graph:
                 self.edges_in[node.id].append(edge)
                 self.edges_out[source].append(edge)
         self._validate(limits)
-        #: nodes that get a gradient: every non-constant leaf and every op that depends on one
-        self.needs_grad: set[str] = set()
-        for nid in self.order:
-            node = self.nodes[nid]
-            if node.kind in ("input", "param") or any(i in self.needs_grad for i in node.inputs):
-                self.needs_grad.add(nid)
-        if loss not in self.needs_grad:
+        if loss not in self.depending_on(n.id for n in nodes if n.kind in ("input", "param")):
             n = self.nodes[loss]
             raise SourceError(
                 f"the loss {loss!r} depends on no input or parameter: nothing to differentiate",
@@ -121,12 +113,17 @@ class Graph:
         return [self.nodes[i] for i in self.order if self.nodes[i].kind == "op"]
 
     @property
-    def params(self) -> list[Node]:
+    def parameters(self) -> list[Node]:
+        """The leaves SGD trains (`param(...)`)."""
         return [self.nodes[i] for i in self.order if self.nodes[i].kind == "param"]
 
-    def grad_edges(self, nid: str) -> list[Edge]:
-        """The input edges of `nid` along which its VJP sends a contribution."""
-        return [e for e in self.edges_in[nid] if e.source in self.needs_grad]
+    def depending_on(self, sources) -> set[str]:
+        """The nodes in `sources` and every node computed from one of them."""
+        found = set(sources)
+        for nid in self.order:
+            if nid not in found and any(i in found for i in self.nodes[nid].inputs):
+                found.add(nid)
+        return found
 
     def to_dict(self) -> dict:
         """The graph as JSON-ready data (no coordinates: layout adds those)."""

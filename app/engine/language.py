@@ -20,14 +20,13 @@ from .ops import REGISTRY, ShapeError
 
 #: leaf constructors and what they draw from the RandomState
 LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli"}
-#: one-input functions: name -> keyword attributes allowed
-FUNCTIONS = {
-    **{f: () for f in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "sin", "cos",
-                       "square")},
-    "sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"),
-    "logsumexp": ("axis", "keepdims"), "softmax": ("axis",), "log_softmax": ("axis",),
-}
-BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.MatMult: "matmul"}
+#: functions called by name, from the op registry: name -> keyword attributes allowed
+FUNCTIONS = {op.name: tuple(op.attrs) for op in REGISTRY.values() if op.syntax == "call"}
+#: operators, from the op registry's `syntax`
+_BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}
+BINOPS = {_BINARY[op.syntax]: op.name for op in REGISTRY.values() if op.syntax in _BINARY}
+_BY_SYNTAX = {op.syntax: op.name for op in REGISTRY.values()}
+POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 #: names a user may not assign: the language's functions, Python builtins the generated
 #: script uses, numpy's alias; `grad_` names are the gradients of the exported script
 RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np"}
@@ -232,7 +231,7 @@ class _Builder:
                 p = self.constant_number(node.right)
                 if p is None:
                     raise _error(node.right, "the exponent of ** must be a constant number")
-                return self.op(node, "pow", [sub(node.left)], {"p": float(p)}, name)
+                return self.op(node, POW, [sub(node.left)], {"p": float(p)}, name)
             op = BINOPS.get(type(node.op))
             if op is None:
                 raise _error(node, f"the operator {type(node.op).__name__} is not allowed; "
@@ -240,14 +239,14 @@ class _Builder:
             return self.op(node, op, [sub(node.left), sub(node.right)], {}, name)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return self.op(node, "neg", [sub(node.operand)], {}, name)
+                return self.op(node, NEG, [sub(node.operand)], {}, name)
             if isinstance(node.op, ast.UAdd):
                 return sub(node.operand)
             raise _error(node, "only unary - and + are allowed")
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
                 raise _error(node, f"attribute .{node.attr} is not allowed; only .T (transpose)")
-            return self.op(node, "transpose", [sub(node.value)], {}, name)
+            return self.op(node, TRANSPOSE, [sub(node.value)], {}, name)
         if isinstance(node, ast.Call):
             return self.call(node, name, sub)
         if isinstance(node, ast.Constant):

@@ -17,9 +17,6 @@ GREEK = {
 ALIASES = {"lam": "lambda", "eps": "epsilon"}
 #: an unnamed sub-expression longer than this is written t_n instead of its formula
 MAX_INLINE = 72
-#: ops written like a function call (f(x), \\sqrt{x}, |x|): no parentheses needed around them
-CALL_LIKE = {"relu", "sigmoid", "tanh", "log", "sin", "cos", "softmax", "log_softmax", "abs",
-             "sqrt", "sum", "mean", "logsumexp", "div"}
 
 
 def name_tex(name: str) -> str:
@@ -89,7 +86,7 @@ class Notation:
             return name_tex(nid)
         formula = self.formula(nid)
         if len(formula) <= MAX_INLINE:
-            return formula if node.op in CALL_LIKE else f"\\left({formula}\\right)"
+            return formula if get_op(node.op).call_like else f"\\left({formula}\\right)"
         return f"t_{{{nid.removeprefix('tmp')}}}"
 
     def abbreviated(self, nid: str) -> bool:

@@ -60,8 +60,9 @@ class Op:
     code: str
     #: per input, numpy expression of the contribution; {g} names the upstream gradient
     code_vjp: tuple[str, ...]
-    #: what the VJP reads: "out" and/or input positions "0", "1"
-    saves: frozenset[str]
+    #: what the VJP reads: "out" and/or input positions "0", "1" (a tuple: ordered, so what is
+    #: served never depends on the process's hash seed)
+    saves: tuple[str, ...]
     #: keyword attributes the op takes, with defaults
     attrs: dict = field(default_factory=dict)
     #: extra template values computed from the attributes
@@ -69,6 +70,13 @@ class Op:
     #: binary elementwise with numpy broadcasting: a contribution has the output's shape and
     #: is summed back to the input's (every other op's VJP gives the input's shape itself)
     broadcasts: bool = False
+    #: how the language writes it: "call" (`relu(x)`, keyword attributes as in `attrs`), a
+    #: binary operator ("+", "@", "**", …), "unary -" or ".T"
+    syntax: str = "call"
+    #: written like a function call in LaTeX (f(x), \\sqrt{x}, |x|): no parentheses around it
+    call_like: bool = False
+    #: the helper functions (SCRIPT_HELPERS) the exported script defines to run its forward
+    helpers: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Op] = {}
@@ -162,162 +170,304 @@ def _num(v) -> str:
 # ----- Binary elementwise -----
 
 register(Op(
-    "add", 2, lambda a, b: a + b,
-    # d(a + b)/da = 1, d(a + b)/db = 1
-    (lambda g, out, a, b: g, lambda g, out, a, b: g),
-    broadcast_shape, "{0} + {1}", ("1", "1"), ("{g}", "{g}"),
-    "{0} + {1}", ("{g}", "{g}"), frozenset(), broadcasts=True,
+    name="add",
+    syntax="+",
+    arity=2,
+    forward=lambda a, b: a + b,
+    vjp=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+    shape=broadcast_shape,
+    latex="{0} + {1}",
+    local=("1", "1"),
+    contrib=("{g}", "{g}"),
+    code="{0} + {1}",
+    code_vjp=("{g}", "{g}"),
+    saves=(),
+    broadcasts=True,
 ))
 register(Op(
-    "sub", 2, lambda a, b: a - b,
-    # d(a - b)/da = 1, d(a - b)/db = -1
-    (lambda g, out, a, b: g, lambda g, out, a, b: -g),
-    broadcast_shape, "{0} - {1}", ("1", "-1"), ("{g}", "-{g}"),
-    "{0} - {1}", ("{g}", "-{g}"), frozenset(), broadcasts=True,
+    name="sub",
+    syntax="-",
+    arity=2,
+    forward=lambda a, b: a - b,
+    vjp=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
+    shape=broadcast_shape,
+    latex="{0} - {1}",
+    local=("1", "-1"),
+    contrib=("{g}", "-{g}"),
+    code="{0} - {1}",
+    code_vjp=("{g}", "-{g}"),
+    saves=(),
+    broadcasts=True,
 ))
 register(Op(
-    "mul", 2, lambda a, b: a * b,
-    # d(a * b)/da = b, d(a * b)/db = a
-    (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
-    broadcast_shape, "{0} \\odot {1}", ("{1}", "{0}"), ("{g} \\odot {1}", "{g} \\odot {0}"),
-    "{0} * {1}", ("{g} * {1}", "{g} * {0}"), frozenset({"0", "1"}), broadcasts=True,
+    name="mul",
+    syntax="*",
+    arity=2,
+    forward=lambda a, b: a * b,
+    vjp=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+    shape=broadcast_shape,
+    latex="{0} \\odot {1}",
+    local=("{1}", "{0}"),
+    contrib=("{g} \\odot {1}", "{g} \\odot {0}"),
+    code="{0} * {1}",
+    code_vjp=("{g} * {1}", "{g} * {0}"),
+    saves=("0", "1"),
+    broadcasts=True,
 ))
 register(Op(
-    "div", 2, lambda a, b: a / b,
-    # d(a / b)/da = 1/b, d(a / b)/db = -a/b^2
-    (lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / b ** 2),
-    broadcast_shape, "\\frac{{{0}}}{{{1}}}",
-    ("\\frac{{1}}{{{1}}}", "-\\frac{{{0}}}{{{1}^2}}"),
-    ("\\frac{{{g}}}{{{1}}}", "-{g} \\odot \\frac{{{0}}}{{{1}^2}}"),
-    "{0} / {1}", ("{g} / {1}", "-{g} * {0} / {1} ** 2"), frozenset({"0", "1"}), broadcasts=True,
+    name="div",
+    syntax="/",
+    call_like=True,
+    arity=2,
+    forward=lambda a, b: a / b,
+    vjp=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / b ** 2),
+    shape=broadcast_shape,
+    latex="\\frac{{{0}}}{{{1}}}",
+    local=("\\frac{{1}}{{{1}}}", "-\\frac{{{0}}}{{{1}^2}}"),
+    contrib=("\\frac{{{g}}}{{{1}}}", "-{g} \\odot \\frac{{{0}}}{{{1}^2}}"),
+    code="{0} / {1}",
+    code_vjp=("{g} / {1}", "-{g} * {0} / {1} ** 2"),
+    saves=("0", "1"),
+    broadcasts=True,
 ))
 
 # ----- Matrix product and transpose -----
 
 register(Op(
-    "matmul", 2, lambda a, b: a @ b,
-    # d(a @ b)/da = g @ b.T, d(a @ b)/db = a.T @ g
-    (lambda g, out, a, b: g @ b.T, lambda g, out, a, b: a.T @ g),
-    matmul_shape, "{0}\\,{1}", ("{1}^{{\\top}}", "{0}^{{\\top}}"),
-    ("{g}\\,{1}^{{\\top}}", "{0}^{{\\top}}\\,{g}"),
-    "{0} @ {1}", ("{g} @ {1}.T", "{0}.T @ {g}"), frozenset({"0", "1"}),
+    name="matmul",
+    syntax="@",
+    arity=2,
+    forward=lambda a, b: a @ b,
+    vjp=(lambda g, out, a, b: g @ b.T, lambda g, out, a, b: a.T @ g),
+    shape=matmul_shape,
+    latex="{0}\\,{1}",
+    local=("{1}^{{\\top}}", "{0}^{{\\top}}"),
+    contrib=("{g}\\,{1}^{{\\top}}", "{0}^{{\\top}}\\,{g}"),
+    code="{0} @ {1}",
+    code_vjp=("{g} @ {1}.T", "{0}.T @ {g}"),
+    saves=("0", "1"),
 ))
 register(Op(
-    "transpose", 1, lambda a: a.T,
-    # d(a.T)/da: the gradient transposed back
-    (lambda g, out, a: g.T,),
-    transpose_shape, "{0}^{{\\top}}", ("(\\cdot)^{{\\top}}",), ("{g}^{{\\top}}",),
-    "{0}.T", ("{g}.T",), frozenset(),
+    name="transpose",
+    syntax=".T",
+    arity=1,
+    forward=lambda a: a.T,
+    vjp=(lambda g, out, a: g.T,),
+    shape=transpose_shape,
+    latex="{0}^{{\\top}}",
+    local=("(\\cdot)^{{\\top}}",),
+    contrib=("{g}^{{\\top}}",),
+    code="{0}.T",
+    code_vjp=("{g}.T",),
+    saves=(),
 ))
 
 # ----- Power and negation -----
 
 register(Op(
-    "pow", 1, lambda a, p: a ** p,
-    # d(a ** p)/da = p * a ** (p - 1)
-    (lambda g, out, a, p: g * 2 * a if p == 2 else g * p * a ** (p - 1),),
-    same_shape, "{0}^{{{p}}}", ("{dpow_tex}",), ("{g} \\odot {dpow_tex}",),
-    "{0} ** {p}", ("{g} * {dpow_code}",), frozenset({"0"}),
-    attrs={"p": 2.0}, fmt=_pow_fmt,
+    name="pow",
+    syntax="**",
+    arity=1,
+    forward=lambda a, p: a ** p,
+    vjp=(lambda g, out, a, p: g * 2 * a if p == 2 else g * p * a ** (p - 1),),
+    shape=same_shape,
+    latex="{0}^{{{p}}}",
+    local=("{dpow_tex}",),
+    contrib=("{g} \\odot {dpow_tex}",),
+    code="{0} ** {p}",
+    code_vjp=("{g} * {dpow_code}",),
+    saves=("0",),
+    attrs={"p": 2.0},
+    fmt=_pow_fmt,
 ))
 register(Op(
-    "neg", 1, lambda a: -a,
-    # d(-a)/da = -1
-    (lambda g, out, a: -g,),
-    same_shape, "-{0}", ("-1",), ("-{g}",), "-{0}", ("-{g}",), frozenset(),
+    name="neg",
+    syntax="unary -",
+    arity=1,
+    forward=lambda a: -a,
+    vjp=(lambda g, out, a: -g,),
+    shape=same_shape,
+    latex="-{0}",
+    local=("-1",),
+    contrib=("-{g}",),
+    code="-{0}",
+    code_vjp=("-{g}",),
+    saves=(),
 ))
 
 # ----- Unary elementwise -----
 
 register(Op(
-    "relu", 1, lambda a: np.maximum(a, 0),
-    # d relu(a)/da = 1 where a > 0, else 0
-    (lambda g, out, a: g * (a > 0),),
-    same_shape, "\\mathrm{{relu}}({0})", ("\\mathbb{{1}}[{0} > 0]",), ("{g} \\odot \\mathbb{{1}}[{0} > 0]",),
-    "np.maximum({0}, 0)", ("{g} * ({0} > 0)",), frozenset({"0"}),
+    name="relu",
+    call_like=True,
+    arity=1,
+    forward=lambda a: np.maximum(a, 0),
+    vjp=(lambda g, out, a: g * (a > 0),),
+    shape=same_shape,
+    latex="\\mathrm{{relu}}({0})",
+    local=("\\mathbb{{1}}[{0} > 0]",),
+    contrib=("{g} \\odot \\mathbb{{1}}[{0} > 0]",),
+    code="np.maximum({0}, 0)",
+    code_vjp=("{g} * ({0} > 0)",),
+    saves=("0",),
 ))
 register(Op(
-    "sigmoid", 1, lambda a: 1 / (1 + np.exp(-a)),
-    # d sigmoid(a)/da = out * (1 - out)
-    (lambda g, out, a: g * out * (1 - out),),
-    same_shape, "\\sigma({0})", ("{out}\\,(1 - {out})",), ("{g} \\odot {out}\\,(1 - {out})",),
-    "1 / (1 + np.exp(-{0}))", ("{g} * {out} * (1 - {out})",), frozenset({"out"}),
+    name="sigmoid",
+    call_like=True,
+    arity=1,
+    forward=lambda a: 1 / (1 + np.exp(-a)),
+    vjp=(lambda g, out, a: g * out * (1 - out),),
+    shape=same_shape,
+    latex="\\sigma({0})",
+    local=("{out}\\,(1 - {out})",),
+    contrib=("{g} \\odot {out}\\,(1 - {out})",),
+    code="1 / (1 + np.exp(-{0}))",
+    code_vjp=("{g} * {out} * (1 - {out})",),
+    saves=("out",),
 ))
 register(Op(
-    "tanh", 1, np.tanh,
-    # d tanh(a)/da = 1 - out ** 2
-    (lambda g, out, a: g * (1 - out ** 2),),
-    same_shape, "\\tanh({0})", ("1 - {out}^2",), ("{g} \\odot (1 - {out}^2)",),
-    "np.tanh({0})", ("{g} * (1 - {out} ** 2)",), frozenset({"out"}),
+    name="tanh",
+    call_like=True,
+    arity=1,
+    forward=np.tanh,
+    vjp=(lambda g, out, a: g * (1 - out ** 2),),
+    shape=same_shape,
+    latex="\\tanh({0})",
+    local=("1 - {out}^2",),
+    contrib=("{g} \\odot (1 - {out}^2)",),
+    code="np.tanh({0})",
+    code_vjp=("{g} * (1 - {out} ** 2)",),
+    saves=("out",),
 ))
 register(Op(
-    "exp", 1, np.exp,
-    # d exp(a)/da = out
-    (lambda g, out, a: g * out,),
-    same_shape, "e^{{{0}}}", ("{out}",), ("{g} \\odot {out}",),
-    "np.exp({0})", ("{g} * {out}",), frozenset({"out"}),
+    name="exp",
+    arity=1,
+    forward=np.exp,
+    vjp=(lambda g, out, a: g * out,),
+    shape=same_shape,
+    latex="e^{{{0}}}",
+    local=("{out}",),
+    contrib=("{g} \\odot {out}",),
+    code="np.exp({0})",
+    code_vjp=("{g} * {out}",),
+    saves=("out",),
 ))
 register(Op(
-    "log", 1, np.log,
-    # d log(a)/da = 1 / a
-    (lambda g, out, a: g / a,),
-    same_shape, "\\log {0}", ("\\frac{{1}}{{{0}}}",), ("\\frac{{{g}}}{{{0}}}",),
-    "np.log({0})", ("{g} / {0}",), frozenset({"0"}),
+    name="log",
+    call_like=True,
+    arity=1,
+    forward=np.log,
+    vjp=(lambda g, out, a: g / a,),
+    shape=same_shape,
+    latex="\\log {0}",
+    local=("\\frac{{1}}{{{0}}}",),
+    contrib=("\\frac{{{g}}}{{{0}}}",),
+    code="np.log({0})",
+    code_vjp=("{g} / {0}",),
+    saves=("0",),
 ))
 register(Op(
-    "sqrt", 1, np.sqrt,
-    # d sqrt(a)/da = 0.5 / out
-    (lambda g, out, a: g * 0.5 / out,),
-    same_shape, "\\sqrt{{{0}}}", ("\\frac{{1}}{{2\\,{out}}}",), ("\\frac{{{g}}}{{2\\,{out}}}",),
-    "np.sqrt({0})", ("{g} * 0.5 / {out}",), frozenset({"out"}),
+    name="sqrt",
+    call_like=True,
+    arity=1,
+    forward=np.sqrt,
+    vjp=(lambda g, out, a: g * 0.5 / out,),
+    shape=same_shape,
+    latex="\\sqrt{{{0}}}",
+    local=("\\frac{{1}}{{2\\,{out}}}",),
+    contrib=("\\frac{{{g}}}{{2\\,{out}}}",),
+    code="np.sqrt({0})",
+    code_vjp=("{g} * 0.5 / {out}",),
+    saves=("out",),
 ))
 register(Op(
-    "abs", 1, np.abs,
-    # d |a|/da = sign(a)
-    (lambda g, out, a: g * np.sign(a),),
-    same_shape, "|{0}|", ("\\operatorname{{sign}}({0})",), ("{g} \\odot \\operatorname{{sign}}({0})",),
-    "np.abs({0})", ("{g} * np.sign({0})",), frozenset({"0"}),
+    name="abs",
+    call_like=True,
+    arity=1,
+    forward=np.abs,
+    vjp=(lambda g, out, a: g * np.sign(a),),
+    shape=same_shape,
+    latex="|{0}|",
+    local=("\\operatorname{{sign}}({0})",),
+    contrib=("{g} \\odot \\operatorname{{sign}}({0})",),
+    code="np.abs({0})",
+    code_vjp=("{g} * np.sign({0})",),
+    saves=("0",),
 ))
 register(Op(
-    "sin", 1, np.sin,
-    # d sin(a)/da = cos(a)
-    (lambda g, out, a: g * np.cos(a),),
-    same_shape, "\\sin {0}", ("\\cos {0}",), ("{g} \\odot \\cos {0}",),
-    "np.sin({0})", ("{g} * np.cos({0})",), frozenset({"0"}),
+    name="sin",
+    call_like=True,
+    arity=1,
+    forward=np.sin,
+    vjp=(lambda g, out, a: g * np.cos(a),),
+    shape=same_shape,
+    latex="\\sin {0}",
+    local=("\\cos {0}",),
+    contrib=("{g} \\odot \\cos {0}",),
+    code="np.sin({0})",
+    code_vjp=("{g} * np.cos({0})",),
+    saves=("0",),
 ))
 register(Op(
-    "cos", 1, np.cos,
-    # d cos(a)/da = -sin(a)
-    (lambda g, out, a: -g * np.sin(a),),
-    same_shape, "\\cos {0}", ("-\\sin {0}",), ("-{g} \\odot \\sin {0}",),
-    "np.cos({0})", ("-{g} * np.sin({0})",), frozenset({"0"}),
+    name="cos",
+    call_like=True,
+    arity=1,
+    forward=np.cos,
+    vjp=(lambda g, out, a: -g * np.sin(a),),
+    shape=same_shape,
+    latex="\\cos {0}",
+    local=("-\\sin {0}",),
+    contrib=("-{g} \\odot \\sin {0}",),
+    code="np.cos({0})",
+    code_vjp=("-{g} * np.sin({0})",),
+    saves=("0",),
 ))
 register(Op(
-    "square", 1, np.square,
-    # d a^2/da = 2 a
-    (lambda g, out, a: g * 2 * a,),
-    same_shape, "{0}^2", ("2\\,{0}",), ("{g} \\odot 2\\,{0}",),
-    "np.square({0})", ("{g} * 2 * {0}",), frozenset({"0"}),
+    name="square",
+    arity=1,
+    forward=np.square,
+    vjp=(lambda g, out, a: g * 2 * a,),
+    shape=same_shape,
+    latex="{0}^2",
+    local=("2\\,{0}",),
+    contrib=("{g} \\odot 2\\,{0}",),
+    code="np.square({0})",
+    code_vjp=("{g} * 2 * {0}",),
+    saves=("0",),
 ))
 
 # ----- Reductions -----
 
 register(Op(
-    "sum", 1, lambda a, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),
-    # d sum(a)/da = 1 everywhere: the gradient is copied to every summed element
-    (lambda g, out, a, axis=None, keepdims=False: _expand(g, axis, keepdims) * np.ones_like(a),),
-    reduce_shape, "\\sum {0}", ("\\mathbf{{1}}",), ("{g}\\,\\mathbf{{1}}",),
-    "np.sum({0}{kw})", ("{gx} * np.ones_like({0})",), frozenset(),
-    attrs={"axis": None, "keepdims": False}, fmt=_reduce_fmt,
+    name="sum",
+    call_like=True,
+    arity=1,
+    forward=lambda a, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),
+    vjp=(lambda g, out, a, axis=None, keepdims=False: _expand(g, axis, keepdims) * np.ones_like(a),),
+    shape=reduce_shape,
+    latex="\\sum {0}",
+    local=("\\mathbf{{1}}",),
+    contrib=("{g}\\,\\mathbf{{1}}",),
+    code="np.sum({0}{kw})",
+    code_vjp=("{gx} * np.ones_like({0})",),
+    saves=(),
+    attrs={"axis": None, "keepdims": False},
+    fmt=_reduce_fmt,
 ))
 register(Op(
-    "mean", 1, lambda a, axis=None, keepdims=False: np.mean(a, axis=axis, keepdims=keepdims),
-    # d mean(a)/da = 1/n everywhere
-    (lambda g, out, a, axis=None, keepdims=False:
+    name="mean",
+    call_like=True,
+    arity=1,
+    forward=lambda a, axis=None, keepdims=False: np.mean(a, axis=axis, keepdims=keepdims),
+    vjp=(lambda g, out, a, axis=None, keepdims=False:
         _expand(g, axis, keepdims) * np.ones_like(a) / _count(a, axis),),
-    reduce_shape, "\\operatorname{{mean}} {0}", ("\\frac{{1}}{{n}}\\mathbf{{1}}",),
-    ("\\frac{{{g}}}{{n}}\\,\\mathbf{{1}}",),
-    "np.mean({0}{kw})", ("{gx} * np.ones_like({0}) / {count}",), frozenset(),
+    shape=reduce_shape,
+    latex="\\operatorname{{mean}} {0}",
+    local=("\\frac{{1}}{{n}}\\mathbf{{1}}",),
+    contrib=("\\frac{{{g}}}{{n}}\\,\\mathbf{{1}}",),
+    code="np.mean({0}{kw})",
+    code_vjp=("{gx} * np.ones_like({0}) / {count}",),
+    saves=(),
     attrs={"axis": None, "keepdims": False},
     fmt=lambda axis=None, keepdims=False: {
         **_reduce_fmt(axis, keepdims),
@@ -325,12 +475,20 @@ register(Op(
     },
 ))
 register(Op(
-    "logsumexp", 1, lambda a, axis=None, keepdims=False: _logsumexp(a, axis, keepdims),
-    # d logsumexp(a)/da = softmax(a) = exp(a - out)
-    (lambda g, out, a, axis=None, keepdims=False:
+    name="logsumexp",
+    call_like=True,
+    helpers=("logsumexp",),
+    arity=1,
+    forward=lambda a, axis=None, keepdims=False: _logsumexp(a, axis, keepdims),
+    vjp=(lambda g, out, a, axis=None, keepdims=False:
         _expand(g, axis, keepdims) * np.exp(a - _expand(out, axis, keepdims)),),
-    reduce_shape, "\\log \\sum e^{{{0}}}", ("e^{{{0} - {out}}}",), ("{g} \\odot e^{{{0} - {out}}}",),
-    "logsumexp({0}{kw})", ("{gx} * np.exp({0} - {outx})",), frozenset({"0", "out"}),
+    shape=reduce_shape,
+    latex="\\log \\sum e^{{{0}}}",
+    local=("e^{{{0} - {out}}}",),
+    contrib=("{g} \\odot e^{{{0} - {out}}}",),
+    code="logsumexp({0}{kw})",
+    code_vjp=("{gx} * np.exp({0} - {outx})",),
+    saves=("out", "0"),
     attrs={"axis": None, "keepdims": False},
     fmt=lambda axis=None, keepdims=False: {
         **_reduce_fmt(axis, keepdims),
@@ -338,29 +496,41 @@ register(Op(
     },
 ))
 register(Op(
-    "softmax", 1, lambda a, axis=-1: _softmax(a, axis),
-    # d softmax(a)/da applied to g: out * (g - sum(g * out))
-    (lambda g, out, a, axis=-1: out * (g - np.sum(g * out, axis=axis, keepdims=True)),),
-    softmax_shape, "\\operatorname{{softmax}}({0})",
-    ("\\operatorname{{diag}}({out}) - {out}\\,{out}^{{\\top}}",),
-    ("{out} \\odot ({g} - \\textstyle\\sum {g} \\odot {out})",),
-    "softmax({0}{kw})", ("{out} * ({g} - np.sum({g} * {out}, axis={axis}, keepdims=True))",),
-    frozenset({"out"}), attrs={"axis": -1},
+    name="softmax",
+    call_like=True,
+    helpers=("softmax",),
+    arity=1,
+    forward=lambda a, axis=-1: _softmax(a, axis),
+    vjp=(lambda g, out, a, axis=-1: out * (g - np.sum(g * out, axis=axis, keepdims=True)),),
+    shape=softmax_shape,
+    latex="\\operatorname{{softmax}}({0})",
+    local=("\\operatorname{{diag}}({out}) - {out}\\,{out}^{{\\top}}",),
+    contrib=("{out} \\odot ({g} - \\textstyle\\sum {g} \\odot {out})",),
+    code="softmax({0}{kw})",
+    code_vjp=("{out} * ({g} - np.sum({g} * {out}, axis={axis}, keepdims=True))",),
+    saves=("out",),
+    attrs={"axis": -1},
     fmt=lambda axis=-1: {"kw": _kw(axis, default_axis=-1), "axis": str(axis)},
 ))
 register(Op(
-    "log_softmax", 1, lambda a, axis=-1: _log_softmax(a, axis),
-    # d log_softmax(a)/da applied to g: g - exp(out) * sum(g)
-    (lambda g, out, a, axis=-1: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),),
-    softmax_shape, "\\log \\operatorname{{softmax}}({0})",
-    ("I - \\operatorname{{softmax}}({0})",),
-    ("{g} - e^{{{out}}} \\textstyle\\sum {g}",),
-    "log_softmax({0}{kw})", ("{g} - np.exp({out}) * np.sum({g}, axis={axis}, keepdims=True)",),
-    frozenset({"out"}), attrs={"axis": -1},
+    name="log_softmax",
+    call_like=True,
+    helpers=("logsumexp", "log_softmax"),
+    arity=1,
+    forward=lambda a, axis=-1: _log_softmax(a, axis),
+    vjp=(lambda g, out, a, axis=-1: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),),
+    shape=softmax_shape,
+    latex="\\log \\operatorname{{softmax}}({0})",
+    local=("I - \\operatorname{{softmax}}({0})",),
+    contrib=("{g} - e^{{{out}}} \\textstyle\\sum {g}",),
+    code="log_softmax({0}{kw})",
+    code_vjp=("{g} - np.exp({out}) * np.sum({g}, axis={axis}, keepdims=True)",),
+    saves=("out",),
+    attrs={"axis": -1},
     fmt=lambda axis=-1: {"kw": _kw(axis, default_axis=-1), "axis": str(axis)},
 ))
 
-#: numpy helpers the generated script defines when it uses these ops (forward only)
+#: numpy helpers the generated script defines when an op names them in `helpers`
 SCRIPT_HELPERS = {
     "logsumexp": (
         "def logsumexp(a, axis=None, keepdims=False):\n"
@@ -376,7 +546,7 @@ SCRIPT_HELPERS = {
         "    return e / np.sum(e, axis=axis, keepdims=True)\n"
     ),
 }
-SCRIPT_HELPERS["log_softmax"] = SCRIPT_HELPERS["logsumexp"] + (
+SCRIPT_HELPERS["log_softmax"] = (
     "def log_softmax(a, axis=-1):\n"
     "    return a - logsumexp(a, axis=axis, keepdims=True)\n"
 )

@@ -1,8 +1,9 @@
 """A run: a graph + seed + SGD settings + iterations, and everything computed from it.
 
 `RunSpec` is the run's description and its canonical form (what a run id encodes); `Run`
-validates it eagerly (parse, shapes, limits) and computes lazily: training on the first
-loss or trace past iteration 0, each iteration's trace on demand, the script once.
+validates it eagerly (parse, shapes, limits, the schedule) and computes lazily: training on
+the first loss or trace past iteration 0, each iteration's trace on demand (the API caches
+them), the script once. The one schedule feeds training, the traces and the script.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from . import codegen
@@ -18,6 +18,7 @@ from .errors import InvalidRequestError, LimitError, NotFoundError
 from .language import parse
 from .limits import Limits
 from .presets import get_preset
+from .schedule import Schedule
 from .stepper import Trace
 from .training import Training, init_leaves
 
@@ -26,8 +27,6 @@ MAX_SEED = 2**32 - 1
 MAX_LR = 1e3
 MAX_FREE_PARAMS = 32
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-#: traces kept per run object (the API caches runs)
-TRACES_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -35,12 +34,13 @@ class RunSpec:
     source: str | None = None
     preset: str | None = None
     params: dict = field(default_factory=dict)
-    seed: int = 0
+    #: None: the preset's seed (0 for a source)
+    seed: int | None = None
     lr: float | None = None
     iterations: int | None = None
 
-    def resolved(self) -> tuple[str, dict[str, float], float, int]:
-        """(source, named numbers, lr, iterations) with the preset's defaults filled in."""
+    def resolved(self) -> tuple[str, dict[str, float], float, int, int]:
+        """(source, named numbers, lr, iterations, seed) with the preset's defaults filled in."""
         if (self.source is None) == (self.preset is None):
             raise InvalidRequestError("give exactly one of `preset` and `source`")
         params = dict(self.params or {})
@@ -59,6 +59,7 @@ class RunSpec:
             source = preset.source
             lr = preset.lr if self.lr is None else self.lr
             iterations = preset.iterations if self.iterations is None else self.iterations
+            seed = preset.seed if self.seed is None else self.seed
         else:
             if len(params) > MAX_FREE_PARAMS:
                 raise InvalidRequestError(f"at most {MAX_FREE_PARAMS} parameters", "params")
@@ -71,20 +72,22 @@ class RunSpec:
             source = self.source
             lr = 0.01 if self.lr is None else self.lr
             iterations = 100 if self.iterations is None else self.iterations
+            seed = 0 if self.seed is None else self.seed
         if not isinstance(source, str):
             raise InvalidRequestError("must be text", "source")
         _check_number(lr, "lr", 0.0, MAX_LR)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) \
-                or not 0 <= self.seed <= MAX_SEED:
+        if lr == 0:
+            raise InvalidRequestError(f"must be a number above 0 and at most {MAX_LR:g}", "lr")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
             raise InvalidRequestError(f"must be a whole number from 0 to {MAX_SEED}", "seed")
         if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 1:
             raise InvalidRequestError("must be a whole number of at least 1", "iterations")
-        return source, numbers, float(lr), iterations
+        return source, numbers, float(lr), iterations, seed
 
     def canonical(self) -> dict:
         """The run's canonical description: equal runs give equal dicts (what an id encodes)."""
-        source, numbers, lr, iterations = self.resolved()
-        out = {"v": CANONICAL_VERSION, "seed": self.seed, "lr": lr, "iterations": iterations,
+        source, numbers, lr, iterations, seed = self.resolved()
+        out = {"v": CANONICAL_VERSION, "seed": seed, "lr": lr, "iterations": iterations,
                "params": dict(sorted(numbers.items()))}
         if self.preset is not None:
             out["preset"] = self.preset
@@ -107,7 +110,7 @@ class RunSpec:
             if key in data and not isinstance(data[key], kind):
                 raise InvalidRequestError(f"{key} must be text")
         spec = cls(source=data.get("source"), preset=data.get("preset"),
-                   params=data.get("params", {}), seed=data.get("seed", 0),
+                   params=data.get("params", {}), seed=data.get("seed"),
                    lr=data.get("lr"), iterations=data.get("iterations"))
         spec.resolved()
         return spec
@@ -136,46 +139,40 @@ class Run:
     def __init__(self, spec: RunSpec, limits: Limits):
         self.spec = spec
         self.limits = limits
-        self.source, self.numbers, self.lr, self.iterations = spec.resolved()
+        self.source, self.numbers, self.lr, self.iterations, self.seed = spec.resolved()
         if self.iterations > limits.max_iterations:
             raise LimitError("max_iterations", limits.max_iterations, self.iterations,
                              "(training iterations)")
         self.graph = parse(self.source, limits, self.numbers)
-        self.leaves = init_leaves(self.graph, spec.seed)
+        #: the one schedule of an iteration: training, every trace and the script read it
+        self.schedule = Schedule(self.graph)
+        self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
         self._training: Training | None = None
         self._script: codegen.Script | None = None
-        self._traces: OrderedDict[int, Trace] = OrderedDict()
 
     @property
     def title(self) -> str:
         return get_preset(self.spec.preset).title if self.spec.preset else "your graph"
 
     def phases(self) -> dict[str, list[int]]:
-        n_ops = len(self.graph.ops)
-        n_back = len(codegen.backward_plan(self.graph))
-        n_params = len(self.graph.params)
-        spans, start = {}, 0
-        for phase, count in (("load", 1), ("forward", n_ops), ("seed", 1),
-                             ("backward", n_back), ("update", n_params)):
-            spans[phase] = [start, start + count - 1]
-            start += count
-        return spans
+        return self.schedule.phases()
 
     def describe(self) -> dict:
         phases = self.phases()
         return {
             "source": self.source, "preset": self.spec.preset,
-            "params": dict(sorted(self.numbers.items())), "seed": self.spec.seed,
+            "params": dict(sorted(self.numbers.items())), "seed": self.seed,
             "lr": self.lr, "iterations": self.iterations,
-            "steps_per_iteration": phases["update"][1] + 1, "phases": phases,
+            "steps_per_iteration": len(self.schedule), "phases": phases,
+            "quantities": list(Trace.quantities),
             "graph": self.graph.to_dict(),
         }
 
     def training(self) -> Training:
         with self._lock:
             if self._training is None:
-                self._training = Training(self.graph, self.leaves, self.lr, self.iterations,
+                self._training = Training(self.schedule, self.leaves, self.lr, self.iterations,
                                           self.limits)
             return self._training
 
@@ -188,21 +185,19 @@ class Run:
     def _get_script(self) -> codegen.Script:
         with self._lock:
             if self._script is None:
-                self._script = codegen.script(self.graph, self.spec.seed, self.lr,
+                self._script = codegen.script(self.schedule, self.seed, self.lr,
                                               self.iterations, self.title)
             return self._script
 
     def trace(self, t: int) -> Trace:
+        """Iteration t traced step by step (a new trace each call: the API caches them)."""
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.iterations:
             raise NotFoundError("iteration", t, f"iterations are 0 to {self.iterations - 1}")
-        with self._lock:
-            if t in self._traces:
-                self._traces.move_to_end(t)
-                return self._traces[t]
         leaves = self.leaves if t == 0 else self.training().leaves_at(t)
-        trace = Trace(self.graph, leaves, self.lr, t, self.spec.seed, self._get_script())
-        with self._lock:
-            self._traces[t] = trace
-            while len(self._traces) > TRACES_KEPT:
-                self._traces.popitem(last=False)
-        return trace
+        return Trace(self.schedule, leaves, self.lr, t, self.seed, self._get_script())
+
+    @property
+    def nbytes(self) -> int:
+        """What the run keeps: its leaves and training checkpoints (traces are apart)."""
+        leaves = sum(v.nbytes for v in self.leaves.values())
+        return leaves + (self._training.nbytes if self._training is not None else 0)

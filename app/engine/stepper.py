@@ -1,11 +1,11 @@
-"""One training iteration as a list of steps, and the state after any step, by direct access.
+"""The presenter: one iteration's schedule, executed by the tape, as steps a person reads.
 
-Steps, in order (DESIGN.md): load; one forward step per op in topological order; the seed
-∂loss/∂loss = 1; one backward step per op that needs a gradient, in reverse order, whose VJP
-sends one contribution per input edge (recorded separately, so fan-in shows as `+=`); one update
-per parameter. The trace keeps every value and, per node, its gradient after each contribution,
-so the state after step k is read off directly, never replayed. The walker never special-cases
-an op: values, VJPs, formulas and code all come from the op registry.
+Steps follow the schedule's events one for one (DESIGN.md): load; one forward step per op; the
+seed ∂loss/∂loss = 1; one backward step per op that needs a gradient, whose contributions are
+listed one per input edge (so fan-in shows as `+=`); one update per parameter. Each step gets
+its narration, LaTeX, numpy code lines and the memory ledger, all from the schedule, the op
+registry and the numbers on the tape; the state after any step is read off the tape directly,
+never replayed. The presenter does no arithmetic of its own.
 """
 
 from __future__ import annotations
@@ -16,17 +16,30 @@ import numpy as np
 
 from . import codegen
 from .errors import NotFoundError
-from .graph import Graph
 from .notation import Notation, num_tex, num_text, operand_tex, shape_tex, shape_text
-from .ops import apply_vjp, get_op
-from .summary import jsonable, summarize
-from .training import forward
+from .ops import get_op
+from .schedule import QUANTITIES, Event, Schedule
+from .summary import Summary
+from .tape import Tape
+
+
+@dataclass
+class Contribution:
+    edge: str
+    to: str
+    accumulate: bool
+    shape: list[int]
+    latex: str
+    code: str
+    #: this is the `arrived`-th of the `expected` contributions to `to`'s gradient
+    arrived: int
+    expected: int
 
 
 @dataclass
 class Step:
     index: int
-    #: load, forward, seed, backward or update
+    #: a phase the run declares: load, forward, seed, backward or update
     phase: str
     node: str | None
     edges: list[str]
@@ -38,10 +51,35 @@ class Step:
     #: bytes of intermediates held for the backward pass after this step, and which
     memory_bytes: int
     held: list[str]
-    contributions: list[dict] = field(default_factory=list)
+    contributions: list[Contribution] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
+
+@dataclass
+class NodeState:
+    value: Summary | None
+    grad: Summary | None
+    #: none, partial or complete
+    grad_status: str
+    received: int
+    expected: int
+    updated: bool
+
+
+#: the fields of NodeState, in order (what a step may change)
+NODE_FIELDS = ("value", "grad", "grad_status", "received", "expected", "updated")
+
+
+@dataclass
+class State:
+    iteration: int
+    step: int
+    phase: str
+    node: str | None
+    edges: list[str]
+    #: the loss's value once computed (may be NaN or ±Inf)
+    loss: float | None
+    memory_bytes: int
+    nodes: dict[str, NodeState]
 
 
 def _list(names: list[str]) -> str:
@@ -62,54 +100,52 @@ def _ordinal(n: int) -> str:
 
 
 class Trace:
-    """Iteration `iteration` of a run, traced step by step."""
+    """Iteration `iteration` of a run: the schedule executed on a tape, presented as steps."""
 
-    def __init__(self, graph: Graph, leaves: dict[str, np.ndarray], lr: float, iteration: int,
-                 seed: int, script: codegen.Script):
-        self.graph = graph
+    quantities = QUANTITIES
+
+    def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
+                 iteration: int, seed: int, script: codegen.Script):
+        self.schedule = schedule
+        self.graph = schedule.graph
         self.iteration = iteration
         self.lr = lr
-        self.tex = Notation(graph)
+        self.tex = Notation(self.graph)
         self.script = script
-        self.values: dict[str, np.ndarray] = dict(leaves)
-        #: step at which each op's value is computed
-        self.computed_at: dict[str, int] = {}
-        #: per node, (step, gradient after that step's contribution, contributions so far)
-        self.grad_history: dict[str, list[tuple[int, np.ndarray]]] = {n: [] for n in graph.order}
-        #: per parameter, (step, value after its update)
-        self.updates: dict[str, tuple[int, np.ndarray]] = {}
-        self.expected = {
-            nid: (1 if nid == graph.loss else len(graph.edges_out[nid]))
-            if nid in graph.needs_grad else 0
-            for nid in graph.order
-        }
-        self._summaries: dict[tuple, dict] = {}
-        #: summaries by array identity; safe because the trace keeps every array alive
-        self._by_array: dict[int, dict] = {}
+        self.tape = Tape(schedule, leaves, lr)
+        self.expected = self.tape.expected
+        self._seed_number = seed
         self._held: dict[str, int] = {}
+        #: per node, how many contributions arrived so far while presenting
+        self._arrived = dict.fromkeys(self.graph.order, 0)
         self.step_list: list[Step] = []
-        with np.errstate(all="ignore"):  # NaN and Inf are shown in summaries, not warned
-            self._load(seed)
-            for node in graph.ops:
-                self._forward(node.id)
-            self._seed()
-            for nid, sends in codegen.backward_plan(graph):
-                self._backward(nid, sends)
-            for p in graph.params:
-                self._update(p.id)
+        for event in schedule.events:
+            getattr(self, "_" + event.phase)(event)
 
     # ----- building the steps -----
 
-    def _add(self, phase: str, node: str | None, edges: list[str], narration: str, latex: str,
-             code: list[str], key, contributions=None) -> None:
+    @property
+    def values(self) -> dict[str, np.ndarray]:
+        return self.tape.values
+
+    def _add(self, event: Event, edges: list[str], narration: str, latex: str,
+             code: list[str], contributions=None) -> None:
         held = [n for n in self.graph.order if self._held.get(n)]
         self.step_list.append(Step(
-            len(self.step_list), phase, node, edges, narration, latex, "\n".join(code),
-            self.script.lines.get(key, []),
+            len(self.step_list), event.phase, event.node, edges, narration, latex,
+            "\n".join(code), self.script.lines.get((event.phase, event.node), []),
             int(sum(self.values[n].nbytes for n in held)), held, contributions or [],
         ))
 
-    def _load(self, seed: int) -> None:
+    def _saved(self, nid: str) -> list[str]:
+        """The op nodes whose values the VJP of `nid` reads (held for the backward pass)."""
+        if nid not in self.schedule.grad_nodes:
+            return []
+        node = self.graph.nodes[nid]
+        held = [nid if ref == "out" else node.inputs[int(ref)] for ref in get_op(node.op).saves]
+        return [h for h in held if self.graph.nodes[h].kind == "op"]
+
+    def _load(self, event: Event) -> None:
         leaves = [n for n in self.graph.order if self.graph.nodes[n].kind in ("input", "param")]
         described = []
         for nid in leaves:
@@ -123,26 +159,21 @@ class Trace:
         )
         when = "initial values" if self.iteration == 0 else \
             f"parameters after {self.iteration} update{'s' * (self.iteration > 1)}"
-        narration = (f"Load: the leaves hold their values ({when}, drawn from RandomState({seed}) "
-                     f"in declaration order): {_list(described)}.")
+        narration = (f"Load: the leaves hold their values ({when}, drawn from "
+                     f"RandomState({self._seed_number}) in declaration order): "
+                     f"{_list(described)}.")
         script_lines = self.script.text.split("\n")
         code = [script_lines[i - 1] for i in self.script.lines.get(("load", None), [])]
-        self._add("load", None, [], narration, tex, code, ("load", None))
+        self._add(event, [], narration, tex, code)
 
-    def _forward(self, nid: str) -> None:
+    def _forward(self, event: Event) -> None:
         g = self.graph
+        nid = event.node
         node = g.nodes[nid]
-        op = get_op(node.op)
-        self.values[nid] = forward(g, self.values, nid)
-        k = len(self.step_list)
-        self.computed_at[nid] = k
         kept = []
-        if nid in g.needs_grad:
-            for ref in op.saves:
-                held = nid if ref == "out" else node.inputs[int(ref)]
-                if g.nodes[held].kind == "op":
-                    self._held[held] = self._held.get(held, 0) + 1
-                    kept.append(g.nodes[held].label)
+        for held in self._saved(nid):
+            self._held[held] = self._held.get(held, 0) + 1
+            kept.append(g.nodes[held].label)
         formula = self.tex.formula(nid)
         named = node.named or self.tex.abbreviated(nid)
         tex = f"{self.tex.symbol(nid)} = {formula}" if named else formula
@@ -157,166 +188,174 @@ class Trace:
         narration = f"Forward: {what}{result}, computed from {inputs}."
         if kept:
             narration = narration[:-1] + f"; {_list(list(dict.fromkeys(kept)))} kept for the backward pass."
-        self._add("forward", nid, [e.id for e in g.edges_in[nid]], narration, tex,
-                  [codegen.forward_code(g, nid)], ("forward", nid))
+        self._add(event, [e.id for e in g.edges_in[nid]], narration, tex,
+                  [codegen.forward_code(g, nid)])
 
-    def _seed(self) -> None:
-        loss = self.graph.loss
-        self.grad_history[loss].append((len(self.step_list), np.float64(1.0)))
+    def _seed(self, event: Event) -> None:
+        loss = event.node
+        self._arrived[loss] += 1
         sym = self.tex.symbol(loss)
-        self._add("seed", loss, [],
+        self._add(event, [],
                   f"Seed: the gradient of the loss with respect to the loss itself, "
                   f"∂{loss}/∂{loss}, is 1 — the backward pass starts here.",
                   f"\\frac{{\\partial {sym}}}{{\\partial {sym}}} = 1",
-                  [codegen.seed_code(self.graph)], ("seed", loss))
+                  [codegen.seed_code(self.graph)])
 
-    def _backward(self, nid: str, sends) -> None:
+    def _backward(self, event: Event) -> None:
         g = self.graph
+        nid = event.node
         node = g.nodes[nid]
-        op = get_op(node.op)
         k = len(self.step_list)
-        upstream = self.grad_history[nid][-1][1]
-        args = [self.values[i] for i in node.inputs]
         contributions, texts, codes, parts = [], [], [], []
-        for edge, accumulate in sends:
-            c = apply_vjp(op, upstream, self.values[nid], args, node.attrs, edge.index)
-            history = self.grad_history[edge.source]
-            total = history[-1][1] + c if accumulate else c
-            history.append((k, total))
+        for send in event.sends:
+            edge = send.edge
+            self._arrived[edge.source] += 1
+            n = self._arrived[edge.source]
+            expected = self.expected[edge.source]
             src = g.nodes[edge.source]
             lhs = self.tex.grad(edge.source)
-            rel = "\\mathrel{\\text{+=}}" if accumulate else "="
+            rel = "\\mathrel{\\text{+=}}" if send.accumulate else "="
             tex = (f"{lhs} {rel} {self.tex.grad(nid)}\\,{self.tex.partial(nid, edge.source)}"
                    f" = {self.tex.contrib(nid, edge.index)}")
-            if upstream.ndim == 0 and c.ndim == 0:
-                local = apply_vjp(op, np.float64(1.0), self.values[nid], args, node.attrs,
-                                  edge.index)
+            scalars = self.tape.scalars.get((k, edge.id))
+            if scalars is not None:
+                upstream, local, c, total = scalars
                 tex += f" = {operand_tex(upstream)} \\cdot {operand_tex(local)} = {num_tex(c)}"
-                if accumulate:
+                if send.accumulate:
                     tex += f"\\;\\Rightarrow\\; {lhs} = {num_tex(total)}"
             else:
                 tex += f"\\quad [{shape_tex(src.shape)}]"
-            code = codegen.contribution_code(g, edge, accumulate)
-            n = len(history)
-            contributions.append({
-                "edge": edge.id, "to": edge.source, "accumulate": accumulate,
-                "shape": list(src.shape), "latex": tex, "code": code,
-                "arrived": n, "expected": self.expected[edge.source],
-            })
+            code = codegen.contribution_code(g, edge, send.accumulate)
+            contributions.append(Contribution(edge.id, edge.source, send.accumulate,
+                                              list(src.shape), tex, code, n, expected))
             texts.append(tex)
             codes.append(code)
             part = src.label
-            if self.expected[edge.source] > 1:
-                part += f" ({_ordinal(n)} of {self.expected[edge.source]}, " + \
-                        ("added with +=)" if accumulate else "more to come)")
+            if expected > 1:
+                part += f" ({_ordinal(n)} of {expected}, " + \
+                        ("added with +=)" if send.accumulate else "more to come)")
             parts.append(part)
-        if nid in g.needs_grad:
-            for ref in op.saves:
-                held = nid if ref == "out" else node.inputs[int(ref)]
-                if g.nodes[held].kind == "op":
-                    self._held[held] -= 1
+        for held in self._saved(nid):
+            self._held[held] -= 1
         narration = (f"Backward through {node.label if node.named else repr(node.label)}: the "
                      f"gradient of the loss with respect to {node.label} is complete, and it "
                      f"sends a contribution to the gradient of the loss with respect to "
                      f"{_list(parts)}.")
-        if not sends:
+        if not event.sends:
             narration = (f"Backward: the gradient of the loss with respect to {node.label} is "
                          f"complete; its inputs are constants, so nothing is sent.")
-        self._add("backward", nid, [c["edge"] for c in contributions], narration,
-                  _stacked(texts), codes, ("backward", nid), contributions)
+        self._add(event, [c.edge for c in contributions], narration, _stacked(texts), codes,
+                  contributions)
 
-    def _update(self, pid: str) -> None:
-        k = len(self.step_list)
-        history = self.grad_history[pid]
+    def _update(self, event: Event) -> None:
+        pid = event.node
         old = self.values[pid]
-        if history:
-            new = old - self.lr * history[-1][1]
-        else:
-            new = old
-        self.updates[pid] = (k, new)
+        new = self.tape.updated[pid]
         sym = self.tex.symbol(pid)
         tex = f"{sym} \\leftarrow {sym} - \\eta\\,{self.tex.grad(pid)},\\quad \\eta = {num_tex(self.lr)}"
-        if old.ndim == 0:
+        grad = self.tape.grads.get(pid)
+        if old.ndim == 0 and grad is not None:
             tex += f";\\; {num_tex(old)} - {num_tex(self.lr)} \\cdot " \
-                   f"{operand_tex(history[-1][1])} = {num_tex(new)}"
-        self._add("update", pid, [],
+                   f"{operand_tex(grad)} = {num_tex(new)}"
+        self._add(event, [],
                   f"Update: {pid} ← {pid} − lr · ∂loss/∂{pid}: the parameter steps against the "
                   f"gradient of the loss with respect to {pid} (lr = {self.lr:g}).",
-                  tex, [codegen.update_code(pid)], ("update", pid))
+                  tex, [codegen.update_code(pid)])
 
-    # ----- what the API serves -----
-
-    def steps(self) -> list[dict]:
-        """Every step of this iteration as JSON-ready data."""
-        return [s.to_dict() for s in self.step_list]
+    # ----- states, read off the tape -----
 
     def check_step(self, k: int) -> None:
-        if not 0 <= k < len(self.step_list):
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(self.step_list):
             raise NotFoundError("step", k, f"steps are 0 to {len(self.step_list) - 1}")
 
-    def value_at(self, k: int, nid: str) -> tuple[np.ndarray | None, int]:
-        """The node's value after step k (None before it is computed) and its version."""
-        if nid in self.computed_at and k < self.computed_at[nid]:
-            return None, 0
-        if nid in self.updates and k >= self.updates[nid][0]:
-            return self.updates[nid][1], 1
-        return self.values[nid], 0
+    def value_version(self, k: int, nid: str) -> int | None:
+        """The version of the node's value after step k (None before it is computed)."""
+        made = self.tape.made_at
+        if made[(nid, "value", 0)] > k:
+            return None
+        updated = made.get((nid, "value", 1))
+        return 1 if updated is not None and updated <= k else 0
 
-    def grad_at(self, k: int, nid: str) -> tuple[np.ndarray | None, int]:
-        """∂loss/∂node after step k (None before any contribution) and contributions so far."""
-        history = self.grad_history[nid]
+    def grad_version(self, k: int, nid: str) -> int:
+        """How many contributions to ∂loss/∂node arrived by step k (0: no gradient yet)."""
+        made = self.tape.made_at
         n = 0
-        while n < len(history) and history[n][0] <= k:
+        while made.get((nid, "grad", n + 1), k + 1) <= k:
             n += 1
-        return (history[n - 1][1] if n else None), n
+        return n
 
-    def _summary(self, key: tuple, array: np.ndarray) -> dict:
-        """Each array is summarised once: by its place in the trace, or as the very same
-        array object (a sum's or a difference's VJP passes its upstream gradient on)."""
-        if key not in self._summaries:
-            same = self._by_array.get(id(array))
-            self._summaries[key] = same if same is not None else summarize(array)
-            self._by_array[id(array)] = self._summaries[key]
-        return self._summaries[key]
+    def node_state(self, k: int, nid: str) -> NodeState:
+        version = self.value_version(k, nid)
+        received = self.grad_version(k, nid)
+        expected = self.expected[nid]
+        return NodeState(
+            value=None if version is None else self.tape.summary(nid, "value", version),
+            grad=self.tape.summary(nid, "grad", received) if received else None,
+            grad_status="none" if not received else
+            ("complete" if received >= expected else "partial"),
+            received=received, expected=expected,
+            updated=version == 1,
+        )
 
-    def state(self, k: int) -> dict:
+    def state(self, k: int) -> State:
         self.check_step(k)
         step = self.step_list[k]
-        nodes = {}
-        for nid in self.graph.order:
-            value, version = self.value_at(k, nid)
-            grad, received = self.grad_at(k, nid)
-            expected = self.expected[nid]
-            nodes[nid] = {
-                "value": None if value is None else self._summary((nid, "v", version), value),
-                "grad": None if grad is None else self._summary((nid, "g", received), grad),
-                "grad_status": "none" if not received else
-                ("complete" if received >= expected else "partial"),
-                "received": received, "expected": expected,
-                "updated": nid in self.updates and k >= self.updates[nid][0],
-            }
-        loss, _ = self.value_at(k, self.graph.loss)
-        return {
-            "iteration": self.iteration, "step": k, "phase": step.phase, "node": step.node,
-            "edges": step.edges,
-            "loss": None if loss is None else jsonable(loss),
-            "memory_bytes": step.memory_bytes, "nodes": nodes,
-        }
+        loss = self.graph.loss
+        return State(
+            iteration=self.iteration, step=k, phase=step.phase, node=step.node,
+            edges=step.edges,
+            loss=None if self.value_version(k, loss) is None else float(self.values[loss]),
+            memory_bytes=step.memory_bytes,
+            nodes={nid: self.node_state(k, nid) for nid in self.graph.order},
+        )
+
+    def changes(self) -> list[dict[str, dict[str, object]]]:
+        """Per step, what it changed: node -> {field: new value}. Step 0 gives every field of
+        every node; merging changes[0..k] field by field gives state(k).nodes."""
+        out = []
+        for k, event in enumerate(self.schedule.events):
+            changed: dict[str, dict[str, object]] = {}
+            if event.phase == "load":
+                for nid in self.graph.order:
+                    changed[nid] = {f: getattr(self.node_state(k, nid), f) for f in NODE_FIELDS}
+            elif event.phase == "forward":
+                changed[event.node] = {"value": self.tape.summary(event.node, "value", 0)}
+            elif event.phase == "update":
+                changed[event.node] = {"value": self.tape.summary(event.node, "value", 1),
+                                       "updated": True}
+            else:  # seed and backward: gradients arrive
+                targets = [event.node] if event.phase == "seed" else \
+                    [s.edge.source for s in event.sends]
+                for nid in dict.fromkeys(targets):
+                    received = self.grad_version(k, nid)
+                    changed[nid] = {
+                        "grad": self.tape.summary(nid, "grad", received),
+                        "grad_status": "complete" if received >= self.expected[nid]
+                        else "partial",
+                        "received": received,
+                    }
+            out.append(changed)
+        return out
 
     def tensor(self, k: int, nid: str, which: str) -> np.ndarray:
+        """The exact array of a node's value or gradient after step k."""
         self.check_step(k)
         if nid not in self.graph.nodes:
             raise NotFoundError("node", nid, f"nodes are {', '.join(self.graph.order)}")
         if which == "value":
-            array, _ = self.value_at(k, nid)
-            first = self.computed_at.get(nid)
+            version = self.value_version(k, nid)
+            first = self.tape.made_at[(nid, "value", 0)]
         elif which == "grad":
-            array, _ = self.grad_at(k, nid)
-            history = self.grad_history[nid]
-            first = history[0][0] if history else None
+            version = self.grad_version(k, nid) or None
+            first = self.tape.made_at.get((nid, "grad", 1))
         else:
-            raise NotFoundError("tensor", which, "tensors are 'value' and 'grad'")
-        if array is None:
+            raise NotFoundError("tensor", which,
+                                f"tensors are {', '.join(repr(q) for q in self.quantities)}")
+        if version is None:
             when = f"from step {first} on" if first is not None else "in no step"
             raise NotFoundError(f"{which} of node {nid!r} at step", k, f"it exists {when}")
-        return np.asarray(array, dtype=np.float64)
+        return np.asarray(self.tape.array(nid, which, version), dtype=np.float64)
+
+    @property
+    def nbytes(self) -> int:
+        return self.tape.nbytes

@@ -1,13 +1,13 @@
-"""Tensor -> summary: statistics, exact values when small, heatmap thumbnail, histogram.
+"""Tensor -> Summary: statistics, exact values when small, heatmap thumbnail, histogram.
 
-Everything returned is JSON-ready: python ints and floats, with NaN and ±Inf as the strings
-"NaN", "Infinity", "-Infinity" (JSON has no such numbers). NaN and Inf are counted, never a
-crash: statistics are over the finite elements, `None` when there is none.
+A Summary is a plain dataclass of Python numbers and numpy arrays (NaN and ±Inf as they are:
+the API makes JSON of it, app/api/present.py). NaN and Inf are counted, never a crash:
+statistics are over the finite elements, `None` when there is none.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,20 +18,43 @@ HEATMAP_MAX = 16
 HISTOGRAM_BINS = 16
 
 
-def jsonable(v: float) -> float | str:
-    """A float as JSON can carry it."""
-    v = float(v)
-    if math.isfinite(v):
-        return v
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+@dataclass(frozen=True, eq=False)
+class Heatmap:
+    rows: int
+    cols: int
+    #: rows × cols block means, rounded to 4 significant digits
+    cells: np.ndarray
 
 
-def values_json(a: np.ndarray):
-    """Exact values as nested lists in the tensor's shape."""
-    a = np.asarray(a, dtype=np.float64)
-    if np.isfinite(a).all():
-        return a.tolist()
-    return np.vectorize(jsonable, otypes=[object])(a).tolist() if a.ndim else jsonable(a)
+@dataclass(frozen=True, eq=False)
+class Histogram:
+    #: 17 bin edges (4 significant digits) and 16 counts; both empty without a finite element
+    edges: list[float]
+    counts: list[int]
+
+
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """What the viewer shows of one tensor (docs/json.md, Summary)."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    size: int
+    #: over the finite elements; None when there is none (may be ±Inf when they overflow)
+    min: float | None
+    max: float | None
+    mean: float | None
+    std: float | None
+    norm: float | None
+    nan: int
+    inf: int
+    #: the exact values when the tensor has at most EXACT_MAX elements
+    values: np.ndarray | None
+    heatmap: Heatmap | None
+    histogram: Histogram
+
+    #: a Summary's size in memory, roughly (for byte budgets)
+    NBYTES = 4096
 
 
 def round_significant(a, digits: int = 4) -> np.ndarray:
@@ -67,21 +90,20 @@ def _block_means(a: np.ndarray, cells: int, axis: int) -> np.ndarray:
     return sums / counts
 
 
-def heatmap(a: np.ndarray, all_finite: bool = False) -> dict:
+def heatmap(a: np.ndarray, all_finite: bool = False) -> Heatmap:
     """At most 16x16 cells, each the mean of its block (non-finite elements count as 0)."""
     m = _as_2d(a)
     if not all_finite and not np.isfinite(m).all():
         m = np.nan_to_num(m, nan=0.0, posinf=0.0, neginf=0.0)
     m = _block_means(_block_means(m, HEATMAP_MAX, 0), HEATMAP_MAX, 1)
-    return {"rows": int(m.shape[0]), "cols": int(m.shape[1]),
-            "cells": round_significant(m).tolist()}
+    return Heatmap(int(m.shape[0]), int(m.shape[1]), round_significant(m))
 
 
-def histogram(finite: np.ndarray, lo: float, hi: float) -> dict:
+def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
     """Counts over 16 equal bins from the finite elements' min `lo` to max `hi` (the last bin
     closed, as numpy.histogram), safe for ranges near overflow or among denormals."""
     if finite.size == 0:
-        return {"edges": [], "counts": []}
+        return Histogram([], [])
     counts = np.zeros(HISTOGRAM_BINS + 1, dtype=np.int64)
     span = hi / 2 - lo / 2  # halves: hi - lo may overflow
     if span > 0:
@@ -101,7 +123,7 @@ def histogram(finite: np.ndarray, lo: float, hi: float) -> dict:
         lo, hi = lo - 0.5, hi + 0.5
     edges = [float(f"{lo * (1 - i / HISTOGRAM_BINS) + hi * (i / HISTOGRAM_BINS):.4g}")
              for i in range(HISTOGRAM_BINS + 1)]
-    return {"edges": edges, "counts": counts[:HISTOGRAM_BINS].tolist()}
+    return Histogram(edges, counts[:HISTOGRAM_BINS].tolist())
 
 
 def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, float, float]:
@@ -125,13 +147,13 @@ def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, f
             float(np.sqrt(np.dot(unit, unit)) * scale))
 
 
-def summarize(a) -> dict:
+def summarize(a) -> Summary:
     """The summary of one tensor (see docs/json.md, Summary)."""
     with np.errstate(all="ignore"):  # overflow in std/norm of huge values reads as Infinity
         return _summarize(np.asarray(a, dtype=np.float64))
 
 
-def _summarize(a: np.ndarray) -> dict:
+def _summarize(a: np.ndarray) -> Summary:
     flat = a.reshape(-1)
     total, squares = flat.sum(), np.dot(flat, flat)
     if np.isfinite(total) and np.isfinite(squares):  # then no element is NaN or Inf
@@ -141,18 +163,13 @@ def _summarize(a: np.ndarray) -> dict:
         nan = int(np.isnan(flat).sum())
         inf = flat.size - finite.size - nan
         total, squares = finite.sum(), np.dot(finite, finite)
-    lo = hi = None
+    lo = hi = mean = std = norm = None
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         mean, std, norm = _moments(finite, total, squares, max(abs(lo), abs(hi)))
-        stats = {"min": lo, "max": hi, "mean": mean, "std": std, "norm": norm}
-        stats = {k: jsonable(v) for k, v in stats.items()}
-    else:
-        stats = dict.fromkeys(("min", "max", "mean", "std", "norm"))
-    return {
-        "shape": list(a.shape), "dtype": str(a.dtype), "size": int(a.size), **stats,
-        "nan": nan, "inf": inf,
-        "values": values_json(a) if a.size <= EXACT_MAX else None,
-        "heatmap": heatmap(a, nan + inf == 0) if a.ndim >= 1 and a.size > 1 else None,
-        "histogram": histogram(finite, lo, hi),
-    }
+    return Summary(
+        tuple(a.shape), str(a.dtype), int(a.size), lo, hi, mean, std, norm, nan, inf,
+        a.copy() if a.size <= EXACT_MAX else None,
+        heatmap(a, nan + inf == 0) if a.ndim >= 1 and a.size > 1 else None,
+        histogram(finite, lo, hi),
+    )

@@ -1,9 +1,10 @@
 """SGD iterations without snapshots: leaf initialisation, the loss history, checkpoints.
 
-Training runs the graph's forward and the parameters' backward as a plain loop (no trace, no
-summaries, no gradient that no parameter needs), so it costs little more than the hand-written
-numpy loop. It keeps the parameters every `every` iterations, so the parameters of any
-iteration t are one checkpoint plus fewer than `every` iterations away.
+Training runs the run's schedule (schedule.py) as a plain loop, its sends pruned to what the
+parameters need (no trace, no summaries, no gradient that no parameter needs), so it costs
+little more than the hand-written numpy loop. It keeps the parameters every `every` iterations,
+so the parameters of any iteration t are one checkpoint plus fewer than `every` iterations
+away.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .errors import LimitError
 from .graph import Graph
 from .limits import Limits
 from .ops import apply_vjp, get_op
+from .schedule import Schedule
 
 #: checkpoints kept per run at most, and the bytes they may hold together: memory stays
 #: bounded, and reaching any iteration replays fewer than iterations / checkpoints of them
@@ -50,43 +52,39 @@ def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
     return leaves
 
 
-def forward(graph: Graph, values: dict[str, np.ndarray], nid: str) -> np.ndarray:
-    """The value of op node `nid` from its inputs' values."""
-    node = graph.nodes[nid]
-    return get_op(node.op).forward(*(values[i] for i in node.inputs), **node.attrs)
-
-
 class _Plan:
-    """The graph compiled for training: forward ops, and the backward edges params need."""
+    """The schedule compiled for training: its forward events, the backward sends the
+    parameters need, its updates."""
 
-    def __init__(self, graph: Graph):
-        self.graph = graph
-        self.params = [p.id for p in graph.params]
-        trained: set[str] = set(self.params)
-        for nid in graph.order:
-            if any(i in trained for i in graph.nodes[nid].inputs):
-                trained.add(nid)
-        self.forward = [(n.id, get_op(n.op).forward, n.inputs, n.attrs) for n in graph.ops]
+    def __init__(self, schedule: Schedule):
+        graph = schedule.graph
+        self.loss = graph.loss
+        self.params = schedule.parameters
+        events = schedule.pruned(self.params)
+        self.forward = []
         self.backward = []
-        for node in reversed(graph.ops):
-            if node.id not in trained:
-                continue
-            edges = [e for e in graph.edges_in[node.id] if e.source in trained]
-            self.backward.append((node.id, get_op(node.op), node.inputs, node.attrs, edges))
+        for event in events:
+            node = graph.nodes[event.node] if event.node is not None else None
+            if event.phase == "forward":
+                self.forward.append((node.id, get_op(node.op).forward, node.inputs, node.attrs))
+            elif event.phase == "backward":
+                self.backward.append((node.id, get_op(node.op), node.inputs, node.attrs,
+                                      [(s.edge.source, s.edge.index, s.accumulate)
+                                       for s in event.sends]))
 
     def step(self, values: dict[str, np.ndarray], lr: float) -> float:
         """One iteration in place on `values` (whose parameter arrays it owns and updates in
         place): forward, backward to the params, SGD."""
         for nid, fn, inputs, attrs in self.forward:
             values[nid] = fn(*(values[i] for i in inputs), **attrs)
-        loss = float(values[self.graph.loss])
-        grads: dict[str, np.ndarray] = {self.graph.loss: np.float64(1.0)}
-        for nid, op, inputs, attrs, edges in self.backward:
+        loss = float(values[self.loss])
+        grads: dict[str, np.ndarray] = {self.loss: np.float64(1.0)}
+        for nid, op, inputs, attrs, sends in self.backward:
             g = grads[nid]
             args = [values[i] for i in inputs]
-            for e in edges:
-                c = apply_vjp(op, g, values[nid], args, attrs, e.index)
-                grads[e.source] = grads[e.source] + c if e.source in grads else c
+            for source, index, accumulate in sends:
+                c = apply_vjp(op, g, values[nid], args, attrs, index)
+                grads[source] = grads[source] + c if accumulate else c
         for p in self.params:
             if p in grads:
                 values[p] -= lr * grads[p]  # in place, as the seed script: values owns them
@@ -96,12 +94,12 @@ class _Plan:
 class Training:
     """The losses of every iteration and the parameters at any iteration."""
 
-    def __init__(self, graph: Graph, leaves: dict[str, np.ndarray], lr: float, iterations: int,
-                 limits: Limits):
-        self.graph = graph
+    def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
+                 iterations: int, limits: Limits):
+        self.graph = schedule.graph
         self.lr = lr
         self.iterations = iterations
-        self.plan = _Plan(graph)
+        self.plan = _Plan(schedule)
         param_bytes = sum(leaves[p].nbytes for p in self.plan.params) or 1
         kept = max(1, min(MAX_CHECKPOINTS, CHECKPOINT_BYTES // param_bytes))
         self.every = max(1, -(-iterations // kept))
@@ -109,6 +107,11 @@ class Training:
         self.limits = limits
         self.checkpoints: dict[int, dict[str, np.ndarray]] = {}
         self.losses = self._train()
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the checkpoints kept."""
+        return sum(a.nbytes for kept in self.checkpoints.values() for a in kept.values())
 
     def _train(self) -> list[float]:
         deadline = time.monotonic() + self.limits.max_compute_seconds

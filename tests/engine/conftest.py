@@ -61,3 +61,10 @@ def sample_inputs(name: str, shapes, attrs, rng: np.random.Generator) -> list[np
         sign = 1.0 if positive else rng.choice([-1.0, 1.0], size=shape)
         out.append(np.asarray(magnitude * sign, dtype=np.float64))
     return out
+
+
+def state_json(trace, k: int) -> dict:
+    """The state after step k as the API serves it (JSON-ready)."""
+    from app.api.present import state_json as as_json
+
+    return as_json(trace.state(k))

@@ -9,11 +9,12 @@ from app.engine.errors import InvalidRequestError, NotFoundError
 from app.engine.limits import Limits
 from app.engine.presets import PRESETS, get_preset
 from app.engine.run import Run, RunSpec
+from tests.engine.conftest import state_json
 
 
 def final_state(preset: str):
     trace = Run(RunSpec(preset=preset), Limits()).trace(0)
-    return trace, trace.state(len(trace.step_list) - 1)
+    return trace, state_json(trace, len(trace.step_list) - 1)
 
 
 def test_colah_sum_of_paths():
@@ -22,12 +23,12 @@ def test_colah_sum_of_paths():
     assert (values["c"], values["d"], values["e"]) == (3.0, 2.0, 6.0)
     assert state["nodes"]["a"]["grad"]["values"] == 2.0
     assert state["nodes"]["b"]["grad"]["values"] == 5.0
-    arrivals = [c for s in trace.step_list for c in s.contributions if c["to"] == "b"]
+    arrivals = [c for s in trace.step_list for c in s.contributions if c.to == "b"]
     assert sorted(trace.tensor(s.index, "b", "grad").item() for s in trace.step_list
-                  if any(c["to"] == "b" for c in s.contributions)) == [3.0, 5.0]
-    assert [c["accumulate"] for c in arrivals] == [False, True]
-    first = next(s for s in trace.step_list if any(c["to"] == "b" for c in s.contributions))
-    assert trace.state(first.index)["nodes"]["b"]["grad_status"] == "partial"
+                  if any(c.to == "b" for c in s.contributions)) == [3.0, 5.0]
+    assert [c.accumulate for c in arrivals] == [False, True]
+    first = next(s for s in trace.step_list if any(c.to == "b" for c in s.contributions))
+    assert state_json(trace, first.index)["nodes"]["b"]["grad_status"] == "partial"
     assert state["nodes"]["b"]["grad_status"] == "complete"
 
 
@@ -48,12 +49,12 @@ def test_d2l_weights_receive_two_contributions_that_sum():
     numbers = {p.name: p.default for p in preset.params if p.name != "lam"}
     plain = Run(RunSpec(source=without_penalty, params=numbers), Limits()).trace(0)
     for w in ("W1", "W2"):
-        steps = [s for s in trace.step_list if any(c["to"] == w for c in s.contributions)]
+        steps = [s for s in trace.step_list if any(c.to == w for c in s.contributions)]
         assert len(steps) == 2, w
-        assert [c["accumulate"] for s in steps for c in s.contributions if c["to"] == w] == \
+        assert [c.accumulate for s in steps for c in s.contributions if c.to == w] == \
             [False, True]
         assert state["nodes"][w]["expected"] == 2
-        assert trace.state(steps[0].index)["nodes"][w]["grad_status"] == "partial"
+        assert state_json(trace, steps[0].index)["nodes"][w]["grad_status"] == "partial"
         penalty = 0.1 * trace.tensor(0, w, "value")
         through_loss = plain.tensor(len(plain.step_list) - 1, w, "grad")
         first = trace.tensor(steps[0].index, w, "grad")
@@ -62,14 +63,32 @@ def test_d2l_weights_receive_two_contributions_that_sum():
                                    penalty + through_loss, rtol=1e-12)
 
 
-def test_every_preset_runs_and_trains():
-    for preset in PRESETS.values():
-        run = Run(RunSpec(preset=preset.id, iterations=min(preset.iterations, 20)), Limits())
-        losses = run.losses()
-        assert all(np.isfinite(losses)), preset.id
-        assert preset.description and preset.title
-        for p in preset.params:
-            assert p.min <= p.default <= p.max
+@pytest.mark.parametrize("preset", PRESETS.values(), ids=lambda preset: preset.id)
+def test_every_preset_runs_and_trains(preset):
+    """Every update is p - lr * ∂loss/∂p, and at each preset's learning rate the loss falls."""
+    assert preset.description and preset.title
+    for p in preset.params:
+        assert p.min <= p.default <= p.max
+    run = Run(RunSpec(preset=preset.id, iterations=min(max(preset.iterations, 2), 20)), Limits())
+    losses = np.array(run.losses())
+    assert np.all(np.isfinite(losses))
+    first, second = run.trace(0), run.trace(1)
+    last = len(first.step_list) - 1
+    assert losses[0] == pytest.approx(first.tensor(last, run.graph.loss, "value"), rel=1e-12)
+    assert losses[1] == pytest.approx(second.tensor(last, run.graph.loss, "value"), rel=1e-12)
+    params = [n.id for n in run.graph.nodes.values() if n.kind == "param"]
+    moved = []
+    for p in params:
+        before = first.tensor(0, p, "value")
+        grad = first.tensor(last, p, "grad")
+        np.testing.assert_allclose(second.tensor(0, p, "value"), before - run.lr * grad,
+                                   rtol=1e-12, atol=0, err_msg=p)
+        moved.append(np.any(grad != 0))
+    if params:
+        assert any(moved)
+        assert np.all(np.diff(losses) < 0), losses
+    else:  # nothing to train (colah's sum of paths): the loss cannot move
+        assert np.all(losses == losses[0])
 
 
 def test_preset_params_are_checked():

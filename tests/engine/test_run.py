@@ -7,6 +7,7 @@ import pytest
 from app.engine.errors import InvalidRequestError, LimitError
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
+from tests.engine.conftest import state_json
 
 
 def test_canonical_fills_defaults_so_equal_runs_are_equal():
@@ -61,4 +62,4 @@ def test_checkpoints_are_bounded_and_any_iteration_is_exact():
     t = training.every * 3 + 1
     # the leaves of iteration t, trained from a checkpoint, give exactly the loss of iteration t
     trace = run.trace(t)
-    assert trace.state(run.phases()["forward"][1])["loss"] == run.losses()[t]
+    assert state_json(trace, run.phases()["forward"][1])["loss"] == run.losses()[t]

@@ -7,6 +7,7 @@ import pytest
 
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
+from tests.engine.conftest import state_json
 
 
 def seed_script(seed: int, iterations: int = 500):
@@ -89,4 +90,4 @@ def test_later_iteration_state_matches_the_seed_parameters():
     np.testing.assert_allclose(trace.tensor(0, "w1", "value"), w1, rtol=1e-12)
     np.testing.assert_allclose(trace.tensor(0, "w2", "value"), w2, rtol=1e-12)
     forward_end = run.phases()["forward"][1]
-    assert trace.state(forward_end)["loss"] == pytest.approx(run.losses()[37], rel=1e-12)
+    assert state_json(trace, forward_end)["loss"] == pytest.approx(run.losses()[37], rel=1e-12)

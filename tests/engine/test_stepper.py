@@ -8,6 +8,7 @@ import pytest
 from app.engine.errors import NotFoundError
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
+from tests.engine.conftest import state_json
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,13 @@ def test_phases_in_order(seed_trace):
 
 
 def test_state_values_and_grads_appear_when_computed(seed_trace):
-    before = seed_trace.state(0)["nodes"]
+    before = state_json(seed_trace, 0)["nodes"]
     assert before["h"]["value"] is None and before["x"]["value"]["shape"] == [8, 30]
     assert all(n["grad"] is None for n in before.values())
-    after_h = seed_trace.state(1)["nodes"]
+    after_h = state_json(seed_trace, 1)["nodes"]
     assert after_h["h"]["value"]["shape"] == [8, 100]
     seed_step = next(s.index for s in seed_trace.step_list if s.phase == "seed")
-    at_seed = seed_trace.state(seed_step)["nodes"]
+    at_seed = state_json(seed_trace, seed_step)["nodes"]
     assert at_seed["loss"]["grad"]["values"] == 1.0
     assert at_seed["loss"]["grad_status"] == "complete"
     assert at_seed["w1"]["grad_status"] == "none"
@@ -41,9 +42,10 @@ def test_state_values_and_grads_appear_when_computed(seed_trace):
 
 def test_random_access_equals_walking(seed_trace):
     """State k read directly equals state k reached after visiting every other state."""
-    direct = [Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 30}),
-                  Limits()).trace(0).state(k) for k in (11, 3, 15)]
-    walked = {k: seed_trace.state(k) for k in range(len(seed_trace.step_list))}
+    fresh = Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 30}),
+                Limits()).trace(0)
+    direct = [state_json(fresh, k) for k in (11, 3, 15)]
+    walked = {k: state_json(seed_trace, k) for k in range(len(seed_trace.step_list))}
     assert direct == [walked[11], walked[3], walked[15]]
 
 
@@ -53,8 +55,8 @@ def test_update_steps_change_the_parameter(seed_trace):
     new = seed_trace.tensor(k, "w1", "value")
     grad = seed_trace.tensor(k, "w1", "grad")
     np.testing.assert_array_equal(new, old - 1e-6 * grad)
-    assert seed_trace.state(k)["nodes"]["w1"]["updated"]
-    assert not seed_trace.state(k - 1)["nodes"]["w1"]["updated"]
+    assert state_json(seed_trace, k)["nodes"]["w1"]["updated"]
+    assert not state_json(seed_trace, k - 1)["nodes"]["w1"]["updated"]
 
 
 def test_memory_ledger_grows_in_forward_and_shrinks_in_backward(seed_trace):
@@ -71,7 +73,7 @@ def test_memory_ledger_grows_in_forward_and_shrinks_in_backward(seed_trace):
 
 def test_unknown_step_node_and_missing_grad_are_not_found(seed_trace):
     with pytest.raises(NotFoundError, match="steps are 0 to 15"):
-        seed_trace.state(17)
+        state_json(seed_trace, 17)
     with pytest.raises(NotFoundError, match="nodes are x, y, w1"):
         seed_trace.tensor(3, "nope", "value")
     with pytest.raises(NotFoundError, match="it exists from step"):
@@ -84,7 +86,7 @@ def test_nan_and_inf_are_reported_not_raised():
     run = Run(RunSpec(source="x = input(value=-1.0)\ny = param(value=0.0)\n"
                              "loss = sqrt(x) + log(y)\n", iterations=2), Limits())
     trace = run.trace(0)
-    state = trace.state(len(trace.step_list) - 1)
+    state = state_json(trace, len(trace.step_list) - 1)
     assert state["nodes"]["loss"]["value"]["values"] == "NaN"
     assert state["nodes"]["tmp2"]["value"]["values"] == "-Infinity"
     assert state["nodes"]["loss"]["value"]["nan"] == 1

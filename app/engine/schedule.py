@@ -1,0 +1,118 @@
+"""One iteration's schedule, as data: the events every part of Gradwalk reads.
+
+A schedule is computed once from the graph: `load` (the leaves hold their values), one
+`forward` event per op in topological order (compute its value), `seed` (∂loss/∂loss = 1), one
+`backward` event per op that needs a gradient, in reverse order, carrying its sends — one per
+input edge, `accumulate` when a contribution already arrived at that input (`+=`) — and one
+`update` event per parameter. The tape executes it (tape.py), training runs it with the sends
+pruned to what the parameters need (training.py), the exported script writes it out
+(codegen.py), and the presenter narrates it (stepper.py): this is the one backward order in the
+repository. No numbers here: only which node, which edge, in which order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .graph import Edge, Graph
+
+#: the phases of a reverse-mode iteration, in order (a run declares the ones it has)
+PHASES = ("load", "forward", "seed", "backward", "update")
+#: the quantities a reverse-mode iteration computes per node
+QUANTITIES = ("value", "grad")
+
+
+@dataclass(frozen=True)
+class Send:
+    """One contribution along `edge`: from its target's gradient to its source's."""
+
+    edge: Edge
+    #: a contribution already arrived at edge.source: this one is added (`+=`)
+    accumulate: bool
+
+
+@dataclass(frozen=True)
+class Event:
+    #: load, forward (compute a node), seed, backward (a node's sends) or update (a parameter)
+    phase: str
+    node: str | None = None
+    sends: tuple[Send, ...] = ()
+
+
+class Schedule:
+    """The events of one iteration of `graph`, with gradients towards the leaves `wrt`
+    (default: every input and parameter, as the viewer shows them)."""
+
+    def __init__(self, graph: Graph, wrt: Iterable[str] | None = None):
+        self.graph = graph
+        if wrt is None:
+            wrt = [n.id for n in graph.nodes.values() if n.kind in ("input", "param")]
+        #: nodes that get a gradient: the leaves `wrt` and every op computed from one
+        self.grad_nodes = graph.depending_on(wrt)
+        events = [Event("load")]
+        events += [Event("forward", n.id) for n in graph.ops]
+        events.append(Event("seed", graph.loss))
+        arrived: set[str] = set()
+        for node in reversed(graph.ops):
+            if node.id not in self.grad_nodes:
+                continue
+            sends = []
+            for edge in graph.edges_in[node.id]:
+                if edge.source in self.grad_nodes:
+                    sends.append(Send(edge, edge.source in arrived))
+                    arrived.add(edge.source)
+            events.append(Event("backward", node.id, tuple(sends)))
+        events += [Event("update", p.id) for p in graph.parameters]
+        self.events: list[Event] = events
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def of(self, phase: str) -> list[Event]:
+        return [e for e in self.events if e.phase == phase]
+
+    @property
+    def parameters(self) -> list[str]:
+        """The parameters updated, in order."""
+        return [e.node for e in self.events if e.phase == "update"]
+
+    def phases(self) -> dict[str, list[int]]:
+        """Each phase present -> [first step, last step], in order."""
+        spans: dict[str, list[int]] = {}
+        for k, event in enumerate(self.events):
+            spans.setdefault(event.phase, [k, k])[1] = k
+        return spans
+
+    def expected(self) -> dict[str, int]:
+        """Per node, how many contributions make its gradient complete (the seed counts as
+        the loss's one)."""
+        counts = dict.fromkeys(self.graph.order, 0)
+        for event in self.events:
+            if event.phase == "seed":
+                counts[event.node] += 1
+            for send in event.sends:
+                counts[send.edge.source] += 1
+        return counts
+
+    def arrivals(self) -> dict[str, list[tuple[int, Send]]]:
+        """Per node, the (step, send) of every contribution it receives, in order."""
+        out: dict[str, list[tuple[int, Send]]] = {n: [] for n in self.graph.order}
+        for k, event in enumerate(self.events):
+            for send in event.sends:
+                out[send.edge.source].append((k, send))
+        return out
+
+    def pruned(self, wrt: Iterable[str]) -> list[Event]:
+        """These events with only the backward work that reaches `wrt` (what training needs:
+        no gradient that no parameter needs is computed)."""
+        keep = self.graph.depending_on(wrt)
+        out = []
+        for event in self.events:
+            if event.phase == "backward":
+                if event.node not in keep:
+                    continue
+                event = Event("backward", event.node,
+                              tuple(s for s in event.sends if s.edge.source in keep))
+            out.append(event)
+        return out

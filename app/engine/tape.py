@@ -1,0 +1,155 @@
+"""The numeric tape: a schedule executed on real arrays, kept per (node, quantity, version).
+
+Quantities are `value` (version 0 as computed or loaded, version 1 after a parameter's update)
+and `grad` (version n: ∂loss/∂node after its n-th contribution). What the tape keeps is bounded
+in bytes: every forward value, every updated parameter and every final gradient as arrays; a
+partial gradient (version n before the last) is summarised when it is made and its array let go.
+Asked for later, its exact array is recomputed from the kept arrays, in the schedule's order,
+so it comes back bit for bit. No narration, no LaTeX, no JSON: numbers only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import Graph
+from .ops import apply_vjp, get_op
+from .schedule import Schedule, Send
+from .summary import Summary, summarize
+
+
+def forward(graph: Graph, values: dict[str, np.ndarray], nid: str) -> np.ndarray:
+    """The value of op node `nid` from its inputs' values."""
+    node = graph.nodes[nid]
+    return get_op(node.op).forward(*(values[i] for i in node.inputs), **node.attrs)
+
+
+def contribution(graph: Graph, send: Send, values: dict[str, np.ndarray], upstream) -> np.ndarray:
+    """What `send` adds to its source's gradient, given its target's complete gradient."""
+    node = graph.nodes[send.edge.target]
+    args = [values[i] for i in node.inputs]
+    return apply_vjp(get_op(node.op), upstream, values[node.id], args, node.attrs,
+                     send.edge.index)
+
+
+class Tape:
+    """Executes `schedule` from the leaf values `leaves`, with SGD step `lr`."""
+
+    def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float):
+        self.schedule = schedule
+        self.graph = graph = schedule.graph
+        self.expected = schedule.expected()
+        #: value version 0 of every node (leaves as loaded, ops as computed)
+        self.values: dict[str, np.ndarray] = dict(leaves)
+        #: value version 1 of every updated parameter
+        self.updated: dict[str, np.ndarray] = {}
+        #: the complete gradient of every node that gets one
+        self.grads: dict[str, np.ndarray] = {}
+        #: step of each event that makes a version: (node, quantity, version) -> step
+        self.made_at: dict[tuple[str, str, int], int] = {}
+        #: summaries of partial gradients (made when computed) and of kept arrays (on demand)
+        self._summaries: dict[tuple[str, str, int], Summary] = {}
+        #: kept arrays by identity, so the same array object is summarised once (a sum's VJP
+        #: passes its upstream gradient on); safe because the tape keeps them alive
+        self._kept: dict[int, tuple[np.ndarray, Summary | None]] = {}
+        #: scalar sends: (step, edge id) -> (upstream, local derivative, contribution, total)
+        self.scalars: dict[tuple[int, str], tuple[float, float, float, float]] = {}
+        self._arrivals: dict | None = None
+        running: dict[str, np.ndarray] = {}
+        received = dict.fromkeys(graph.order, 0)
+        with np.errstate(all="ignore"):  # NaN and Inf are shown in summaries, not warned
+            for k, event in enumerate(schedule.events):
+                if event.phase == "load":
+                    for nid in graph.order:
+                        if graph.nodes[nid].is_leaf:
+                            self.made_at[(nid, "value", 0)] = k
+                elif event.phase == "forward":
+                    self.values[event.node] = forward(graph, self.values, event.node)
+                    self.made_at[(event.node, "value", 0)] = k
+                elif event.phase == "seed":
+                    received[event.node] += 1
+                    self._arrive(event.node, np.float64(1.0), 1, k)
+                elif event.phase == "backward":
+                    upstream = self.grads[event.node]
+                    for send in event.sends:
+                        c = contribution(graph, send, self.values, upstream)
+                        src = send.edge.source
+                        total = running[src] + c if send.accumulate else c
+                        received[src] += 1
+                        if np.ndim(upstream) == 0 and np.ndim(c) == 0:
+                            local = contribution(graph, send, self.values, np.float64(1.0))
+                            self.scalars[(k, send.edge.id)] = (
+                                float(upstream), float(local), float(c), float(total))
+                        if self._arrive(src, total, received[src], k):
+                            running.pop(src, None)
+                        else:
+                            running[src] = total
+                elif event.phase == "update":
+                    p = event.node
+                    grad = self.grads.get(p)
+                    old = self.values[p]
+                    self.updated[p] = old - lr * grad if grad is not None else old
+                    self.made_at[(p, "value", 1)] = k
+        self._keep_all()
+
+    def _arrive(self, nid: str, total: np.ndarray, version: int, k: int) -> bool:
+        """Version `version` of nid's gradient is `total`; True when it is the complete one."""
+        self.made_at[(nid, "grad", version)] = k
+        if version >= self.expected[nid]:
+            self.grads[nid] = total
+            self._keep(total)
+            return True
+        found = self._kept.get(id(total))
+        if found is None or found[0] is not total:
+            # a partial sum: summarised now, its array let go (recomputed if asked for)
+            self._summaries[(nid, "grad", version)] = summarize(total)
+        return False
+
+    def _keep(self, array) -> None:
+        if id(array) not in self._kept:
+            self._kept[id(array)] = (array, None)
+
+    def _keep_all(self) -> None:
+        for array in (*self.values.values(), *self.updated.values(), *self.grads.values()):
+            self._keep(array)
+
+    # ----- reading the tape -----
+
+    def array(self, nid: str, quantity: str, version: int) -> np.ndarray:
+        """The exact array of one version (recomputed for a partial gradient)."""
+        if quantity == "value":
+            return self.updated[nid] if version == 1 else self.values[nid]
+        if version >= self.expected[nid]:
+            return self.grads[nid]
+        if self._arrivals is None:
+            self._arrivals = self.schedule.arrivals()
+        total = None
+        for _, send in self._arrivals[nid][:version]:
+            upstream = self.grads[send.edge.target]
+            with np.errstate(all="ignore"):
+                c = contribution(self.graph, send, self.values, upstream)
+                total = total + c if send.accumulate else c
+        return total
+
+    def summary(self, nid: str, quantity: str, version: int) -> Summary:
+        key = (nid, quantity, version)
+        found = self._summaries.get(key)
+        if found is None:
+            array = self.array(nid, quantity, version)
+            kept = self._kept.get(id(array))
+            if kept is not None and kept[0] is array:
+                if kept[1] is None:
+                    kept = (array, summarize(array))
+                    self._kept[id(array)] = kept
+                found = kept[1]
+            else:  # a recomputed partial sum
+                found = summarize(array)
+            self._summaries[key] = found
+        return found
+
+    @property
+    def nbytes(self) -> int:
+        """What the tape keeps: its arrays once each, and its summaries (roughly)."""
+        arrays = sum(np.asarray(a).nbytes for a, _ in self._kept.values())
+        summaries = len({id(s) for s in self._summaries.values()})
+        return int(arrays + summaries * Summary.NBYTES)
