@@ -94,3 +94,12 @@ def test_post_reports_the_run_id_limit():
     response = client.post(f"{API}/runs", json=SMALL_SEED_RUN)
     _assert_4xx(response, 413)
     assert response.json()["error"]["limit"] == "max_run_id_chars"
+
+
+def test_a_zero_learning_rate_is_refused_in_a_run_id_as_in_a_body(client, small_run):
+    description = json.loads(_payload(small_run["run_id"]))
+    raw = json.dumps({**description, "lr": 0.0}, sort_keys=True, separators=(",", ":")).encode()
+    response = client.get(f"{API}/runs/{_id(raw)}")
+    _assert_4xx(response, 422)
+    assert "above 0" in response.json()["error"]["message"]
+    assert client.post(f"{API}/runs", json={**SMALL_SEED_RUN, "lr": 0}).status_code == 422

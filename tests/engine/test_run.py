@@ -63,3 +63,20 @@ def test_checkpoints_are_bounded_and_any_iteration_is_exact():
     # the leaves of iteration t, trained from a checkpoint, give exactly the loss of iteration t
     trace = run.trace(t)
     assert state_json(trace, run.phases()["forward"][1])["loss"] == run.losses()[t]
+
+
+def test_a_presets_seed_is_applied_unless_the_request_names_one(monkeypatch):
+    import dataclasses
+
+    import numpy as np
+
+    from app.engine import presets
+
+    preset = presets.PRESETS["micrograd-neuron"]
+    monkeypatch.setitem(presets.PRESETS, preset.id, dataclasses.replace(preset, seed=5))
+    assert Run(RunSpec(preset=preset.id), Limits()).seed == 5
+    assert RunSpec(preset=preset.id).canonical()["seed"] == 5
+    assert Run(RunSpec(preset=preset.id, seed=2), Limits()).seed == 2
+    source = Run(RunSpec(source="w = param(3)\nloss = sum(w * w)\n"), Limits())
+    assert source.seed == 0
+    np.testing.assert_array_equal(source.leaves["w"], np.random.RandomState(0).randn(3))
