@@ -1,0 +1,55 @@
+"""Training: SGD from the schedule, checkpoints, any iteration's parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.limits import Limits
+from app.engine.run import Run, RunSpec
+from app.engine.schedule import Schedule
+from app.engine.training import Training, init_leaves
+
+SOURCE = "x = input(4, 3)\nw = param(3, 2)\nb = param(2)\nloss = sum(tanh(x @ w + b) ** 2)\n"
+
+
+def test_one_iteration_is_forward_backward_and_sgd_by_hand():
+    run = Run(RunSpec(source=SOURCE, lr=0.1, iterations=2, seed=4), Limits())
+    x, w, b = (run.leaves[n] for n in ("x", "w", "b"))
+    z = x @ w + b
+    h = np.tanh(z)
+    grad_z = 2 * h * (1 - h ** 2)
+    losses = run.losses()
+    assert losses[0] == np.sum(h ** 2)
+    after = run.training().leaves_at(1)
+    np.testing.assert_allclose(after["w"], w - 0.1 * (x.T @ grad_z), rtol=1e-13)
+    np.testing.assert_allclose(after["b"], b - 0.1 * grad_z.sum(axis=0), rtol=1e-13)
+    np.testing.assert_array_equal(after["x"], x)  # inputs are not trained
+
+
+def test_leaves_are_drawn_in_declaration_order():
+    g = Run(RunSpec(source=SOURCE), Limits()).graph
+    rs = np.random.RandomState(9)
+    leaves = init_leaves(g, 9)
+    for nid in ("x", "w", "b"):
+        np.testing.assert_array_equal(leaves[nid], rs.randn(*g.nodes[nid].shape))
+
+
+def test_any_iteration_from_checkpoints_equals_the_straight_loop():
+    run = Run(RunSpec(source=SOURCE, lr=0.05, iterations=40, seed=1), Limits())
+    schedule = Schedule(run.graph)
+    few = Training(schedule, run.leaves, 0.05, 40, Limits())
+    assert few.every >= 1 and len(few.checkpoints) >= 1
+    values = {n: v.copy() for n, v in run.leaves.items()}
+    for t in range(40):
+        if t in (0, 13, 39):
+            for p in ("w", "b"):
+                np.testing.assert_array_equal(few.leaves_at(t)[p], values[p])
+        few.plan.step(values, 0.05)
+
+
+def test_checkpoints_are_counted_in_bytes():
+    run = Run(RunSpec(source=SOURCE, iterations=10), Limits())
+    training = run.training()
+    per = sum(run.leaves[p].nbytes for p in ("w", "b"))
+    assert training.nbytes == per * len(training.checkpoints)
+    assert run.nbytes == sum(v.nbytes for v in run.leaves.values()) + training.nbytes
