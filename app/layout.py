@@ -16,7 +16,10 @@ LAYER_GAP = 160.0
 NODE_GAP = 80.0
 MARGIN = 60.0
 
-LEAF_KINDS = frozenset({"input", "param", "const"})
+
+def _is_leaf(node: dict) -> bool:
+    """Leaves (inputs, parameters, constants) are every node that is not an op."""
+    return node["kind"] != "op"
 
 
 def layers_of(graph: dict) -> dict[str, int]:
@@ -38,7 +41,7 @@ def layers_of(graph: dict) -> dict[str, int]:
             pending = [
                 s
                 for s in by_id[current]["inputs"]
-                if s not in layer and by_id[s]["kind"] not in LEAF_KINDS
+                if s not in layer and not _is_leaf(by_id[s])
             ]
             if pending:
                 stack.extend(pending)
@@ -49,14 +52,14 @@ def layers_of(graph: dict) -> dict[str, int]:
         return layer[node_id]
 
     for node in nodes:
-        if node["kind"] not in LEAF_KINDS:
+        if not _is_leaf(node):
             op_layer(node["id"])
     loss = graph.get("loss")
     if loss in layer:
         others = [value for key, value in layer.items() if key != loss]
         layer[loss] = max([layer[loss], *(value + 1 for value in others)])
     for node in nodes:
-        if node["kind"] in LEAF_KINDS:
+        if _is_leaf(node):
             firsts = [layer[c] for c in consumers[node["id"]] if c in layer]
             layer[node["id"]] = min(firsts) - 1 if firsts else 0
     return layer

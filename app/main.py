@@ -38,7 +38,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         redoc_url=None,
     )
-    app.state.settings = settings
     app.state.store = RunStore(settings)
 
     install_error_handlers(app)

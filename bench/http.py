@@ -1,10 +1,10 @@
 """HTTP benchmark: one cached seed-network state under `wrk`, plain and gzipped.
 
-Starts `gradwalk serve --workers 2` on a free loopback port, creates the seed network's run,
-warms one step state on both workers, then runs `wrk --latency` (64 connections, 2 threads,
-10 s by default) with and without `Accept-Encoding: gzip`, and prints requests/s, p50, p99
-and the body size. Stops the server itself. Targets on a 2-core machine: >= 1,000 requests/s,
-p99 <= 50 ms, body <= 64 KB before gzip. Prints figures; asserts nothing.
+Starts uvicorn with 2 workers on a free loopback port (app.devserver), creates the seed
+network's run, warms one step state on both workers, then runs `wrk --latency` (64
+connections, 2 threads, 10 s by default) with and without `Accept-Encoding: gzip`, and prints
+requests/s, p50, p99 and the body size. Stops the server itself. Targets on a 2-core machine:
+>= 1,000 requests/s, p99 <= 50 ms, body <= 64 KB before gzip. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -18,43 +18,15 @@ if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
-import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from app.devserver import devserver  # noqa: E402
+
 SEED_RUN = {"preset": "pytorch-numpy-two-layer"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(port: int, workers: int) -> subprocess.Popen:
-    gradwalk = Path(sys.executable).with_name("gradwalk")
-    command = [str(gradwalk), "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env={**os.environ})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("bench: the server exited while starting")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("bench: the server did not answer /healthz within 60 s")
 
 
 def _ms(text: str) -> float:
@@ -88,10 +60,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("bench: needs wrk (apt-get install wrk)")
 
-    port = free_port()
-    server = start_server(port, args.workers)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with devserver(["--workers", str(args.workers)]) as base:
         run = httpx.post(f"{base}/api/v1/runs", json=SEED_RUN, timeout=60).json()
         k = run["phases"]["backward"][0] + 3
         url = f"{base}/api/v1/runs/{run['run_id']}/iterations/0/steps/{k}"
@@ -114,12 +83,6 @@ def main() -> None:
                   f"non-2xx {figures['non_2xx']}  "
                   f"(targets >= 1000 requests/s, p99 <= 50 ms; "
                   f"{args.connections} connections, {args.seconds} s, {args.workers} workers)")
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

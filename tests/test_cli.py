@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.api.settings import Settings
-from app.cli import build_parser, main
+from app.cli import main
+from app.devserver import devserver
 from app.main import create_app
 
 SMALL = ["--preset", "pytorch-numpy-two-layer", "--param", "N=8", "--param", "D_in=20",
@@ -78,20 +80,50 @@ def test_engine_errors_exit_2_with_the_message(capsys):
 
 
 def test_bad_arguments_exit_with_a_message():
-    for argv in (["trace", "--preset", "micrograd-neuron", "--param", "N"],
-                 ["trace"],
-                 ["trace", "--source-file", "x.py", "--param", "N=3"]):
+    for argv, message in (
+        (["trace", "--preset", "micrograd-neuron", "--param", "N"], "--param wants NAME=VALUE"),
+        (["trace"], "exactly one of --preset or --source-file"),
+        (["trace", "--source-file", "x.py", "--param", "N=3"], "it needs --preset"),
+    ):
         with pytest.raises(SystemExit) as exited:
             main(argv)
-        assert exited.value.code not in (0, None)
+        # SystemExit(message): Python prints it to stderr and exits with status 1.
+        assert isinstance(exited.value.code, str) and message in exited.value.code, argv
 
 
-def test_serve_defaults():
-    args = build_parser().parse_args(["serve"])
-    assert (args.host, args.port, args.workers) == ("127.0.0.1", 8000, 1)
+def test_serve_runs_the_app_factory_under_uvicorn(monkeypatch):
+    """`gradwalk serve` hands uvicorn the app factory, on loopback port 8000 by default."""
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    assert main(["serve"]) == 0
+    assert main(["serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "3"]) == 0
+    assert calls == [
+        (("app.main:create_app",), {"factory": True, "host": "127.0.0.1", "port": 8000,
+                                    "workers": 1}),
+        (("app.main:create_app",), {"factory": True, "host": "0.0.0.0", "port": 9000,
+                                    "workers": 3}),
+    ]
 
 
-def test_console_script_is_installed():
-    script = Path(sys.executable).with_name("gradwalk")
-    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "serve" in done.stdout
+GRADWALK = Path(sys.executable).with_name("gradwalk")
+
+
+def test_gradwalk_serve_serves_the_viewer_and_the_api():
+    with devserver(["--workers", "1"], command=[str(GRADWALK), "serve"]) as base:
+        presets = httpx.get(f"{base}/api/v1/presets", timeout=60)
+        page = httpx.get(f"{base}/", timeout=60)
+    assert presets.status_code == 200
+    assert "pytorch-numpy-two-layer" in presets.text
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+
+def test_console_script_is_installed(capsys):
+    done = subprocess.run([str(GRADWALK), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    for command in ("serve", "presets", "trace", "code"):
+        assert command in done.stdout
+    done = subprocess.run([str(GRADWALK), "presets"], capture_output=True, text=True, timeout=60)
+    assert main(["presets"]) == 0
+    assert done.returncode == 0 and done.stdout == capsys.readouterr().out

@@ -29,6 +29,14 @@ def test_layers_follow_the_longest_path_and_leaves_wait_for_their_consumer():
     }
 
 
+def test_every_node_but_an_op_is_a_leaf_whatever_its_kind():
+    """Leaf-ness is `kind != "op"`: a leaf kind the layout has never heard of waits for its
+    first consumer like the others."""
+    graph = _graph({"a": ("input", []), "h1": ("op", ["a"]), "h2": ("op", ["h1"]),
+                    "t": ("target", []), "loss": ("op", ["h2", "t"])})
+    assert layers_of(graph) == {"a": 0, "h1": 1, "h2": 2, "t": 2, "loss": 3}
+
+
 def test_loss_is_alone_in_the_rightmost_layer():
     graph = _graph({
         "a": ("input", []), "long1": ("op", ["a"]), "long2": ("op", ["long1"]),

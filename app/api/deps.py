@@ -1,4 +1,4 @@
-"""Dependencies of the routes as `Annotated` aliases: the settings, the run store, path params."""
+"""Dependencies of the routes as `Annotated` aliases: the run store, path params."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Request
 
 from app.api import runids
-from app.api.settings import Settings
 from app.api.store import RunStore
 from app.engine.run import RunSpec
 
@@ -15,15 +14,10 @@ from app.engine.run import RunSpec
 EXAMPLE_RUN_ID = runids.encode(RunSpec(preset="micrograd-neuron", iterations=3))
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 def get_store(request: Request) -> RunStore:
     return request.app.state.store
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[RunStore, Depends(get_store)]
 
 RunIdPath = Annotated[

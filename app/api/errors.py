@@ -80,8 +80,6 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
     if isinstance(error, BodyTooLarge):
         return body_too_large_response(error.max_bytes, error.actual)
-    if error.status_code == 304:
-        return Response(status_code=304, headers=error.headers)
     if error.status_code == 400:
         # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): the same as bad JSON.
         return error_response(

@@ -1,32 +1,45 @@
 """Every configurable limit of the server, in one settings class read from GRADWALK_* variables.
 
-The engine's own limits (tensor and graph sizes, iterations, source length, compute time) are
-handed to it as an `app.engine.limits.Limits`; the rest (request body, run id length, cache
-sizes) are enforced by the API itself.
+Each setting is read from `GRADWALK_` + its name in capitals: `max_nodes` from
+GRADWALK_MAX_NODES, `max_compute_seconds` from GRADWALK_MAX_COMPUTE_SECONDS. The engine's
+limits are one setting per field of `app.engine.limits.Limits`, whose default and description
+are written there only; the API's own (max_body_bytes, max_run_id_chars, cache_bytes) are
+defined below.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+import dataclasses
+import typing
+
+from pydantic import Field, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.engine.limits import Limits
 
 
-class Settings(BaseSettings):
+def _engine_limit_fields() -> dict:
+    """One setting per field of `Limits`: its type, default and description; above zero."""
+    types = typing.get_type_hints(Limits)
+    return {
+        limit.name: (types[limit.name],
+                     Field(limit.default, gt=0, description=limit.metadata["description"]))
+        for limit in dataclasses.fields(Limits)
+    }
+
+
+#: the engine's limits as settings, made from `Limits` itself (a new limit is written once)
+_EngineLimitSettings = create_model(
+    "_EngineLimitSettings", __base__=BaseSettings, **_engine_limit_fields()
+)
+
+
+class Settings(_EngineLimitSettings):
     """Limits and cache sizes; `GRADWALK_MAX_NODES=50` etc. override the defaults."""
 
     model_config = SettingsConfigDict(env_prefix="GRADWALK_", frozen=True, extra="ignore")
 
-    # Passed to the engine.
-    max_tensor_elements: int = Field(1_000_000, ge=1, description="elements in any one tensor")
-    max_total_elements: int = Field(4_000_000, ge=1, description="elements over all node values")
-    max_nodes: int = Field(300, ge=1, description="nodes in a graph")
-    max_iterations: int = Field(5_000, ge=1, description="training iterations of a run")
-    max_source_chars: int = Field(20_000, ge=1, description="characters of expression source")
-    max_compute_seconds: float = Field(20.0, gt=0, description="seconds of compute per request")
-
-    # Enforced by the API.
+    # Enforced by the API (the engine's limits come from `Limits`, above).
     max_body_bytes: int = Field(64_000, ge=1, description="bytes of a request body")
     max_run_id_chars: int = Field(16_000, ge=16, description="characters of a run id")
 
@@ -38,14 +51,8 @@ class Settings(BaseSettings):
 
     def engine_limits(self) -> Limits:
         """The engine's view of these settings."""
-        return Limits(
-            max_tensor_elements=self.max_tensor_elements,
-            max_total_elements=self.max_total_elements,
-            max_nodes=self.max_nodes,
-            max_iterations=self.max_iterations,
-            max_source_chars=self.max_source_chars,
-            max_compute_seconds=self.max_compute_seconds,
-        )
+        return Limits(**{limit.name: getattr(self, limit.name)
+                         for limit in dataclasses.fields(Limits)})
 
     @property
     def max_run_id_json_bytes(self) -> int:

@@ -32,8 +32,10 @@ def reduce_to(grad: np.ndarray, shape: Shape) -> np.ndarray:
     grad = np.asarray(grad, dtype=np.float64)
     if grad.shape == shape:
         return grad
-    if grad.ndim < len(shape) or np.broadcast_shapes(grad.shape, shape) != grad.shape:
-        return np.broadcast_to(grad, shape).copy() if grad.size == 1 else _bad(grad, shape)
+    if grad.ndim < len(shape) or _broadcast_or_none(grad.shape, shape) != grad.shape:
+        if grad.size == 1 and grad.ndim <= len(shape):
+            return np.broadcast_to(grad, shape).copy()
+        _bad(grad, shape)
     leading, kept = reduce_axes(grad.shape, shape)
     if kept:
         grad = grad.sum(axis=kept, keepdims=True)
@@ -57,6 +59,13 @@ def reduce_code(expr: str, from_shape: Shape, to_shape: Shape) -> str:
 
 def _axis_literal(axes: tuple[int, ...]) -> str:
     return str(axes[0]) if len(axes) == 1 else str(axes)
+
+
+def _broadcast_or_none(a: Shape, b: Shape) -> Shape | None:
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
 
 
 def _bad(grad: np.ndarray, shape: Shape):

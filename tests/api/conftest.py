@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from apihelpers import API, SMALL_SEED_RUN, LiveServer, make_client
+from apihelpers import API, SMALL_SEED_RUN, make_client
 from fastapi.testclient import TestClient
+
+from app.devserver import devserver
 
 
 @pytest.fixture
@@ -20,7 +22,7 @@ def small_run(client: TestClient) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    server = LiveServer(workers=2)
-    yield server
-    server.stop()
+def live_server() -> str:
+    """The base URL of a real uvicorn with two workers."""
+    with devserver(["--workers", "2", "--log-level", "warning"]) as base:
+        yield base

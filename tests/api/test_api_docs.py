@@ -47,14 +47,14 @@ def test_docs_render_in_chromium_with_the_network_blocked(live_server):
         page = browser.new_page()
 
         def only_local(route):
-            if route.request.url.startswith(live_server.url):
+            if route.request.url.startswith(live_server):
                 route.continue_()
             else:
                 blocked.append(route.request.url)
                 route.abort()
 
         page.route("**/*", only_local)
-        page.goto(f"{live_server.url}/docs")
+        page.goto(f"{live_server}/docs")
         page.wait_for_selector(".opblock-summary-path", timeout=20_000)
         paths = page.locator(".opblock-summary-path").all_inner_texts()
         browser.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from apihelpers import API, SEED_PRESET, SMALL_SEED_RUN, make_client
 
 from app.api.settings import Settings
+from app.engine.limits import Limits
 
 
 def _assert_limit(response, limit: str, value) -> None:
@@ -70,3 +73,18 @@ def test_settings_come_from_the_environment(monkeypatch):
     settings = Settings()
     assert settings.max_nodes == 7 and settings.max_body_bytes == 1234
     assert settings.engine_limits().max_nodes == 7
+
+
+def test_every_engine_limit_is_a_setting(monkeypatch):
+    """A field added to `Limits` is a GRADWALK_* setting, with its default and description."""
+    assert Settings().engine_limits() == Limits()
+    for limit in dataclasses.fields(Limits):
+        setting = Settings.model_fields[limit.name]
+        assert setting.default == limit.default
+        assert setting.description == limit.metadata["description"]
+        monkeypatch.setenv(f"GRADWALK_{limit.name.upper()}", "3")
+    limits = Settings().engine_limits()
+    assert all(getattr(limits, limit.name) == 3 for limit in dataclasses.fields(Limits))
+    monkeypatch.setenv("GRADWALK_MAX_NODES", "0")
+    with pytest.raises(ValueError, match="max_nodes"):
+        Settings()

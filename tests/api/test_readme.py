@@ -27,7 +27,7 @@ def _env() -> dict:
 def test_the_curl_example(live_server, tmp_path):
     (script,) = _blocks("sh")
     done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script.replace(README_URL, live_server.url)],
+        ["bash", "-euo", "pipefail", "-c", script.replace(README_URL, live_server)],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -39,7 +39,7 @@ def test_the_curl_example(live_server, tmp_path):
 def test_the_httpx_example(live_server, tmp_path):
     (program,) = _blocks("python")
     done = subprocess.run(
-        [sys.executable, "-c", program.replace(README_URL, live_server.url)],
+        [sys.executable, "-c", program.replace(README_URL, live_server)],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -5,13 +5,15 @@ from __future__ import annotations
 import httpx
 from apihelpers import API, SEED_PRESET
 
+from app.devserver import devserver
+
 
 def test_forty_states_over_new_connections_are_identical(live_server):
-    created = httpx.post(f"{live_server.url}{API}/runs", json={"preset": SEED_PRESET}, timeout=60)
+    created = httpx.post(f"{live_server}{API}/runs", json={"preset": SEED_PRESET}, timeout=60)
     assert created.status_code == 201, created.text
     run = created.json()
     k = run["phases"]["backward"][0] + 3
-    url = f"{live_server.url}{API}/runs/{run['run_id']}/iterations/0/steps/{k}"
+    url = f"{live_server}{API}/runs/{run['run_id']}/iterations/0/steps/{k}"
     bodies = []
     etags = set()
     for _ in range(40):
@@ -25,14 +27,9 @@ def test_forty_states_over_new_connections_are_identical(live_server):
 
 
 def test_a_run_created_on_one_server_is_served_by_another(live_server):
-    from apihelpers import LiveServer
-
-    created = httpx.post(f"{live_server.url}{API}/runs",
+    created = httpx.post(f"{live_server}{API}/runs",
                          json={"preset": "micrograd-neuron", "iterations": 3}, timeout=60)
-    other = LiveServer(workers=1)
-    try:
-        response = httpx.get(f"{other.url}{API}/runs/{created.json()['run_id']}", timeout=60)
-    finally:
-        other.stop()
+    with devserver(["--workers", "1", "--log-level", "warning"]) as other:
+        response = httpx.get(f"{other}{API}/runs/{created.json()['run_id']}", timeout=60)
     assert response.status_code == 200
     assert response.content == created.content

@@ -102,6 +102,11 @@ def test_code_templates_compute_what_the_rules_compute(name, shapes, attrs):
         np.testing.assert_array_equal(got, apply_vjp(op, g, out, inputs, attrs, index))
 
 
+#: a name no template contains, so finding it in a rendered contribution means the template
+#: used its upstream gradient {g} (a bare "g" is found in \operatorname{sign} or \log)
+UPSTREAM = "UPSTREAMGRAD"
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_latex_templates_render(name):
     op = get_op(name)
@@ -110,7 +115,10 @@ def test_latex_templates_render(name):
     assert render(op.latex, fmt, inputs)
     for index in range(op.arity):
         assert render(op.local[index], fmt, inputs, out="o")
-        assert "g" in render(op.contrib[index], fmt, inputs, g="g", out="o")
+        # A contribution is upstream gradient x local derivative: it must use the upstream one.
+        contribution = render(op.contrib[index], fmt, inputs, g=UPSTREAM, out="o")
+        assert UPSTREAM in contribution, f"input {index}: {contribution}"
+        assert UPSTREAM in render(op.code_vjp[index], fmt, inputs, g=UPSTREAM, out="o")
 
 
 def test_reduce_to_sums_broadcast_axes():

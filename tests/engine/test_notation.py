@@ -1,0 +1,125 @@
+"""How names, numbers, shapes and nodes are written in LaTeX (app/engine/notation.py).
+
+Only through the public functions and `Notation`'s symbols: the module's insides may change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.language import parse
+from app.engine.limits import Limits
+from app.engine.notation import Notation, name_tex, num_tex, operand_tex, shape_tex
+
+
+@pytest.mark.parametrize(("name", "tex"), [
+    ("x", "x"),
+    ("w1", "w_{1}"),
+    ("W1", "W_{1}"),
+    ("h_relu", "h_{\\mathrm{relu}}"),
+    ("y_pred", "y_{\\mathrm{pred}}"),
+    ("a_b_c", "a_{\\mathrm{b c}}"),
+    ("alpha_t", "\\alpha_{t}"),
+    ("sigma2", "\\sigma_{2}"),
+    ("lam", "\\lambda"),
+    ("eps", "\\epsilon"),
+    ("loss", "\\mathrm{loss}"),
+])
+def test_name_tex(name, tex):
+    assert name_tex(name) == tex
+
+
+@pytest.mark.parametrize(("value", "tex"), [
+    (2, "2"),
+    (-3, "-3"),
+    (0.5, "0.5"),
+    (np.float64(2.0), "2"),
+    (np.int64(7), "7"),
+    (1e-7, "1\\times 10^{-7}"),
+    (123456789, "1.23457\\times 10^{8}"),
+    (float("nan"), "\\text{nan}"),
+    (float("inf"), "\\text{inf}"),
+])
+def test_num_tex(value, tex):
+    assert num_tex(value) == tex
+
+
+def test_operand_tex_puts_negative_numbers_in_parentheses():
+    assert operand_tex(2) == "2"
+    assert operand_tex(0.5) == "0.5"
+    assert operand_tex(-3) == "(-3)"
+    assert operand_tex(-2.5e10) == "(-2.5\\times 10^{10})"
+    assert operand_tex(1e-7) == num_tex(1e-7)
+
+
+def test_shape_tex():
+    assert shape_tex(()) == "1"
+    assert shape_tex((3,)) == "3"
+    assert shape_tex((64, 1000)) == "64\\times1000"
+
+
+SOURCE = """\
+x = input(3, 2)
+w_out = param(2, 1)
+lam = 0.5
+h = relu(x @ w_out)
+loss = sum(h ** 2) + lam * sum(w_out * w_out) - 2
+"""
+
+
+@pytest.fixture
+def notation() -> Notation:
+    return Notation(parse(SOURCE, Limits()))
+
+
+def _by_label(notation: Notation) -> dict[str, str]:
+    """Node ids by label: the user's name, or the source text of a nested sub-expression."""
+    return {node.label: nid for nid, node in notation.graph.nodes.items()}
+
+
+def test_named_nodes_are_written_by_name(notation):
+    for name in ("x", "w_out", "lam", "h", "loss"):
+        assert notation.symbol(name) == name_tex(name)
+
+
+def test_an_unnamed_constant_is_its_number(notation):
+    assert notation.symbol(_by_label(notation)["2"]) == "2"
+
+
+def test_unnamed_sub_expressions_are_written_as_their_formula(notation):
+    ids = _by_label(notation)
+    matmul = notation.symbol(ids["x @ w_out"])
+    # an operator's formula is parenthesised, so it reads as one operand wherever it goes
+    assert matmul.startswith("\\left(") and matmul.endswith("\\right)")
+    assert "x" in matmul and name_tex("w_out") in matmul
+    # a call (sum) reads as one already and is written as it is, its operand inside it
+    summed = notation.symbol(ids["sum(h ** 2)"])
+    assert summed.startswith("\\sum") and notation.symbol(ids["h ** 2"]) in summed
+    # a named node's formula is made of its inputs' symbols
+    assert matmul in notation.formula("h")
+
+
+def test_a_long_sub_expression_is_abbreviated(notation):
+    ids = _by_label(notation)
+    long = ids["sum(h ** 2) + lam * sum(w_out * w_out)"]
+    assert notation.abbreviated(long)
+    assert notation.symbol(long).startswith("t_{")
+    assert notation.symbol(long) in notation.formula("loss")
+    assert not any(notation.abbreviated(ids[label]) for label in ("x", "h", "x @ w_out"))
+
+
+def test_gradients_read_of_the_loss_with_respect_to_the_node(notation):
+    assert notation.grad("h") == "\\frac{\\partial \\mathrm{loss}}{\\partial h}"
+    assert notation.partial("h", "x") == "\\frac{\\partial h}{\\partial x}"
+    # a backward step's contribution starts from the node's own upstream gradient
+    assert notation.grad("h") in notation.contrib("h", 0)
+
+
+def test_products_of_scalars_read_cdot_and_of_tensors_odot():
+    scalars = Notation(parse("a = input(value=2.0)\nb = param(value=-3.0)\nloss = a * b\n",
+                             Limits()))
+    assert scalars.formula("loss") == "a \\cdot b"
+    tensors = Notation(parse("a = input(2, 2)\nb = param(2, 2)\nc = a * b\nloss = sum(c)\n",
+                             Limits()))
+    assert tensors.formula("c") == "a \\odot b"
