@@ -5,7 +5,11 @@ Prints
 - the same / PyTorch CPU autograd on the same network (when torch is installed),
 - one fully traced iteration (every state of every step summarised) / one raw iteration
   (target ≤ 10),
-- the size of one step's state of the seed network as JSON.
+- the path a user takes — `POST /runs` of a fresh seed network, then `GET …/losses`, through
+  the app in this process — / the raw loop (target ≤ 1.15),
+- the size of one step's state of the seed network as JSON, and of its iteration document,
+- the 48-layer tanh MLP (245 nodes, 392 steps): the bytes of its iteration document against
+  the bytes of all its states (what a viewer fetching one state per step moved).
 Ratios, not absolute times: these machines are shared and noisy. Each figure takes the fastest
 of several repeats (the run least disturbed by other work), interleaved so background load hits
 both sides alike.
@@ -13,7 +17,7 @@ both sides alike.
 
 from __future__ import annotations
 
-import json
+import gzip
 import statistics
 import sys
 import time
@@ -26,9 +30,13 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
+from fastapi.testclient import TestClient  # noqa: E402
+
+from app.api import present  # noqa: E402
+from app.api.settings import Settings  # noqa: E402
 from app.engine.limits import Limits  # noqa: E402
 from app.engine.run import Run, RunSpec  # noqa: E402
-from app.engine.stepper import Trace  # noqa: E402
+from app.main import create_app  # noqa: E402
 
 ITERATIONS = 500
 REPEATS = 7
@@ -92,7 +100,7 @@ SEED_RUN = Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=1), Limits()
 
 def traced_iteration() -> int:
     """One iteration traced and every step's state summarised (leaves already drawn)."""
-    trace = Trace(SEED_RUN.graph, SEED_RUN.leaves, SEED_RUN.lr, 0, 0, SEED_RUN._get_script())
+    trace = SEED_RUN.trace(0)
     for k in range(len(trace.step_list)):
         trace.state(k)
     return len(trace.step_list)
@@ -102,6 +110,50 @@ def raw_iteration() -> None:
     """One iteration of the seed loop on already drawn arrays."""
     leaves = SEED_RUN.leaves
     seed_iteration(leaves["x"], leaves["y"], leaves["w1"].copy(), leaves["w2"].copy())
+
+
+APP = TestClient(create_app(Settings()))
+_FRESH = iter(range(1, 10**6))
+
+
+def app_path(iterations: int) -> list[float]:
+    """A user's path: POST a seed network never seen (a new seed), then GET its losses."""
+    body = {"preset": "pytorch-numpy-two-layer", "iterations": iterations, "seed": next(_FRESH)}
+    run_id = APP.post("/api/v1/runs", json=body).json()["run_id"]
+    return APP.get(f"/api/v1/runs/{run_id}/losses").json()["losses"]
+
+
+def deep_mlp_source(layers: int = 48) -> str:
+    """The issue's typed graph: a 48-layer tanh MLP (245 nodes, 392 steps an iteration)."""
+    lines = ["x = input(16, 8)", "y = input(16, 8)"]
+    previous = "x"
+    for i in range(1, layers + 1):
+        lines += [f"w{i} = param(8, 8, scale=0.3)", f"h{i} = tanh({previous} @ w{i})"]
+        previous = f"h{i}"
+    lines.append(f"loss = mean(({previous} - y) ** 2)")
+    return "\n".join(lines) + "\n"
+
+
+def document_sizes() -> None:
+    seed = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits())
+    trace = seed.trace(0)
+    states = [present.encode_json(present.state_json(trace.state(k)))
+              for k in range(len(trace.step_list))]
+    print(f"state of one step of the seed network as JSON: max {max(map(len, states)) / 1024:.1f}"
+          f" KiB, median {statistics.median(map(len, states)) / 1024:.1f} KiB over "
+          f"{len(states)} steps")
+    doc = present.encode_json(present.iteration_document(trace))
+    print(f"iteration document of the seed network: {len(doc) / 1024:.1f} KiB, gzipped "
+          f"{len(gzip.compress(doc, 6)) / 1024:.1f} KiB (target <= 64 KiB gzipped)")
+    deep = Run(RunSpec(source=deep_mlp_source(), iterations=2), Limits())
+    trace = deep.trace(0)
+    all_states = sum(len(present.encode_json(present.state_json(trace.state(k))))
+                     for k in range(len(trace.step_list)))
+    doc = present.encode_json(present.iteration_document(trace))
+    print(f"48-layer tanh MLP ({len(deep.graph.order)} nodes, {len(trace.step_list)} steps): "
+          f"iteration document {len(doc) / 2**20:.2f} MiB, gzipped "
+          f"{len(gzip.compress(doc, 6)) / 1024:.0f} KiB (target <= 2 MiB uncompressed); "
+          f"all its states one by one: {all_states / 2**20:.0f} MiB")
 
 
 def timed(fn, *args) -> float:
@@ -140,11 +192,12 @@ def main() -> None:
                                    lambda: timed(raw_iteration), repeats=15)
     print(f"one traced iteration ({steps} steps, every state summarised) / one raw iteration: "
           f"{r:.2f}  (traced {traced * 1e3:.1f} ms, raw {raw1 * 1e3:.2f} ms; target <= 10)")
-    trace = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits()).trace(0)
-    sizes = [len(json.dumps(trace.state(k), separators=(",", ":")))
-             for k in range(len(trace.step_list))]
-    print(f"state of one step of the seed network as JSON: max {max(sizes) / 1024:.1f} KiB, "
-          f"median {statistics.median(sizes) / 1024:.1f} KiB over {len(sizes)} steps")
+    app_t, raw_t, r = best_ratio(lambda: timed(app_path, ITERATIONS),
+                                 lambda: timed(raw_loop, ITERATIONS), repeats=5)
+    print(f"POST /runs (fresh seed network) + GET /losses through the app / raw loop "
+          f"({ITERATIONS} iterations): {r:.3f}  (app {app_t * 1e3:.0f} ms, raw "
+          f"{raw_t * 1e3:.0f} ms; target <= 1.15)")
+    document_sizes()
 
 
 if __name__ == "__main__":
