@@ -1,11 +1,14 @@
-"""Forward and VJP rules for every op, with their LaTeX and numpy code. No tracing, no HTTP.
+"""Forward, VJP and JVP rules for every op, with their LaTeX and numpy code. No tracing, no HTTP.
 
 This table is the only place in Gradwalk that knows a derivative. Each entry holds, next to each
-other: the forward (numpy), the VJP `vjp(g, out, *inputs, **attrs)` returning one gradient per
-input, the shape rule, the LaTeX of the op and of its local derivative per input, and the numpy
-code of its forward and backward statements (which the exported script runs, so the code and
-the VJP must compute the same thing in the same order). `saves` names what the VJP reads from
-the forward pass: the memory ledger of D2L 4.7 counts exactly those tensors.
+other, as named fields: the forward (numpy), the VJP `vjp(g, out, *inputs, **attrs)` per input
+(reverse mode), the JVP `jvp(t, out, *inputs, **attrs)` per input (forward mode), the shape
+rule, the LaTeX of the op, of its local derivative, of each contribution and each tangent term,
+and the numpy code of its forward, backward and tangent statements (the exported script runs
+the code, so the code and the rules must compute the same thing in the same order). It is also
+the one list of op names: the language, the notation and the code generator read it. `saves`
+names what the VJP reads from the forward pass: the memory ledger of D2L 4.7 counts exactly
+those tensors.
 
 Broadcasting is numpy's: `apply_vjp` reduces each gradient back to its input's shape, and
 `reduce_code` writes the same reduction as numpy code (both in shapes.py, with the shape rules).
@@ -31,7 +34,8 @@ from .shapes import (
     transpose_shape,
 )
 
-__all__ = ["REGISTRY", "SCRIPT_HELPERS", "MissingRuleError", "Op", "ShapeError", "apply_vjp",
+__all__ = ["REGISTRY", "SCRIPT_HELPERS", "MissingRuleError", "Op", "ShapeError", "apply_jvp",
+           "apply_vjp",
            "get_op", "reduce_code", "reduce_to", "register", "render"]
 
 
@@ -60,6 +64,13 @@ class Op:
     code: str
     #: per input, numpy expression of the contribution; {g} names the upstream gradient
     code_vjp: tuple[str, ...]
+    #: per input, jvp(t, out, *inputs, **attrs) -> what the input's tangent t adds to the
+    #: output's tangent (forward mode: ẏ = Σ ∂y/∂xᵢ · ẋᵢ; apply_jvp sums and broadcasts)
+    jvp: tuple[Callable[..., np.ndarray], ...]
+    #: per input, LaTeX of that term; {t} is the input's tangent
+    tangent: tuple[str, ...]
+    #: per input, numpy expression of that term; {t} names the input's tangent
+    code_jvp: tuple[str, ...]
     #: what the VJP reads: "out" and/or input positions "0", "1" (a tuple: ordered, so what is
     #: served never depends on the process's hash seed)
     saves: tuple[str, ...]
@@ -83,7 +94,8 @@ REGISTRY: dict[str, Op] = {}
 
 
 def register(op: Op) -> Op:
-    assert len(op.vjp) == len(op.local) == len(op.contrib) == len(op.code_vjp) == op.arity, op.name
+    rules = (op.vjp, op.local, op.contrib, op.code_vjp, op.jvp, op.tangent, op.code_jvp)
+    assert all(len(rule) == op.arity for rule in rules), f"{op.name}: a rule per input"
     REGISTRY[op.name] = op
     return op
 
@@ -99,6 +111,20 @@ def apply_vjp(op: Op, g, out, inputs: list, attrs: dict, index: int) -> np.ndarr
     """The contribution of `g` to the gradient of input `index`, reduced to its shape."""
     grad = op.vjp[index](g, out, *inputs, **attrs)
     return reduce_to(grad, np.shape(inputs[index]))
+
+
+def apply_jvp(op: Op, tangents: list, out, inputs: list, attrs: dict):
+    """The output's tangent from the inputs' tangents (None: known to be zero): the sum over
+    inputs of J_i · ṫ_i, in the output's shape; None when every input's tangent is zero."""
+    total = None
+    for index, t in enumerate(tangents):
+        if t is None:
+            continue
+        term = op.jvp[index](t, out, *inputs, **attrs)
+        total = term if total is None else total + term
+    if total is not None and np.shape(total) != np.shape(out):
+        total = np.broadcast_to(total, np.shape(out)).copy()
+    return total
 
 
 def render(template: str, fmt: dict, inputs: list[str], **names: str) -> str:
@@ -181,6 +207,9 @@ register(Op(
     contrib=("{g}", "{g}"),
     code="{0} + {1}",
     code_vjp=("{g}", "{g}"),
+    jvp=(lambda t, out, a, b: t, lambda t, out, a, b: t),
+    tangent=("{t}", "{t}"),
+    code_jvp=("{t}", "{t}"),
     saves=(),
     broadcasts=True,
 ))
@@ -196,6 +225,9 @@ register(Op(
     contrib=("{g}", "-{g}"),
     code="{0} - {1}",
     code_vjp=("{g}", "-{g}"),
+    jvp=(lambda t, out, a, b: t, lambda t, out, a, b: -t),
+    tangent=("{t}", "-{t}"),
+    code_jvp=("{t}", "-{t}"),
     saves=(),
     broadcasts=True,
 ))
@@ -211,6 +243,9 @@ register(Op(
     contrib=("{g} \\odot {1}", "{g} \\odot {0}"),
     code="{0} * {1}",
     code_vjp=("{g} * {1}", "{g} * {0}"),
+    jvp=(lambda t, out, a, b: t * b, lambda t, out, a, b: a * t),
+    tangent=("{t} \\odot {1}", "{0} \\odot {t}"),
+    code_jvp=("{t} * {1}", "{0} * {t}"),
     saves=("0", "1"),
     broadcasts=True,
 ))
@@ -227,6 +262,9 @@ register(Op(
     contrib=("\\frac{{{g}}}{{{1}}}", "-{g} \\odot \\frac{{{0}}}{{{1}^2}}"),
     code="{0} / {1}",
     code_vjp=("{g} / {1}", "-{g} * {0} / {1} ** 2"),
+    jvp=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / b ** 2),
+    tangent=("\\frac{{{t}}}{{{1}}}", "-{t} \\odot \\frac{{{0}}}{{{1}^2}}"),
+    code_jvp=("{t} / {1}", "-{t} * {0} / {1} ** 2"),
     saves=("0", "1"),
     broadcasts=True,
 ))
@@ -245,6 +283,9 @@ register(Op(
     contrib=("{g}\\,{1}^{{\\top}}", "{0}^{{\\top}}\\,{g}"),
     code="{0} @ {1}",
     code_vjp=("{g} @ {1}.T", "{0}.T @ {g}"),
+    jvp=(lambda t, out, a, b: t @ b, lambda t, out, a, b: a @ t),
+    tangent=("{t}\\,{1}", "{0}\\,{t}"),
+    code_jvp=("{t} @ {1}", "{0} @ {t}"),
     saves=("0", "1"),
 ))
 register(Op(
@@ -259,6 +300,9 @@ register(Op(
     contrib=("{g}^{{\\top}}",),
     code="{0}.T",
     code_vjp=("{g}.T",),
+    jvp=(lambda t, out, a: t.T,),
+    tangent=("{t}^{{\\top}}",),
+    code_jvp=("{t}.T",),
     saves=(),
 ))
 
@@ -276,6 +320,9 @@ register(Op(
     contrib=("{g} \\odot {dpow_tex}",),
     code="{0} ** {p}",
     code_vjp=("{g} * {dpow_code}",),
+    jvp=(lambda t, out, a, p: t * 2 * a if p == 2 else t * p * a ** (p - 1),),
+    tangent=("{dpow_tex} \\odot {t}",),
+    code_jvp=("{t} * {dpow_code}",),
     saves=("0",),
     attrs={"p": 2.0},
     fmt=_pow_fmt,
@@ -292,6 +339,9 @@ register(Op(
     contrib=("-{g}",),
     code="-{0}",
     code_vjp=("-{g}",),
+    jvp=(lambda t, out, a: -t,),
+    tangent=("-{t}",),
+    code_jvp=("-{t}",),
     saves=(),
 ))
 
@@ -309,6 +359,9 @@ register(Op(
     contrib=("{g} \\odot \\mathbb{{1}}[{0} > 0]",),
     code="np.maximum({0}, 0)",
     code_vjp=("{g} * ({0} > 0)",),
+    jvp=(lambda t, out, a: t * (a > 0),),
+    tangent=("\\mathbb{{1}}[{0} > 0] \\odot {t}",),
+    code_jvp=("{t} * ({0} > 0)",),
     saves=("0",),
 ))
 register(Op(
@@ -323,6 +376,9 @@ register(Op(
     contrib=("{g} \\odot {out}\\,(1 - {out})",),
     code="1 / (1 + np.exp(-{0}))",
     code_vjp=("{g} * {out} * (1 - {out})",),
+    jvp=(lambda t, out, a: t * out * (1 - out),),
+    tangent=("{out}\\,(1 - {out}) \\odot {t}",),
+    code_jvp=("{t} * {out} * (1 - {out})",),
     saves=("out",),
 ))
 register(Op(
@@ -337,6 +393,9 @@ register(Op(
     contrib=("{g} \\odot (1 - {out}^2)",),
     code="np.tanh({0})",
     code_vjp=("{g} * (1 - {out} ** 2)",),
+    jvp=(lambda t, out, a: t * (1 - out ** 2),),
+    tangent=("(1 - {out}^2) \\odot {t}",),
+    code_jvp=("{t} * (1 - {out} ** 2)",),
     saves=("out",),
 ))
 register(Op(
@@ -350,6 +409,9 @@ register(Op(
     contrib=("{g} \\odot {out}",),
     code="np.exp({0})",
     code_vjp=("{g} * {out}",),
+    jvp=(lambda t, out, a: t * out,),
+    tangent=("{out} \\odot {t}",),
+    code_jvp=("{t} * {out}",),
     saves=("out",),
 ))
 register(Op(
@@ -364,6 +426,9 @@ register(Op(
     contrib=("\\frac{{{g}}}{{{0}}}",),
     code="np.log({0})",
     code_vjp=("{g} / {0}",),
+    jvp=(lambda t, out, a: t / a,),
+    tangent=("\\frac{{{t}}}{{{0}}}",),
+    code_jvp=("{t} / {0}",),
     saves=("0",),
 ))
 register(Op(
@@ -378,6 +443,9 @@ register(Op(
     contrib=("\\frac{{{g}}}{{2\\,{out}}}",),
     code="np.sqrt({0})",
     code_vjp=("{g} * 0.5 / {out}",),
+    jvp=(lambda t, out, a: t * 0.5 / out,),
+    tangent=("\\frac{{{t}}}{{2\\,{out}}}",),
+    code_jvp=("{t} * 0.5 / {out}",),
     saves=("out",),
 ))
 register(Op(
@@ -392,6 +460,9 @@ register(Op(
     contrib=("{g} \\odot \\operatorname{{sign}}({0})",),
     code="np.abs({0})",
     code_vjp=("{g} * np.sign({0})",),
+    jvp=(lambda t, out, a: t * np.sign(a),),
+    tangent=("\\operatorname{{sign}}({0}) \\odot {t}",),
+    code_jvp=("{t} * np.sign({0})",),
     saves=("0",),
 ))
 register(Op(
@@ -406,6 +477,9 @@ register(Op(
     contrib=("{g} \\odot \\cos {0}",),
     code="np.sin({0})",
     code_vjp=("{g} * np.cos({0})",),
+    jvp=(lambda t, out, a: t * np.cos(a),),
+    tangent=("\\cos {0} \\odot {t}",),
+    code_jvp=("{t} * np.cos({0})",),
     saves=("0",),
 ))
 register(Op(
@@ -420,6 +494,9 @@ register(Op(
     contrib=("-{g} \\odot \\sin {0}",),
     code="np.cos({0})",
     code_vjp=("-{g} * np.sin({0})",),
+    jvp=(lambda t, out, a: -t * np.sin(a),),
+    tangent=("-\\sin {0} \\odot {t}",),
+    code_jvp=("-{t} * np.sin({0})",),
     saves=("0",),
 ))
 register(Op(
@@ -433,6 +510,9 @@ register(Op(
     contrib=("{g} \\odot 2\\,{0}",),
     code="np.square({0})",
     code_vjp=("{g} * 2 * {0}",),
+    jvp=(lambda t, out, a: t * 2 * a,),
+    tangent=("2\\,{0} \\odot {t}",),
+    code_jvp=("{t} * 2 * {0}",),
     saves=("0",),
 ))
 
@@ -450,6 +530,9 @@ register(Op(
     contrib=("{g}\\,\\mathbf{{1}}",),
     code="np.sum({0}{kw})",
     code_vjp=("{gx} * np.ones_like({0})",),
+    jvp=(lambda t, out, a, axis=None, keepdims=False: np.sum(t, axis=axis, keepdims=keepdims),),
+    tangent=("\\textstyle\\sum {t}",),
+    code_jvp=("np.sum({t}{kw})",),
     saves=(),
     attrs={"axis": None, "keepdims": False},
     fmt=_reduce_fmt,
@@ -467,6 +550,9 @@ register(Op(
     contrib=("\\frac{{{g}}}{{n}}\\,\\mathbf{{1}}",),
     code="np.mean({0}{kw})",
     code_vjp=("{gx} * np.ones_like({0}) / {count}",),
+    jvp=(lambda t, out, a, axis=None, keepdims=False: np.mean(t, axis=axis, keepdims=keepdims),),
+    tangent=("\\operatorname{{mean}} {t}",),
+    code_jvp=("np.mean({t}{kw})",),
     saves=(),
     attrs={"axis": None, "keepdims": False},
     fmt=lambda axis=None, keepdims=False: {
@@ -488,6 +574,10 @@ register(Op(
     contrib=("{g} \\odot e^{{{0} - {out}}}",),
     code="logsumexp({0}{kw})",
     code_vjp=("{gx} * np.exp({0} - {outx})",),
+    jvp=(lambda t, out, a, axis=None, keepdims=False:
+        np.sum(t * np.exp(a - _expand(out, axis, keepdims)), axis=axis, keepdims=keepdims),),
+    tangent=("\\textstyle\\sum e^{{{0} - {out}}} \\odot {t}",),
+    code_jvp=("np.sum({t} * np.exp({0} - {outx}){kw})",),
     saves=("out", "0"),
     attrs={"axis": None, "keepdims": False},
     fmt=lambda axis=None, keepdims=False: {
@@ -508,6 +598,9 @@ register(Op(
     contrib=("{out} \\odot ({g} - \\textstyle\\sum {g} \\odot {out})",),
     code="softmax({0}{kw})",
     code_vjp=("{out} * ({g} - np.sum({g} * {out}, axis={axis}, keepdims=True))",),
+    jvp=(lambda t, out, a, axis=-1: out * (t - np.sum(t * out, axis=axis, keepdims=True)),),
+    tangent=("{out} \\odot ({t} - \\textstyle\\sum {t} \\odot {out})",),
+    code_jvp=("{out} * ({t} - np.sum({t} * {out}, axis={axis}, keepdims=True))",),
     saves=("out",),
     attrs={"axis": -1},
     fmt=lambda axis=-1: {"kw": _kw(axis, default_axis=-1), "axis": str(axis)},
@@ -525,6 +618,9 @@ register(Op(
     contrib=("{g} - e^{{{out}}} \\textstyle\\sum {g}",),
     code="log_softmax({0}{kw})",
     code_vjp=("{g} - np.exp({out}) * np.sum({g}, axis={axis}, keepdims=True)",),
+    jvp=(lambda t, out, a, axis=-1: t - np.sum(np.exp(out) * t, axis=axis, keepdims=True),),
+    tangent=("{t} - \\textstyle\\sum e^{{{out}}} \\odot {t}",),
+    code_jvp=("{t} - np.sum(np.exp({out}) * {t}, axis={axis}, keepdims=True)",),
     saves=("out",),
     attrs={"axis": -1},
     fmt=lambda axis=-1: {"kw": _kw(axis, default_axis=-1), "axis": str(axis)},

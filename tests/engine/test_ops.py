@@ -12,6 +12,7 @@ from app.engine.ops import (
     REGISTRY,
     SCRIPT_HELPERS,
     MissingRuleError,
+    apply_jvp,
     apply_vjp,
     get_op,
     reduce_code,
@@ -129,3 +130,68 @@ def test_reduce_to_sums_broadcast_axes():
     assert reduce_code("g", (3, 4), (3, 1)) == "(g).sum(axis=1, keepdims=True)"
     assert reduce_code("g", (3, 4), (4,)) == "(g).sum(axis=0)"
     assert reduce_code("g", (3, 4), ()) == "(g).sum(axis=(0, 1))"
+
+
+# ----- Forward mode: one JVP rule per input, next to the VJP -----
+
+
+@pytest.mark.parametrize("name,shapes,attrs", CASES)
+def test_jvp_is_the_transpose_of_the_vjp(name, shapes, attrs):
+    """⟨J·v, u⟩ = ⟨v, Jᵀ·u⟩ for every input, broadcasting included."""
+    rng = np.random.default_rng(4)
+    op = get_op(name)
+    inputs = sample_inputs(name, shapes, attrs, rng)
+    out = op.forward(*inputs, **attrs)
+    u = rng.normal(size=np.shape(out))
+    for index in range(op.arity):
+        v = rng.normal(size=inputs[index].shape)
+        tangents = [v if i == index else None for i in range(op.arity)]
+        jv = apply_jvp(op, tangents, out, inputs, attrs)
+        assert np.shape(jv) == np.shape(out)
+        jtu = apply_vjp(op, u, out, inputs, attrs, index)
+        np.testing.assert_allclose(np.sum(jv * u), np.sum(v * jtu), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"input {index}")
+
+
+@pytest.mark.parametrize("name,shapes,attrs", CASES)
+def test_jvp_matches_finite_differences_of_the_forward(name, shapes, attrs):
+    rng = np.random.default_rng(5)
+    op = get_op(name)
+    inputs = sample_inputs(name, shapes, attrs, rng)
+    out = op.forward(*inputs, **attrs)
+    tangents = [rng.normal(size=x.shape) for x in inputs]
+    eps = 1e-6
+    ahead = op.forward(*(x + eps * t for x, t in zip(inputs, tangents, strict=True)), **attrs)
+    behind = op.forward(*(x - eps * t for x, t in zip(inputs, tangents, strict=True)), **attrs)
+    np.testing.assert_allclose(apply_jvp(op, tangents, out, inputs, attrs),
+                               (ahead - behind) / (2 * eps), rtol=1e-6, atol=1e-7)
+    assert apply_jvp(op, [None] * op.arity, out, inputs, attrs) is None
+
+
+@pytest.mark.parametrize("name,shapes,attrs", CASES)
+def test_jvp_code_templates_compute_what_the_rules_compute(name, shapes, attrs):
+    rng = np.random.default_rng(6)
+    op = get_op(name)
+    inputs = sample_inputs(name, shapes, attrs, rng)
+    out = op.forward(*inputs, **attrs)
+    names = [f"a{i}" for i in range(op.arity)]
+    scope = {"np": np, "out": out, **dict(zip(names, inputs, strict=True))}
+    fmt = op.fmt(**attrs)
+    for index in range(op.arity):
+        t = rng.normal(size=inputs[index].shape)
+        scope["t"] = t
+        expr = render(op.code_jvp[index], fmt, names, t="t", out="out")
+        got = np.asarray(eval(expr, scope))
+        want = op.jvp[index](t, out, *inputs, **attrs)
+        np.testing.assert_array_equal(got, want)
+        assert UPSTREAM in render(op.tangent[index], fmt, names, t=UPSTREAM, out="o")
+
+
+def test_an_op_without_a_jvp_rule_cannot_be_registered():
+    from dataclasses import replace
+
+    from app.engine.ops import register
+
+    with pytest.raises(AssertionError, match="a rule per input"):
+        register(replace(get_op("mul"), name="mul_without_jvp", jvp=(get_op("mul").jvp[0],)))
+    assert "mul_without_jvp" not in REGISTRY

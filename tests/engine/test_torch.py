@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.engine.limits import Limits
-from app.engine.ops import REGISTRY, apply_vjp, get_op
+from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, get_op
 from app.engine.presets import PRESETS
 from app.engine.run import Run, RunSpec
 
@@ -64,6 +64,20 @@ def test_op_matches_torch(name, shapes, attrs):
     for index, t in enumerate(tensors):
         got = apply_vjp(op, g, out, inputs, attrs, index)
         np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,shapes,attrs", op_cases())
+def test_jvp_matches_torch_func_jvp(name, shapes, attrs):
+    rng = np.random.default_rng(7)
+    op = get_op(name)
+    inputs = sample_inputs(name, shapes, attrs, rng)
+    out = op.forward(*inputs, **attrs)
+    tangents = [rng.normal(size=x.shape) for x in inputs]
+    primals = tuple(torch.tensor(x, dtype=torch.float64) for x in inputs)
+    directions = tuple(torch.tensor(t, dtype=torch.float64) for t in tangents)
+    _, want = torch.func.jvp(lambda *xs: TORCH[name](*xs, **attrs), primals, directions)
+    got = apply_jvp(op, tangents, out, inputs, attrs)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def torch_gradients(run: Run, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
