@@ -31,5 +31,7 @@ StepPath = Annotated[
 ]
 NodePath = Annotated[str, Path(description="a node id of the run's graph", examples=["w1"])]
 WhichPath = Annotated[
-    Literal["value", "grad"], Path(description="the node's value or ∂loss/∂node", examples=["grad"])
+    Literal["value", "grad", "tangent"],
+    Path(description="the node's value, ∂loss/∂node (reverse mode) or its tangent (forward mode)",
+         examples=["grad"]),
 ]

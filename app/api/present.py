@@ -17,7 +17,12 @@ import math
 import numpy as np
 from latex2mathml.converter import convert as latex_to_mathml
 
+from app.engine.schedule import QUANTITIES
+from app.engine.summary import Summary
 from app.layout import layout
+
+#: every quantity any run can declare (a node's field that holds a Summary)
+_QUANTITIES = {q for quantities in QUANTITIES.values() for q in quantities}
 
 
 def encode_json(document: object) -> bytes:
@@ -143,8 +148,13 @@ class _Summaries:
 
 
 def _node_json(node, summaries) -> dict:
-    return {f.name: summaries(getattr(node, f.name)) if f.name in ("value", "grad")
-            else getattr(node, f.name) for f in dataclasses.fields(node)}
+    """A node's state: its fields in order, summaries as JSON."""
+    out = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        out[f.name] = summaries(value) if isinstance(value, Summary) or (
+            value is None and f.name in _QUANTITIES) else value
+    return out
 
 
 def state_json(state, summaries=None) -> dict:
@@ -174,7 +184,7 @@ def iteration_document(trace) -> dict:
         return ids[id(s)]
 
     changes = [
-        {nid: {key: ref(v) if key in ("value", "grad") else v for key, v in fields.items()}
+        {nid: {key: ref(v) if key in trace.quantities else v for key, v in fields.items()}
          for nid, fields in step.items()}
         for step in trace.changes()
     ]

@@ -23,6 +23,17 @@ class _Out(BaseModel):
 # ----- Properties to receive via API on creation -----
 
 
+class DirectionIn(BaseModel):
+    """One element of one leaf: its tangent is 1, every other leaf element's 0."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leaf: str = Field(description="an input or parameter of the graph", max_length=64)
+    index: list[Annotated[int, Field(ge=0, lt=2**31)]] = Field(
+        [], max_length=32, description="one index per axis of the leaf; [] for a scalar leaf"
+    )
+
+
 class RunCreate(BaseModel):
     """A run: a preset (with its parameters) or a source text; seed, learning rate, iterations."""
 
@@ -52,6 +63,16 @@ class RunCreate(BaseModel):
     )
     lr: float | None = Field(
         None, gt=0, allow_inf_nan=False, description="SGD learning rate (default: the preset's)"
+    )
+    mode: Literal["reverse", "forward"] = Field(
+        "reverse",
+        description="reverse: gradients of the loss (backward sweep); forward: tangents along "
+        "`direction` (one forward sweep computes values and tangents together)",
+    )
+    direction: DirectionIn | None = Field(
+        None,
+        description="forward mode only: the leaf element whose tangent is 1 "
+        "(default: the first parameter's first element)",
     )
     iterations: int | None = Field(
         None, ge=1, description="training iterations (default: the preset's)"
@@ -126,6 +147,9 @@ class RunOut(_Out):
     seed: int
     lr: float
     iterations: int
+    mode: Literal["reverse", "forward"]
+    direction: DirectionIn | None = Field(description="forward mode: the leaf element whose "
+                                          "tangent is 1; null in reverse mode")
     steps_per_iteration: int
     phases: dict[str, list[int]] = Field(
         description="the run's phases in order, each [first step, last step]"
@@ -187,12 +211,17 @@ class SummaryOut(_Out):
 
 
 class NodeStateOut(_Out):
+    """A node's fields are the run's `quantities` (value and grad, or value and tangent); a
+    reverse-mode run adds the gradient's status."""
+
     value: SummaryOut | None
-    grad: SummaryOut | None
-    grad_status: Literal["none", "partial", "complete"]
-    received: int
-    expected: int
-    updated: bool
+    grad: SummaryOut | None = None
+    tangent: SummaryOut | None = Field(None, description="forward mode: the node's derivative "
+                                       "along the run's direction")
+    grad_status: Literal["none", "partial", "complete"] | None = None
+    received: int | None = None
+    expected: int | None = None
+    updated: bool | None = None
 
 
 class StateOut(_Out):
@@ -221,7 +250,7 @@ class IterationOut(_Out):
 
 class TensorOut(_Out):
     node: str
-    which: Literal["value", "grad"]
+    which: Literal["value", "grad", "tangent"]
     iteration: int
     step: int
     shape: Shape

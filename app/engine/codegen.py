@@ -51,6 +51,26 @@ def contribution_code(graph: Graph, edge: Edge, accumulate: bool) -> str:
     return f"{grad_var(edge.source)} {'+=' if accumulate else '='} {expr}"
 
 
+def tangent_var(nid: str) -> str:
+    return f"dot_{nid}"
+
+
+def tangent_code(graph: Graph, nid: str, live: list[bool]) -> str | None:
+    """`dot_h = dot_x @ w1 + x @ dot_w1`: the tangent of op `nid` from the inputs whose
+    tangent is live (non-zero); None when none is."""
+    node = graph.nodes[nid]
+    op = get_op(node.op)
+    inputs = [var(graph, i) for i in node.inputs]
+    terms = [render(op.code_jvp[index], _fmt(graph, nid), inputs, t=tangent_var(i), out=nid)
+             for index, i in enumerate(node.inputs) if live[index]]
+    if not terms:
+        return None
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return f"{tangent_var(nid)} = {text}"
+
+
 def seed_code(graph: Graph) -> str:
     return f"{grad_var(graph.loss)} = np.float64(1.0)"
 

@@ -117,6 +117,14 @@ class Graph:
         """The leaves SGD trains (`param(...)`)."""
         return [self.nodes[i] for i in self.order if self.nodes[i].kind == "param"]
 
+    def ancestors(self, nid: str) -> set[str]:
+        """`nid` and every node it is computed from."""
+        found = {nid}
+        for other in reversed(self.order):
+            if other in found:
+                found.update(self.nodes[other].inputs)
+        return found
+
     def depending_on(self, sources) -> set[str]:
         """The nodes in `sources` and every node computed from one of them."""
         found = set(sources)

@@ -121,6 +121,23 @@ class Notation:
                                             [self.symbol(i) for i in node.inputs],
                                             g=self.grad(nid), out=self.symbol(nid)))
 
+    def tangent(self, nid: str) -> str:
+        """ẋ: the node's derivative along the forward-mode direction."""
+        symbol = self.symbol(nid)
+        if self.graph.nodes[nid].named:
+            return f"\\dot{{{symbol}}}"
+        if symbol.startswith("\\left("):
+            return f"{symbol}^{{\\bullet}}"
+        return f"\\left({symbol}\\right)^{{\\bullet}}"
+
+    def tangent_term(self, nid: str, index: int, tangent: str) -> str:
+        """The LaTeX of what input `index`'s tangent adds to nid's (from the registry)."""
+        node = self.graph.nodes[nid]
+        op = get_op(node.op)
+        return self._scalar_dot(nid, render(op.tangent[index], op.fmt(**node.attrs),
+                                            [self.symbol(i) for i in node.inputs],
+                                            t=tangent, out=self.symbol(nid)))
+
     def grad(self, nid: str) -> str:
         """∂loss/∂node: the gradient of the loss with respect to the node."""
         return f"\\frac{{\\partial {self.symbol(self.graph.loss)}}}{{\\partial {self.symbol(nid)}}}"

@@ -38,6 +38,31 @@ class RunSpec:
     seed: int | None = None
     lr: float | None = None
     iterations: int | None = None
+    #: "reverse" (gradients, the default) or "forward" (tangents along `direction`)
+    mode: str = "reverse"
+    #: forward mode: {"leaf": id, "index": [i, j]} (None: the first parameter's first element)
+    direction: dict | None = None
+
+    def sweep(self) -> tuple[str, tuple[str, tuple[int, ...]] | None]:
+        """(mode, (leaf, index) or None), checked for form (the graph checks the rest)."""
+        if self.mode not in ("reverse", "forward"):
+            raise InvalidRequestError("must be 'reverse' or 'forward'", "mode")
+        if self.direction is None:
+            return self.mode, None
+        if self.mode != "forward":
+            raise InvalidRequestError("a direction is for mode 'forward' only", "direction")
+        d = self.direction
+        if not isinstance(d, dict) or set(d) - {"leaf", "index"} or \
+                not isinstance(d.get("leaf"), str):
+            raise InvalidRequestError('must be {"leaf": a leaf id, "index": [whole numbers]}',
+                                      "direction")
+        index = d.get("index", [])
+        if not isinstance(index, list) or len(index) > 32 or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**31
+                for i in index):
+            raise InvalidRequestError("must be a list of whole numbers, one per axis of the "
+                                      "leaf ([] or omitted for a scalar)", "direction.index")
+        return self.mode, (d["leaf"], tuple(index))
 
     def resolved(self) -> tuple[str, dict[str, float], float, int, int]:
         """(source, named numbers, lr, iterations, seed) with the preset's defaults filled in."""
@@ -93,6 +118,11 @@ class RunSpec:
             out["preset"] = self.preset
         else:
             out["source"] = source
+        mode, direction = self.sweep()
+        if mode == "forward":
+            out["mode"] = mode
+            if direction is not None:
+                out["direction"] = {"leaf": direction[0], "index": list(direction[1])}
         return out
 
     @classmethod
@@ -100,7 +130,8 @@ class RunSpec:
         """Rebuild a spec from untrusted canonical data; InvalidRequestError if malformed."""
         if not isinstance(data, dict) or data.get("v") != CANONICAL_VERSION:
             raise InvalidRequestError(f"not a version-{CANONICAL_VERSION} run description")
-        allowed = {"v", "seed", "lr", "iterations", "params", "preset", "source"}
+        allowed = {"v", "seed", "lr", "iterations", "params", "preset", "source", "mode",
+                   "direction"}
         extra = set(data) - allowed
         if extra:
             raise InvalidRequestError(f"unexpected fields {sorted(extra)}")
@@ -111,8 +142,10 @@ class RunSpec:
                 raise InvalidRequestError(f"{key} must be text")
         spec = cls(source=data.get("source"), preset=data.get("preset"),
                    params=data.get("params", {}), seed=data.get("seed"),
-                   lr=data.get("lr"), iterations=data.get("iterations"))
+                   lr=data.get("lr"), iterations=data.get("iterations"),
+                   mode=data.get("mode", "reverse"), direction=data.get("direction"))
         spec.resolved()
+        spec.sweep()
         return spec
 
 
@@ -143,9 +176,16 @@ class Run:
         if self.iterations > limits.max_iterations:
             raise LimitError("max_iterations", limits.max_iterations, self.iterations,
                              "(training iterations)")
+        self.mode, direction = spec.sweep()
         self.graph = parse(self.source, limits, self.numbers)
-        #: the one schedule of an iteration: training, every trace and the script read it
+        #: the one reverse-mode schedule: training, the script and (in reverse mode) every
+        #: trace read it
         self.schedule = Schedule(self.graph)
+        #: forward mode: (leaf, index) whose tangent is 1
+        self.direction = self._direction(direction) if self.mode == "forward" else None
+        #: the sweep a trace steps through: the schedule itself, or forward mode's
+        self.sweep = self.schedule if self.mode == "reverse" else \
+            Schedule.forward_mode(self.graph, self.direction[0])
         self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
         self._training: Training | None = None
@@ -155,8 +195,27 @@ class Run:
     def title(self) -> str:
         return get_preset(self.spec.preset).title if self.spec.preset else "your graph"
 
+    def _direction(self, direction) -> tuple[str, tuple[int, ...]]:
+        """The forward-mode direction, checked against the graph (default: the first
+        parameter's first element, or the first input's)."""
+        leaves = [n for n in self.graph.order if self.graph.nodes[n].kind in ("param", "input")]
+        if direction is None:
+            params = [p.id for p in self.graph.parameters]
+            leaf = (params or leaves)[0]
+            return leaf, (0,) * len(self.graph.nodes[leaf].shape)
+        leaf, index = direction
+        if leaf not in leaves:
+            raise InvalidRequestError(f"{leaf!r} is not an input or parameter of the graph; "
+                                      f"leaves: {', '.join(leaves)}", "direction.leaf")
+        shape = self.graph.nodes[leaf].shape
+        if len(index) != len(shape) or any(i >= n for i, n in zip(index, shape, strict=False)):
+            where = f"of shape {list(shape)}" if shape else "a scalar: [] or omitted"
+            raise InvalidRequestError(f"{list(index)} is not an element of {leaf} ({where})",
+                                      "direction.index")
+        return leaf, index
+
     def phases(self) -> dict[str, list[int]]:
-        return self.schedule.phases()
+        return self.sweep.phases()
 
     def describe(self) -> dict:
         phases = self.phases()
@@ -164,8 +223,11 @@ class Run:
             "source": self.source, "preset": self.spec.preset,
             "params": dict(sorted(self.numbers.items())), "seed": self.seed,
             "lr": self.lr, "iterations": self.iterations,
-            "steps_per_iteration": len(self.schedule), "phases": phases,
-            "quantities": list(Trace.quantities),
+            "mode": self.mode,
+            "direction": None if self.direction is None else
+            {"leaf": self.direction[0], "index": list(self.direction[1])},
+            "steps_per_iteration": len(self.sweep), "phases": phases,
+            "quantities": list(self.sweep.quantities),
             "graph": self.graph.to_dict(),
         }
 
@@ -194,7 +256,8 @@ class Run:
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.iterations:
             raise NotFoundError("iteration", t, f"iterations are 0 to {self.iterations - 1}")
         leaves = self.leaves if t == 0 else self.training().leaves_at(t)
-        return Trace(self.schedule, leaves, self.lr, t, self.seed, self._get_script())
+        return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script(),
+                     self.direction)
 
     @property
     def nbytes(self) -> int:

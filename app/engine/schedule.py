@@ -8,6 +8,10 @@ input edge, `accumulate` when a contribution already arrived at that input (`+=`
 pruned to what the parameters need (training.py), the exported script writes it out
 (codegen.py), and the presenter narrates it (stepper.py): this is the one backward order in the
 repository. No numbers here: only which node, which edge, in which order.
+
+Forward mode (`Schedule.forward_mode`) is the other sweep: `load`, then one `forward` event per
+op that computes its value and its tangent together — the derivative of every node along one
+direction of one leaf.
 """
 
 from __future__ import annotations
@@ -17,10 +21,8 @@ from dataclasses import dataclass
 
 from .graph import Edge, Graph
 
-#: the phases of a reverse-mode iteration, in order (a run declares the ones it has)
-PHASES = ("load", "forward", "seed", "backward", "update")
-#: the quantities a reverse-mode iteration computes per node
-QUANTITIES = ("value", "grad")
+#: per mode, the quantities an iteration computes per node (its phases are its events')
+QUANTITIES = {"reverse": ("value", "grad"), "forward": ("value", "tangent")}
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,25 @@ class Event:
 
 
 class Schedule:
-    """The events of one iteration of `graph`, with gradients towards the leaves `wrt`
-    (default: every input and parameter, as the viewer shows them)."""
+    """The events of one reverse-mode iteration of `graph`: gradients of `output` (default
+    the loss) towards the leaves `wrt` (default: every input and parameter, as the viewer
+    shows them). Parameters are updated only when the output is the loss."""
 
-    def __init__(self, graph: Graph, wrt: Iterable[str] | None = None):
+    mode = "reverse"
+
+    def __init__(self, graph: Graph, wrt: Iterable[str] | None = None,
+                 output: str | None = None):
         self.graph = graph
+        output = graph.loss if output is None else output
+        self.output = output
         if wrt is None:
             wrt = [n.id for n in graph.nodes.values() if n.kind in ("input", "param")]
-        #: nodes that get a gradient: the leaves `wrt` and every op computed from one
-        self.grad_nodes = graph.depending_on(wrt)
+        #: nodes that get a gradient: the output's ancestors among the leaves `wrt` and every
+        #: op computed from one
+        self.grad_nodes = graph.depending_on(wrt) & graph.ancestors(output)
         events = [Event("load")]
         events += [Event("forward", n.id) for n in graph.ops]
-        events.append(Event("seed", graph.loss))
+        events.append(Event("seed", output))
         arrived: set[str] = set()
         for node in reversed(graph.ops):
             if node.id not in self.grad_nodes:
@@ -63,8 +72,26 @@ class Schedule:
                     sends.append(Send(edge, edge.source in arrived))
                     arrived.add(edge.source)
             events.append(Event("backward", node.id, tuple(sends)))
-        events += [Event("update", p.id) for p in graph.parameters]
+        if output == graph.loss:
+            events += [Event("update", p.id) for p in graph.parameters]
         self.events: list[Event] = events
+
+    @classmethod
+    def forward_mode(cls, graph: Graph, leaf: str) -> Schedule:
+        """The forward-mode sweep along one element of `leaf`: values and tangents together."""
+        schedule = cls.__new__(cls)
+        schedule.mode = "forward"
+        schedule.graph = graph
+        schedule.output = graph.loss
+        schedule.leaf = leaf
+        #: nodes whose tangent can be non-zero: the leaf and every op computed from it
+        schedule.grad_nodes = graph.depending_on([leaf])
+        schedule.events = [Event("load")] + [Event("forward", n.id) for n in graph.ops]
+        return schedule
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        return QUANTITIES[self.mode]
 
     def __len__(self) -> int:
         return len(self.events)

@@ -65,8 +65,18 @@ class NodeState:
     updated: bool
 
 
-#: the fields of NodeState, in order (what a step may change)
-NODE_FIELDS = ("value", "grad", "grad_status", "received", "expected", "updated")
+@dataclass
+class TangentNodeState:
+    """A node's state in forward mode: its value and its tangent (its derivative along the
+    direction), both known from the step that computes the node on."""
+
+    value: Summary | None
+    tangent: Summary | None
+
+
+#: per mode, the fields of a node's state, in order (what a step may change)
+NODE_FIELDS = {"reverse": ("value", "grad", "grad_status", "received", "expected", "updated"),
+               "forward": ("value", "tangent")}
 
 
 @dataclass
@@ -79,7 +89,7 @@ class State:
     #: the loss's value once computed (may be NaN or ±Inf)
     loss: float | None
     memory_bytes: int
-    nodes: dict[str, NodeState]
+    nodes: dict[str, NodeState | TangentNodeState]
 
 
 def _list(names: list[str]) -> str:
@@ -100,19 +110,22 @@ def _ordinal(n: int) -> str:
 
 
 class Trace:
-    """Iteration `iteration` of a run: the schedule executed on a tape, presented as steps."""
-
-    quantities = QUANTITIES
+    """Iteration `iteration` of a run: the schedule executed on a tape, presented as steps.
+    In forward mode `direction` = (leaf, index) is the element whose tangent is 1."""
 
     def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
-                 iteration: int, seed: int, script: codegen.Script):
+                 iteration: int, seed: int, script: codegen.Script,
+                 direction: tuple[str, tuple[int, ...]] | None = None):
         self.schedule = schedule
+        self.mode = schedule.mode
+        self.quantities = QUANTITIES[self.mode]
+        self.direction = direction
         self.graph = schedule.graph
         self.iteration = iteration
         self.lr = lr
         self.tex = Notation(self.graph)
         self.script = script
-        self.tape = Tape(schedule, leaves, lr)
+        self.tape = Tape(schedule, leaves, lr, direction)
         self.expected = self.tape.expected
         self._seed_number = seed
         self._held: dict[str, int] = {}
@@ -139,8 +152,8 @@ class Trace:
 
     def _saved(self, nid: str) -> list[str]:
         """The op nodes whose values the VJP of `nid` reads (held for the backward pass)."""
-        if nid not in self.schedule.grad_nodes:
-            return []
+        if self.mode == "forward" or nid not in self.schedule.grad_nodes:
+            return []  # forward mode keeps nothing for a backward pass: there is none
         node = self.graph.nodes[nid]
         held = [nid if ref == "out" else node.inputs[int(ref)] for ref in get_op(node.op).saves]
         return [h for h in held if self.graph.nodes[h].kind == "op"]
@@ -162,6 +175,11 @@ class Trace:
         narration = (f"Load: the leaves hold their values ({when}, drawn from "
                      f"RandomState({self._seed_number}) in declaration order): "
                      f"{_list(described)}.")
+        if self.mode == "forward":
+            leaf, index = self.direction
+            narration += (f" Forward mode along {self._element()}: its tangent is 1, every "
+                          f"other leaf element's is 0.")
+            tex += f",\\quad {self.tex.tangent(leaf)} = e_{{{', '.join(map(str, index)) or 1}}}"
         script_lines = self.script.text.split("\n")
         code = [script_lines[i - 1] for i in self.script.lines.get(("load", None), [])]
         self._add(event, [], narration, tex, code)
@@ -188,8 +206,53 @@ class Trace:
         narration = f"Forward: {what}{result}, computed from {inputs}."
         if kept:
             narration = narration[:-1] + f"; {_list(list(dict.fromkeys(kept)))} kept for the backward pass."
-        self._add(event, [e.id for e in g.edges_in[nid]], narration, tex,
-                  [codegen.forward_code(g, nid)])
+        code = [codegen.forward_code(g, nid)]
+        if self.mode == "forward":
+            tangent_tex, tangent_text, tangent_code = self._tangent_parts(nid)
+            tex = f"\\begin{{array}}{{l}} {tex} \\\\ {tangent_tex} \\end{{array}}"
+            narration = narration[:-1] + tangent_text
+            if tangent_code:
+                code.append(tangent_code)
+        self._add(event, [e.id for e in g.edges_in[nid]], narration, tex, code)
+
+    def _element(self) -> str:
+        """The forward-mode direction as written in narration: w1[3, 7]."""
+        leaf, index = self.direction
+        return f"{leaf}[{', '.join(map(str, index))}]" if index else leaf
+
+    def _tangent_parts(self, nid: str) -> tuple[str, str, str | None]:
+        """Forward mode: the chain rule of nid's tangent (LaTeX with real numbers where they are
+        scalars, narration, numpy code): ẏ = Σ ∂y/∂xᵢ · ẋᵢ over inputs with a live tangent."""
+        g = self.graph
+        node = g.nodes[nid]
+        k = len(self.step_list)
+        tangents = self.tape.tangents
+        live = [tangents.get(i) is not None for i in node.inputs]
+        lhs = self.tex.tangent(nid)
+        if not any(live):
+            return (f"{lhs} = 0", f"; its tangent is 0: it does not depend on "
+                                  f"{self._element()}.", None)
+        partials = [f"{self.tex.partial(nid, i)}\\,{self.tex.tangent(i)}"
+                    for i, on in zip(node.inputs, live, strict=True) if on]
+        terms = [self.tex.tangent_term(nid, index, self.tex.tangent(i))
+                 for index, (i, on) in enumerate(zip(node.inputs, live, strict=True)) if on]
+        tex = f"{lhs} = {' + '.join(partials)} = {' + '.join(terms)}"
+        scalars = [self.tape.scalars.get((k, e.id)) for e, on in
+                   zip(g.edges_in[nid], live, strict=True) if on]
+        value = tangents[nid]
+        if all(s is not None for s in scalars):
+            numbers = " + ".join(f"{operand_tex(local)} \\cdot {operand_tex(t)}"
+                                 for t, local, _ in scalars)
+            tex += f" = {numbers} = {num_tex(value)}"
+        else:
+            tex += f"\\quad [{shape_tex(node.shape)}]"
+        sources = _list(list(dict.fromkeys(g.nodes[i].label for i, on in
+                                           zip(node.inputs, live, strict=True) if on)))
+        result = f" = {num_text(value)}" if np.ndim(value) == 0 else ""
+        text = (f"; its tangent (its derivative along {self._element()}){result} sums "
+                f"∂{node.label}/∂x · ẋ over the inputs that carry one ({sources}).")
+        code = codegen.tangent_code(g, nid, live)
+        return tex, text, code
 
     def _seed(self, event: Event) -> None:
         loss = event.node
@@ -284,8 +347,13 @@ class Trace:
             n += 1
         return n
 
-    def node_state(self, k: int, nid: str) -> NodeState:
+    def node_state(self, k: int, nid: str) -> NodeState | TangentNodeState:
         version = self.value_version(k, nid)
+        if self.mode == "forward":
+            return TangentNodeState(
+                value=None if version is None else self.tape.summary(nid, "value", version),
+                tangent=None if version is None else self.tape.summary(nid, "tangent", 0),
+            )
         received = self.grad_version(k, nid)
         expected = self.expected[nid]
         return NodeState(
@@ -317,9 +385,12 @@ class Trace:
             changed: dict[str, dict[str, object]] = {}
             if event.phase == "load":
                 for nid in self.graph.order:
-                    changed[nid] = {f: getattr(self.node_state(k, nid), f) for f in NODE_FIELDS}
+                    changed[nid] = {f: getattr(self.node_state(k, nid), f)
+                                    for f in NODE_FIELDS[self.mode]}
             elif event.phase == "forward":
                 changed[event.node] = {"value": self.tape.summary(event.node, "value", 0)}
+                if self.mode == "forward":
+                    changed[event.node]["tangent"] = self.tape.summary(event.node, "tangent", 0)
             elif event.phase == "update":
                 changed[event.node] = {"value": self.tape.summary(event.node, "value", 1),
                                        "updated": True}
@@ -345,9 +416,12 @@ class Trace:
         if which == "value":
             version = self.value_version(k, nid)
             first = self.tape.made_at[(nid, "value", 0)]
-        elif which == "grad":
+        elif which == "grad" and which in self.quantities:
             version = self.grad_version(k, nid) or None
             first = self.tape.made_at.get((nid, "grad", 1))
+        elif which == "tangent" and which in self.quantities:
+            first = self.tape.made_at[(nid, "tangent", 0)]
+            version = 0 if first <= k else None
         else:
             raise NotFoundError("tensor", which,
                                 f"tensors are {', '.join(repr(q) for q in self.quantities)}")

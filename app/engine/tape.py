@@ -1,7 +1,8 @@
 """The numeric tape: a schedule executed on real arrays, kept per (node, quantity, version).
 
-Quantities are `value` (version 0 as computed or loaded, version 1 after a parameter's update)
-and `grad` (version n: ∂loss/∂node after its n-th contribution). What the tape keeps is bounded
+Quantities are `value` (version 0 as computed or loaded, version 1 after a parameter's update),
+`grad` (version n: ∂loss/∂node after its n-th contribution) in reverse mode, and `tangent`
+(version 0: the node's derivative along the direction) in forward mode. What the tape keeps is bounded
 in bytes: every forward value, every updated parameter and every final gradient as arrays; a
 partial gradient (version n before the last) is summarised when it is made and its array let go.
 Asked for later, its exact array is recomputed from the kept arrays, in the schedule's order,
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import Graph
-from .ops import apply_vjp, get_op
+from .ops import apply_jvp, apply_vjp, get_op
 from .schedule import Schedule, Send
 from .summary import Summary, summarize
 
@@ -32,10 +33,23 @@ def contribution(graph: Graph, send: Send, values: dict[str, np.ndarray], upstre
                      send.edge.index)
 
 
-class Tape:
-    """Executes `schedule` from the leaf values `leaves`, with SGD step `lr`."""
+def tangent_terms(graph: Graph, nid: str, values: dict, tangents: dict) -> list:
+    """Per input of op `nid`, what its tangent adds to nid's (None where it is zero)."""
+    node = graph.nodes[nid]
+    op = get_op(node.op)
+    args = [values[i] for i in node.inputs]
+    return [None if tangents.get(i) is None else
+            apply_jvp(op, [tangents[i] if j == index else None for j in range(op.arity)],
+                      values[nid], args, node.attrs)
+            for index, i in enumerate(node.inputs)]
 
-    def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float):
+
+class Tape:
+    """Executes `schedule` from the leaf values `leaves`, with SGD step `lr`; in forward mode
+    along `direction`, (leaf, index): that element's tangent is 1, every other is 0."""
+
+    def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
+                 direction: tuple[str, tuple[int, ...]] | None = None):
         self.schedule = schedule
         self.graph = graph = schedule.graph
         self.expected = schedule.expected()
@@ -52,8 +66,11 @@ class Tape:
         #: kept arrays by identity, so the same array object is summarised once (a sum's VJP
         #: passes its upstream gradient on); safe because the tape keeps them alive
         self._kept: dict[int, tuple[np.ndarray, Summary | None]] = {}
-        #: scalar sends: (step, edge id) -> (upstream, local derivative, contribution, total)
-        self.scalars: dict[tuple[int, str], tuple[float, float, float, float]] = {}
+        #: scalar sends: (step, edge id) -> (upstream, local derivative, contribution, total);
+        #: forward mode, scalar tangent terms: (step, edge id) -> (tangent in, local, term)
+        self.scalars: dict[tuple[int, str], tuple[float, ...]] = {}
+        #: forward mode: each node's tangent (None: zero, the node does not depend on the leaf)
+        self.tangents: dict[str, np.ndarray | None] = {}
         self._arrivals: dict | None = None
         running: dict[str, np.ndarray] = {}
         received = dict.fromkeys(graph.order, 0)
@@ -63,9 +80,13 @@ class Tape:
                     for nid in graph.order:
                         if graph.nodes[nid].is_leaf:
                             self.made_at[(nid, "value", 0)] = k
+                    if schedule.mode == "forward":
+                        self._load_tangents(direction, k)
                 elif event.phase == "forward":
                     self.values[event.node] = forward(graph, self.values, event.node)
                     self.made_at[(event.node, "value", 0)] = k
+                    if schedule.mode == "forward":
+                        self._tangent(event.node, k)
                 elif event.phase == "seed":
                     received[event.node] += 1
                     self._arrive(event.node, np.float64(1.0), 1, k)
@@ -92,6 +113,34 @@ class Tape:
                     self.made_at[(p, "value", 1)] = k
         self._keep_all()
 
+    def _load_tangents(self, direction, k: int) -> None:
+        leaf, index = direction
+        for nid in self.graph.order:
+            if self.graph.nodes[nid].is_leaf:
+                self.tangents[nid] = None
+                self.made_at[(nid, "tangent", 0)] = k
+        one_hot = np.zeros(self.graph.nodes[leaf].shape)
+        one_hot[tuple(index)] = 1.0
+        self.tangents[leaf] = one_hot
+
+    def _tangent(self, nid: str, k: int) -> None:
+        """nid's tangent: the sum of its inputs' terms (ẏ = Σ ∂y/∂xᵢ · ẋᵢ), summed in input
+        order as apply_jvp does."""
+        terms = tangent_terms(self.graph, nid, self.values, self.tangents)
+        total = None
+        for term in terms:
+            if term is not None:
+                total = term if total is None else total + term
+        self.tangents[nid] = total
+        self.made_at[(nid, "tangent", 0)] = k
+        if np.ndim(self.values[nid]) == 0:
+            for edge, term in zip(self.graph.edges_in[nid], terms, strict=True):
+                if term is not None and np.ndim(self.tangents[edge.source]) == 0:
+                    local = tangent_terms(self.graph, nid, self.values,
+                                          {edge.source: np.float64(1.0)})[edge.index]
+                    self.scalars[(k, edge.id)] = (float(self.tangents[edge.source]),
+                                                  float(local), float(term))
+
     def _arrive(self, nid: str, total: np.ndarray, version: int, k: int) -> bool:
         """Version `version` of nid's gradient is `total`; True when it is the complete one."""
         self.made_at[(nid, "grad", version)] = k
@@ -110,7 +159,9 @@ class Tape:
             self._kept[id(array)] = (array, None)
 
     def _keep_all(self) -> None:
-        for array in (*self.values.values(), *self.updated.values(), *self.grads.values()):
+        tangents = [t for t in self.tangents.values() if t is not None]
+        for array in (*self.values.values(), *self.updated.values(), *self.grads.values(),
+                      *tangents):
             self._keep(array)
 
     # ----- reading the tape -----
@@ -119,6 +170,9 @@ class Tape:
         """The exact array of one version (recomputed for a partial gradient)."""
         if quantity == "value":
             return self.updated[nid] if version == 1 else self.values[nid]
+        if quantity == "tangent":
+            found = self.tangents[nid]
+            return np.zeros(self.graph.nodes[nid].shape) if found is None else found
         if version >= self.expected[nid]:
             return self.grads[nid]
         if self._arrivals is None:

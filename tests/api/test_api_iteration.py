@@ -22,7 +22,11 @@ SHARED = ("x = input(5, 2)\nw = param(2, 2)\nb = param(2)\nh = tanh(x @ w + b)\n
 RUNS = [pytest.param({"preset": p, "iterations": 2} if p != "colah-sum-of-paths"
                      else {"preset": p}, id=p) for p in sorted(PRESETS)]
 RUNS += [pytest.param({"source": FAN_OUT, "iterations": 2, "lr": 0.1}, id="fan-out-4"),
-         pytest.param({"source": SHARED, "iterations": 2, "lr": 0.1}, id="shared-weight")]
+         pytest.param({"source": SHARED, "iterations": 2, "lr": 0.1}, id="shared-weight"),
+         pytest.param({"source": FAN_OUT, "iterations": 2, "lr": 0.1, "mode": "forward",
+                       "direction": {"leaf": "w", "index": [1, 2]}}, id="forward-fan-out-4"),
+         pytest.param({"preset": "pytorch-numpy-two-layer", "iterations": 2, "mode": "forward"},
+                      id="forward-seed-network")]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def merged_nodes(document: dict, k: int) -> dict:
         for nid, fields in changed.items():
             target = nodes.setdefault(nid, {})
             for key, value in fields.items():
-                target[key] = document["tensors"][value] if key in ("value", "grad") \
+                target[key] = document["tensors"][value] if key in ("value", "grad", "tangent") \
                     and value is not None else value
     return nodes
 
@@ -64,7 +68,7 @@ def test_each_summary_is_sent_once_and_every_id_is_used(client):
     run = client.post(f"{API}/runs", json={"source": FAN_OUT, "iterations": 2}).json()
     doc = client.get(f"{API}/runs/{run['run_id']}/iterations/1").json()
     used = {v for changed in doc["changes"] for fields in changed.values()
-            for key, v in fields.items() if key in ("value", "grad") and v is not None}
+            for key, v in fields.items() if key in run["quantities"] and v is not None}
     assert used == set(doc["tensors"])
     # changes name only what changed: a forward step changes one node's value
     forward = run["phases"]["forward"][0]
