@@ -193,6 +193,13 @@ def iteration_document(trace) -> dict:
             "steps": steps_json(trace.step_list), "tensors": tensors, "changes": changes}
 
 
+def modes_document(costs) -> dict:
+    """The Modes JSON: forward vs reverse mode for one Jacobian."""
+    return {"of": costs.of, "wrt": costs.wrt, "outputs": costs.outputs,
+            "inputs": costs.inputs, "forward": dataclasses.asdict(costs.forward),
+            "reverse": dataclasses.asdict(costs.reverse)}
+
+
 def losses_document(losses: list[float]) -> dict:
     """The Losses JSON; a diverged run's NaN/Inf losses become their names (docs/json.md)."""
     return {"iterations": len(losses), "losses": [_finite_or_name(x) for x in losses]}

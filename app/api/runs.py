@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached, encoded, serve
-from app.api.schemas import LossesOut, RunCreate, RunOut, error_responses
+from app.api.schemas import LossesOut, ModesOut, RunCreate, RunOut, error_responses
 from app.engine.run import RunSpec
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -71,3 +73,29 @@ async def read_code(request: Request, run_id: RunIdPath, store: StoreDep) -> Res
         return encoded(script.encode("utf-8"), "text/x-python; charset=utf-8")
 
     return await cached(request, store, produce)
+
+
+@router.get(
+    "/{run_id}/modes",
+    response_model=ModesOut,
+    responses=error_responses(404, 413, 422),
+    summary="Forward vs reverse mode: sweeps, FLOPs and measured seconds for a whole Jacobian",
+)
+async def read_modes(
+    request: Request,
+    run_id: RunIdPath,
+    store: StoreDep,
+    of: Annotated[str | None, Query(max_length=64, description="the output node (default: "
+                                    "the loss)")] = None,
+    wrt: Annotated[str | None, Query(max_length=2000, description="leaves, comma-separated "
+                                     "(default: every parameter)")] = None,
+) -> Response:
+    wanted = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+
+    def produce():
+        found = store.with_run(run_id, lambda run: run.modes(of, wanted))
+        return encoded(present.encode_json(present.modes_document(found)))
+
+    # seconds are measured on this worker: kept per worker, but not immutable across workers
+    variant = f"modes|{of}|{','.join(wanted) if wanted is not None else None}"
+    return await cached(request, store, produce, variant=variant, immutable=False)

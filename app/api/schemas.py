@@ -258,6 +258,24 @@ class TensorOut(_Out):
     values: Number | list = Field(description="nested lists in the tensor's shape")
 
 
+class SweepsOut(_Out):
+    sweeps: int = Field(description="sweeps needed for the whole Jacobian")
+    flops_per_sweep: int = Field(description="counted from the shapes")
+    seconds_per_sweep: float = Field(description="measured on this server")
+    seconds_total: float = Field(description="seconds_per_sweep × sweeps")
+    measured_all: bool = Field(description="every sweep was timed (else a sample, extrapolated)")
+
+
+class ModesOut(_Out):
+    of: str
+    wrt: list[str]
+    outputs: int = Field(description="elements of `of`: reverse mode needs one sweep each")
+    inputs: int = Field(description="elements of the `wrt` leaves: forward mode needs one "
+                        "sweep each")
+    forward: SweepsOut
+    reverse: SweepsOut
+
+
 class LossesOut(_Out):
     iterations: int
     losses: list[Number]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import prod
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from .shapes import (
 )
 
 __all__ = ["REGISTRY", "SCRIPT_HELPERS", "MissingRuleError", "Op", "ShapeError", "apply_jvp",
-           "apply_vjp",
+           "apply_vjp", "op_flops",
            "get_op", "reduce_code", "reduce_to", "register", "render"]
 
 
@@ -81,6 +82,9 @@ class Op:
     #: binary elementwise with numpy broadcasting: a contribution has the output's shape and
     #: is summed back to the input's (every other op's VJP gives the input's shape itself)
     broadcasts: bool = False
+    #: floating-point operations of one forward evaluation, flops(out_shape, *input_shapes);
+    #: None: one per element of the largest of the output and the inputs
+    flops: Callable[..., int] | None = None
     #: how the language writes it: "call" (`relu(x)`, keyword attributes as in `attrs`), a
     #: binary operator ("+", "@", "**", …), "unary -" or ".T"
     syntax: str = "call"
@@ -125,6 +129,13 @@ def apply_jvp(op: Op, tangents: list, out, inputs: list, attrs: dict):
     if total is not None and np.shape(total) != np.shape(out):
         total = np.broadcast_to(total, np.shape(out)).copy()
     return total
+
+
+def op_flops(op: Op, out_shape, *input_shapes) -> int:
+    """FLOPs of one evaluation of `op`, counted from the shapes (not measured)."""
+    if op.flops is not None:
+        return int(op.flops(tuple(out_shape), *map(tuple, input_shapes)))
+    return int(max(prod(out_shape), *(prod(s) for s in input_shapes)))
 
 
 def render(template: str, fmt: dict, inputs: list[str], **names: str) -> str:
@@ -274,6 +285,7 @@ register(Op(
 register(Op(
     name="matmul",
     syntax="@",
+    flops=lambda out, a, b: 2 * prod(out) * a[-1],  # 2·m·k·n
     arity=2,
     forward=lambda a, b: a @ b,
     vjp=(lambda g, out, a, b: g @ b.T, lambda g, out, a, b: a.T @ g),

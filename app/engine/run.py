@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from . import codegen
+from . import codegen, modes
 from .errors import InvalidRequestError, LimitError, NotFoundError
 from .language import parse
 from .limits import Limits
@@ -250,6 +250,10 @@ class Run:
                 self._script = codegen.script(self.schedule, self.seed, self.lr,
                                               self.iterations, self.title)
             return self._script
+
+    def modes(self, of: str | None = None, wrt: list[str] | None = None) -> modes.ModeCosts:
+        """Forward vs reverse mode for the Jacobian of `of` w.r.t. `wrt`, at iteration 0."""
+        return modes.costs(self.graph, self.leaves, of, wrt)
 
     def trace(self, t: int) -> Trace:
         """Iteration t traced step by step (a new trace each call: the API caches them)."""

@@ -49,7 +49,10 @@ class Tape:
     along `direction`, (leaf, index): that element's tangent is 1, every other is 0."""
 
     def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
-                 direction: tuple[str, tuple[int, ...]] | None = None):
+                 direction: tuple[str, tuple[int, ...]] | None = None,
+                 cotangent: np.ndarray | None = None, summaries: bool = True):
+        """`cotangent` seeds the backward sweep (default 1: the output is a scalar loss);
+        `summaries=False` makes no summary of partial sums (a sweep timed, not shown)."""
         self.schedule = schedule
         self.graph = graph = schedule.graph
         self.expected = schedule.expected()
@@ -72,6 +75,7 @@ class Tape:
         #: forward mode: each node's tangent (None: zero, the node does not depend on the leaf)
         self.tangents: dict[str, np.ndarray | None] = {}
         self._arrivals: dict | None = None
+        self._summarise = summaries
         running: dict[str, np.ndarray] = {}
         received = dict.fromkeys(graph.order, 0)
         with np.errstate(all="ignore"):  # NaN and Inf are shown in summaries, not warned
@@ -89,7 +93,8 @@ class Tape:
                         self._tangent(event.node, k)
                 elif event.phase == "seed":
                     received[event.node] += 1
-                    self._arrive(event.node, np.float64(1.0), 1, k)
+                    seed = np.float64(1.0) if cotangent is None else cotangent
+                    self._arrive(event.node, seed, 1, k)
                 elif event.phase == "backward":
                     upstream = self.grads[event.node]
                     for send in event.sends:
@@ -149,7 +154,7 @@ class Tape:
             self._keep(total)
             return True
         found = self._kept.get(id(total))
-        if found is None or found[0] is not total:
+        if self._summarise and (found is None or found[0] is not total):
             # a partial sum: summarised now, its array let go (recomputed if asked for)
             self._summaries[(nid, "grad", version)] = summarize(total)
         return False

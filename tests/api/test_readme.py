@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -24,8 +25,8 @@ def _env() -> dict:
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
 
-def test_the_curl_example(live_server, tmp_path):
-    (script,) = _blocks("sh")
+def test_the_curl_examples(live_server, tmp_path):
+    script = "\n".join(_blocks("sh"))  # the later blocks use the first one's $BASE and $RUN
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script.replace(README_URL, live_server)],
         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120,
@@ -34,6 +35,10 @@ def test_the_curl_example(live_server, tmp_path):
     assert done.stdout.strip() == "(1000, 100)"
     assert b'"phase":"backward"' in (tmp_path / "state.json").read_bytes()
     assert (tmp_path / "steps.json").read_bytes().startswith(b'{"iteration":0')
+    tangent = json.loads((tmp_path / "tangent.json").read_bytes())
+    assert tangent["which"] == "tangent" and tangent["shape"] == []
+    modes = json.loads((tmp_path / "modes.json").read_bytes())
+    assert (modes["forward"]["sweeps"], modes["reverse"]["sweeps"]) == (101000, 1)
 
 
 def test_the_httpx_example(live_server, tmp_path):

@@ -1,0 +1,144 @@
+"""Forward mode against reverse mode: what each costs to get a whole Jacobian, counted and timed.
+
+The Jacobian of `of` with respect to the leaves `wrt` has outputs × inputs entries. Forward
+mode gets one column per sweep (one input element's tangent set to 1), so it needs one sweep per
+input element; reverse mode gets one row per sweep (one output element's cotangent set to 1),
+so it needs one sweep per output element. For a scalar loss and many parameters, reverse wins
+by the number of parameters — the tutorial's "reverse order"; for a wide output and few
+inputs, forward wins. FLOPs are counted from the shapes (the op registry's `flops`); seconds
+are measured here, on the same tape that traces iterations, with summaries off.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from .errors import InvalidRequestError, NotFoundError
+from .graph import Graph
+from .ops import get_op, op_flops
+from .schedule import Schedule
+from .tape import Tape
+
+#: sweeps measured at most per mode; past it (or past MEASURE_SECONDS) the rest is extrapolated
+MEASURE_SWEEPS = 1000
+MEASURE_SECONDS = 2.0
+#: leaves named in ?wrt at most
+MAX_WRT = 64
+
+
+@dataclass
+class Sweeps:
+    #: sweeps needed for the whole Jacobian
+    sweeps: int
+    #: FLOPs of one sweep, from the shapes: the forward pass plus the tangent or gradient work
+    flops_per_sweep: int
+    #: measured on this server: the mean of the sweeps timed, and that times `sweeps`
+    seconds_per_sweep: float
+    seconds_total: float
+    #: every sweep was timed (else a sample, extrapolated)
+    measured_all: bool
+
+
+@dataclass
+class ModeCosts:
+    of: str
+    wrt: list[str]
+    outputs: int
+    inputs: int
+    forward: Sweeps
+    reverse: Sweeps
+
+
+def _forward_flops(graph: Graph, nodes: set[str]) -> int:
+    return sum(_flops(graph, n.id) for n in graph.ops if n.id in nodes)
+
+
+def _flops(graph: Graph, nid: str) -> int:
+    node = graph.nodes[nid]
+    return op_flops(get_op(node.op), node.shape, *(graph.nodes[i].shape for i in node.inputs))
+
+
+def resolve(graph: Graph, of: str | None, wrt: list[str] | None) -> tuple[str, list[str]]:
+    """The output node and the leaves, checked: 404 for an unknown node, 422 for a wrong
+    kind."""
+    of = graph.loss if of is None else of
+    if of not in graph.nodes:
+        raise NotFoundError("node", of, f"nodes are {', '.join(graph.order)}")
+    leaves = [n for n in graph.order if graph.nodes[n].kind in ("input", "param")]
+    if wrt is None:
+        wrt = [p.id for p in graph.parameters] or leaves
+    if not wrt or len(wrt) > MAX_WRT:
+        raise InvalidRequestError(f"name 1 to {MAX_WRT} leaves", "wrt")
+    for leaf in wrt:
+        if leaf not in leaves:
+            raise InvalidRequestError(f"{leaf!r} is not an input or parameter; leaves: "
+                                      f"{', '.join(leaves)}", "wrt")
+    return of, list(dict.fromkeys(wrt))
+
+
+def costs(graph: Graph, leaves: dict[str, np.ndarray], of: str | None = None,
+          wrt: list[str] | None = None) -> ModeCosts:
+    """Forward and reverse mode's cost for the Jacobian of `of` w.r.t. `wrt`, at `leaves`."""
+    of, wrt = resolve(graph, of, wrt)
+    needed = graph.ancestors(of)
+    outputs = prod(graph.nodes[of].shape)
+    inputs = sum(prod(graph.nodes[leaf].shape) for leaf in wrt)
+    base = _forward_flops(graph, needed)
+    live = graph.depending_on(wrt)
+    tangent_work = sum(_flops(graph, n.id) * sum(i in live for i in n.inputs)
+                       for n in graph.ops if n.id in needed and n.id in live)
+    backward = Schedule(graph, wrt, output=of)
+    backward.events = [e for e in backward.events if e.phase != "update"]
+    gradient_work = sum(_flops(graph, e.node) * len(e.sends) for e in backward.of("backward"))
+    forward_sweep = _forward_sweeper(graph, leaves, wrt)
+    reverse_sweep = _reverse_sweeper(backward, leaves, graph.nodes[of].shape)
+    return ModeCosts(
+        of=of, wrt=wrt, outputs=outputs, inputs=inputs,
+        forward=_measure(inputs, base + tangent_work, forward_sweep),
+        reverse=_measure(outputs, base + gradient_work, reverse_sweep),
+    )
+
+
+def _elements(graph: Graph, wrt: list[str]):
+    for leaf in wrt:
+        for index in np.ndindex(*graph.nodes[leaf].shape):
+            yield leaf, tuple(int(i) for i in index)
+
+
+def _forward_sweeper(graph: Graph, leaves: dict, wrt: list[str]):
+    schedules = {leaf: Schedule.forward_mode(graph, leaf) for leaf in wrt}
+    elements = _elements(graph, wrt)
+
+    def sweep() -> None:
+        leaf, index = next(elements)
+        Tape(schedules[leaf], leaves, 0.0, (leaf, index), summaries=False)
+
+    return sweep
+
+
+def _reverse_sweeper(schedule: Schedule, leaves: dict, shape: tuple[int, ...]):
+    rows = iter(np.ndindex(*shape))
+
+    def sweep() -> None:
+        cotangent = np.zeros(shape)
+        cotangent[next(rows)] = 1.0
+        Tape(schedule, leaves, 0.0, cotangent=cotangent, summaries=False)
+
+    return sweep
+
+
+def _measure(sweeps: int, flops: int, sweep) -> Sweeps:
+    """Time up to MEASURE_SWEEPS sweeps (and at most about MEASURE_SECONDS), extrapolate."""
+    timed, elapsed = 0, 0.0
+    with np.errstate(all="ignore"):
+        while timed < min(sweeps, MEASURE_SWEEPS) and (timed == 0 or elapsed < MEASURE_SECONDS):
+            start = time.perf_counter()
+            sweep()
+            elapsed += time.perf_counter() - start
+            timed += 1
+    per = elapsed / timed
+    return Sweeps(sweeps, flops, per, per * sweeps, timed == sweeps)
