@@ -1,26 +1,34 @@
-"""Front-end benchmark: the viewer playing a ~60-node graph in headless Chromium.
+"""Front-end benchmark: the viewer in headless Chromium, on a ~60-node graph and on the
+48-layer tanh MLP (245 nodes, 392 steps an iteration).
 
-Starts its own server (uvicorn, `app.main:create_app`) on a free loopback port, builds a graph
-of about 60 nodes from the expression language, opens `/?run=ID` in the system Chromium and
-prints
+Starts its own server (app.devserver: uvicorn on a free loopback port) and prints
+
+on a graph of about 60 nodes built from the expression language:
 - time to first drawn graph: navigation start -> `body[data-ready="1"]` (target ≤ 1 s),
 - p50 / p95 / max frame time (requestAnimationFrame deltas) while the forward and backward
   phases play (target p95 ≤ 16.7 ms),
-- the page weight: bytes of HTML + JS + CSS fetched, decoded and over the wire (target ≤ 600 KB).
+- the page weight: bytes of HTML + JS + CSS fetched, decoded and over the wire (target ≤ 600 KB);
+
+on the iteration document (`GET …/iterations/{t}`, what the viewer plays from):
+- its size for the 48-layer MLP, uncompressed and gzipped as served,
+- its size for the seed network (the PyTorch tutorial's, default sizes) gzipped (target ≤ 64 KiB);
+
+on the 48-layer MLP in the page:
+- the API requests made while scrubbing every step of the loaded iteration (target 0), with
+  the frame times meanwhile,
+- p95 frame time while playing at 4× against the same page idle (target: within one 60 Hz
+  frame, 16.7 ms, of the idle p95).
 
 A script, not a test: it asserts nothing, it prints. Absolute times on shared machines are
 noisy; run it a few times before believing one figure.
 
-    .venv/bin/python bench/frontend.py [--speed 4] [--statements 27] [--headed]
+    .venv/bin/python bench/frontend.py [--speed 4] [--statements 27] [--layers 48] [--headed]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,7 +41,8 @@ sys.path.insert(0, str(HERE.parent))
 import httpx  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-ROOT = HERE.parent
+from app.devserver import devserver  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -41,6 +50,8 @@ SPEEDS = [0.25, 0.5, 1, 2, 4]  # static/js/player.js; `]` moves one up, the page
 TARGET_P95_MS = 16.7
 TARGET_FIRST_GRAPH_MS = 1000
 TARGET_WEIGHT_BYTES = 600 * 1024
+TARGET_SEED_DOCUMENT_GZIP = 64 * 1024
+FRAME_MS = 1000 / 60
 
 # Runs before any page script: remembers when body[data-ready] first becomes "1" (ms since
 # navigation start, the origin of performance.now()).
@@ -84,6 +95,20 @@ PAGE_WEIGHT = """
 """
 
 
+def deep_mlp_source(layers: int) -> str:
+    """The 48-layer tanh MLP of the issue: x, then `layers` layers h_i = tanh(h_{i-1} @ w_i + b_i),
+    then a mean squared error against y — 2 + 5 per layer + 3 nodes (245 for 48 layers),
+    1 + 2 · (3 per layer + 3) + 1 + 2 per layer steps an iteration (392)."""
+    lines = ["x = input(16, 8)", "y = input(16, 8)"]
+    previous = "x"
+    for i in range(1, layers + 1):
+        lines += [f"w{i} = param(8, 8, scale=0.3)", f"b{i} = param(1, 8, scale=0.1)",
+                  f"h{i} = tanh({previous} @ w{i} + b{i})"]
+        previous = f"h{i}"
+    lines.append(f"loss = mean(({previous} - y) ** 2)")
+    return "\n".join(lines) + "\n"
+
+
 def source(statements: int) -> str:
     """A chain of tanh / * / + on 4x4 tensors ending in a scalar loss (about 2.2 nodes a line)."""
     lines = ["x = input(4, 4)", "a = param(4, 4)", "c = param(4, 4)", "h0 = tanh(x @ a)"]
@@ -92,33 +117,6 @@ def source(statements: int) -> str:
         lines.append([f"h{i} = tanh({p} * a + c)", f"h{i} = {p} + {q}", f"h{i} = tanh({p}) * c"][i % 3])
     lines.append(f"loss = sum(h{statements} * h{statements})")
     return "\n".join(lines) + "\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server exited")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start within 30 s")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -178,73 +176,167 @@ def frames_for(page, ms: float) -> list[float]:
     return page.evaluate(STOP_FRAMES)
 
 
-def measure(base: str, run: dict, speed: float, headed: bool, loads: int) -> dict:
+def measure(browser, base: str, run: dict, speed: float, loads: int, off_host: list[str]) -> dict:
+    """First drawn graph, page weight, and frames while the forward and backward phases play."""
     last_backward = run["phases"]["backward"][1]
-    off_host: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=not headed)
-        first_graph = []
-        for _ in range(loads):  # the first load also fills the server's per-worker state cache
-            page, ready_ms, fetched = open_page(browser, base, run, off_host)
-            first_graph.append(ready_ms)
-            if len(first_graph) < loads:
-                page.context.close()
-        drawn = page.locator("#graph svg g.node").count()
-        entries = page.evaluate(PAGE_WEIGHT)
+    first_graph = []
+    for _ in range(loads):  # the first load also fills the server's per-worker state cache
+        page, ready_ms, fetched = open_page(browser, base, run, off_host)
+        first_graph.append(ready_ms)
+        if len(first_graph) < loads:
+            page.context.close()
+    drawn = page.locator("#graph svg g.node").count()
+    entries = page.evaluate(PAGE_WEIGHT)
 
-        # speed up to the one asked for: each `]` is one step up the player's speed table
-        for _ in range(SPEEDS.index(speed) - SPEEDS.index(1)):
-            page.keyboard.press("]")
-        page.wait_for_function(f"() => document.getElementById('speed-label').textContent === '{speed:g}×'")
-        idle = frames_for(page, 2000)  # the same page doing nothing: the browser's own frame clock
+    set_speed(page, speed)
+    idle = frames_for(page, 2000)  # the same page doing nothing: the browser's own frame clock
 
-        page.evaluate(START_FRAMES)
-        started = time.perf_counter()
-        page.keyboard.press(" ")
-        page.wait_for_selector('#btn-play[aria-pressed="true"]', timeout=5000)
-        per_step_ms = 1100 / speed
-        timeout = (last_backward + 10) * per_step_ms * 3 + 30000
-        page.wait_for_function(f"() => Number(document.body.dataset.step) >= {last_backward}",
-                               timeout=timeout)
-        page.wait_for_timeout(per_step_ms * 0.8)  # the last backward step's animation
-        frames = page.evaluate(STOP_FRAMES)
-        played_s = time.perf_counter() - started
-        page.keyboard.press(" ")
-        browser.close()
+    page.evaluate(START_FRAMES)
+    started = time.perf_counter()
+    page.keyboard.press(" ")
+    page.wait_for_selector('#btn-play[aria-pressed="true"]', timeout=5000)
+    per_step_ms = 1100 / speed
+    timeout = (last_backward + 10) * per_step_ms * 3 + 30000
+    page.wait_for_function(f"() => Number(document.body.dataset.step) >= {last_backward}",
+                           timeout=timeout)
+    page.wait_for_timeout(per_step_ms * 0.8)  # the last backward step's animation
+    frames = page.evaluate(STOP_FRAMES)
+    played_s = time.perf_counter() - started
+    page.keyboard.press(" ")
+    page.context.close()
 
     assets = [e for e in entries if e["type"] in ("navigation", "script", "link", "css")
               or e["name"].split("?")[0].endswith((".js", ".css"))]
     return {
         "drawn": drawn, "first_graph": first_graph, "frames": frames, "idle": idle,
         "played_s": played_s, "decoded": sum(fetched.values()), "files": len(fetched),
-        "wire": sum(e["transfer"] for e in assets), "off_host": off_host,
+        "wire": sum(e["transfer"] for e in assets),
     }
+
+
+def until(page, expression: str, timeout_s: float) -> None:
+    """Poll a JS expression until true (page.wait_for_function evaluates strings, which the
+    page's Content-Security-Policy may refuse)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"still false after {timeout_s:g} s: {expression}")
+        page.wait_for_timeout(50)
+
+
+def set_speed(page, speed: float) -> None:
+    """Each `]` is one step up the player's speed table; the page starts at 1×."""
+    for _ in range(SPEEDS.index(speed) - SPEEDS.index(1)):
+        page.keyboard.press("]")
+    until(page, f"document.getElementById('speed-label').textContent === '{speed:g}×'", 5)
+
+
+def document_sizes(base: str, run_id: str) -> tuple[int, int, str]:
+    """Bytes of iteration 0's document: uncompressed, and as served to a client taking gzip
+    (with the Content-Encoding it came in)."""
+    url = f"{base}/api/v1/runs/{run_id}/iterations/0"
+    with httpx.Client(timeout=300) as client:
+        plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        plain.raise_for_status()
+        with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as response:
+            response.raise_for_status()
+            wire = sum(len(chunk) for chunk in response.iter_raw())
+            encoding = response.headers.get("content-encoding", "identity")
+    return len(plain.content), wire, encoding
+
+
+# Scrubs every step with the scrubber, one input event a frame, and waits for each step to be
+# drawn; returns the ms from each input to the frame after its step was drawn.
+SCRUB_ALL = """
+async (last) => {
+  const scrubber = document.getElementById('scrubber');
+  const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  const took = [];
+  for (let k = 0; k <= last; k += 1) {
+    const start = performance.now();
+    scrubber.value = String(k);
+    scrubber.dispatchEvent(new Event('input'));
+    while (document.body.dataset.step !== String(k)) await new Promise((r) => setTimeout(r, 0));
+    await nextFrame();
+    took.push(performance.now() - start);
+  }
+  return took;
+}
+"""
+
+
+def measure_deep(browser, base: str, run: dict, speed: float, play_s: float, off_host: list[str]) -> dict:
+    """On the 48-layer MLP: API requests and frames while scrubbing the whole iteration, then
+    frames while playing at `speed` (half the time from the forward phase's start, half from
+    the backward phase's) against the same page idle."""
+    page, ready_ms, _ = open_page(browser, base, run, off_host)
+    page.wait_for_load_state("networkidle")  # the first load's script, losses and presets
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/v1/" in r.url else None)
+    last = run["steps_per_iteration"] - 1
+    page.evaluate(START_FRAMES)
+    started = time.perf_counter()
+    per_step = page.evaluate(SCRUB_ALL, last)
+    scrub_s = time.perf_counter() - started
+    scrub_frames = page.evaluate(STOP_FRAMES)
+    reached = int(page.get_attribute("body", "data-step"))
+    scrub_requests = list(requests)
+
+    set_speed(page, speed)
+    page.keyboard.press("Home")
+    until(page, "document.body.dataset.step === '0'", 5)
+    idle = frames_for(page, 2000)
+    play: list[float] = []
+    for phase in ("forward", "backward"):
+        page.click(f'button.phase[data-phase="{phase}"]')
+        until(page, f"document.body.dataset.step === '{run['phases'][phase][0]}'", 5)
+        page.evaluate(START_FRAMES)
+        page.keyboard.press(" ")
+        page.wait_for_timeout(play_s * 1000 / 2)
+        play += page.evaluate(STOP_FRAMES)
+        page.keyboard.press(" ")
+    page.context.close()
+    return {"ready_ms": ready_ms, "scrub_s": scrub_s, "per_step": per_step,
+            "scrub_frames": scrub_frames, "reached": reached, "last": last,
+            "scrub_requests": scrub_requests, "idle": idle, "play": play,
+            "requests_while_playing": len(requests) - len(scrub_requests)}
+
+
+def create(base: str, body: dict) -> dict:
+    response = httpx.post(f"{base}/api/v1/runs", timeout=300, json=body)
+    if response.status_code != 201:
+        raise SystemExit(f"POST /runs: {response.status_code} {response.text}")
+    return response.json()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speed", type=float, default=4, choices=SPEEDS, help="playback speed (default 4×)")
     parser.add_argument("--statements", type=int, default=27, help="chained statements (~60 nodes at 27)")
+    parser.add_argument("--layers", type=int, default=48, help="layers of the tanh MLP (245 nodes at 48)")
+    parser.add_argument("--play-seconds", type=float, default=20, help="seconds of MLP playback measured")
     parser.add_argument("--loads", type=int, default=3, help="page loads timed, each with an empty cache")
     parser.add_argument("--headed", action="store_true", help="show the browser window")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
 
-    proc, base = start_server()
-    try:
-        response = httpx.post(f"{base}/api/v1/runs", timeout=120,
-                              json={"source": source(args.statements), "iterations": 2, "lr": 0.01})
-        if response.status_code != 201:
-            raise SystemExit(f"POST /runs: {response.status_code} {response.text}")
-        run = response.json()
-        nodes = len(run["graph"]["nodes"])
-        ops = sum(1 for n in run["graph"]["nodes"] if n["kind"] == "op")
-        r = measure(base, run, args.speed, args.headed, max(1, args.loads))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    off_host: list[str] = []
+    with devserver(["--log-level", "warning"]) as base:
+        run = create(base, {"source": source(args.statements), "iterations": 2, "lr": 0.01})
+        deep = create(base, {"source": deep_mlp_source(args.layers), "iterations": 2, "lr": 0.01})
+        seed = create(base, {"preset": "pytorch-numpy-two-layer"})
+        deep_sizes = document_sizes(base, deep["run_id"])
+        seed_sizes = document_sizes(base, seed["run_id"])
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                        headless=not args.headed)
+            r = measure(browser, base, run, args.speed, max(1, args.loads), off_host)
+            d = measure_deep(browser, base, deep, args.speed, args.play_seconds, off_host)
+            browser.close()
 
+    nodes = len(run["graph"]["nodes"])
+    ops = sum(1 for n in run["graph"]["nodes"] if n["kind"] == "op")
     frames, idle = r["frames"], r["idle"]
     p50, p95 = percentile(frames, 50), percentile(frames, 95)
     slow = sum(1 for f in frames if f > 1.5 * 1000 / 60)
@@ -267,8 +359,41 @@ def main() -> None:
     print(f"page weight (HTML + JS + CSS, {r['files']} files): {r['decoded'] / 1024:.1f} KB decoded, "
           f"{r['wire'] / 1024:.1f} KB over the wire "
           f"(target ≤ {TARGET_WEIGHT_BYTES // 1024} KB: {verdict(r['decoded'] <= TARGET_WEIGHT_BYTES)})")
-    if r["off_host"]:
-        print(f"requests off 127.0.0.1 (aborted): {r['off_host']}")
+
+    print()
+    dn = len(deep["graph"]["nodes"])
+    print(f"{args.layers}-layer tanh MLP: {dn} nodes, {len(deep['graph']['edges'])} edges, "
+          f"{deep['steps_per_iteration']} steps per iteration")
+    plain, wire, encoding = deep_sizes
+    print(f"its iteration document: {plain / 2**20:.2f} MiB uncompressed, {wire / 1024:.0f} KiB "
+          f"as served ({encoding})")
+    plain, wire, encoding = seed_sizes
+    print(f"seed network's iteration document ({len(seed['graph']['nodes'])} nodes, "
+          f"{seed['steps_per_iteration']} steps): {plain / 1024:.0f} KiB uncompressed, "
+          f"{wire / 1024:.1f} KiB as served ({encoding}) "
+          f"(target ≤ {TARGET_SEED_DOCUMENT_GZIP // 1024} KiB gzipped: "
+          f"{verdict(encoding == 'gzip' and wire <= TARGET_SEED_DOCUMENT_GZIP)})")
+    print(f"MLP page: first drawn graph {d['ready_ms']:.0f} ms (document fetched and merged)")
+    steps = d["per_step"]
+    sf = d["scrub_frames"]
+    print(f"scrubbing all {d['last'] + 1} steps, one input a frame: {d['scrub_s']:.1f} s, reached step "
+          f"{d['reached']} of {d['last']}; input → drawn frame p50 {percentile(steps, 50):.1f} ms, "
+          f"p95 {percentile(steps, 95):.1f} ms; frame time p50 {percentile(sf, 50):.2f} ms, "
+          f"p95 {percentile(sf, 95):.2f} ms")
+    n = len(d["scrub_requests"])
+    print(f"API requests while scrubbing: {n} (target 0: {verdict(n == 0)})"
+          + (f" {d['scrub_requests'][:5]}" if n else ""))
+    play, idle = d["play"], d["idle"]
+    p95_play, p95_idle = percentile(play, 95), percentile(idle, 95)
+    slow = sum(1 for f in play if f > 1.5 * FRAME_MS)
+    print(f"playing at {args.speed:g}× ({args.play_seconds:g} s from the forward and backward phases' "
+          f"starts, {len(play)} frames): p50 {percentile(play, 50):.2f} ms, p95 {p95_play:.2f} ms, "
+          f"max {max(play, default=float('nan')):.1f} ms, {slow} frames > 25 ms; idle p95 "
+          f"{p95_idle:.2f} ms; p95 − idle p95 = {p95_play - p95_idle:.2f} ms "
+          f"(target ≤ {FRAME_MS:.1f} ms: {verdict(p95_play - p95_idle <= FRAME_MS)}); "
+          f"requests while playing: {d['requests_while_playing']} (the next iteration's document)")
+    if off_host:
+        print(f"requests off 127.0.0.1 (aborted): {off_host}")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ export const createRun = (body) => json("/runs", {
 
 export const getRun = (runId) => json(`/runs/${runId}`);
 export const getLosses = (runId) => json(`/runs/${runId}/losses`);
-export const getSteps = (runId, t) => json(`/runs/${runId}/iterations/${t}/steps`);
-export const getState = (runId, t, k) => json(`/runs/${runId}/iterations/${t}/steps/${k}`);
+/** Iteration t as one document: its steps, every tensor summary once, what each step changed. */
+export const getIteration = (runId, t) => json(`/runs/${runId}/iterations/${t}`);
 export const getScript = async (runId) => (await request(`/runs/${runId}/code`)).text();
 
 /** Where the exact values of a node's value or gradient download as a .npy file. */

@@ -4,17 +4,23 @@
  */
 
 import { bytes, num } from "./format.js";
+import { phaseClass, quantityClass } from "./names.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
-/** Colour-blind-safe ramps: values in blues, gradients in oranges (light = low, dark = high). */
+/**
+ * Colour-blind-safe ramps (light = low, dark = high): values in blues, gradients in oranges,
+ * tangents in yellows; a quantity the page does not know in greys.
+ */
 const RAMPS = {
   value: [[240, 246, 252], [107, 174, 214], [8, 81, 156]],
   grad: [[255, 245, 230], [253, 174, 97], [166, 54, 3]],
+  tangent: [[255, 251, 222], [240, 200, 40], [110, 82, 0]],
+  other: [[245, 245, 245], [160, 160, 160], [40, 40, 40]],
 };
 
 function colour(which, f) {
-  const ramp = RAMPS[which];
+  const ramp = RAMPS[which] || RAMPS.other;
   const x = Math.max(0, Math.min(1, f)) * (ramp.length - 1);
   const i = Math.min(ramp.length - 2, Math.floor(x));
   const t = x - i;
@@ -45,16 +51,22 @@ export function drawHeatmap(canvas, heatmap, which) {
 }
 
 const urlCache = new Map();
+/** heatmap object -> { quantity: data URL }: a summary shared by many states is drawn once */
+const byHeatmap = new WeakMap();
 const scratch = document.createElement("canvas");
 
 /** A heatmap as a data URL for an SVG <image> (cached: the same cells give the same picture). */
 export function heatmapDataUrl(heatmap, which) {
+  let urls = byHeatmap.get(heatmap);
+  if (!urls) byHeatmap.set(heatmap, urls = {});
+  if (urls[which]) return urls[which];
   const key = `${which}|${heatmap.rows}|${heatmap.cols}|${heatmap.cells.join(";")}`;
   if (!urlCache.has(key)) {
     if (urlCache.size > 600) urlCache.delete(urlCache.keys().next().value);
     urlCache.set(key, drawHeatmap(scratch, heatmap, which).toDataURL());
   }
-  return urlCache.get(key);
+  urls[which] = urlCache.get(key);
+  return urls[which];
 }
 
 function svgEl(name, attrs, parent) {
@@ -66,7 +78,7 @@ function svgEl(name, attrs, parent) {
 
 /** Bars of a summary's histogram. */
 export function histogram(hist, which) {
-  const svg = svgEl("svg", { class: `histogram ${which}`, viewBox: "0 0 160 48",
+  const svg = svgEl("svg", { class: `histogram ${quantityClass(which)}`, viewBox: "0 0 160 48",
     preserveAspectRatio: "none" });
   const top = Math.max(1, ...hist.counts);
   hist.counts.forEach((count, i) => {
@@ -138,17 +150,28 @@ export class MemoryChart {
   constructor(container) {
     this.svg = svgEl("svg", { viewBox: "0 0 300 60", preserveAspectRatio: "none" }, container);
     this.now = container.querySelector(".memory-now");
+    this.steps = null;
+    this.bars = [];
+    this.marked = null;
   }
 
+  /** The bars of an iteration's steps are drawn once; moving to step k moves the mark. */
   show(steps, k) {
-    this.svg.replaceChildren();
-    const top = Math.max(1, ...steps.map((s) => s.memory_bytes));
-    const w = 300 / steps.length;
-    steps.forEach((s, i) => {
-      const h = (52 * s.memory_bytes) / top;
-      svgEl("rect", { x: i * w + 0.5, y: 56 - h, width: Math.max(1, w - 1), height: h,
-        class: `phase-${s.phase}${i === k ? " now" : ""}` }, this.svg);
-    });
+    if (steps !== this.steps) {
+      this.steps = steps;
+      this.marked = null;
+      this.svg.replaceChildren();
+      const top = Math.max(1, ...steps.map((s) => s.memory_bytes));
+      const w = 300 / steps.length;
+      this.bars = steps.map((s, i) => {
+        const h = (52 * s.memory_bytes) / top;
+        return svgEl("rect", { x: i * w + 0.5, y: 56 - h, width: Math.max(1, w - 1), height: h,
+          class: phaseClass(s.phase) }, this.svg);
+      });
+    }
+    this.marked?.classList.remove("now");
+    this.marked = this.bars[k];
+    this.marked.classList.add("now");
     const step = steps[k];
     this.now.textContent = `${bytes(step.memory_bytes)}${step.held.length ? ` (${step.held.join(", ")})` : ""}`;
   }

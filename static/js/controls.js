@@ -1,9 +1,10 @@
 /**
  * Buttons, scrubber, speed, phase jumps and the keyboard. One table of shortcuts drives both
- * the key handling and the help overlay, so the overlay says exactly what the keys do.
+ * the key handling and the help overlay, so the overlay says exactly what the keys do. The
+ * phase buttons are the run's own phases, in its order.
  */
 
-const PHASE_NAMES = { load: "Load", forward: "Forward", seed: "Seed", backward: "Backward", update: "Update" };
+import { phaseClass, phaseTitle } from "./names.js";
 
 /** Every shortcut: key(s), what the overlay says, what it does. */
 export function shortcuts(app) {
@@ -71,7 +72,7 @@ export function bindControls(app) {
   });
 }
 
-/** Phase buttons and the scrubber's range for a run. */
+/** Phase buttons (one per phase the run declares) and the scrubber's range for a run. */
 export function showPhases(app) {
   const box = document.getElementById("phases");
   box.replaceChildren();
@@ -79,9 +80,9 @@ export function showPhases(app) {
     if (last < first) continue;
     const b = document.createElement("button");
     b.type = "button";
-    b.className = `phase phase-${phase}`;
+    b.className = `phase ${phaseClass(phase)}`;
     b.dataset.phase = phase;
-    b.textContent = PHASE_NAMES[phase];
+    b.textContent = phaseTitle(phase);
     b.title = `jump to the start of the ${phase} phase (step ${first})`;
     b.addEventListener("click", () => { app.player.pause(); app.player.go(app.player.t, first); });
     box.appendChild(b);
@@ -92,8 +93,9 @@ export function showPhases(app) {
 
 export function showPosition(run, t, k, step) {
   document.getElementById("scrubber").value = String(k);
-  document.getElementById("step-label").textContent =
-    `Step ${k} / ${run.steps_per_iteration - 1} · ${step.phase} · iteration ${t}`;
+  const label = document.getElementById("step-label");
+  label.textContent = `Step ${k} / ${run.steps_per_iteration - 1} · ${step.phase} · iteration ${t}`;
+  label.title = label.textContent;
   for (const b of document.querySelectorAll("#phases .phase")) {
     b.classList.toggle("now", b.dataset.phase === step.phase);
   }

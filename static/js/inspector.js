@@ -1,11 +1,13 @@
 /**
- * The node inspector: one node's value or gradient at the current step — statistics, heatmap,
- * histogram, exact values when small, and a .npy download of the exact tensor.
+ * The node inspector: one node's value, gradient or any other quantity the run declares (one
+ * tab each) at the current step — statistics, heatmap, histogram, exact values when small, and
+ * a .npy download of the exact tensor.
  */
 
 import { tensorUrl } from "./api.js";
 import { drawHeatmap, histogram } from "./charts.js";
 import { num, shape } from "./format.js";
+import { DEFAULT_QUANTITIES, quantity, quantityClass } from "./names.js";
 
 const STATS = [["min", "min"], ["max", "max"], ["mean", "mean"], ["std", "std"],
   ["norm", "‖·‖₂"], ["nan", "NaN"], ["inf", "±Inf"]];
@@ -21,12 +23,36 @@ export class Inspector {
   constructor() {
     this.title = document.getElementById("inspector-title");
     this.body = document.getElementById("inspector-body");
-    this.tabs = [...document.querySelectorAll("#inspector .tabs button")];
+    this.tabBox = document.querySelector("#inspector .tabs");
+    this.tabs = [];
     this.which = "value";
     this.nodeId = null;
-    for (const tab of this.tabs) {
-      tab.addEventListener("click", () => { this.which = tab.dataset.tab; this.render(); });
-    }
+    this.setQuantities(DEFAULT_QUANTITIES);
+  }
+
+  /**
+   * One tab per quantity of the run, in its order; the tab shown stays if the run has it.
+   * `direction`: a forward-mode run's (docs/json.md, Run), what its tangents are along.
+   */
+  setQuantities(quantities, direction = null) {
+    this.direction = direction;
+    this.tabBox.replaceChildren();
+    this.tabs = quantities.map((q) => {
+      const tab = document.createElement("button");
+      tab.type = "button";
+      tab.className = quantityClass(q);
+      tab.dataset.tab = q;
+      tab.textContent = quantity(q).title;
+      tab.addEventListener("click", () => { this.which = q; this.pressTabs(); this.render(); });
+      this.tabBox.appendChild(tab);
+      return tab;
+    });
+    if (!quantities.includes(this.which)) this.which = quantities[0];
+    this.pressTabs();
+  }
+
+  pressTabs() {
+    for (const tab of this.tabs) tab.setAttribute("aria-pressed", String(tab.dataset.tab === this.which));
   }
 
   select(node) {
@@ -46,24 +72,31 @@ export class Inspector {
     const { runId, t, k, state } = this.context;
     const node = this.node;
     const s = state.nodes[node.id];
-    for (const tab of this.tabs) tab.setAttribute("aria-pressed", String(tab.dataset.tab === this.which));
+    this.pressTabs();
     this.title.textContent = `${node.label} — ${node.op || node.kind}, ${shape(node.shape)}`;
-    const summary = this.which === "value" ? s.value : s.grad;
+    const which = this.which;
+    const words = quantity(which);
+    const summary = s[which] ?? null;
     this.body.replaceChildren();
     const note = document.createElement("p");
-    note.className = `note ${this.which}`;
-    if (this.which === "grad") {
+    note.className = `note ${quantityClass(which)}`;
+    if (which === "grad") {
       note.textContent = `∂loss/∂${node.label}: the gradient of the loss with respect to ${node.label}`
         + (summary ? ` — ${s.grad_status}, ${s.received} of ${s.expected} contribution(s)` : "");
-    } else {
+    } else if (which === "value") {
       note.textContent = s.updated ? "value after this iteration's SGD update" : "value at this step";
+    } else if (which === "tangent") {
+      const d = this.direction;
+      const along = d ? ` along ${d.leaf}${d.index?.length ? `[${d.index.join(", ")}]` : ""}` : "";
+      note.textContent = `the tangent of ${node.label}: its derivative${along} (forward mode)`;
+    } else {
+      note.textContent = `${which} of ${node.label} at this step`;
     }
     this.body.appendChild(note);
     if (!summary) {
       const none = document.createElement("p");
-      none.textContent = this.which === "grad"
-        ? (node.kind === "const" ? "constants get no gradient" : "no contribution has arrived yet")
-        : "not computed yet at this step";
+      none.textContent = which === "grad" && node.kind === "const"
+        ? "constants get no gradient" : words.missing;
       this.body.appendChild(none);
       return;
     }
@@ -79,11 +112,11 @@ export class Inspector {
     pictures.className = "pictures";
     if (summary.heatmap) {
       const canvas = document.createElement("canvas");
-      canvas.className = `heatmap ${this.which}`;
-      drawHeatmap(canvas, summary.heatmap, this.which);
+      canvas.className = `heatmap ${quantityClass(which)}`;
+      drawHeatmap(canvas, summary.heatmap, which);
       pictures.appendChild(canvas);
     }
-    if (summary.histogram.counts.length) pictures.appendChild(histogram(summary.histogram, this.which));
+    if (summary.histogram.counts.length) pictures.appendChild(histogram(summary.histogram, which));
     this.body.appendChild(pictures);
     if (summary.values !== null) {
       const pre = document.createElement("pre");
@@ -93,9 +126,9 @@ export class Inspector {
     }
     const link = document.createElement("a");
     link.className = "npy";
-    link.href = tensorUrl(runId, t, k, node.id, this.which);
-    link.download = `${node.id}_${this.which}_t${t}_k${k}.npy`;
-    link.textContent = `download exact ${this.which === "grad" ? "gradient" : "value"} (.npy)`;
+    link.href = tensorUrl(runId, t, k, node.id, which);
+    link.download = `${node.id}_${which}_t${t}_k${k}.npy`;
+    link.textContent = `download exact ${words.noun} (.npy)`;
     this.body.appendChild(link);
   }
 }

@@ -1,13 +1,16 @@
 /**
  * The viewer's entry point: wires the player (where we are), the graph view, the panels, the
  * controls and the URL. It decides nothing about math: every state comes from the server.
+ * `window.gradwalk.stateAt(t, k)` answers the state the page draws (docs/viewer-dom.md).
  */
 
 import * as api from "./api.js";
-import { LossChart, MemoryChart } from "./charts.js";
+import { heatmapDataUrl, LossChart, MemoryChart } from "./charts.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
 import { exportPng, exportSvg } from "./exporter.js";
+import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
+import { quantity, quantityClass } from "./names.js";
 import { Panels } from "./panels.js";
 import { Player } from "./player.js";
 import { GraphView } from "./render.js";
@@ -27,11 +30,18 @@ class App {
     this.losses = new LossChart($("losses"), (t) => this.goIteration(t));
     this.memory = new MemoryChart($("memory"));
     this.current = null;
+    /** the player's last failure on the status line, cleared once a state is drawn again */
+    this.failure = null;
+    /** the iteration whose steps and heatmaps are being prepared in idle time */
+    this.prepared = null;
     this.labels = new Map();
     if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
     bindControls(this);
     this.player.addEventListener("change", (e) => this.show(e.detail));
-    this.player.addEventListener("failure", (e) => this.status(e.detail.message));
+    this.player.addEventListener("failure", (e) => {
+      this.failure = e.detail.message;
+      this.status(this.failure);
+    });
     this.view.addEventListener("select", (e) => {
       const node = this.player.run.graph.nodes.find((n) => n.id === e.detail);
       this.inspector.select(node);
@@ -84,7 +94,9 @@ class App {
   async load(run) {
     this.player.load(run);
     this.labels = new Map(run.graph.nodes.map((n) => [n.id, n.label]));
-    this.view.draw(run.graph);
+    this.view.draw(run.graph, this.player.quantities);
+    this.inspector.setQuantities(this.player.quantities, run.direction);
+    this.showLegend(this.player.quantities);
     showPhases(this);
     $("iteration").max = String(run.iterations - 1);
     $("code-link").href = api.codeUrl(run.run_id);
@@ -99,10 +111,26 @@ class App {
       .catch((error) => this.status(error.message));
   }
 
+  /** The help's colour key: one swatch per quantity of the run. */
+  showLegend(quantities) {
+    const legend = $("legend");
+    legend.replaceChildren("Colours: ");
+    quantities.forEach((q, i) => {
+      const words = quantity(q);
+      const swatch = document.createElement("span");
+      swatch.className = `swatch ${quantityClass(q)}`;
+      legend.append(i ? ", " : "", `${words.noun} `, swatch, ` ${words.colour}`);
+    });
+    legend.append(".");
+  }
+
   /** Draw one state (called by the player). */
   show(detail) {
-    const { t, k, state, step, steps, previous, how } = detail;
+    const { t, k, state, step, steps, iteration, previous, how } = detail;
     this.current = detail;
+    if (this.failure && $("status").textContent === this.failure) this.status("");
+    this.failure = null;
+    if (iteration !== this.prepared) this.prepare(iteration);
     this.view.update(state, step);
     const stepped = (how === "step" || how === "play") && previous.t === t && k === previous.k + 1;
     if (stepped) this.view.animate(step, this.player.stepDuration);
@@ -116,6 +144,21 @@ class App {
     const record = !["play", "history", "scrub"].includes(how);
     writeUrl({ run: this.player.run.run_id, t, k, lecture: this.lecture }, record);
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
+  }
+
+  /**
+   * While the browser is idle, get the iteration's steps ready to show: MathML parsed, every
+   * heatmap picture drawn, so the first scrub through it is as quick as the next ones.
+   */
+  prepare(iteration) {
+    this.prepared = iteration;
+    const panels = this.panels;
+    inIdleTime((function* tasks() {
+      for (const step of iteration.steps) yield () => panels.prepare(step);
+      for (const [which, summary] of iteration.summaries()) {
+        if (summary.heatmap) yield () => heatmapDataUrl(summary.heatmap, which);
+      }
+    })());
   }
 
   goIteration(t) {
@@ -141,7 +184,7 @@ class App {
     document.body.classList.toggle("lecture", on);
     this.view.mode = on ? "lecture" : "normal";
     if (this.player.run) {
-      this.view.draw(this.player.run.graph);
+      this.view.draw(this.player.run.graph, this.player.quantities);
       if (this.current) this.view.update(this.current.state, this.current.step);
       if (record) {
         const { t, k } = this.player;
@@ -165,4 +208,7 @@ class App {
   }
 }
 
-new App().start();
+const app = new App();
+/** For scripts and browser tests: the state the page draws for step k of iteration t. */
+window.gradwalk = Object.freeze({ stateAt: async (t, k) => structuredClone(await app.player.stateAt(t, k)) });
+app.start();

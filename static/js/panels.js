@@ -5,6 +5,7 @@
  */
 
 import { shape } from "./format.js";
+import { cssName, phaseClass } from "./names.js";
 
 const MATHML = "http://www.w3.org/1998/Math/MathML";
 const TAGS = new Set(["math", "mi", "mn", "mo", "mrow", "mfrac", "msub", "msup", "msubsup",
@@ -43,6 +44,10 @@ export class Panels {
     this.contributions = document.getElementById("contributions");
     this.code = document.getElementById("code");
     this.lines = [];
+    /** step -> its sanitised MathML (parsed once; clones go on the page) */
+    this.maths = new WeakMap();
+    /** the line to scroll to at the next frame */
+    this.scrollLine = null;
   }
 
   /** The run's whole script, one element per line. */
@@ -58,18 +63,24 @@ export class Panels {
     });
   }
 
+  /** Parse a step's MathML ahead of showing it (idle work: scrubbing then only clones it). */
+  prepare(step) {
+    if (!this.maths.has(step)) this.maths.set(step, safeMathml(step.mathml || ""));
+  }
+
   show(step, labels) {
     this.narration.textContent = step.narration;
-    const math = safeMathml(step.mathml || "");
+    this.prepare(step);
+    const math = this.maths.get(step);
     if (math) {
-      this.math.replaceChildren(math);
+      this.math.replaceChildren(math.cloneNode(true));
       this.lectureMath.replaceChildren(math.cloneNode(true));
     } else {
       this.math.textContent = step.latex;
       this.lectureMath.textContent = step.latex;
     }
     this.contributions.replaceChildren();
-    for (const c of step.contributions) {
+    for (const c of step.contributions || []) {
       const li = document.createElement("li");
       li.className = `contribution${c.accumulate ? " accumulate" : ""}`;
       li.dataset.to = c.to;
@@ -88,13 +99,27 @@ export class Panels {
     step.lines.forEach((n, i) => {
       const line = this.lines[n - 1];
       if (!line) return;
-      line.classList.add("hl", `hl-${step.phase}`);
+      line.classList.add("hl", `hl-${cssName(step.phase)}`, phaseClass(step.phase));
       if (i === 0) {
         line.classList.add("hl-first");
-        const box = this.code;
-        const top = line.offsetTop - box.clientHeight / 3;
-        box.scrollTo({ top: Math.max(0, top), behavior: "auto" });
+        this.scrollTo(line);
       }
+    });
+  }
+
+  /**
+   * Bring the step's first line into view at the next frame: reading where it is forces a
+   * layout, so it happens once a frame however many steps a scrub goes through meanwhile.
+   */
+  scrollTo(line) {
+    const first = !this.scrollLine;
+    this.scrollLine = line;
+    if (!first) return;
+    requestAnimationFrame(() => {
+      const box = this.code;
+      const top = this.scrollLine.offsetTop - box.clientHeight / 3;
+      this.scrollLine = null;
+      box.scrollTo({ top: Math.max(0, top), behavior: "auto" });
     });
   }
 }

@@ -1,28 +1,35 @@
 /**
- * Where the viewer is: run, iteration t, step k, playing or not, at what speed. States come
- * from the server (cached here, the next one prefetched), never computed: stepping back shows
- * exactly the server's state k - 1.
+ * Where the viewer is: run, iteration t, step k, playing or not, at what speed. An iteration
+ * comes from the server as one document (a few kept, the next one prefetched while playing);
+ * every step inside it is rebuilt from that document, never computed and never fetched again:
+ * stepping back shows exactly the server's state k - 1.
  */
 
 import * as api from "./api.js";
+import { Iteration } from "./iteration.js";
+import { DEFAULT_QUANTITIES } from "./names.js";
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const BASE_DELAY_MS = 1100;
+/** iteration documents kept: the one shown, the next one prefetched, one more */
+const KEPT_ITERATIONS = 3;
 
 export class Player extends EventTarget {
   constructor() {
     super();
     /** the run JSON (docs/json.md, Run) */
     this.run = null;
-    /** iteration and step asked for last (drawn as soon as their state arrives) */
+    /** what the run's nodes carry besides their statuses: its `quantities` */
+    this.quantities = DEFAULT_QUANTITIES;
+    /** iteration and step asked for last (drawn as soon as their iteration is loaded) */
     this.t = 0;
     this.k = 0;
     /** iteration and step drawn now */
     this.shown = { t: -1, k: -1 };
     this.playing = false;
     this.speedIndex = 2;
-    this.steps = new Map();
-    this.states = new Map();
+    /** t -> Promise<Iteration>, least recently used first */
+    this.iterations = new Map();
     this.timer = null;
     this.token = 0;
   }
@@ -32,35 +39,35 @@ export class Player extends EventTarget {
 
   load(run) {
     this.pause();
+    this.token += 1;
     this.run = run;
+    this.quantities = run.quantities || DEFAULT_QUANTITIES;
     this.shown = { t: -1, k: -1 };
-    this.steps.clear();
-    this.states.clear();
+    this.iterations.clear();
   }
 
-  /** The step list of iteration t (cached). */
-  stepsOf(t) {
-    if (!this.steps.has(t)) {
-      const p = api.getSteps(this.run.run_id, t).then((doc) => doc.steps);
-      p.catch(() => this.steps.delete(t));
-      this.steps.set(t, p);
+  /** Iteration t of the run, fetched once (the last KEPT_ITERATIONS used are kept). */
+  iterationOf(t) {
+    let p = this.iterations.get(t);
+    if (p) {
+      this.iterations.delete(t);
+    } else {
+      const run = this.run;
+      const quantities = this.quantities;
+      p = api.getIteration(run.run_id, t).then((doc) => new Iteration(doc, run, quantities));
+      p.catch(() => { if (this.iterations.get(t) === p) this.iterations.delete(t); });
     }
-    return this.steps.get(t);
+    this.iterations.set(t, p);
+    while (this.iterations.size > KEPT_ITERATIONS) this.iterations.delete(this.iterations.keys().next().value);
+    return p;
   }
 
-  /** The state after step k of iteration t (cached; at most a few hundred kept). */
-  stateOf(t, k) {
-    const key = `${t}:${k}`;
-    if (!this.states.has(key)) {
-      if (this.states.size > 400) this.states.delete(this.states.keys().next().value);
-      const p = api.getState(this.run.run_id, t, k);
-      p.catch(() => this.states.delete(key));
-      this.states.set(key, p);
-    }
-    return this.states.get(key);
+  /** The state after step k of iteration t (docs/json.md, State), as the page draws it. */
+  async stateAt(t, k) {
+    return (await this.iterationOf(t)).state(k);
   }
 
-  /** Show step k of iteration t; `how` says why ("step", "jump", "play", "history"). */
+  /** Show step k of iteration t; `how` says why ("step", "jump", "play", "scrub", "history"). */
   async go(t, k, how = "jump") {
     t = Math.max(0, Math.min(this.run.iterations - 1, t));
     k = Math.max(0, Math.min(this.lastStep, k));
@@ -68,10 +75,9 @@ export class Player extends EventTarget {
     // the target moves at once, so quick key presses compose; it is drawn when it arrives
     this.t = t;
     this.k = k;
-    let steps;
-    let state;
+    let iteration;
     try {
-      [steps, state] = await Promise.all([this.stepsOf(t), this.stateOf(t, k)]);
+      iteration = await this.iterationOf(t);
     } catch (error) {
       this.pause();
       this.dispatchEvent(new CustomEvent("failure", { detail: error }));
@@ -81,9 +87,9 @@ export class Player extends EventTarget {
     const previous = this.shown;
     this.shown = { t, k };
     this.dispatchEvent(new CustomEvent("change", {
-      detail: { t, k, state, step: steps[k], steps, previous, how },
+      detail: { t, k, state: iteration.state(k), step: iteration.steps[k], steps: iteration.steps,
+        iteration, previous, how },
     }));
-    if (k < this.lastStep) this.stateOf(t, k + 1);
   }
 
   forward() { return this.go(this.t, this.k + 1, "step"); }
@@ -103,7 +109,17 @@ export class Player extends EventTarget {
     if (this.k >= this.lastStep) this.go(this.t, 0, "jump");
     this.playing = true;
     this.emitPlay();
+    this.prefetchNext();
     this.schedule();
+  }
+
+  /** While playing, the next iteration's document loads in the background. */
+  prefetchNext() {
+    const next = this.t + 1;
+    if (next < this.run.iterations && !this.iterations.has(next)) {
+      this.iterationOf(next).catch(() => {});
+      this.iterationOf(this.t); // the one shown stays the most recently used
+    }
   }
 
   pause() {

@@ -1,18 +1,23 @@
 /**
  * The graph in SVG: nodes at the server's coordinates, edges along the server's polylines,
- * each node's value and gradient from the state, pulses along the step's edges.
- * Draws only; every number comes from the server.
+ * one row per quantity the run declares (value, gradient, tangent, …) in each node, pulses
+ * along the step's edges. Draws only; every number comes from the server.
  */
 
 import { heatmapDataUrl } from "./charts.js";
 import { headline, num, shape } from "./format.js";
+import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass } from "./names.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
-/** Node boxes and spacing; lecture mode spreads the server's layout and enlarges the boxes. */
+/**
+ * Node boxes and spacing; lecture mode spreads the server's layout and enlarges the boxes.
+ * `h` is the height with two quantity rows; each row is `row` below the one before, the first
+ * at `first` from the top.
+ */
 const GEOMETRY = {
-  normal: { sx: 1, sy: 1, w: 132, h: 66, thumb: 30 },
-  lecture: { sx: 1.75, sy: 1.9, w: 230, h: 128, thumb: 52 },
+  normal: { sx: 1, sy: 1, w: 132, h: 66, thumb: 30, first: 44, row: 15 },
+  lecture: { sx: 1.75, sy: 1.9, w: 230, h: 128, thumb: 52, first: 88, row: 28 },
 };
 
 function el(name, attrs = {}, parent = null) {
@@ -40,24 +45,40 @@ export class GraphView extends EventTarget {
     this.reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     this.mode = "normal";
     this.graph = null;
+    this.quantities = DEFAULT_QUANTITIES;
     this.nodes = new Map();
     this.edges = new Map();
     this.viewBox = null;
     this.signatures = new Map();
+    /** node id -> the state object drawn (the player shares unchanged ones) */
+    this.drawn = new Map();
+    /** the edges drawn active and the node drawn current */
+    this.activeEdges = [];
+    this.currentNode = null;
+    new ResizeObserver(() => this.size()).observe(container);
   }
 
-  get geo() { return GEOMETRY[this.mode]; }
+  /** The geometry of the mode, the box as tall as the run's quantity rows need. */
+  get geo() {
+    const g = GEOMETRY[this.mode];
+    return { ...g, h: g.h + (this.quantities.length - 2) * g.row };
+  }
 
-  /** Draw a run's graph from scratch (also after a mode change). */
-  draw(graph) {
+  /** Draw a run's graph from scratch (also after a mode change), a row per quantity. */
+  draw(graph, quantities = this.quantities) {
     this.graph = graph;
+    this.quantities = quantities;
     this.container.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
     this.signatures.clear();
+    this.drawn.clear();
+    this.activeEdges = [];
+    this.currentNode = null;
     const { sx, sy, w, h } = this.geo;
     this.svg = el("svg", { xmlns: SVG, role: "img", "aria-label": "computational graph" },
       this.container);
+    this.size();
     const defs = el("defs", {}, this.svg);
     for (const [id, cls] of [["arrow", "arrowhead"], ["arrow-active", "arrowhead active"]]) {
       const size = this.mode === "lecture" ? 16 : 10;
@@ -86,7 +107,7 @@ export class GraphView extends EventTarget {
   }
 
   drawNode(node, layer) {
-    const { sx, sy, w, h, thumb } = this.geo;
+    const { sx, sy, w, h, thumb, first, row } = this.geo;
     const cx = node.x * sx;
     const cy = node.y * sy;
     const g = el("g", { class: `node kind-${node.kind} pending`, "data-id": node.id,
@@ -101,51 +122,66 @@ export class GraphView extends EventTarget {
     text(g, "node-label", 0, top + (lecture ? 34 : 17), fitted(node.label, maxChars));
     const opText = node.kind === "op" ? `${node.op} · ${shape(node.shape)}` : `${node.kind} · ${shape(node.shape)}`;
     text(g, "node-op", 0, top + (lecture ? 60 : 30), opText);
-    const rowV = top + (lecture ? 88 : 44);
-    const rowG = top + (lecture ? 116 : 59);
-    const image = (y, cls) => el("image", { class: cls, x: -w / 2 + 6, y: y - thumb / 3 - 2,
-      width: thumb, height: thumb / 2.2, preserveAspectRatio: "none" }, g);
-    const valueImg = image(rowV, "thumb value-thumb");
-    const gradImg = image(rowG, "thumb grad-thumb");
-    const valueText = text(g, "node-value", 0, rowV);
-    const gradText = text(g, "node-grad", 0, rowG);
+    const rows = new Map(this.quantities.map((q, i) => {
+      const y = top + first + i * row;
+      const name = cssName(q);
+      const img = el("image", { class: `thumb ${name}-thumb`, x: -w / 2 + 6, y: y - thumb / 3 - 2,
+        width: thumb, height: thumb / 2.2, preserveAspectRatio: "none" }, g);
+      return [q, { img, text: text(g, `node-q node-${name} ${quantityClass(q)}`, 0, y) }];
+    }));
     g.addEventListener("click", () => this.dispatchEvent(new CustomEvent("select", { detail: node.id })));
     g.addEventListener("keydown", (e) => {
       if (e.key === "Enter") this.dispatchEvent(new CustomEvent("select", { detail: node.id }));
     });
-    this.nodes.set(node.id, { node, g, valueImg, gradImg, valueText, gradText, cx, cy });
+    this.nodes.set(node.id, { node, g, rows, cx, cy });
   }
 
-  /** Show the state after a step: values, gradients, statuses, the step's node and edges. */
+  /** Show the state after a step: each quantity, statuses, the step's node and edges. */
   update(state, step) {
     const { w, thumb } = this.geo;
     for (const [id, view] of this.nodes) {
       const s = state.nodes[id];
-      const sig = `${this.mode}|${s.value?.mean}|${s.value?.norm}|${s.grad?.norm}|${s.grad?.mean}|${s.grad_status}|${s.received}|${s.updated}`;
-      const { g } = view;
-      g.classList.toggle("current", id === state.node);
+      if (this.drawn.get(id) === s) continue; // the very object drawn: nothing changed
+      this.drawn.set(id, s);
+      const sig = this.quantities.map((q) => `${s[q]?.mean}|${s[q]?.norm}|${s[`${q}_status`]}`).join("|")
+        + `|${s.received}|${s.updated}`;
       if (this.signatures.get(id) === sig) continue;
       this.signatures.set(id, sig);
+      const { g } = view;
       g.classList.toggle("pending", !s.value);
-      g.classList.toggle("has-grad", Boolean(s.grad));
-      g.classList.toggle("grad-partial", s.grad_status === "partial");
-      g.classList.toggle("updated", s.updated);
-      this.fillRow(view.valueText, view.valueImg, s.value, "value", "", w, thumb);
-      g.toggleAttribute("data-value", Boolean(s.value));
-      if (s.value) g.setAttribute("data-value", String(headline(s.value)));
-      const partial = s.grad_status === "partial" ? ` (${s.received}/${s.expected})` : "";
-      this.fillRow(view.gradText, view.gradImg, s.grad, "grad", partial, w, thumb);
-      g.toggleAttribute("data-grad", Boolean(s.grad));
-      if (s.grad) g.setAttribute("data-grad", String(headline(s.grad)));
+      g.classList.toggle("updated", Boolean(s.updated));
+      for (const q of this.quantities) {
+        const summary = s[q];
+        const name = cssName(q);
+        const partial = s[`${q}_status`] === "partial";
+        if (q !== "value") {
+          g.classList.toggle(`has-${name}`, Boolean(summary));
+          g.classList.toggle(`${name}-partial`, partial);
+        }
+        const suffix = partial ? ` (${s.received}/${s.expected})` : "";
+        const row = view.rows.get(q);
+        this.fillRow(row.text, row.img, summary, q, suffix, w, thumb);
+        g.toggleAttribute(`data-${name}`, Boolean(summary));
+        if (summary) g.setAttribute(`data-${name}`, String(headline(summary)));
+      }
     }
-    const active = new Set(state.edges);
-    for (const [id, { g, path }] of this.edges) {
-      const on = active.has(id);
-      g.classList.toggle("active", on);
-      g.classList.toggle("backward", on && step.phase === "backward");
-      g.classList.toggle("forward", on && step.phase === "forward");
-      path.setAttribute("marker-end", on ? "url(#arrow-active)" : "url(#arrow)");
+    if (this.currentNode !== state.node) {
+      this.nodes.get(this.currentNode)?.g.classList.remove("current");
+      this.nodes.get(state.node)?.g.classList.add("current");
+      this.currentNode = state.node;
     }
+    // only the edges that were or become active are touched
+    const phase = phaseClass(step.phase);
+    for (const id of this.activeEdges) this.styleEdge(id, false, "");
+    for (const id of state.edges) this.styleEdge(id, true, phase);
+    this.activeEdges = state.edges;
+  }
+
+  styleEdge(id, on, phase) {
+    const edge = this.edges.get(id);
+    if (!edge) return;
+    edge.g.setAttribute("class", on ? `edge active ${phase}` : "edge");
+    edge.path.setAttribute("marker-end", on ? "url(#arrow-active)" : "url(#arrow)");
   }
 
   fillRow(textNode, image, summary, which, suffix, w, thumb) {
@@ -154,7 +190,7 @@ export class GraphView extends EventTarget {
       image.setAttribute("visibility", "hidden");
       return;
     }
-    const mark = which === "grad" ? "∂ " : "";
+    const { mark } = quantity(which);
     const scalar = summary.size === 1 && summary.values !== null;
     if (scalar) {
       image.setAttribute("visibility", "hidden");
@@ -173,7 +209,7 @@ export class GraphView extends EventTarget {
   /** Pulses for a step taken forward: values along input edges, gradients back along them. */
   animate(step, duration) {
     this.fxLayer.replaceChildren();
-    if (!step || !["forward", "backward", "update", "seed"].includes(step.phase)) return;
+    if (!step || (!step.node && !step.edges.length)) return;
     const target = this.nodes.get(step.node);
     if (target) {
       target.g.classList.remove("flash");
@@ -218,7 +254,19 @@ export class GraphView extends EventTarget {
     requestAnimationFrame(frame);
   }
 
-  // ----- view box: fit, pan, zoom -----
+  // ----- size, view box: fit, pan, zoom -----
+
+  /**
+   * The drawing's size in pixels, the container's. Not a percentage: a percentage-sized SVG is
+   * laid out afresh, every text re-shaped, whenever anything else on the page changes size.
+   */
+  size() {
+    if (!this.svg) return;
+    const width = String(this.container.clientWidth);
+    const height = String(this.container.clientHeight);
+    if (this.svg.getAttribute("width") !== width) this.svg.setAttribute("width", width);
+    if (this.svg.getAttribute("height") !== height) this.svg.setAttribute("height", height);
+  }
 
   fit() {
     const box = this.world.getBBox();

@@ -1,4 +1,5 @@
-"""Browser tests: a real uvicorn server, the system Chromium, and guards on every page.
+"""Browser tests: a real uvicorn server (app.devserver), the system Chromium, and guards on
+every page.
 
 Each page fails its test on a console error, a page error, a dialog (an injected script would
 open one), or a request that leaves 127.0.0.1; a failing test leaves a screenshot in
@@ -7,16 +8,14 @@ test-results/.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import pytest
+
+from app.devserver import devserver
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -33,34 +32,10 @@ def _needs_chromium():
         pytest.skip(f"{CHROMIUM} is not installed")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server() -> str:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("the server did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with devserver(["--log-level", "warning"]) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

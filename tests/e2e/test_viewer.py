@@ -246,7 +246,7 @@ def test_markup_in_any_server_text_stays_text(guard, server, api):
             step["narration"] = PAYLOAD
 
     page.route(f"**/api/v1/runs/{run['run_id']}", lambda route: edit(route, label))
-    page.route("**/iterations/0/steps", lambda route: edit(route, narration))
+    page.route("**/iterations/0", lambda route: edit(route, narration))  # the iteration document
     open_run(page, server, run["run_id"], 0, 2)
     assert page.text_content("#narration") == PAYLOAD
     assert page.text_content('g.node[data-id="c"] title').startswith(PAYLOAD)

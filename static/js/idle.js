@@ -1,0 +1,28 @@
+/**
+ * Work for later: small tasks run while the browser is idle, a few milliseconds at a time, so
+ * they never delay a frame. Used to prepare what a step will show (its MathML parsed, its
+ * heatmaps drawn) before the user scrubs to it; a later batch replaces an unfinished one.
+ */
+
+const BUDGET_MS = 8;
+const whenIdle = window.requestIdleCallback
+  ? (fn) => window.requestIdleCallback(fn, { timeout: 2000 })
+  : (fn) => setTimeout(() => fn({ timeRemaining: () => BUDGET_MS }), 50);
+
+let batch = 0;
+
+/** Run `tasks` (an iterable of functions) in idle time, dropping any batch still running. */
+export function inIdleTime(tasks) {
+  const mine = ++batch;
+  const queue = tasks[Symbol.iterator]();
+  const slice = (deadline) => {
+    if (mine !== batch) return;
+    while (deadline.timeRemaining() > 1) {
+      const next = queue.next();
+      if (next.done) return;
+      next.value();
+    }
+    whenIdle(slice);
+  };
+  whenIdle(slice);
+}
