@@ -2,13 +2,20 @@
 
 `trace` prints exactly the JSON the API serves for the same run (same encoder, same layout),
 so a script can use either. No math here: every command calls the engine or the API layer.
+`serve` runs uvicorn on its h11 parser with the request line and headers bounded in bytes and
+every request bounded in time (`BoundedH11Protocol`): a huge or slow header cannot hold a
+worker.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from app.api import present
 from app.api.settings import Settings
@@ -62,11 +69,75 @@ def _write(data: bytes, out: str | None) -> None:
         sys.stdout.buffer.flush()
 
 
+#: seconds a client has to send a whole request (line, headers and body), from the moment
+#: its connection opens or its previous response ends
+REQUEST_TIMEOUT_ENV = "GRADWALK_REQUEST_TIMEOUT"
+DEFAULT_REQUEST_TIMEOUT = 10.0
+#: bytes of request line and headers beyond the longest run id a URL may carry
+HEADER_BYTES_BEYOND_RUN_ID = 48 * 1024
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline per request: a client that has not sent its
+    whole request `GRADWALK_REQUEST_TIMEOUT` seconds after its connection opened (or after
+    its previous response) gets a 408 and the connection is closed. uvicorn itself waits
+    forever for headers that never end (its keep-alive timeout covers idle connections only).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_timeout = float(os.environ.get(REQUEST_TIMEOUT_ENV,
+                                                    DEFAULT_REQUEST_TIMEOUT))
+        self.request_timer = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self.request_timer = self.loop.call_later(self.request_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self.request_timer is not None:
+            self.request_timer.cancel()
+            self.request_timer = None
+
+    def _too_slow(self) -> None:
+        self.request_timer = None
+        if self.transport.is_closing():
+            return
+        if self.conn.our_state is h11.IDLE:  # nothing answered yet on this request: say why
+            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n"
+                                 b"connection: close\r\n\r\n")
+        self.transport.close()
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR):
+            self._disarm()  # the whole request is in
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request on this connection has its own deadline
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    os.environ[REQUEST_TIMEOUT_ENV] = str(args.request_timeout)  # read by every worker
+    max_header_bytes = Settings().max_run_id_chars + HEADER_BYTES_BEYOND_RUN_ID
     uvicorn.run(
-        "app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
+        "app.main:create_app", factory=True, host=args.host, port=args.port,
+        workers=args.workers,
+        http="app.cli:BoundedH11Protocol",
+        h11_max_incomplete_event_size=max_header_bytes,
+        timeout_keep_alive=args.timeout_keep_alive,
     )
 
 
@@ -94,6 +165,12 @@ def cmd_code(args: argparse.Namespace) -> None:
     _write(store.create(_spec(args)).run.script().encode("utf-8"), args.out)
 
 
+def cmd_ops(args: argparse.Namespace) -> None:
+    from app.engine.language import ops_table
+
+    _write(ops_table().encode("utf-8"), None)
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", help="preset id (see `gradwalk presets`)")
     parser.add_argument("--source-file", help="a file of expression source, instead of a preset")
@@ -114,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT,
+                       help="seconds a client has to send a whole request (default 10)")
+    serve.add_argument("--timeout-keep-alive", type=int, default=5,
+                       help="seconds an idle connection is kept open (default 5)")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("presets", help="list the example graphs").set_defaults(
@@ -127,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--iteration", type=int, default=0, help="iteration t (default 0)")
     trace.add_argument("--step", type=int, default=None, help="step k: print its full state")
     trace.set_defaults(handler=cmd_trace)
+
+    commands.add_parser(
+        "ops", help="every op: how it is written and how it routes the gradient (Markdown)"
+    ).set_defaults(handler=cmd_ops)
 
     code = commands.add_parser("code", help="the run's standalone numpy script")
     _run_options(code)

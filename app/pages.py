@@ -1,10 +1,14 @@
-"""The viewer's page: `/` rendered from templates/index.html under a strict CSP.
+"""The viewer's page: `/` rendered from templates/index.html under a strict CSP; the CSP of
+`/docs` (fastapi-offline's Swagger UI, whose one inline script is allowed by its hash).
 
 Only the page: the viewer's behaviour lives in static/js, its math on the server's API.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -28,6 +32,36 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+#: the Swagger UI of /docs: its own files only, its inline start-up script by hash (added per
+#: page), never framed (Swagger UI sets styles through the DOM, which style-src allows)
+DOCS_CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'{hashes}",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_security_headers(html: bytes) -> dict[str, str]:
+    """The headers that protect a docs page: its CSP allows exactly its inline scripts."""
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return {
+        "Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY.format(hashes=hashes),
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+    }
+
 
 router = APIRouter(include_in_schema=False)
 

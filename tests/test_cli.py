@@ -97,13 +97,17 @@ def test_serve_runs_the_app_factory_under_uvicorn(monkeypatch):
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setenv("GRADWALK_REQUEST_TIMEOUT", "10")  # serve sets it for its workers
     assert main(["serve"]) == 0
     assert main(["serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "3"]) == 0
+    # on h11 with the request line and headers bounded (tests/api/test_protocol.py)
+    bounded = {"http": "app.cli:BoundedH11Protocol", "timeout_keep_alive": 5,
+               "h11_max_incomplete_event_size": 16_000 + 48 * 1024}
     assert calls == [
         (("app.main:create_app",), {"factory": True, "host": "127.0.0.1", "port": 8000,
-                                    "workers": 1}),
+                                    "workers": 1, **bounded}),
         (("app.main:create_app",), {"factory": True, "host": "0.0.0.0", "port": 9000,
-                                    "workers": 3}),
+                                    "workers": 3, **bounded}),
     ]
 
 

@@ -2,16 +2,21 @@
 
 `{"error": {"status", "kind", "message", ...}}`: 404 names what exists (`available`), 413 names
 the limit and its value, 422 gives line and column for source errors and the field for
-request errors. Also the request body size limit, which must act before the body is read.
+request errors. Also the request body size limit, which must act before the body is read, and
+the catch-all: any other exception is a JSON 500 whose error id is in the log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,11 +28,37 @@ from app.engine.errors import (
     SourceError,
 )
 
+log = logging.getLogger("gradwalk")
+
+
+def _jsonable(value):
+    """Non-finite numbers by name (docs/json.md); containers walked."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def error_json(body: dict) -> bytes:
+    """The bytes of an error body: UTF-8 JSON, or ASCII-escaped JSON when it holds what UTF-8
+    cannot (a lone surrogate echoed from the request)."""
+    body = _jsonable(body)
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                      default=str)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":"), allow_nan=False,
+                          default=str).encode("ascii")
+
 
 def error_response(status: int, kind: str, message: str, headers=None, **extra) -> Response:
     body = {"error": {"status": status, "kind": kind, "message": message, **extra}}
     return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"),
+        error_json(body),
         status_code=status,
         media_type="application/json",
         headers=headers,
@@ -99,6 +130,44 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GradwalkError, _engine_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+class CatchAll:
+    """Any exception no handler answered: a JSON 500 with an error id, logged with its
+    traceback under that id. The exception goes no further, so the server keeps the
+    connection (a response already started is closed by the server, as before)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return  # nobody is left to answer
+        except Exception:
+            error_id = uuid.uuid4().hex[:16]
+            log.error("error %s: %s %s", error_id, scope.get("method"), scope.get("path"),
+                      exc_info=True)
+            if started:
+                raise
+            response = error_response(
+                500, "internal",
+                f"an unexpected error on the server; it is logged as error {error_id}: "
+                "please report it with that id",
+                error_id=error_id,
+            )
+            await response(scope, receive, send)
 
 
 class BodyTooLarge(HTTPException):

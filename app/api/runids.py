@@ -24,9 +24,14 @@ _WHERE_IDS_COME_FROM = "run ids are made by POST /api/v1/runs and start with 'g1
 
 def canonical_bytes(spec: RunSpec) -> bytes:
     """The run's canonical description as compact JSON with sorted keys (stable bytes)."""
-    return json.dumps(
+    text = json.dumps(
         spec.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in some text of the run: not a character
+        raise InvalidRequestError("the run's text holds a lone surrogate (like \\ud800), "
+                                  "which is not a character; send Unicode text") from None
 
 
 def encode(spec: RunSpec) -> str:

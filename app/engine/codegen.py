@@ -8,11 +8,17 @@ stepper shows, in the schedule's order (schedule.py), so each step knows its lin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .graph import Edge, Graph
-from .ops import SCRIPT_HELPERS, _num, get_op, reduce_code, render
+from .ops import SCRIPT_HELPERS, _num, reduce_code, render
 from .schedule import Schedule
+
+#: a contribution that is another gradient itself, or a view of it (`.T`)
+_ALIAS = re.compile(r"grad_\w+(\.T)*")
+#: a function the script defines (helpers, the source's own functions)
+_TOP_LEVEL_DEF = re.compile(r"^def\s+(\w+)", re.MULTILINE)
 
 
 def var(graph: Graph, nid: str) -> str:
@@ -30,24 +36,29 @@ def grad_var(nid: str) -> str:
 
 def _fmt(graph: Graph, nid: str) -> dict:
     node = graph.nodes[nid]
-    return get_op(node.op).fmt(**node.attrs)
+    return graph.op(nid).fmt(**node.attrs)
 
 
 def forward_code(graph: Graph, nid: str) -> str:
     node = graph.nodes[nid]
     inputs = [var(graph, i) for i in node.inputs]
-    return f"{nid} = {render(get_op(node.op).code, _fmt(graph, nid), inputs)}"
+    return f"{nid} = {render(graph.op(nid).code, _fmt(graph, nid), inputs)}"
 
 
 def contribution_code(graph: Graph, edge: Edge, accumulate: bool) -> str:
     """`grad_src = ...` (first contribution) or `grad_src += ...` for one backward edge."""
     node = graph.nodes[edge.target]
-    op = get_op(node.op)
+    op = graph.op(node.id)
     inputs = [var(graph, i) for i in node.inputs]
     expr = render(op.code_vjp[edge.index], _fmt(graph, node.id), inputs,
                   g=grad_var(node.id), out=node.id)
     in_shape = graph.nodes[edge.source].shape
     expr = reduce_code(expr, node.shape if op.broadcasts else in_shape, in_shape)
+    if not accumulate and _ALIAS.fullmatch(expr) and len(graph.edges_out[edge.source]) > 1:
+        # `grad_a = grad_h` names the same array: a later `grad_a += ...` would change
+        # grad_h too (and every other name of it), so a gradient that may be added to owns
+        # its array
+        expr += ".copy()"
     return f"{grad_var(edge.source)} {'+=' if accumulate else '='} {expr}"
 
 
@@ -59,7 +70,7 @@ def tangent_code(graph: Graph, nid: str, live: list[bool]) -> str | None:
     """`dot_h = dot_x @ w1 + x @ dot_w1`: the tangent of op `nid` from the inputs whose
     tangent is live (non-zero); None when none is."""
     node = graph.nodes[nid]
-    op = get_op(node.op)
+    op = graph.op(nid)
     inputs = [var(graph, i) for i in node.inputs]
     terms = [render(op.code_jvp[index], _fmt(graph, nid), inputs, t=tangent_var(i), out=nid)
              for index, i in enumerate(node.inputs) if live[index]]
@@ -79,7 +90,8 @@ def update_code(pid: str) -> str:
     return f"{pid} -= learning_rate * {grad_var(pid)}"
 
 
-def leaf_code(graph: Graph, nid: str) -> list[str]:
+def leaf_code(graph: Graph, nid: str, rs: str = "rs") -> list[str]:
+    """The statements that draw leaf `nid` from the RandomState named `rs`."""
     node = graph.nodes[nid]
     init = node.init
     dims = ", ".join(str(n) for n in node.shape)
@@ -87,12 +99,34 @@ def leaf_code(graph: Graph, nid: str) -> list[str]:
         return [f"{nid} = np.float64({_num(init['value'])})"]
     if init["dist"] == "normal":
         scale = f" * {_num(init['scale'])}" if "scale" in init else ""
-        return [f"{nid} = rs.randn({dims}){scale}"]
+        if not node.shape:  # rs.randn() is a Python float: no .size, no .T
+            return [f"{nid} = np.float64({rs}.randn()){scale}"]
+        return [f"{nid} = {rs}.randn({dims}){scale}"]
     if init["dist"] == "onehot":
         rows, classes = node.shape
         return [f"{nid} = np.zeros(({dims}))",
-                f"{nid}[np.arange({rows}), rs.randint({classes}, size={rows})] = 1.0"]
-    return [f"{nid} = (rs.rand({dims}) < 0.5).astype(np.float64)"]
+                f"{nid}[np.arange({rows}), {rs}.randint({classes}, size={rows})] = 1.0"]
+    if init["dist"] in ("zeros", "ones"):
+        return [f"{nid} = np.{init['dist']}(({dims}{',' if len(node.shape) == 1 else ''}))"]
+    if init["dist"] == "uniform":
+        size = f"({dims}{',' if len(node.shape) == 1 else ''})"
+        return [f"{nid} = {rs}.uniform({_num(init['low'])}, {_num(init['high'])}, "
+                f"size={size})"]
+    if init["dist"] == "labels":
+        return [f"{nid} = {rs}.randint({init['classes']}, size={dims}).astype(np.float64)"]
+    return [f"{nid} = ({rs}.rand({dims}) < 0.5).astype(np.float64)"]
+
+
+def _free_name(taken, *candidates: str) -> str:
+    """The first candidate not `taken` (else the last with underscores): the script's own
+    variables never take a user's name."""
+    for name in candidates:
+        if name not in taken:
+            return name
+    name = candidates[-1]
+    while name in taken:
+        name += "_"
+    return name
 
 
 @dataclass
@@ -122,22 +156,32 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
     emit('"""')
     emit("import numpy as np")
     emit("")
-    helpers = dict.fromkeys(h for node in graph.ops for h in get_op(node.op).helpers)
+    functions = len(out)
+    helpers = dict.fromkeys(h for node in graph.ops for h in graph.op(node.id).helpers)
+    helpers.update(dict.fromkeys(h for op in graph.custom.values() for h in op.helpers))
     for name in helpers:
         out.extend(SCRIPT_HELPERS[name].rstrip("\n").split("\n"))
+        emit("")
+    for op in graph.custom.values():  # ops the source defines, in definition order
+        out.extend(op.script.rstrip("\n").split("\n"))
         emit("")
     used_numbers = [n for n in graph.order if graph.nodes[n].kind == "const"
                     and graph.nodes[n].named]
     for name in used_numbers:
         emit(f"{name} = {_num(graph.nodes[name].init['value'])}", ("load", None))
-    emit(f"rs = np.random.RandomState({seed})")
+    # the script's own names, unless the user took them (a node, or a function defined
+    # above); `learning_rate` the language refuses: the update steps show it
+    taken = set(graph.nodes) | set(_TOP_LEVEL_DEF.findall("\n".join(out[functions:])))
+    rs = _free_name(taken, "rs", "rng", "random_state")
+    t = _free_name(taken, "t", "it", "iteration")
+    emit(f"{rs} = np.random.RandomState({seed})")
     for nid in graph.order:
-        if graph.nodes[nid].kind in ("input", "param"):
-            for text in leaf_code(graph, nid):
+        if graph.nodes[nid].kind in ("input", "param", "labels"):
+            for text in leaf_code(graph, nid, rs):
                 emit(text, ("load", None))
     emit(f"learning_rate = {lr!r}")
     emit("")
-    emit(f"for t in range({iterations}):")
+    emit(f"for {t} in range({iterations}):")
     headers = {"forward": ["# Forward pass"],
                "seed": ["", "# Backward pass: the gradient of the loss with respect to every node"],
                "update": ["", "# Update the parameters"]}
@@ -151,7 +195,7 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
         if event.phase == "forward":
             emit(forward_code(graph, event.node), key, 1)
             if event.node == graph.loss:
-                emit("print(t, float(" + graph.loss + "))", indent=1)
+                emit(f"print({t}, float({graph.loss}))", indent=1)
         elif event.phase == "seed":
             emit(seed_code(graph), key, 1)
         elif event.phase == "backward":

@@ -24,13 +24,21 @@ class SourceError(GradwalkError):
         self.column = column
 
 
+def _short(number) -> str:
+    """A number as a message shows it: no float formatting of an int past float range."""
+    if isinstance(number, int) and not isinstance(number, bool):
+        text = str(number)
+        return text if len(text) <= 16 else f"{text[:4]}… ({len(text)} digits)"
+    return f"{number:g}"
+
+
 class LimitError(GradwalkError):
     """A configurable limit was exceeded."""
 
     def __init__(self, limit: str, value: float, actual: float | None = None, what: str = ""):
-        got = f" (got {actual:g})" if actual is not None else ""
+        got = f" (got {_short(actual)})" if actual is not None else ""
         where = f" {what}" if what else ""
-        super().__init__(f"limit exceeded{where}: {limit} is {value:g}{got}")
+        super().__init__(f"limit exceeded{where}: {limit} is {_short(value)}{got}")
         self.limit = limit
         self.value = value
         self.actual = actual

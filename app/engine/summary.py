@@ -16,6 +16,8 @@ EXACT_MAX = 64
 #: heatmap thumbnails have at most this many rows and columns
 HEATMAP_MAX = 16
 HISTOGRAM_BINS = 16
+#: the largest float: a rounded or averaged number past it would read as Infinity
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +69,12 @@ def round_significant(a, digits: int = 4) -> np.ndarray:
     shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).clip(-400, 300).astype(int)
     up = np.power(10.0, np.maximum(shift, 0))
     down = np.power(10.0, np.maximum(-shift, 0))
-    rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
-    return np.where(np.abs(a) < 1e-290, a, rounded)
+    with np.errstate(all="ignore"):
+        rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+    # below 1e-290 the power of ten would overflow; near the largest float rounding up would
+    # (1.7977e308 -> 1.798e308 is past it): such values are kept as they are
+    keep = (np.abs(a) < 1e-290) | (np.isfinite(a) & ~np.isfinite(rounded))
+    return np.where(keep, a, rounded)
 
 
 def _as_2d(a: np.ndarray) -> np.ndarray:
@@ -85,9 +91,16 @@ def _block_means(a: np.ndarray, cells: int, axis: int) -> np.ndarray:
     if n <= cells:
         return a
     edges = np.linspace(0, n, cells + 1).astype(int)
-    sums = np.add.reduceat(a, edges[:-1], axis=axis)
     counts = np.diff(edges).reshape((-1, 1) if axis == 0 else (1, -1))
-    return sums / counts
+    with np.errstate(over="ignore"):
+        means = np.add.reduceat(a, edges[:-1], axis=axis) / counts
+    if not np.isfinite(means).all():
+        # values near the largest float: their sums overflow, not their means; `a` is finite
+        # here (heatmap made it so), so average each block's values scaled down instead
+        scale = np.abs(a).max()
+        means = np.add.reduceat(a / scale, edges[:-1], axis=axis) / counts * scale
+        means = np.clip(means, -_FLOAT_MAX, _FLOAT_MAX)
+    return means
 
 
 def heatmap(a: np.ndarray, all_finite: bool = False) -> Heatmap:
@@ -121,9 +134,16 @@ def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
     else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
         counts[HISTOGRAM_BINS // 2] = finite.size
         lo, hi = lo - 0.5, hi + 0.5
-    edges = [float(f"{lo * (1 - i / HISTOGRAM_BINS) + hi * (i / HISTOGRAM_BINS):.4g}")
+    edges = [_edge(lo * (1 - i / HISTOGRAM_BINS) + hi * (i / HISTOGRAM_BINS))
              for i in range(HISTOGRAM_BINS + 1)]
     return Histogram(edges, counts[:HISTOGRAM_BINS].tolist())
+
+
+def _edge(x: float) -> float:
+    """A bin edge to 4 significant digits, never rounded past the largest float."""
+    x = min(max(float(x), -_FLOAT_MAX), _FLOAT_MAX)
+    short = float(f"{x:.4g}")
+    return short if abs(short) <= _FLOAT_MAX else x
 
 
 def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, float, float]:
