@@ -65,6 +65,20 @@ def layers_of(graph: dict) -> dict[str, int]:
     return layer
 
 
+def _apart(coords: list[list[float]]) -> list[list[float]]:
+    """No two nodes of a layer closer than NODE_GAP: igraph's Sugiyama can place two nodes of
+    one layer on the same spot; those below move down, in order."""
+    by_column: dict[float, list[int]] = {}
+    for i, (x, _) in enumerate(coords):
+        by_column.setdefault(x, []).append(i)
+    for members in by_column.values():
+        members.sort(key=lambda i: (coords[i][1], i))
+        for above, below in zip(members, members[1:], strict=False):
+            if coords[below][1] < coords[above][1] + NODE_GAP:
+                coords[below][1] = round(coords[above][1] + NODE_GAP, 2)
+    return coords
+
+
 def layout(graph: dict) -> dict:
     """The graph dict with `x`, `y` on each node, `points` on each edge, `width`, `height`."""
     nodes = graph["nodes"]
@@ -82,7 +96,7 @@ def layout(graph: dict) -> dict:
         # igraph puts layers on y; Gradwalk reads left to right, so layers become x.
         return [round(MARGIN + column * LAYER_GAP, 2), round(MARGIN + row * NODE_GAP, 2)]
 
-    coords = [place(row, column) for row, column in drawing.coords[: len(nodes)]]
+    coords = _apart([place(row, column) for row, column in drawing.coords[: len(nodes)]])
     placed_nodes = [
         {**node, "x": coords[i][0], "y": coords[i][1]} for i, node in enumerate(nodes)
     ]

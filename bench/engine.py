@@ -124,11 +124,12 @@ def app_path(iterations: int) -> list[float]:
 
 
 def deep_mlp_source(layers: int = 48) -> str:
-    """The issue's typed graph: a 48-layer tanh MLP (245 nodes, 392 steps an iteration)."""
+    """The issue's typed graph: a 48-layer tanh MLP with biases (245 nodes, 392 steps)."""
     lines = ["x = input(16, 8)", "y = input(16, 8)"]
     previous = "x"
     for i in range(1, layers + 1):
-        lines += [f"w{i} = param(8, 8, scale=0.3)", f"h{i} = tanh({previous} @ w{i})"]
+        lines += [f"w{i} = param(8, 8, scale=0.3)", f"b{i} = param(8, scale=0.1)",
+                  f"h{i} = tanh({previous} @ w{i} + b{i})"]
         previous = f"h{i}"
     lines.append(f"loss = mean(({previous} - y) ** 2)")
     return "\n".join(lines) + "\n"

@@ -60,10 +60,16 @@ def preset_detail(preset) -> dict:
 
 def run_document(run_id: str, description: dict) -> dict:
     """The Run JSON: the engine's description with the id first and the layout filled in."""
-    return {
-        "run_id": run_id,
-        **{key: layout(value) if key == "graph" else value for key, value in description.items()},
-    }
+    shaped = {"run_id": run_id}
+    for key, value in description.items():
+        if key == "graph":
+            value = layout(value)
+        elif key == "custom_ops":  # a backward's error may be infinite
+            value = [{**op, "check": op["check"] and {
+                **op["check"], "max_rel_error": _number(op["check"]["max_rel_error"])}}
+                for op in value]
+        shaped[key] = value
+    return shaped
 
 
 def mathml(latex: str) -> str:
@@ -191,6 +197,36 @@ def iteration_document(trace) -> dict:
     loss = trace.values[trace.graph.loss]
     return {"iteration": trace.iteration, "loss": _number(loss),
             "steps": steps_json(trace.step_list), "tensors": tensors, "changes": changes}
+
+
+def gradcheck_document(check) -> dict:
+    """The GradCheck JSON (non-finite errors by name)."""
+
+    def numbers(d: dict) -> dict:
+        return {k: _number(v) if isinstance(v, float) else v for k, v in d.items()}
+
+    sweep = None
+    if check.sweep is not None:
+        s = check.sweep
+        sweep = {"leaf": s.leaf, "h": s.h, "rel_error": [_number(e) for e in s.rel_error],
+                 "best_h": s.best_h, "best_rel_error": _number(s.best_rel_error)}
+    return {
+        "dtype": check.dtype, "h": check.h, "tolerance": check.tolerance,
+        "params": [{"leaf": p.leaf, "direction": numbers(dataclasses.asdict(p.direction)),
+                    "entries": [numbers(dataclasses.asdict(e)) for e in p.entries]}
+                   for p in check.params],
+        "sweep": sweep,
+    }
+
+
+def memory_document(ledger, graph) -> dict:
+    """The Memory JSON of a run: the ledger, with each node's label."""
+    return {
+        "bytes_after": ledger.bytes_after, "peak_bytes": ledger.peak_bytes,
+        "peak_step": ledger.peak_step,
+        "nodes": [{"node": h.node, "label": graph.nodes[h.node].label, "bytes": h.bytes,
+                   "first": h.first, "released": h.released} for h in ledger.nodes],
+    }
 
 
 def modes_document(costs) -> dict:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import StoreDep
 from app.api.responses import cached, encoded
-from app.api.schemas import PresetDetail, PresetList, error_responses
+from app.api.schemas import MemorySweepOut, PresetDetail, PresetList, error_responses
+from app.engine.errors import InvalidRequestError
 from app.engine.presets import PRESETS, get_preset
+from app.engine.run import MAX_SWEEP_VALUES, peak_memory_sweep
 
 router = APIRouter(prefix="/presets", tags=["presets"])
 
@@ -41,3 +43,42 @@ async def read_preset(
         request, store, lambda: encoded(present.encode_json(present.preset_detail(preset))),
         immutable=False,
     )
+
+
+def _number(text: str, name: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidRequestError(f"{text[:40]!r} is not a number", name) from None
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+@router.get(
+    "/{preset_id}/memory",
+    response_model=MemorySweepOut,
+    responses=error_responses(404, 413, 422),
+    summary="Peak memory held for the backward pass as one integer parameter varies",
+)
+async def read_preset_memory(
+    request: Request,
+    store: StoreDep,
+    preset_id: Annotated[str, Path(examples=["logistic-regression"])],
+    vary: Annotated[str, Query(max_length=32, description="an integer parameter (others: "
+                               "`params.NAME=value`, else their defaults)", examples=["N"])],
+    values: Annotated[str, Query(max_length=400, description="comma-separated values",
+                                 examples=["8,16,32"])],
+) -> Response:
+    get_preset(preset_id)
+    wanted = [_number(v.strip(), "values") for v in values.split(",") if v.strip()]
+    if len(wanted) > MAX_SWEEP_VALUES:
+        raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
+    params = {key.removeprefix("params."): _number(value, key)
+              for key, value in request.query_params.items() if key.startswith("params.")}
+
+    def produce():
+        peaks = peak_memory_sweep(preset_id, vary, wanted, params, store.limits)
+        return encoded(present.encode_json({"vary": vary, "values": wanted,
+                                            "peak_bytes": peaks}))
+
+    variant = f"memory|{vary}|{wanted}|{sorted(params.items())}"
+    return await cached(request, store, produce, variant=variant, immutable=False)

@@ -11,7 +11,14 @@ from starlette.responses import Response
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached, encoded, serve
-from app.api.schemas import LossesOut, ModesOut, RunCreate, RunOut, error_responses
+from app.api.schemas import (
+    LossesOut,
+    MemoryOut,
+    ModesOut,
+    RunCreate,
+    RunOut,
+    error_responses,
+)
 from app.engine.run import RunSpec
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -71,6 +78,21 @@ async def read_code(request: Request, run_id: RunIdPath, store: StoreDep) -> Res
     def produce():
         script = store.with_run(run_id, lambda run: run.script())
         return encoded(script.encode("utf-8"), "text/x-python; charset=utf-8")
+
+    return await cached(request, store, produce)
+
+
+@router.get(
+    "/{run_id}/memory",
+    response_model=MemoryOut,
+    responses=error_responses(404, 413, 422),
+    summary="The memory ledger: bytes held for the backward pass after every step, the peak",
+)
+async def read_memory(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
+    def produce():
+        document = store.with_run(run_id, lambda run: present.memory_document(run.memory(),
+                                                                             run.graph))
+        return encoded(present.encode_json(document))
 
     return await cached(request, store, produce)
 

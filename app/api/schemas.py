@@ -115,7 +115,7 @@ class PresetList(_Out):
 class NodeOut(_Out):
     id: str
     label: str
-    kind: Literal["input", "param", "const", "op"]
+    kind: Literal["input", "param", "labels", "const", "op"]
     op: str | None
     inputs: list[str]
     shape: Shape
@@ -139,6 +139,18 @@ class GraphOut(_Out):
     edges: list[EdgeOut]
 
 
+class BackwardCheckOut(_Out):
+    ok: bool = Field(description="the relative error is under 1e-6")
+    max_rel_error: Number = Field(description="the user's VJP against central differences, "
+                                  "on random inputs of the call's shapes")
+
+
+class CustomOpOut(_Out):
+    name: str
+    has_backward: bool = Field(description="the source defines NAME_backward")
+    check: BackwardCheckOut | None = Field(description="null without a backward")
+
+
 class RunOut(_Out):
     run_id: str = Field(description="self-contained id: the same body always gives the same id")
     source: str
@@ -150,6 +162,7 @@ class RunOut(_Out):
     mode: Literal["reverse", "forward"]
     direction: DirectionIn | None = Field(description="forward mode: the leaf element whose "
                                           "tangent is 1; null in reverse mode")
+    custom_ops: list[CustomOpOut] = Field(description="ops the source defines with `def`")
     steps_per_iteration: int
     phases: dict[str, list[int]] = Field(
         description="the run's phases in order, each [first step, last step]"
@@ -187,6 +200,8 @@ class StepOut(_Out):
     memory_bytes: int
     held: list[str]
     contributions: list[ContributionOut]
+    rule: str = Field(description="backward: how the op routes the gradient (its gate "
+                      "pattern), and the fan-out's when a contribution is added with +=")
 
 
 class StepsOut(_Out):
@@ -258,6 +273,60 @@ class TensorOut(_Out):
     values: Number | list = Field(description="nested lists in the tensor's shape")
 
 
+class CheckOut(_Out):
+    autodiff: Number
+    numerical: Number
+    rel_error: Number = Field(description="|autodiff − numerical| / max(|autodiff|, |numerical|)")
+
+
+class EntryCheckOut(CheckOut):
+    index: list[int]
+
+
+class ParamCheckOut(_Out):
+    leaf: str
+    direction: CheckOut = Field(description="along a random unit direction v (from the run's "
+                                "seed): ⟨∂L/∂p, v⟩ against (L(p + h·v) − L(p − h·v)) / 2h")
+    entries: list[EntryCheckOut] = Field(description="the entries of largest |gradient|")
+
+
+class SweepOut(_Out):
+    leaf: str
+    h: list[float] = Field(description="10^-1 … 10^-12, half decades")
+    rel_error: list[Number]
+    best_h: float
+    best_rel_error: Number
+
+
+class GradCheckOut(_Out):
+    dtype: Literal["float64", "float32"]
+    h: float = Field(description="the h of the direction and entry checks: ε^(1/3)")
+    tolerance: float = Field(description="a relative error under it is good")
+    params: list[ParamCheckOut]
+    sweep: SweepOut | None = Field(description="the first parameter's direction over h")
+
+
+class HeldOut(_Out):
+    node: str
+    label: str
+    bytes: int
+    first: int = Field(description="the step from which it is held")
+    released: int | None = Field(description="the step that lets it go")
+
+
+class MemoryOut(_Out):
+    bytes_after: list[int] = Field(description="bytes held for the backward pass after each step")
+    peak_bytes: int
+    peak_step: int = Field(description="the first step at the peak")
+    nodes: list[HeldOut] = Field(description="every intermediate held, in graph order")
+
+
+class MemorySweepOut(_Out):
+    vary: str
+    values: list[int | float]
+    peak_bytes: list[int] = Field(description="the ledger's peak for each value")
+
+
 class SweepsOut(_Out):
     sweeps: int = Field(description="sweeps needed for the whole Jacobian")
     flops_per_sweep: int = Field(description="counted from the shapes")
@@ -302,3 +371,109 @@ def error_responses(*statuses: int) -> dict:
         422: "invalid source (`line`, `column`) or request (`field`)",
     }
     return {status: {"model": ErrorBody, "description": meaning[status]} for status in statuses}
+
+
+# ----- The OpenAPI schema as strict as the server -----
+#
+# What a pydantic model cannot say, because it depends on this server's limits or on each
+# preset: exactly one of `preset` and `source`; each preset's own parameters and bounds;
+# iterations up to the limit (and required when the default is over it); `lr` up to its
+# maximum; a direction only in forward mode; a run id's form and length. A body the schema
+# accepts is refused only for what no schema can see: the source's own errors and the sizes
+# its shapes multiply to, the body's bytes, a direction outside the graph, the length of the
+# source a preset writes from its parameters (deep-mlp's depth).
+
+#: a source's named numbers, as RunSpec.resolved checks them
+_FREE_PARAM_NAME = "^[A-Za-z][A-Za-z0-9_]{0,31}$"
+_FREE_PARAM_BOUND = 1e12
+_SOURCE_ITERATIONS = 100
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _described(original: dict, schema: dict) -> dict:
+    """`schema` with the generated property's title and description."""
+    kept = {k: original[k] for k in ("title", "description") if k in original}
+    return {**schema, **kept}
+
+
+def _run_create_variants(properties: dict, settings) -> list[dict]:
+    from app.engine.presets import PRESETS
+    from app.engine.run import MAX_FREE_PARAMS, MAX_LR
+
+    special = ("preset", "source", "params", "iterations", "lr", "mode", "direction")
+    common = {k: v for k, v in properties.items() if k not in special}
+    common["lr"] = _described(properties["lr"], _nullable(
+        {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_LR}))
+    bounded = {"type": "integer", "minimum": 1, "maximum": settings.max_iterations}
+
+    def base(key: str, value: dict, params: dict, default_iterations: int) -> dict:
+        over = default_iterations > settings.max_iterations  # the default would be refused
+        props = {key: value, **common,
+                 "params": _described(properties["params"], _nullable(params)),
+                 "iterations": _described(properties["iterations"],
+                                          bounded if over else _nullable(bounded))}
+        return {"type": "object", "additionalProperties": False, "properties": props,
+                "required": [key, "iterations"] if over else [key]}
+
+    bases = []
+    for preset in PRESETS.values():
+        params = {
+            p.name: {"type": "integer" if p.kind == "int" else "number",
+                     "minimum": p.min, "maximum": p.max, "description": p.description}
+            for p in preset.params
+        }
+        bases.append(base("preset", _described(properties["preset"], {"const": preset.id}),
+                          {"type": "object", "additionalProperties": False,
+                           "properties": params}, preset.iterations))
+    bases.append(base(
+        "source",
+        _described(properties["source"],
+                   {"type": "string", "maxLength": settings.max_source_chars}),
+        {"type": "object", "maxProperties": MAX_FREE_PARAMS,
+         "propertyNames": {"pattern": _FREE_PARAM_NAME},
+         "additionalProperties": {"type": "number", "minimum": -_FREE_PARAM_BOUND,
+                                  "maximum": _FREE_PARAM_BOUND}},
+        _SOURCE_ITERATIONS,
+    ))
+    if "mode" not in properties:
+        return bases
+    variants = []
+    for variant in bases:  # a direction only in forward mode
+        reverse = {**variant["properties"],
+                   "mode": _described(properties["mode"], {"enum": ["reverse"]}),
+                   "direction": {"type": "null"}}
+        variants.append({**variant, "properties": reverse})
+        forward = {**variant["properties"],
+                   "mode": _described(properties["mode"], {"const": "forward"}),
+                   "direction": properties["direction"]}
+        variants.append({**variant, "properties": forward,
+                         "required": [*variant["required"], "mode"]})
+    return variants
+
+
+def strict_openapi(schema: dict, settings) -> dict:
+    """The generated OpenAPI `schema` made as strict as this server (`settings`' limits)."""
+    from app.api.runids import VERSION
+
+    components = schema.get("components", {}).get("schemas", {})
+    run = components.get("RunCreate")
+    if run is not None and "properties" in run:
+        components["RunCreate"] = {
+            **{k: v for k, v in run.items()
+               if k not in ("properties", "additionalProperties", "type", "required")},
+            "oneOf": _run_create_variants(run["properties"], settings),
+        }
+    bounds = {
+        "run_id": {"maxLength": settings.max_run_id_chars,
+                   "pattern": f"^{VERSION}\\.[A-Za-z0-9_-]+$"},
+        "t": {"maximum": settings.max_iterations - 1},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] in bounds:
+                    parameter["schema"] = {**parameter["schema"], **bounds[parameter["name"]]}
+    return schema

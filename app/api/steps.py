@@ -12,7 +12,14 @@ from starlette.responses import Response
 from app.api import present
 from app.api.deps import IterationPath, NodePath, RunIdPath, StepPath, StoreDep, WhichPath
 from app.api.responses import cached, encoded
-from app.api.schemas import IterationOut, StateOut, StepsOut, TensorOut, error_responses
+from app.api.schemas import (
+    GradCheckOut,
+    IterationOut,
+    StateOut,
+    StepsOut,
+    TensorOut,
+    error_responses,
+)
 
 router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 
@@ -33,6 +40,28 @@ async def read_iteration(
         return encoded(present.encode_json(document))
 
     return await cached(request, store, produce)
+
+
+@router.get(
+    "/gradcheck",
+    response_model=GradCheckOut,
+    responses=ERRORS,
+    summary="Autodiff against finite differences: every parameter, and a sweep of h",
+)
+async def read_gradcheck(
+    request: Request,
+    run_id: RunIdPath,
+    t: IterationPath,
+    store: StoreDep,
+    dtype: Annotated[Literal["float64", "float32"],
+                     Query(description="the dtype of the forward passes of the differences")]
+    = "float64",
+) -> Response:
+    def produce():
+        check = store.with_run(run_id, lambda run: run.gradcheck(t, dtype))
+        return encoded(present.encode_json(present.gradcheck_document(check)))
+
+    return await cached(request, store, produce, variant="" if dtype == "float64" else dtype)
 
 
 @router.get("/steps", response_model=StepsOut, responses=ERRORS, summary="The steps of iteration t")

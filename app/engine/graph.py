@@ -11,7 +11,7 @@ from math import prod
 
 from .errors import LimitError, SourceError
 from .limits import Limits
-from .ops import get_op
+from .ops import Op, get_op
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,15 @@ class Edge:
 class Graph:
     """A validated computational graph whose last node is a scalar loss."""
 
-    def __init__(self, nodes: list[Node], loss: str, limits: Limits):
+    def __init__(self, nodes: list[Node], loss: str, limits: Limits,
+                 custom: dict[str, Op] | None = None, outputs: list[str] | None = None):
+        """`outputs`: more nodes the graph is for besides `loss` (a custom backward returns
+        one gradient per argument); with them, leaves need not all be used."""
+        #: ops the source defines (`def name(x): return …`), by name, in definition order
+        self.custom: dict[str, Op] = custom if custom is not None else {}
+        #: the source's definitions (app.engine.custom.Definition), in order
+        self.definitions: list = []
+        self.outputs = list(outputs or [])
         self.nodes: dict[str, Node] = {n.id: n for n in nodes}
         self.order: list[str] = [n.id for n in nodes]
         self.loss = loss
@@ -93,20 +101,26 @@ class Graph:
             node = self.nodes[nid]
             assert all(i in seen for i in node.inputs), f"{nid} used before it is defined"
             if node.kind == "op":
-                op = get_op(node.op)
-                assert len(node.inputs) == op.arity, f"{node.op} takes {op.arity} inputs"
+                op = self.op(nid)
+                assert op.arity < 0 or len(node.inputs) == op.arity, \
+                    f"{node.op} takes {op.arity} inputs"
             seen.add(nid)
-        used = {self.loss}
+        used = {self.loss, *self.outputs}
         for nid in reversed(self.order):
             if nid in used:
                 used.update(self.nodes[nid].inputs)
         for nid in self.order:
-            if nid not in used:
+            if nid not in used and not (self.outputs and self.nodes[nid].is_leaf):
                 n = self.nodes[nid]
                 raise SourceError(
                     f"{n.label!r} is never used by the loss {self.loss!r} (the last assignment); "
                     "use it or remove it", n.line, n.column,
                 )
+
+    def op(self, nid: str) -> Op:
+        """The rule of op node `nid`: the registry's, or a custom op the source defined."""
+        name = self.nodes[nid].op
+        return self.custom[name] if name in self.custom else get_op(name)
 
     @property
     def ops(self) -> list[Node]:

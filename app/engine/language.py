@@ -10,29 +10,49 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 import re
+import sys
 from math import prod
 
+from .custom import Definition, check_backward, make_op
 from .errors import LimitError, SourceError
 from .graph import Graph, Node
 from .limits import Limits
-from .ops import REGISTRY, ShapeError
+from .ops import REGISTRY, VARIADIC, Op, ShapeError
 
 #: leaf constructors and what they draw from the RandomState
-LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli"}
-#: functions called by name, from the op registry: name -> keyword attributes allowed
-FUNCTIONS = {op.name: tuple(op.attrs) for op in REGISTRY.values() if op.syntax == "call"}
+LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli",
+          "zeros": "zeros", "ones": "ones", "uniform": "uniform", "labels": "labels"}
+#: functions called by name, from the op registry (its names and aliases): name -> op
+FUNCTIONS = {
+    **{op.name: op.name for op in REGISTRY.values() if op.syntax == "call"},
+    **{alias: op.name for op in REGISTRY.values() for alias in op.names},
+}
 #: operators, from the op registry's `syntax`
 _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}
 BINOPS = {_BINARY[op.syntax]: op.name for op in REGISTRY.values() if op.syntax in _BINARY}
 _BY_SYNTAX = {op.syntax: op.name for op in REGISTRY.values()}
+MATMUL, MATMUL_ND, INDEX = _BY_SYNTAX["@"], _BY_SYNTAX["@ (vectors, batches)"], _BY_SYNTAX["x[…]"]
 POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 #: names a user may not assign: the language's functions, Python builtins the generated
-#: script uses, numpy's alias; `grad_` names are the gradients of the exported script
-RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np"}
+#: script uses, numpy's alias, the script's learning rate (its update steps show it); `grad_`
+#: names are the gradients of the exported script, `dot_` names forward mode's tangents. (The
+#: script's other names, `rs` and `t`, give way to a user's: codegen.py.)
+RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np", "learning_rate"}
+RESERVED_PREFIXES = {"grad_": "the gradients of the exported script (grad_x is ∂loss/∂x)",
+                     "dot_": "forward mode's tangents (dot_x is the derivative of x along "
+                             "the direction)"}
 MAX_DEPTH = 60
+#: tensors one concatenate or stack joins at most
+MAX_PARTS = 64
+#: axes of a tensor at most (numpy's own limit is 64 in numpy 2, 32 before)
+MAX_AXES = 32
+#: the largest magnitude a number of the language may have: a float's
+MAX_NUMBER = sys.float_info.max
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_ALLOWED = {
-    ast.Lambda: "lambdas", ast.Subscript: "subscripts (indexing)", ast.ListComp: "comprehensions",
+    ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
     ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons", ast.BoolOp: "and/or",
     ast.IfExp: "conditional expressions", ast.List: "lists", ast.Tuple: "tuples",
@@ -42,11 +62,49 @@ _NOT_ALLOWED = {
 }
 
 
+_WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
+            "@": "`A @ B` (2-D)", "**": "`a ** 3` (a constant exponent)", "unary -": "`-a`",
+            ".T": "`a.T`", "@ (vectors, batches)": "`a @ b` (1-D or batched)",
+            "x[…]": "`x[0]`, `x[:, 1:3]`, `x[::2]`"}
+
+
+def ops_table() -> str:
+    """Every op of the registry as a Markdown table: how it is written in the language and
+    how it routes the gradient (the registry's sentence). The README holds this table."""
+    rows = ["| op | written | how it routes the gradient |", "|---|---|---|"]
+    for name, op in REGISTRY.items():
+        written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
+        attrs = {k: v for k, v in op.attrs.items() if k not in ("n", "p", "key", "shape")}
+        for call in (f for f, n in FUNCTIONS.items() if n == name):
+            if op.arity == VARIADIC:
+                written.append(f"`{call}([a, b, …], axis=0)`")
+            elif op.positional:
+                written.append(f"`{call}(x, (2, 3))`")
+            else:
+                keywords = "".join(f", {k}={v}" for k, v in attrs.items())
+                written.append(f"`{call}({', '.join('abcd'[:op.arity])}{keywords})`")
+        rows.append(f"| `{name}` | {', '.join(written)} | {op.routes} |")
+    return "\n".join(rows) + "\n"
+
+
+def check_text(source: str) -> None:
+    """SourceError at the first lone surrogate (`\\ud800`): a JSON string may hold one, but
+    it is not a character, and no UTF-8 (an id, a response, the script) can carry it."""
+    bad = _SURROGATE.search(source)
+    if bad is not None:
+        start = bad.start()
+        line = source.count("\n", 0, start) + 1
+        column = start - (source.rfind("\n", 0, start) + 1) + 1
+        raise SourceError(f"a lone surrogate (\\u{ord(bad.group()):04x}) is not a character; "
+                          "the source must be Unicode text", line, column)
+
+
 def parse(source: str, limits: Limits, numbers: dict[str, float] | None = None) -> Graph:
     """Build the graph of `source`; `numbers` are named numbers (a preset's parameters)."""
     if len(source) > limits.max_source_chars:
         raise LimitError("max_source_chars", limits.max_source_chars, len(source),
                          "(characters of source)")
+    check_text(source)
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as e:
@@ -79,6 +137,13 @@ class _Builder:
         self.number_nodes: dict[str, str] = {}
         self.taken: set[str] = set(numbers)
         self.counter = 0
+        #: the source's definitions by name, and the ops made of them (shared with the
+        #: builders of their bodies, so a definition may call an earlier one)
+        self.defs: dict[str, Definition] = {}
+        self.custom: dict[str, Op] = {}
+        #: every name a `def` of the source defines, and the forward ops already called
+        self.def_names: set[str] = set()
+        self.called: set[str] = set()
 
     # ----- statements -----
 
@@ -89,10 +154,15 @@ class _Builder:
             for target in getattr(stmt, "targets", []):
                 if isinstance(target, ast.Name):
                     self.taken.add(target.id)
+            if isinstance(stmt, ast.FunctionDef):
+                self.def_names.add(stmt.name)
         last = None
         for stmt in tree.body:
-            last = self.statement(stmt)
-        assert last is not None
+            done = self.statement(stmt)
+            last = done if done is not None else last
+        if last is None:
+            raise SourceError("the source defines functions but assigns nothing: expected "
+                              "assignments ending with the loss", 1, 1)
         loss_id, stmt = last
         if loss_id is None:
             raise _error(stmt, "the last assignment is the loss and must be computed by an "
@@ -104,15 +174,23 @@ class _Builder:
         if loss.shape != ():
             raise _error(stmt, f"the loss {loss_id!r} must be a scalar, but its shape is "
                                f"{loss.shape}; wrap it in sum(...) or mean(...)")
-        return Graph(self.nodes, loss_id, self.limits)
+        graph = Graph(self.nodes, loss_id, self.limits, custom=self.custom)
+        graph.definitions = list(self.defs.values())
+        return graph
 
     def statement(self, stmt: ast.stmt):
+        if isinstance(stmt, ast.FunctionDef):
+            _define(self, stmt)
+            return None
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             raise _error(stmt, "imports are not allowed; expected `name = expression`")
         if not isinstance(stmt, ast.Assign):
             kind = type(stmt).__name__.lower()
             raise _error(stmt, f"a {kind} statement is not part of the language; "
                                "expected `name = expression`")
+        if any(isinstance(t, ast.Subscript) for t in stmt.targets):
+            raise _error(stmt, "assignment to a subscript (x[0] = …) is not part of the "
+                               "language: every value is computed once")
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             raise _error(stmt, "expected one plain name on the left of `=` (like `h = x @ w1`)")
         name = stmt.targets[0].id
@@ -127,15 +205,25 @@ class _Builder:
             return None, stmt
         if isinstance(value, ast.Name):
             raise _error(value, f"`{name} = {value.id}` only renames; assign a computation")
-        self.names[name] = self.expr(value, name=name, line=stmt.lineno)
+        nid = self.expr(value, name=name, line=stmt.lineno)
+        if nid != name:  # `loss = +x`: a unary plus changes nothing
+            raise _error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
+                                f"computation")
+        self.names[name] = nid
         return name, stmt
 
     def check_name(self, target: ast.Name, name: str) -> None:
         if name.startswith("__"):
             raise _error(target, f"dunder names like {name!r} are not allowed")
-        if name in RESERVED or name.startswith("grad_"):
-            raise _error(target, f"{name!r} is reserved (a function, a Python builtin, or a "
-                                 "gradient name); choose another name")
+        if name in RESERVED:
+            why = ("a function of the language" if name in LEAVES or name in FUNCTIONS else
+                   "the exported script's learning rate" if name == "learning_rate" else
+                   "a name the exported numpy script uses (a Python builtin or numpy's np)")
+            raise _error(target, f"{name!r} is reserved: {why}; choose another name")
+        for prefix, why in RESERVED_PREFIXES.items():
+            if name.startswith(prefix):
+                raise _error(target, f"{name!r} is reserved: names starting with {prefix} are "
+                                     f"{why}; choose another name")
         if name in self.names or name in self.numbers:
             raise _error(target, f"{name!r} is already defined; each name is assigned once")
 
@@ -144,8 +232,16 @@ class _Builder:
     def leaf(self, name: str, call: ast.Call, stmt: ast.stmt) -> str:
         kind_fn = call.func.id
         dist = LEAVES[kind_fn]
-        allowed = {"normal": ("scale", "value"), "onehot": (), "bernoulli": ()}[dist]
+        allowed = {"normal": ("scale", "value"), "onehot": (), "bernoulli": (),
+                   "zeros": ("trained",), "ones": ("trained",),
+                   "uniform": ("low", "high", "trained"), "labels": ()}[dist]
         kw = self.keywords(call, allowed)
+        trained = kind_fn == "param" or kind_fn in ("zeros", "ones", "uniform")
+        if "trained" in kw:
+            flag = kw.pop("trained")
+            if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
+                raise _error(flag, "trained must be True or False")
+            trained = flag.value
         init: dict = {"dist": dist}
         if "value" in kw:
             if call.args or "scale" in kw:
@@ -156,11 +252,27 @@ class _Builder:
             shape = tuple(self.size_arg(a) for a in call.args)
             if dist == "onehot" and len(shape) != 2:
                 raise _error(call, f"onehot takes 2 sizes (rows, classes), got {len(shape)}")
+            if dist == "bernoulli" and not shape:
+                raise _error(call, "bernoulli takes at least one size, like bernoulli(N, 1)")
+            if len(shape) > MAX_AXES:
+                raise _error(call, f"a tensor has at most {MAX_AXES} axes; "
+                                   f"{kind_fn}(...) asks for {len(shape)}")
             if "scale" in kw:
                 init["scale"] = float(self.number_arg(kw["scale"], "scale"))
+            if dist == "uniform":
+                init["low"] = float(self.number_arg(kw["low"], "low")) if "low" in kw else -1.0
+                init["high"] = float(self.number_arg(kw["high"], "high")) if "high" in kw \
+                    else 1.0
+                if not init["low"] < init["high"]:
+                    raise _error(call, "uniform needs low < high")
+            if dist == "labels":  # labels(N, C): one class index in 0 … C-1 per row
+                if len(shape) != 2:
+                    raise _error(call, f"labels takes 2 sizes (rows, classes), got {len(shape)}")
+                init["classes"] = shape[1]
+                shape = shape[:1]
         self.check_size(call, shape)
         line, column = _where(stmt)
-        kind = "param" if kind_fn == "param" else "input"
+        kind = "labels" if dist == "labels" else "param" if trained else "input"
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
         self.names[name] = name
         return name
@@ -180,16 +292,27 @@ class _Builder:
         return out
 
     def constant_number(self, node: ast.expr):
-        """A literal number, a negated one, or a named number; else None."""
-        if isinstance(node, ast.Constant) and _is_number(node.value):
-            return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            inner = self.constant_number(node.operand)
-            if inner is not None:
-                return -inner if isinstance(node.op, ast.USub) else inner
-        if isinstance(node, ast.Name) and node.id in self.numbers:
-            return self.numbers[node.id]
-        return None
+        """A literal number, a negated one, or a named number; else None. A literal no
+        float can hold (400 digits, 1e999) is a SourceError."""
+        negative = False
+        inner = node
+        # a loop, not recursion: thousands of signs must not reach the recursion limit
+        while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, (ast.USub, ast.UAdd)):
+            negative ^= isinstance(inner.op, ast.USub)
+            inner = inner.operand
+        if isinstance(inner, ast.Constant) and _is_number(inner.value):
+            value = inner.value
+            if not (math.isfinite(value) if isinstance(value, float) else
+                    abs(value) <= MAX_NUMBER):
+                text = self.segment(inner)
+                shown = text if len(text) <= 24 else f"{text[:12]}… ({len(text)} digits)"
+                raise _error(inner, f"the number {shown} is too large: numbers must be finite "
+                                    f"and at most {MAX_NUMBER:.4g} in size")
+        elif isinstance(inner, ast.Name) and inner.id in self.numbers:
+            value = self.numbers[inner.id]
+        else:
+            return None
+        return -value if negative else value
 
     def number_arg(self, node: ast.expr, what: str):
         value = self.constant_number(node)
@@ -207,7 +330,9 @@ class _Builder:
         size = prod(shape)
         if size > self.limits.max_tensor_elements:
             line, column = _where(node)
-            raise LimitError("max_tensor_elements", self.limits.max_tensor_elements, size,
+            # a size past any float is not written out (nor formatted as one)
+            raise LimitError("max_tensor_elements", self.limits.max_tensor_elements,
+                             size if size <= MAX_NUMBER else None,
                              f"(a tensor of shape {shape} at line {line}, column {column})")
 
     # ----- expressions -----
@@ -222,15 +347,16 @@ class _Builder:
         if isinstance(node, ast.Name):
             if node.id in self.names:
                 return self.names[node.id]
-            if node.id in LEAVES or node.id in FUNCTIONS:
+            if node.id in LEAVES or node.id in FUNCTIONS or node.id in self.defs:
                 raise _error(node, f"{node.id} is a function; call it, like {node.id}(...)")
             raise _error(node, f"undefined name {node.id!r}; defined so far: "
                                f"{', '.join(self.names) or 'nothing'}")
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Pow):
                 p = self.constant_number(node.right)
-                if p is None:
-                    raise _error(node.right, "the exponent of ** must be a constant number")
+                if p is None:  # a tensor exponent: x ** y, 2 ** x
+                    return self.op(node, FUNCTIONS["pow"], [sub(node.left), sub(node.right)],
+                                   {}, name)
                 return self.op(node, POW, [sub(node.left)], {"p": float(p)}, name)
             op = BINOPS.get(type(node.op))
             if op is None:
@@ -240,8 +366,8 @@ class _Builder:
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
                 return self.op(node, NEG, [sub(node.operand)], {}, name)
-            if isinstance(node.op, ast.UAdd):
-                return sub(node.operand)
+            if isinstance(node.op, ast.UAdd):  # changes nothing: the operand keeps the name
+                return self.expr(node.operand, name=name, line=line, depth=depth + 1)
             raise _error(node, "only unary - and + are allowed")
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
@@ -249,6 +375,8 @@ class _Builder:
             return self.op(node, TRANSPOSE, [sub(node.value)], {}, name)
         if isinstance(node, ast.Call):
             return self.call(node, name, sub)
+        if isinstance(node, ast.Subscript):
+            return self.index(node, name, sub)
         if isinstance(node, ast.Constant):
             what = "strings" if isinstance(node.value, (str, bytes)) else repr(node.value)
             raise _error(node, f"{what} are not allowed here; expected a number or an expression"
@@ -263,34 +391,107 @@ class _Builder:
         if fn in LEAVES:
             raise _error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
                                f"on its own, like `x = {fn}(...)`")
+        if fn in self.defs:
+            return _custom_call(self, node, fn, name, sub)
+        if fn in self.def_names:
+            raise _error(node.func, f"{fn} is defined later in the source (or is a backward, "
+                                    f"which the engine calls); define a function before it "
+                                    f"is called")
         if fn not in FUNCTIONS:
-            raise _error(node.func, f"unknown function {fn!r}; known: "
-                                    f"{', '.join(sorted(FUNCTIONS))}")
-        kw = self.keywords(node, FUNCTIONS[fn])
-        if len(node.args) != 1:
-            raise _error(node, f"{fn}() takes 1 argument, got {len(node.args)}")
-        attrs = dict(REGISTRY[fn].attrs)
-        if "axis" in kw:
-            axis = self.constant_number(kw["axis"])
-            if not isinstance(axis, int):
-                raise _error(kw["axis"], "axis must be a whole number")
-            attrs["axis"] = axis
-        if "keepdims" in kw:
-            flag = kw["keepdims"]
-            if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
-                raise _error(flag, "keepdims must be True or False")
-            attrs["keepdims"] = flag.value
-        return self.op(node, fn, [sub(node.args[0])], attrs, name)
+            known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
+            raise _error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
+        rule = REGISTRY[FUNCTIONS[fn]]
+        kw = self.keywords(node, tuple(a for a in rule.attrs if a != "n"))
+        args = node.args
+        attrs = dict(rule.attrs)
+        if rule.arity == VARIADIC:  # concatenate([a, b, c], axis=1)
+            if len(args) != 1 or not isinstance(args[0], (ast.List, ast.Tuple)) \
+                    or not 2 <= len(args[0].elts) <= MAX_PARTS:
+                raise _error(node, f"{fn}() takes one list of 2 to {MAX_PARTS} tensors, like "
+                                   f"{fn}([a, b], axis=0)")
+            args = args[0].elts
+            attrs["n"] = len(args)
+            for key, value in kw.items():
+                attrs[key] = self.attr_value(fn, key, value)
+            return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
+        if rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
+            extra = args[rule.arity:]
+            items = extra[0].elts if len(extra) == 1 and isinstance(extra[0], ast.Tuple) \
+                else extra
+            attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
+            args = args[:rule.arity]
+        if len(args) != rule.arity:
+            word = "argument" if rule.arity == 1 else "arguments"
+            raise _error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
+        for key, value in kw.items():
+            attrs[key] = self.attr_value(fn, key, value)
+        return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
+
+    def shape_item(self, node: ast.expr) -> int:
+        value = self.constant_number(node)
+        if not isinstance(value, int) or isinstance(value, bool) or not (value >= 1 or value == -1):
+            raise _error(node, "a size must be a positive whole number, or -1 for the rest")
+        return value
+
+    def index(self, node: ast.Subscript, name: str | None, sub) -> str:
+        """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if len(items) > MAX_AXES:
+            raise _error(node, f"at most {MAX_AXES} indices")
+        parts = []
+        for item in items:
+            if isinstance(item, ast.Slice):
+                ends = [None if e is None else self.index_number(e)
+                        for e in (item.lower, item.upper, item.step)]
+                if ends[2] == 0:
+                    raise _error(item, "a slice's step cannot be 0")
+                text = ":".join("" if e is None else str(e) for e in ends[:2])
+                parts.append(text + ("" if ends[2] is None else f":{ends[2]}"))
+            else:
+                parts.append(str(self.index_number(item)))
+        return self.op(node, INDEX, [sub(node.value)], {"key": ", ".join(parts)}, name)
+
+    def index_number(self, node: ast.expr) -> int:
+        value = self.constant_number(node)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _error(node, "an index is a constant whole number or a slice like 1:3 "
+                               "(no boolean masks, no tensor indices)")
+        return value
+
+    def attr_value(self, fn: str, key: str, node: ast.expr):
+        """A keyword attribute: axis (a whole number, None or a tuple of them), keepdims (True
+        or False), or a number (slope=, alpha=, min=, max=)."""
+        if key == "axis":
+            if isinstance(node, ast.Constant) and node.value is None:
+                return None
+            items = node.elts if isinstance(node, ast.Tuple) else [node]
+            axes = [self.constant_number(item) for item in items]
+            if not all(isinstance(a, int) and not isinstance(a, bool) and abs(a) <= MAX_AXES
+                       for a in axes) or not axes:
+                raise _error(node, "axis must be a whole number, None, or a tuple of whole "
+                                   "numbers, like axis=(0, 1)")
+            return tuple(axes) if isinstance(node, ast.Tuple) else axes[0]
+        if key == "keepdims":
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
+                raise _error(node, "keepdims must be True or False")
+            return node.value
+        return float(self.number_arg(node, f"{fn}()'s {key}="))
 
     def op(self, node: ast.expr, op: str, inputs: list[str], attrs: dict, name: str | None):
         by_id = {n.id: n for n in self.nodes}
         shapes = [by_id[i].shape for i in inputs]
         label = self.segment(node)
         try:
-            shape = tuple(REGISTRY[op].shape(*shapes, **attrs))
+            if op == MATMUL and any(len(s) != 2 for s in shapes):
+                op = MATMUL_ND  # vectors and batches: numpy's matmul rules
+            rule = self.custom[op] if op in self.custom else REGISTRY[op]
+            shape = tuple(rule.shape(*shapes, **attrs))
         except ShapeError as e:
             names = " and ".join(f"{by_id[i].label} {by_id[i].shape}" for i in inputs)
             raise _error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
+        if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
+            raise _error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
+                               f"{len(shape)}")
         self.check_size(node, shape)
         nid = name or self.fresh()
         line, column = _where(node)
@@ -323,3 +524,152 @@ class _Builder:
     def segment(self, node: ast.expr) -> str:
         text = ast.get_source_segment(self.source, node) or type(node).__name__
         return re.sub(r"\s+", " ", text).strip()
+
+
+# ----- Definitions: `def name(x): return …` and `def name_backward(g, out, x): return …` -----
+
+
+def _define(builder: _Builder, stmt: ast.FunctionDef) -> None:
+    """Check a definition's form and record it (its body is built per call, for the call's
+    shapes)."""
+    name = stmt.name
+    if stmt.decorator_list or stmt.returns is not None or getattr(stmt, "type_params", None):
+        raise _error(stmt, f"def {name}: decorators and annotations are not part of the language")
+    a = stmt.args
+    if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults or a.kw_defaults:
+        raise _error(stmt, f"def {name}: plain arguments only (no defaults, *args, **kwargs)")
+    if any(arg.annotation is not None for arg in a.args):
+        raise _error(stmt, f"def {name}: annotations are not part of the language")
+    args = [arg.arg for arg in a.args]
+    if len(stmt.body) != 1 or not isinstance(stmt.body[0], ast.Return) \
+            or stmt.body[0].value is None:
+        where = stmt.body[1] if len(stmt.body) > 1 else stmt.body[0]
+        raise _error(where, f"def {name}: the body is one statement, `return expression`")
+    body = stmt.body[0].value
+    base = name.removesuffix("_backward") if name.endswith("_backward") else None
+    _check_def_name(builder, stmt, name, is_backward=base is not None and base in builder.defs)
+    if len(args) != len(set(args)):
+        raise _error(stmt, f"def {name}: each argument is named once")
+    for arg in args:
+        if arg in RESERVED or arg.startswith("__") or arg in builder.defs:
+            raise _error(stmt, f"def {name}: {arg!r} cannot name an argument (a function of "
+                               f"the language or a reserved name)")
+    called = {n.func.id for n in ast.walk(body)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    if name in called:
+        raise _error(stmt, f"def {name} calls itself: recursion is not part of the language")
+    later = sorted(c for c in called if c in builder.def_names and c not in builder.defs)
+    if later:
+        raise _error(stmt, f"def {name} calls {', '.join(later)}, defined later: define a "
+                           f"function before the functions that call it")
+    read = {n.id for n in ast.walk(body) if isinstance(n, ast.Name)}
+    if base is not None and base in builder.defs:
+        _define_backward(builder, stmt, base, args, body, read)
+        return
+    unused = [arg for arg in args if arg not in read]
+    if not args or unused:
+        raise _error(stmt, f"def {name}: every argument must be used"
+                     + (f" ({', '.join(unused)} is not)" if unused else " (it has none)"))
+    builder.defs[name] = Definition(name, args,
+                                    _instantiator(builder, stmt, args, [body], backward=False))
+
+
+def _check_def_name(builder: _Builder, stmt: ast.FunctionDef, name: str, is_backward: bool):
+    if name.startswith("__") or name in RESERVED or name in REGISTRY:
+        raise _error(stmt, f"def {name}: {name!r} is a function of the language or a reserved "
+                           f"name; choose another name")
+    if name in builder.defs or name in builder.taken or name in builder.names \
+            or name in builder.numbers:
+        raise _error(stmt, f"def {name}: {name!r} is already a variable or a function; "
+                           f"choose another name")
+    if name.endswith("_backward") and not is_backward:
+        raise _error(stmt, f"def {name}: a backward comes after the function it is for "
+                           f"(def {name.removesuffix('_backward')}(...) first)")
+
+
+def _define_backward(builder: _Builder, stmt: ast.FunctionDef, base: str, args: list[str],
+                     body: ast.expr, read: set[str]) -> None:
+    d = builder.defs[base]
+    if d.has_backward:
+        raise _error(stmt, f"{base} has a backward already")
+    if base in builder.called:
+        raise _error(stmt, f"def {stmt.name} comes after a call of {base}: define the backward "
+                           f"before the function is first called")
+    if len(args) != 2 + len(d.args):
+        raise _error(stmt, f"def {stmt.name} takes (g, out, {', '.join(d.args)}): the upstream "
+                           f"gradient, the output, then {base}'s {len(d.args)} argument(s); it "
+                           f"has {len(args)}")
+    returns = list(body.elts) if isinstance(body, ast.Tuple) else [body]
+    if len(returns) != len(d.args):
+        raise _error(body, f"{stmt.name} returns {len(returns)} gradient(s); {base} has "
+                           f"{len(d.args)} argument(s): return one gradient per argument "
+                           f"(a tuple for several)")
+    d.backward_args = args
+    d.instantiate_backward = _instantiator(builder, stmt, args, returns, backward=True)
+    d.backward_text = [builder.segment(r) for r in returns]
+    d.backward_reads = read
+
+
+def _instantiator(builder: _Builder, stmt: ast.FunctionDef, args: list[str],
+                  returns: list[ast.expr], backward: bool):
+    """(shapes) -> the body's graph for arguments of those shapes, built by a builder that
+    knows the named numbers and earlier definitions; a backward's comes with the nodes it
+    returns, one per argument of its function."""
+    numbers = dict(builder.numbers)
+    defs = dict(builder.defs)
+    line, column = _where(stmt)
+
+    def instantiate(shapes):
+        sub = _Builder(builder.source, builder.limits, numbers)
+        sub.defs, sub.custom, sub.def_names = defs, builder.custom, builder.def_names
+        sub.called = builder.called
+        for arg, shape in zip(args, shapes, strict=True):
+            sub.nodes.append(Node(arg, "input", arg, tuple(shape), line, column,
+                                  init={"dist": "value", "value": 0.0}, named=True))
+            sub.names[arg] = arg
+        sub.taken.update(args)
+        outputs = [sub.expr(r, line=r.lineno) for r in returns]
+        if backward:
+            return Graph(sub.nodes, outputs[-1], builder.limits, custom=builder.custom,
+                         outputs=outputs), outputs
+        if sub.nodes[-1].id != outputs[0] or sub.nodes[-1].kind != "op":
+            raise _error(returns[0], f"def {stmt.name} must compute something from its "
+                                     f"arguments, not return one of them or a number")
+        return Graph(sub.nodes, outputs[0], builder.limits, custom=builder.custom)
+
+    return instantiate
+
+
+def _custom_call(builder: _Builder, node: ast.Call, fn: str, name: str | None, sub) -> str:
+    d = builder.defs[fn]
+    if node.keywords:
+        raise _error(node, f"{fn}() takes no keywords")
+    if len(node.args) != len(d.args):
+        raise _error(node, f"{fn}() takes {len(d.args)} argument(s) ({', '.join(d.args)}), "
+                           f"got {len(node.args)}")
+    inputs = [sub(a) for a in node.args]
+    by_id = {n.id: n for n in builder.nodes}
+    shapes = tuple(by_id[i].shape for i in inputs)
+    line = node.lineno
+    try:
+        graph = d.instantiate(shapes)
+        if d.has_backward:
+            out_shape = graph.nodes[graph.loss].shape
+            bgraph, outputs = d.instantiate_backward((out_shape, out_shape, *shapes))
+            for arg, o, shape in zip(d.args, outputs, shapes, strict=True):
+                got = bgraph.nodes[o].shape
+                if got != shape:
+                    raise SourceError(f"{fn}_backward returns a gradient of shape {got} for "
+                                      f"{arg}, whose shape is {shape}", bgraph.nodes[o].line,
+                                      bgraph.nodes[o].column)
+    except SourceError as e:
+        raise SourceError(f"in {fn}(...) called at line {line}: {e.detail}", e.line,
+                          e.column) from None
+    if fn not in builder.custom:
+        helpers = tuple(dict.fromkeys(h for n in graph.ops for h in graph.op(n.id).helpers))
+        op = make_op(d, shapes, helpers)
+        builder.custom[fn] = op
+        d.check = check_backward(d, op, shapes) if d.has_backward else None
+    builder.called.add(fn)
+    return builder.op(node, fn, inputs, {}, name)
+

@@ -19,13 +19,17 @@ import numpy as np
 
 from .errors import InvalidRequestError, NotFoundError
 from .graph import Graph
-from .ops import get_op, op_flops
+from .ops import op_flops
 from .schedule import Schedule
 from .tape import Tape
 
-#: sweeps measured at most per mode; past it (or past MEASURE_SECONDS) the rest is extrapolated
+#: sweeps timed at most per mode: every one up to this many, else a sample of SAMPLE_SWEEPS
+#: (or fewer past SAMPLE_SECONDS), extrapolated; MAX_SECONDS stops any measurement (a safety
+#: net for the largest graphs, then measured_all is false)
 MEASURE_SWEEPS = 1000
-MEASURE_SECONDS = 2.0
+SAMPLE_SWEEPS = 50
+SAMPLE_SECONDS = 2.0
+MAX_SECONDS = 20.0
 #: leaves named in ?wrt at most
 MAX_WRT = 64
 
@@ -59,7 +63,7 @@ def _forward_flops(graph: Graph, nodes: set[str]) -> int:
 
 def _flops(graph: Graph, nid: str) -> int:
     node = graph.nodes[nid]
-    return op_flops(get_op(node.op), node.shape, *(graph.nodes[i].shape for i in node.inputs))
+    return op_flops(graph.op(nid), node.shape, *(graph.nodes[i].shape for i in node.inputs))
 
 
 def resolve(graph: Graph, of: str | None, wrt: list[str] | None) -> tuple[str, list[str]]:
@@ -132,10 +136,12 @@ def _reverse_sweeper(schedule: Schedule, leaves: dict, shape: tuple[int, ...]):
 
 
 def _measure(sweeps: int, flops: int, sweep) -> Sweeps:
-    """Time up to MEASURE_SWEEPS sweeps (and at most about MEASURE_SECONDS), extrapolate."""
+    """Time every sweep when there are at most MEASURE_SWEEPS, else a sample; extrapolate."""
+    every = sweeps <= MEASURE_SWEEPS
+    wanted, cap = (sweeps, MAX_SECONDS) if every else (SAMPLE_SWEEPS, SAMPLE_SECONDS)
     timed, elapsed = 0, 0.0
     with np.errstate(all="ignore"):
-        while timed < min(sweeps, MEASURE_SWEEPS) and (timed == 0 or elapsed < MEASURE_SECONDS):
+        while timed < wanted and (timed == 0 or elapsed < cap):
             start = time.perf_counter()
             sweep()
             elapsed += time.perf_counter() - start

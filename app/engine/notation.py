@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .graph import Graph
-from .ops import get_op, render
+from .ops import render
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa", "lambda", "mu",
@@ -86,7 +86,7 @@ class Notation:
             return name_tex(nid)
         formula = self.formula(nid)
         if len(formula) <= MAX_INLINE:
-            return formula if get_op(node.op).call_like else f"\\left({formula}\\right)"
+            return formula if self.graph.op(nid).call_like else f"\\left({formula}\\right)"
         return f"t_{{{nid.removeprefix('tmp')}}}"
 
     def abbreviated(self, nid: str) -> bool:
@@ -97,7 +97,7 @@ class Notation:
     def formula(self, nid: str, inputs: list[str] | None = None) -> str:
         """The op's LaTeX with its inputs' symbols (or the given input texts)."""
         node = self.graph.nodes[nid]
-        op = get_op(node.op)
+        op = self.graph.op(nid)
         texts = inputs if inputs is not None else [self.symbol(i) for i in node.inputs]
         return self._scalar_dot(nid, render(op.latex, op.fmt(**node.attrs), texts))
 
@@ -110,13 +110,13 @@ class Notation:
 
     def local(self, nid: str, index: int) -> str:
         node = self.graph.nodes[nid]
-        op = get_op(node.op)
+        op = self.graph.op(nid)
         return render(op.local[index], op.fmt(**node.attrs),
                       [self.symbol(i) for i in node.inputs], out=self.symbol(nid))
 
     def contrib(self, nid: str, index: int) -> str:
         node = self.graph.nodes[nid]
-        op = get_op(node.op)
+        op = self.graph.op(nid)
         return self._scalar_dot(nid, render(op.contrib[index], op.fmt(**node.attrs),
                                             [self.symbol(i) for i in node.inputs],
                                             g=self.grad(nid), out=self.symbol(nid)))
@@ -133,7 +133,7 @@ class Notation:
     def tangent_term(self, nid: str, index: int, tangent: str) -> str:
         """The LaTeX of what input `index`'s tangent adds to nid's (from the registry)."""
         node = self.graph.nodes[nid]
-        op = get_op(node.op)
+        op = self.graph.op(nid)
         return self._scalar_dot(nid, render(op.tangent[index], op.fmt(**node.attrs),
                                             [self.symbol(i) for i in node.inputs],
                                             t=tangent, out=self.symbol(nid)))

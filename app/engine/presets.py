@@ -1,11 +1,13 @@
 """The named example graphs: each a title, a paragraph, its source, and bounded parameters.
 
 A preset's parameters are named numbers of its source (sizes like N, or λ); its source text is
-ordinary expression language, so what a preset shows a user can type too.
+ordinary expression language, so what a preset shows a user can type too. A preset whose
+structure depends on a parameter (deep-mlp's depth) writes its source from the parameters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import NotFoundError
@@ -32,6 +34,29 @@ class Preset:
     lr: float = 0.01
     iterations: int = 100
     seed: int = 0
+    #: writes the source from the parameters when they change its structure (None: `source`)
+    generate: Callable[[dict], str] | None = None
+
+    def source_for(self, numbers: dict) -> str:
+        """The source of this preset with these parameters."""
+        return self.source if self.generate is None else self.generate(numbers)
+
+    @property
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+
+def _deep_mlp(numbers: dict) -> str:
+    """`depth` ReLU layers of width 64 on a batch of N, a linear output, a squared error."""
+    depth = int(numbers["depth"])
+    lines = ["x = input(N, 16)", "y = input(N, 1)"]
+    previous, fan_in = "x", 16
+    for k in range(1, depth + 1):
+        lines += [f"w{k} = param({fan_in}, 64, scale={(2 / fan_in) ** 0.5:.4g})",
+                  f"h{k} = relu({previous} @ w{k})"]
+        previous, fan_in = f"h{k}", 64
+    lines += ["w_out = param(64, 1, scale=0.125)", f"loss = mean(({previous} @ w_out - y) ** 2)"]
+    return "\n".join(lines) + "\n"
 
 
 PRESETS: dict[str, Preset] = {p.id: p for p in [
@@ -153,6 +178,128 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
             PresetParam("C", "int", 3, 2, 64, "classes"),
         ],
         lr=0.5, iterations=100,
+    ),
+    Preset(
+        "custom-backward",
+        "D2L 4.7: a backward written by hand",
+        "You write a backward function only for a function of your own. Here are two, "
+        "written by hand although Gradwalk has them built in (softplus, log_sigmoid). "
+        "my_softplus(x) = log(1 + eˣ) comes with its right backward, g·σ(x); "
+        "my_log_sigmoid(x) = −my_softplus(−x) comes with a deliberately wrong one, g·σ(x) "
+        "instead of g·σ(−x). Gradwalk checks every hand-written backward against central "
+        "differences when the run is built: my_softplus passes, my_log_sigmoid fails — and "
+        "the run still trains with it, because nothing stops a wrong backward: every "
+        "gradient computed through it is wrong, and so is every update (watch the loss "
+        "rise). Delete my_log_sigmoid_backward and Gradwalk differentiates through the "
+        "definition instead, correctly.",
+        "def my_softplus(x):\n"
+        "    return log(1 + exp(x))\n"
+        "\n"
+        "def my_softplus_backward(g, out, x):\n"
+        "    return g * sigmoid(x)\n"
+        "\n"
+        "def my_log_sigmoid(x):\n"
+        "    return -my_softplus(-x)\n"
+        "\n"
+        "def my_log_sigmoid_backward(g, out, x):\n"
+        "    return g * sigmoid(x)\n"
+        "\n"
+        "x = input(N, D)\n"
+        "y = bernoulli(N, 1)\n"
+        "w = param(D, H, scale=0.5)\n"
+        "v = param(H, 1, scale=0.5)\n"
+        "h = my_softplus(x @ w)\n"
+        "z = h @ v\n"
+        "loss = -mean(y * my_log_sigmoid(z) + (1 - y) * my_log_sigmoid(-z))\n",
+        [
+            PresetParam("N", "int", 16, 1, 512, "examples"),
+            PresetParam("D", "int", 4, 1, 64, "features"),
+            PresetParam("H", "int", 8, 1, 64, "hidden units"),
+        ],
+        lr=0.05, iterations=60,
+    ),
+    Preset(
+        "max-pool-hinge",
+        "Max-pooling and a hinge loss",
+        "A linear layer, then max-pooling over pairs of features (reshape to pairs, max over "
+        "the last axis) and a hinge loss mean(maximum(0, 1 − y·score)) with labels ±1. Both "
+        "are routers, not scalers: max sends the gradient only to the winner of each pair "
+        "(the loser gets 0), and maximum(0, ·) passes it only for the examples inside the "
+        "margin — the others are already right and teach nothing.",
+        "x = input(N, D)\n"
+        "b = bernoulli(N, 1)\n"
+        "W = param(D, 8, scale=0.5)\n"
+        "v = param(4, 1, scale=0.5)\n"
+        "y = 2 * b - 1\n"
+        "h = x @ W\n"
+        "pooled = max(reshape(h, (N, 4, 2)), axis=2)\n"
+        "score = pooled @ v\n"
+        "loss = mean(maximum(0, 1 - y * score))\n",
+        [
+            PresetParam("N", "int", 16, 1, 512, "examples"),
+            PresetParam("D", "int", 6, 1, 64, "features"),
+        ],
+        lr=0.1, iterations=60,
+    ),
+    Preset(
+        "batch-standardise",
+        "Batch statistics: standardising a layer",
+        "Batch normalisation's core: each feature of a layer is standardised with its batch "
+        "mean and variance, (z − mean) / sqrt(var + 1e-5), then scaled and shifted by γ and "
+        "β, before a cross-entropy over class labels. The mean and the variance depend on "
+        "every example, so every example's gradient flows through them: a reduction "
+        "broadcasts its gradient back to the whole batch.",
+        "x = input(N, D)\n"
+        "labels_y = labels(N, C)\n"
+        "W = param(D, H, scale=0.5)\n"
+        "gamma = ones(1, H)\n"
+        "beta = zeros(1, H)\n"
+        "V = param(H, C, scale=0.5)\n"
+        "z = x @ W\n"
+        "zn = (z - mean(z, axis=0, keepdims=True)) / sqrt(var(z, axis=0, keepdims=True) + "
+        "1e-5)\n"
+        "h = relu(zn * gamma + beta)\n"
+        "loss = cross_entropy(h @ V, labels_y)\n",
+        [
+            PresetParam("N", "int", 16, 2, 512, "examples"),
+            PresetParam("D", "int", 4, 1, 64, "features"),
+            PresetParam("H", "int", 6, 1, 64, "hidden units"),
+            PresetParam("C", "int", 3, 2, 16, "classes"),
+        ],
+        lr=0.2, iterations=60,
+    ),
+    Preset(
+        "embedding-lookup",
+        "Embeddings by indexing",
+        "An embedding table E (one row per word of a 6-word vocabulary) looked up by indexing: "
+        "the sentence is words 3, 1, 3, 0, stacked into a 4 × 5 matrix, scored, and fitted to "
+        "targets. An indexing op scatters its gradient back into the table: only the rows "
+        "used receive one, and row 3, used twice, receives two contributions that add (a "
+        "fan-out, += in the code).",
+        "E = param(6, 5, scale=0.5)\n"
+        "w = param(5, 1, scale=0.5)\n"
+        "target = input(4, 1)\n"
+        "sentence = stack([E[3], E[1], E[3], E[0]])\n"
+        "score = tanh(sentence @ w)\n"
+        "loss = mean((score - target) ** 2)\n",
+        lr=0.2, iterations=60,
+    ),
+    Preset(
+        "deep-mlp",
+        "D2L 4.7: memory against batch size and depth",
+        "A stack of `depth` ReLU layers of width 64 on a batch of N examples. Backpropagation "
+        "reuses the intermediates of the forward pass, so they are held until the backward "
+        "pass has used them: each layer keeps its pre-activation (relu's derivative reads it) "
+        "and its activation (the next matrix product's gradient reads it), N × 64 numbers "
+        "each. The memory ledger peaks at the end of the forward pass, at about "
+        "2 × depth × N × 64 × 8 bytes: double the batch or the depth and the peak doubles — "
+        "D2L's reason training needs far more memory than prediction.",
+        _deep_mlp({"depth": 4}),
+        [
+            PresetParam("depth", "int", 4, 1, 32, "hidden ReLU layers"),
+            PresetParam("N", "int", 32, 1, 512, "batch size"),
+        ],
+        lr=0.01, iterations=50, generate=_deep_mlp,
     ),
 ]}
 

@@ -13,9 +13,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from . import codegen, modes
+from . import codegen, gradcheck, memory, modes
 from .errors import InvalidRequestError, LimitError, NotFoundError
-from .language import parse
+from .language import check_text, parse
 from .limits import Limits
 from .presets import get_preset
 from .schedule import Schedule
@@ -81,7 +81,7 @@ class RunSpec:
             for p in preset.params:
                 numbers[p.name] = _param_value(p.name, params.get(p.name, p.default), p.kind,
                                                p.min, p.max)
-            source = preset.source
+            source = preset.source_for(numbers)
             lr = preset.lr if self.lr is None else self.lr
             iterations = preset.iterations if self.iterations is None else self.iterations
             seed = preset.seed if self.seed is None else self.seed
@@ -100,13 +100,17 @@ class RunSpec:
             seed = 0 if self.seed is None else self.seed
         if not isinstance(source, str):
             raise InvalidRequestError("must be text", "source")
+        check_text(source)  # a lone surrogate has no UTF-8: no id, no response could hold it
         _check_number(lr, "lr", 0.0, MAX_LR)
         if lr == 0:
             raise InvalidRequestError(f"must be a number above 0 and at most {MAX_LR:g}", "lr")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
             raise InvalidRequestError(f"must be a whole number from 0 to {MAX_SEED}", "seed")
-        if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 1:
-            raise InvalidRequestError("must be a whole number of at least 1", "iterations")
+        # bounded here too, far above any limit, so a 400-digit count is refused as a number
+        if not isinstance(iterations, int) or isinstance(iterations, bool) \
+                or not 1 <= iterations <= 10**9:
+            raise InvalidRequestError("must be a whole number from 1 to 1000000000",
+                                      "iterations")
         return source, numbers, float(lr), iterations, seed
 
     def canonical(self) -> dict:
@@ -150,8 +154,9 @@ class RunSpec:
 
 
 def _check_number(value, name: str, lo: float, hi: float) -> None:
+    # ints are compared exactly: math.isfinite of a 400-digit int would overflow
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not math.isfinite(value) or not lo <= value <= hi:
+            or (isinstance(value, float) and not math.isfinite(value)) or not lo <= value <= hi:
         raise InvalidRequestError(f"must be a number from {lo:g} to {hi:g}", name)
 
 
@@ -164,6 +169,28 @@ def _param_value(name: str, value, kind: str, lo: float, hi: float):
     if kind == "float":
         return float(value)
     return value
+
+
+#: values of one parameter in a memory sweep, at most
+MAX_SWEEP_VALUES = 32
+
+
+def peak_memory_sweep(preset_id: str, vary: str, values: list, params: dict,
+                      limits: Limits) -> list[int]:
+    """The memory ledger's peak for each value of the preset's integer parameter `vary` (the
+    others as given or at their defaults): from the schedule and the shapes, no numerics."""
+    preset = get_preset(preset_id)
+    sizes = [p.name for p in preset.params if p.kind == "int"]
+    if vary not in sizes:
+        raise InvalidRequestError(f"{vary!r} is not an integer parameter of {preset_id!r}; "
+                                  f"those are: {', '.join(sizes) or 'none'}", "vary")
+    if not 1 <= len(values) <= MAX_SWEEP_VALUES:
+        raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
+    peaks = []
+    for value in values:
+        source, numbers, *_ = RunSpec(preset=preset_id, params={**params, vary: value}).resolved()
+        peaks.append(memory.ledger(Schedule(parse(source, limits, numbers))).peak_bytes)
+    return peaks
 
 
 class Run:
@@ -228,6 +255,12 @@ class Run:
             {"leaf": self.direction[0], "index": list(self.direction[1])},
             "steps_per_iteration": len(self.sweep), "phases": phases,
             "quantities": list(self.sweep.quantities),
+            "custom_ops": [
+                {"name": d.name, "has_backward": d.has_backward,
+                 "check": None if d.check is None else
+                 {"ok": d.check.ok, "max_rel_error": d.check.max_rel_error}}
+                for d in self.graph.definitions
+            ],
             "graph": self.graph.to_dict(),
         }
 
@@ -251,15 +284,27 @@ class Run:
                                               self.iterations, self.title)
             return self._script
 
+    def leaves_at(self, t: int) -> dict:
+        """Every leaf's value at iteration t (the parameters after t updates)."""
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.iterations:
+            raise NotFoundError("iteration", t, f"iterations are 0 to {self.iterations - 1}")
+        return self.leaves if t == 0 else self.training().leaves_at(t)
+
+    def gradcheck(self, t: int, dtype: str = "float64") -> gradcheck.GradCheck:
+        """Iteration t's gradients against central differences (forward pass in `dtype`)."""
+        return gradcheck.check(self.graph, self.leaves_at(t), self.seed, dtype)
+
+    def memory(self) -> memory.Ledger:
+        """The memory ledger of an iteration (the same for every iteration)."""
+        return memory.ledger(self.sweep)
+
     def modes(self, of: str | None = None, wrt: list[str] | None = None) -> modes.ModeCosts:
         """Forward vs reverse mode for the Jacobian of `of` w.r.t. `wrt`, at iteration 0."""
         return modes.costs(self.graph, self.leaves, of, wrt)
 
     def trace(self, t: int) -> Trace:
         """Iteration t traced step by step (a new trace each call: the API caches them)."""
-        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.iterations:
-            raise NotFoundError("iteration", t, f"iterations are 0 to {self.iterations - 1}")
-        leaves = self.leaves if t == 0 else self.training().leaves_at(t)
+        leaves = self.leaves_at(t)
         return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script(),
                      self.direction)
 

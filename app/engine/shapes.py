@@ -6,6 +6,8 @@ broadcast shape is summed back to its input's shape (as numbers and as numpy cod
 
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 
 Shape = tuple[int, ...]
@@ -93,6 +95,62 @@ def matmul_shape(a: Shape, b: Shape, **_) -> Shape:
     return (a[0], b[1])
 
 
+def matmul_nd_shape(a: Shape, b: Shape, **_) -> Shape:
+    """numpy's matmul: 1-D operands as a row (left) or a column (right), batch axes broadcast."""
+    if not a or not b:
+        raise ShapeError(f"@ needs tensors with at least one axis, got shapes {a} and {b}")
+    k_a = a[-1]
+    k_b = b[0] if len(b) == 1 else b[-2]
+    if k_a != k_b:
+        raise ShapeError(f"shapes {a} and {b} do not match for @ ({k_a} ≠ {k_b})")
+    try:
+        batch = tuple(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        raise ShapeError(f"the batch axes of {a} and {b} do not broadcast") from None
+    return batch + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
+
+
+def index_shape(a: Shape, key=":") -> Shape:
+    """The shape of a[key] (constant integers and slices only)."""
+    from .ops import index_key  # ops imports this module
+
+    try:
+        return tuple(np.broadcast_to(np.empty(()), a)[index_key(key)].shape)
+    except IndexError as e:
+        raise ShapeError(f"[{key}] does not index shape {a}: {e}") from None
+
+
+def reshape_shape(a: Shape, shape=()) -> Shape:
+    try:
+        return tuple(np.broadcast_to(np.empty(()), a).reshape(shape).shape)
+    except ValueError:
+        raise ShapeError(f"cannot reshape {a} ({prod(a)} elements) to {tuple(shape)}") from None
+
+
+def concat_shape(*shapes: Shape, axis=0, n=2) -> Shape:
+    first = shapes[0]
+    if not first:
+        raise ShapeError("concatenate needs tensors with at least one axis, got a scalar")
+    check_axis(first, axis)
+    axis %= len(first)
+    for other in shapes[1:]:
+        if len(other) != len(first) or any(a != b for i, (a, b) in
+                                            enumerate(zip(first, other, strict=True))
+                                            if i != axis):
+            raise ShapeError(f"shapes {first} and {other} do not concatenate along axis {axis}")
+    return first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
+
+
+def stack_shape(*shapes: Shape, axis=0, n=2) -> Shape:
+    first = shapes[0]
+    if any(other != first for other in shapes[1:]):
+        raise ShapeError(f"stack needs tensors of one shape, got {', '.join(map(str, shapes))}")
+    if not -len(first) - 1 <= axis <= len(first):
+        raise ShapeError(f"axis={axis} is out of range for stacking shape {first}")
+    axis %= len(first) + 1
+    return first[:axis] + (len(shapes),) + first[axis:]
+
+
 def transpose_shape(a: Shape, **_) -> Shape:
     if len(a) < 2:
         raise ShapeError(f".T needs a tensor with at least 2 axes (it would leave shape {a} "
@@ -101,18 +159,22 @@ def transpose_shape(a: Shape, **_) -> Shape:
 
 
 def check_axis(shape: Shape, axis) -> None:
+    """axis is None, an axis of `shape`, or a tuple of distinct axes of it."""
     if axis is None:
         return
-    if not -len(shape) <= axis < len(shape):
-        raise ShapeError(f"axis={axis} is out of range for shape {shape} (ndim {len(shape)})")
+    for one in axis if isinstance(axis, tuple) else (axis,):
+        if not -len(shape) <= one < len(shape):
+            raise ShapeError(f"axis={one} is out of range for shape {shape} (ndim {len(shape)})")
+    if isinstance(axis, tuple) and len({one % len(shape) for one in axis}) != len(axis):
+        raise ShapeError(f"axis={axis} names an axis twice")
 
 
 def reduce_shape(a: Shape, axis=None, keepdims=False) -> Shape:
     check_axis(a, axis)
     if axis is None:
         return tuple(1 for _ in a) if keepdims else ()
-    axis %= len(a)
-    return tuple(1 if i == axis else n for i, n in enumerate(a) if keepdims or i != axis)
+    axes = {one % len(a) for one in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(a) if keepdims or i not in axes)
 
 
 def softmax_shape(a: Shape, axis=-1) -> Shape:

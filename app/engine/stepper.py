@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import codegen
+from . import codegen, memory
 from .errors import NotFoundError
 from .notation import Notation, num_tex, num_text, operand_tex, shape_tex, shape_text
-from .ops import get_op
+from .ops import FAN_OUT
 from .schedule import QUANTITIES, Event, Schedule
 from .summary import Summary
 from .tape import Tape
@@ -52,6 +52,9 @@ class Step:
     memory_bytes: int
     held: list[str]
     contributions: list[Contribution] = field(default_factory=list)
+    #: backward: how the op routes the gradient (its registry sentence), and the fan-out's
+    #: when a contribution is added with +=
+    rule: str = ""
 
 
 @dataclass
@@ -128,7 +131,8 @@ class Trace:
         self.tape = Tape(schedule, leaves, lr, direction)
         self.expected = self.tape.expected
         self._seed_number = seed
-        self._held: dict[str, int] = {}
+        #: the memory ledger: what is held for the backward pass after each step
+        self.ledger = memory.ledger(schedule)
         #: per node, how many contributions arrived so far while presenting
         self._arrived = dict.fromkeys(self.graph.order, 0)
         self.step_list: list[Step] = []
@@ -142,24 +146,17 @@ class Trace:
         return self.tape.values
 
     def _add(self, event: Event, edges: list[str], narration: str, latex: str,
-             code: list[str], contributions=None) -> None:
-        held = [n for n in self.graph.order if self._held.get(n)]
+             code: list[str], contributions=None, rule: str = "") -> None:
+        k = len(self.step_list)
         self.step_list.append(Step(
             len(self.step_list), event.phase, event.node, edges, narration, latex,
             "\n".join(code), self.script.lines.get((event.phase, event.node), []),
-            int(sum(self.values[n].nbytes for n in held)), held, contributions or [],
+            self.ledger.bytes_after[k], self.ledger.held_after[k], contributions or [], rule,
         ))
 
-    def _saved(self, nid: str) -> list[str]:
-        """The op nodes whose values the VJP of `nid` reads (held for the backward pass)."""
-        if self.mode == "forward" or nid not in self.schedule.grad_nodes:
-            return []  # forward mode keeps nothing for a backward pass: there is none
-        node = self.graph.nodes[nid]
-        held = [nid if ref == "out" else node.inputs[int(ref)] for ref in get_op(node.op).saves]
-        return [h for h in held if self.graph.nodes[h].kind == "op"]
-
     def _load(self, event: Event) -> None:
-        leaves = [n for n in self.graph.order if self.graph.nodes[n].kind in ("input", "param")]
+        leaves = [n for n in self.graph.order
+                  if self.graph.nodes[n].kind in ("input", "param", "labels")]
         described = []
         for nid in leaves:
             v = self.values[nid]
@@ -189,8 +186,7 @@ class Trace:
         nid = event.node
         node = g.nodes[nid]
         kept = []
-        for held in self._saved(nid):
-            self._held[held] = self._held.get(held, 0) + 1
+        for held in memory.saved(self.schedule, nid):
             kept.append(g.nodes[held].label)
         formula = self.tex.formula(nid)
         named = node.named or self.tex.abbreviated(nid)
@@ -298,8 +294,6 @@ class Trace:
                 part += f" ({_ordinal(n)} of {expected}, " + \
                         ("added with +=)" if send.accumulate else "more to come)")
             parts.append(part)
-        for held in self._saved(nid):
-            self._held[held] -= 1
         narration = (f"Backward through {node.label if node.named else repr(node.label)}: the "
                      f"gradient of the loss with respect to {node.label} is complete, and it "
                      f"sends a contribution to the gradient of the loss with respect to "
@@ -307,8 +301,31 @@ class Trace:
         if not event.sends:
             narration = (f"Backward: the gradient of the loss with respect to {node.label} is "
                          f"complete; its inputs are constants, so nothing is sent.")
+        narration += self._custom_rule(node.op)
+        rule = self.graph.op(nid).routes
+        if any(send.accumulate for send in event.sends):
+            rule += " And " + FAN_OUT
+        if event.sends and rule and node.op not in self.graph.custom:
+            narration += " Gate pattern: " + rule
         self._add(event, [c.edge for c in contributions], narration, _stacked(texts), codes,
-                  contributions)
+                  contributions, rule)
+
+    def _custom_rule(self, name: str) -> str:
+        """What a backward step through an op the source defines says about its rule."""
+        d = next((d for d in self.graph.definitions if d.name == name), None)
+        if d is None:
+            return ""
+        if not d.has_backward:
+            return (f" You wrote no backward for {name}: Gradwalk differentiates through its "
+                    f"definition, op by op.")
+        rule = ", ".join(d.backward_text)
+        if d.check is not None and not d.check.ok:
+            return (f" It uses your {name}_backward ({rule}), which FAILS the gradient check "
+                    f"(relative error {d.check.max_rel_error:.2g} against central "
+                    f"differences): every gradient computed from here on is wrong, and "
+                    f"training goes on with it.")
+        error = f" (checked: relative error {d.check.max_rel_error:.2g})" if d.check else ""
+        return f" It uses your {name}_backward: {rule}{error}."
 
     def _update(self, event: Event) -> None:
         pid = event.node

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import Graph
-from .ops import apply_jvp, apply_vjp, get_op
+from .ops import apply_jvp, apply_vjp
 from .schedule import Schedule, Send
 from .summary import Summary, summarize
 
@@ -22,24 +22,24 @@ from .summary import Summary, summarize
 def forward(graph: Graph, values: dict[str, np.ndarray], nid: str) -> np.ndarray:
     """The value of op node `nid` from its inputs' values."""
     node = graph.nodes[nid]
-    return get_op(node.op).forward(*(values[i] for i in node.inputs), **node.attrs)
+    return graph.op(nid).forward(*(values[i] for i in node.inputs), **node.attrs)
 
 
 def contribution(graph: Graph, send: Send, values: dict[str, np.ndarray], upstream) -> np.ndarray:
     """What `send` adds to its source's gradient, given its target's complete gradient."""
     node = graph.nodes[send.edge.target]
     args = [values[i] for i in node.inputs]
-    return apply_vjp(get_op(node.op), upstream, values[node.id], args, node.attrs,
+    return apply_vjp(graph.op(node.id), upstream, values[node.id], args, node.attrs,
                      send.edge.index)
 
 
 def tangent_terms(graph: Graph, nid: str, values: dict, tangents: dict) -> list:
     """Per input of op `nid`, what its tangent adds to nid's (None where it is zero)."""
     node = graph.nodes[nid]
-    op = get_op(node.op)
+    op = graph.op(nid)
     args = [values[i] for i in node.inputs]
     return [None if tangents.get(i) is None else
-            apply_jvp(op, [tangents[i] if j == index else None for j in range(op.arity)],
+            apply_jvp(op, [tangents[i] if j == index else None for j in range(len(node.inputs))],
                       values[nid], args, node.attrs)
             for index, i in enumerate(node.inputs)]
 

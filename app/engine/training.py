@@ -16,7 +16,7 @@ import numpy as np
 from .errors import LimitError
 from .graph import Graph
 from .limits import Limits
-from .ops import apply_vjp, get_op
+from .ops import apply_vjp
 from .schedule import Schedule
 
 #: checkpoints kept per run at most, and the bytes they may hold together: memory stays
@@ -44,6 +44,15 @@ def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
             rows, classes = node.shape
             value = np.zeros(node.shape)
             value[np.arange(rows), rs.randint(classes, size=rows)] = 1.0
+        elif dist == "zeros":
+            value = np.zeros(node.shape)
+        elif dist == "ones":
+            value = np.ones(node.shape)
+        elif dist == "uniform":
+            value = np.asarray(rs.uniform(node.init["low"], node.init["high"], size=node.shape),
+                               dtype=np.float64)
+        elif dist == "labels":
+            value = rs.randint(node.init["classes"], size=node.shape).astype(np.float64)
         elif dist == "bernoulli":
             value = (rs.rand(*node.shape) < 0.5).astype(np.float64)
         else:
@@ -66,9 +75,9 @@ class _Plan:
         for event in events:
             node = graph.nodes[event.node] if event.node is not None else None
             if event.phase == "forward":
-                self.forward.append((node.id, get_op(node.op).forward, node.inputs, node.attrs))
+                self.forward.append((node.id, graph.op(node.id).forward, node.inputs, node.attrs))
             elif event.phase == "backward":
-                self.backward.append((node.id, get_op(node.op), node.inputs, node.attrs,
+                self.backward.append((node.id, graph.op(node.id), node.inputs, node.attrs,
                                       [(s.edge.source, s.edge.index, s.accumulate)
                                        for s in event.sends]))
 

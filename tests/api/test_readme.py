@@ -39,6 +39,10 @@ def test_the_curl_examples(live_server, tmp_path):
     assert tangent["which"] == "tangent" and tangent["shape"] == []
     modes = json.loads((tmp_path / "modes.json").read_bytes())
     assert (modes["forward"]["sweeps"], modes["reverse"]["sweeps"]) == (101000, 1)
+    check = json.loads((tmp_path / "gradcheck.json").read_bytes())
+    assert check["sweep"]["best_rel_error"] <= 1e-8
+    memory = json.loads((tmp_path / "memory.json").read_bytes())
+    assert memory["peak_bytes"] == max(memory["bytes_after"]) > 0
 
 
 def test_the_httpx_example(live_server, tmp_path):

@@ -11,23 +11,49 @@ from app.engine.ops import REGISTRY
 
 UNARY_SHAPES = [(3, 4), (), (5,), (2, 3, 2)]
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (3, 4)), ((2, 3), ())]
-#: ops whose inputs must be positive (log, sqrt; non-integer powers)
-POSITIVE = {"log", "sqrt"}
+#: ops whose inputs must be positive (log, sqrt, log1p; non-integer powers)
+POSITIVE = {"log", "sqrt", "log1p", "power"}
 
 
 def attr_variants(op) -> list[dict]:
     """Every combination of the op's attributes worth checking."""
     choices = {
-        "axis": [None, 0, -1] if op.attrs.get("axis", -1) is None else [-1, 0],
+        "axis": [None, 0, -1, (0, -1)] if op.attrs.get("axis", -1) is None else [-1, 0],
         "keepdims": [False, True],
         "p": [2.0, 3.0, 0.5, -1.0],
+        "slope": [0.01, 0.2],
+        "alpha": [1.0, 0.5],
+        "min": [-1.0, 0.2],
+        "max": [1.0],
     }
     keys = list(op.attrs)
     return [dict(zip(keys, combo, strict=True))
             for combo in itertools.product(*(choices[k] for k in keys))]
 
 
+#: (op, input) pairs that take whole numbers (class labels): not differentiated
+INTEGER_INPUTS = {("cross_entropy", 1)}
+#: ops whose attributes depend on the input's shape: (input shapes, attrs) cases
+SHAPED_CASES = {
+    "index": [(((3, 4),), {"key": k}) for k in (":, 0", "1:3", "-1", "::2, 1:", "0:2, -1")]
+    + [(((5,),), {"key": k}) for k in ("2", "1:4", "-4:-1:2")]
+    + [(((2, 3, 2),), {"key": "1, :, 0"})],
+    "reshape": [(((3, 4),), {"shape": s}) for s in ((4, 3), (12,), (2, 2, 3), (-1, 6))]
+    + [(((6,),), {"shape": (2, 3)}), (((),), {"shape": (1, 1)})],
+    "cross_entropy": [(((4, 3), (4,)), {}), (((1, 5), (1,)), {})],
+    "concatenate": [(((2, 3), (4, 3)), {"axis": 0, "n": 2}),
+                    (((2, 3), (2, 1), (2, 2)), {"axis": 1, "n": 3}),
+                    (((3,), (2,)), {"axis": -1, "n": 2})],
+    "stack": [(((2, 3), (2, 3)), {"axis": 0, "n": 2}),
+              (((3,), (3,), (3,)), {"axis": 1, "n": 3}),
+              (((), ()), {"axis": 0, "n": 2})],
+}
+
+
 def shape_variants(op) -> list[tuple]:
+    if op.name == "matmul_nd":
+        return [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((4, 2, 3), (3, 5)),
+                ((2, 1, 2, 3), (4, 3, 2))]
     if op.name == "matmul":
         return [((3, 4), (4, 2)), ((1, 5), (5, 1))]
     if op.name == "transpose":
@@ -36,6 +62,8 @@ def shape_variants(op) -> list[tuple]:
         return [((3, 4),), ((5,),)]
     if op.arity == 2:
         return BINARY_SHAPES
+    if op.name == "std":  # one element: std is 0 and its derivative 0/0, as in PyTorch
+        return [(s,) for s in UNARY_SHAPES if s != ()]
     return [(s,) for s in UNARY_SHAPES]
 
 
@@ -43,8 +71,14 @@ def op_cases():
     """(op name, input shapes, attrs) for every registry entry; ids name them."""
     cases = []
     for name, op in sorted(REGISTRY.items()):
+        if name in SHAPED_CASES:
+            cases += [pytest.param(name, shapes, attrs, id=f"{name}-{shapes}-{attrs}")
+                      for shapes, attrs in SHAPED_CASES[name]]
+            continue
         for shapes in shape_variants(op):
             for attrs in attr_variants(op):
+                if isinstance(attrs.get("axis"), tuple) and len(shapes[0]) < 2:
+                    continue  # (0, -1) names one axis twice below 2-D
                 if "axis" in attrs and attrs["axis"] is not None and len(shapes[0]) < 2:
                     if attrs["axis"] not in (0, -1) or len(shapes[0]) == 0:
                         continue
@@ -56,6 +90,10 @@ def sample_inputs(name: str, shapes, attrs, rng: np.random.Generator) -> list[np
     """Inputs away from kinks (0 for relu/abs) and inside the op's domain."""
     positive = name in POSITIVE or (name == "pow" and not float(attrs["p"]).is_integer())
     out = []
+    if name == "cross_entropy":  # logits, and one class index per row
+        logits, labels = shapes
+        return [rng.normal(size=logits),
+                rng.integers(logits[1], size=labels).astype(np.float64)]
     for shape in shapes:
         magnitude = rng.uniform(0.5, 1.5, size=shape)
         sign = 1.0 if positive else rng.choice([-1.0, 1.0], size=shape)

@@ -42,8 +42,10 @@ def check_against_reverse(spec: RunSpec, t: int, per_leaf: int = 2) -> None:
                                        rtol=1e-10, atol=1e-12, err_msg=f"{leaf}{index}")
 
 
-@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("preset", sorted(set(PRESETS) - {"custom-backward"}))
 def test_loss_tangent_is_the_reverse_gradient_entry_on_every_preset(preset):
+    """(custom-backward's wrong backward disagrees with forward mode on purpose: it is tested
+    in test_custom_ops.py)"""
     spec = RunSpec(preset=preset, iterations=2 if preset != "colah-sum-of-paths" else None)
     if preset == "pytorch-numpy-two-layer":
         spec = RunSpec(preset=preset, iterations=2, params={"N": 8, "D_in": 30})

@@ -44,7 +44,7 @@ def test_named_numbers_scalars_axis_keepdims_and_transpose():
     # undefined name
     (HEAD + "loss = sum(x @ v)\n", 3, 16, "undefined name 'v'"),
     # unknown function
-    (HEAD + "loss = sum(gelu(x @ w))\n", 3, 12, "unknown function 'gelu'"),
+    (HEAD + "loss = sum(selu(x @ w))\n", 3, 12, "unknown function 'selu'"),
     # wrong argument count
     (HEAD + "loss = sum(x @ w, x)\n", 3, 8, "sum() takes 1 argument, got 2"),
     # shape mismatch, naming both shapes
@@ -61,7 +61,8 @@ def test_named_numbers_scalars_axis_keepdims_and_transpose():
     (HEAD + "loss = sum((lambda: x)())\n", 3, 13, "only plain function calls"),
     (HEAD + "f = lambda: x\n", 3, 5, "lambdas are not part of the language"),
     # subscripts
-    (HEAD + "loss = sum(x[0])\n", 3, 12, "subscripts (indexing) are not part of the language"),
+    (HEAD + "loss = sum(x[x > 0] @ w)\n", 3, 14,
+     "an index is a constant whole number or a slice like 1:3 (no boolean masks"),
     # dunder names
     ("__class__ = input(3)\n", 1, 1, "dunder names"),
     (HEAD + "loss = sum(x.__class__)\n", 3, 12, "attribute .__class__ is not allowed"),
@@ -79,7 +80,13 @@ def test_named_numbers_scalars_axis_keepdims_and_transpose():
     (HEAD + "x = param(2)\n", 3, 1, "'x' is already defined"),
     (HEAD + "sum = x @ w\n", 3, 1, "'sum' is reserved"),
     (HEAD + "grad_x = sum(x)\n", 3, 1, "'grad_x' is reserved"),
-    (HEAD + "loss = sum(x @ w) ** w\n", 3, 22, "the exponent of ** must be a constant number"),
+    (HEAD + "loss = sum(x[w] @ w)\n", 3, 14, "no tensor indices"),
+    (HEAD + "x[0] = 1\nloss = sum(x @ w)\n", 3, 1, "assignment to a subscript"),
+    (HEAD + "loss = sum(concatenate(x, w))\n", 3, 12, "takes one list of 2 to 64 tensors"),
+    (HEAD + "loss = sum(x[5] @ w)\n", 3, 12, "does not index shape (3, 4)"),
+    (HEAD + "loss = sum(reshape(x, (5, 2)) @ w)\n", 3, 12, "cannot reshape (3, 4)"),
+    (HEAD + "loss = sum(x @ w, axis=(0, 0))\n", 3, 8, "names an axis twice"),
+    (HEAD + "y = labels(3)\nloss = sum(x @ w)\n", 3, 5, "labels takes 2 sizes"),
     (HEAD + "loss = sum(relu(input(3)))\n", 3, 17, "must be assigned to a name"),
     (HEAD + "y = x @ w\nloss = sum(x @ w)\n", 3, 5, "'y' is never used by the loss"),
     (HEAD + "loss = 3.0\n", 3, 1, "must be computed by an operation"),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.engine.limits import Limits
-from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, get_op
+from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, get_op, index_key
 from app.engine.presets import PRESETS
 from app.engine.run import Run, RunSpec
 
@@ -20,6 +20,16 @@ torch = pytest.importorskip("torch")
 
 def _dims(a, axis):
     return tuple(range(a.dim())) if axis is None else axis
+
+
+def _prod(a, axis=None, keepdims=False):
+    """torch.prod over several axes: one at a time, the last first."""
+    if a.dim() == 0:
+        return a
+    axes = range(a.dim()) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    for one in sorted({x % a.dim() for x in axes}, reverse=True):
+        a = torch.prod(a, dim=one, keepdim=keepdims)
+    return a
 
 
 def _reduce(fn):
@@ -42,6 +52,32 @@ TORCH = {
     "logsumexp": lambda a, axis=None, keepdims=False: torch.logsumexp(
         a, dim=_dims(a, axis), keepdim=keepdims),
     "softmax": lambda a, axis=-1: torch.softmax(a, dim=axis),
+    "maximum": torch.maximum, "minimum": torch.minimum,
+    "matmul_nd": torch.matmul,
+    "cross_entropy": lambda a, b: torch.nn.functional.cross_entropy(a, b.detach().long()),
+    "concatenate": lambda *xs, axis=0, n=2: torch.cat(xs, dim=axis),
+    "stack": lambda *xs, axis=0, n=2: torch.stack(xs, dim=axis),
+    "index": lambda a, key=":": a[index_key(key)],
+    "reshape": lambda a, shape=(): torch.reshape(a, shape),
+    "power": lambda a, b: torch.pow(a, b),
+    "softplus": lambda a: torch.nn.functional.softplus(a),
+    "log1p": torch.log1p, "expm1": torch.expm1,
+    "log_sigmoid": torch.nn.functional.logsigmoid,
+    "leaky_relu": lambda a, slope=0.01: torch.nn.functional.leaky_relu(a, slope),
+    "elu": lambda a, alpha=1.0: torch.nn.functional.elu(a, alpha),
+    "gelu": lambda a: torch.nn.functional.gelu(a, approximate="none"),
+    "clip": lambda a, min=-1.0, max=1.0: torch.clamp(a, min, max),
+    "prod": lambda a, axis=None, keepdims=False: _prod(a, axis, keepdims),
+    "var": lambda a, axis=None, keepdims=False: torch.var(
+        a, dim=_dims(a, axis), correction=0, keepdim=keepdims),
+    "std": lambda a, axis=None, keepdims=False: torch.std(
+        a, dim=_dims(a, axis), correction=0, keepdim=keepdims),
+    "norm": lambda a, axis=None, keepdims=False: torch.linalg.vector_norm(
+        a, dim=None if axis is None else axis, keepdim=keepdims),
+    "max": lambda a, axis=None, keepdims=False: torch.amax(a, dim=_dims(a, axis),
+                                                          keepdim=keepdims),
+    "min": lambda a, axis=None, keepdims=False: torch.amin(a, dim=_dims(a, axis),
+                                                          keepdim=keepdims),
     "log_softmax": lambda a, axis=-1: torch.log_softmax(a, dim=axis),
 }
 
@@ -63,7 +99,8 @@ def test_op_matches_torch(name, shapes, attrs):
     t_out.backward(torch.tensor(g))
     for index, t in enumerate(tensors):
         got = apply_vjp(op, g, out, inputs, attrs, index)
-        np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        want = t.grad.numpy() if t.grad is not None else np.zeros_like(inputs[index])
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)  # (labels: none)
 
 
 @pytest.mark.parametrize("name,shapes,attrs", op_cases())
@@ -80,17 +117,61 @@ def test_jvp_matches_torch_func_jvp(name, shapes, attrs):
     np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def interpret(graph, values: dict, definitions: dict) -> dict:
+    """Every node of `graph` as a torch tensor, from its leaves' tensors in `values`."""
+    values = dict(values)
+    for nid in graph.order:
+        node = graph.nodes[nid]
+        if node.kind == "const" and nid not in values:
+            values[nid] = torch.tensor(node.init["value"], dtype=torch.float64)
+        elif node.kind == "op":
+            inputs = [values[i] for i in node.inputs]
+            if node.op in definitions:
+                values[nid] = custom_function(definitions[node.op], definitions)(*inputs)
+            else:
+                values[nid] = TORCH[node.op](*inputs, **node.attrs)
+    return values
+
+
+def custom_function(d, definitions):
+    """An op the source defines, in torch: its definition, and its backward as a
+    torch.autograd.Function with the same (maybe wrong) rule, or autograd through the
+    definition when there is none."""
+    def through(*xs):
+        graph = d.instantiate(tuple(tuple(x.shape) for x in xs))
+        return interpret(graph, dict(zip(d.args, xs, strict=True)), definitions)[graph.loss]
+
+    if not d.has_backward:
+        return through
+
+    class Function(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *xs):
+            with torch.no_grad():
+                out = through(*xs)
+            ctx.save_for_backward(out, *xs)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            out, *xs = ctx.saved_tensors
+            graph, outputs = d.instantiate_backward(
+                (tuple(g.shape), tuple(out.shape), *(tuple(x.shape) for x in xs)))
+            values = interpret(graph, dict(zip(d.backward_args, (g, out, *xs), strict=True)),
+                               definitions)
+            return tuple(values[o] for o in outputs)
+
+    return Function.apply
+
+
 def torch_gradients(run: Run, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Interpret the run's graph with torch ops and let autograd differentiate the loss."""
     graph = run.graph
-    values = {}
-    for nid in graph.order:
-        node = graph.nodes[nid]
-        if node.is_leaf:
-            values[nid] = torch.tensor(leaves[nid], dtype=torch.float64,
-                                       requires_grad=node.kind != "const")
-        else:
-            values[nid] = TORCH[node.op](*(values[i] for i in node.inputs), **node.attrs)
+    values = {nid: torch.tensor(leaves[nid], dtype=torch.float64,
+                                requires_grad=graph.nodes[nid].kind != "const")
+              for nid in graph.order if graph.nodes[nid].is_leaf}
+    definitions = {d.name: d for d in graph.definitions}
+    values = interpret(graph, values, definitions)
     values[graph.loss].backward()
     return {n: values[n].grad.numpy() for n in graph.order
             if graph.nodes[n].kind in ("input", "param")}
