@@ -117,3 +117,9 @@ def test_the_readme_lists_every_op_with_its_rule():
     assert len(table) == len(REGISTRY) + 2
     for line in table:
         assert line in readme, line
+
+
+def test_a_unary_plus_on_the_loss_is_the_loss():
+    """`loss = +sum(…)` was a 500: the plus changes nothing, the loss keeps its name."""
+    graph = parse("x = input(3)\nw = param(3)\nloss = +sum(x * +w)\n", Limits())
+    assert graph.loss == "loss" and graph.nodes["loss"].op == "sum"
