@@ -125,7 +125,8 @@ class Notation:
         """ẋ: the node's derivative along the forward-mode direction."""
         symbol = self.symbol(nid)
         if self.graph.nodes[nid].named:
-            return f"\\dot{{{symbol}}}"
+            base, sep, sub = symbol.partition("_{")
+            return f"\\dot{{{base}}}_{{{sub}" if sep else f"\\dot{{{symbol}}}"  # ẏ_pred
         if symbol.startswith("\\left("):
             return f"{symbol}^{{\\bullet}}"
         return f"\\left({symbol}\\right)^{{\\bullet}}"

@@ -68,7 +68,10 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
         "Gradwalk reproduces its losses exactly (np.random.seed(seed) draws x, y, w1, w2 in "
         "that order) and shows its gradients under the script's own names: grad_y_pred, "
         "grad_w2, grad_h_relu, grad_h, grad_w1 — each the gradient of the loss with respect to "
-        "that variable, computed in reverse order because the chain rule starts from the loss.",
+        "that variable, computed in reverse order because the chain rule starts from the loss. "
+        "Why reverse? Switch to forward mode, or open the \"Why reverse?\" panel: one reverse "
+        "sweep from the loss gives all 101,000 entries of ∂loss/∂w1 and ∂loss/∂w2; forward "
+        "mode needs one sweep per entry — 101,000 of them.",
         "x = input(N, D_in)\n"
         "y = input(N, D_out)\n"
         "w1 = param(D_in, H)\n"
@@ -118,7 +121,9 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
         "From Chris Olah's 'Calculus on Computational Graphs': e = (a + b) · (b + 1) with "
         "a = 2, b = 1, so c = 3, d = 2, e = 6. ∂e/∂a = 2, and ∂e/∂b = 5 because b reaches e "
         "along two paths — through c (contributing 2) and through d (contributing 3) — and the "
-        "contributions are summed. Reverse mode gets both derivatives in one backward pass.",
+        "contributions are summed. Reverse mode gets both derivatives in one backward pass; "
+        "forward mode (the Forward switch) needs one pass per input, a and b — compare them in "
+        "the \"Why reverse?\" panel.",
         "a = input(value=2.0)\n"
         "b = input(value=1.0)\n"
         "c = a + b\n"
