@@ -34,24 +34,13 @@ import httpx  # noqa: E402
 from app.devserver import devserver  # noqa: E402
 from app.engine.limits import Limits  # noqa: E402
 from app.engine.run import Run, RunSpec  # noqa: E402
+from tests.engine.test_tape import fan_in_source  # noqa: E402  (the graph the test uses)
 
 MIB = 2**20
 
 
-def fan_in_source(rows: int = 1000, cols: int = 1000, sums: int = 150) -> str:
-    """x feeds `sums` sum nodes, added up; w makes it trainable."""
-    lines = [f"x = input({rows}, {cols})", "w = param(value=1.0)"]
-    lines += [f"s{i} = sum(x * w)" if i == 0 else f"s{i} = sum(x)" for i in range(sums)]
-    total = "s0"
-    for i in range(1, sums):
-        lines.append(f"a{i} = {total} + s{i}")
-        total = f"a{i}"
-    lines.append(f"loss = {total} * w")
-    return "\n".join(lines) + "\n"
-
-
 def traced_retained() -> None:
-    run = Run(RunSpec(source=fan_in_source(), iterations=1), Limits(max_nodes=400))
+    run = Run(RunSpec(source=fan_in_source(1000, 1000, 150), iterations=1), Limits(max_nodes=400))
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -87,7 +76,7 @@ def server_rss(budget: int, runs: int) -> None:
         requests = 0
         for i in range(runs):
             if i % 8 == 7:
-                body = {"source": fan_in_source(), "iterations": 1, "seed": i}
+                body = {"source": fan_in_source(1000, 1000, 150), "iterations": 1, "seed": i}
             else:
                 body = {"preset": "pytorch-numpy-two-layer", "seed": i, "iterations": 6,
                         "params": {"N": 256, "D_in": 1000, "H": 1000}}
