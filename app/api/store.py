@@ -9,6 +9,7 @@ calls block, so they are made from the threadpool, never on the event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import threading
@@ -84,6 +85,10 @@ class RunStore:
 
     def create(self, spec: RunSpec) -> RunEntry:
         """The entry of the run `spec` describes (a new run or the cached one)."""
+        if spec.mode == "forward" and spec.direction is None:
+            # the default direction written out: one run, one id, however it was asked for
+            leaf, index = Run(spec, self.limits).direction
+            spec = dataclasses.replace(spec, direction={"leaf": leaf, "index": list(index)})
         run_id = runids.encode(spec)
         found = self.cache.get(("run", run_id))
         if found is not None:

@@ -104,3 +104,12 @@ def test_run_declares_its_phases_and_quantities(client):
     run = client.post(f"{API}/runs", json={"preset": "micrograd-neuron"}).json()
     assert run["quantities"] == ["value", "grad"]
     assert list(run["phases"]) == ["load", "forward", "seed", "backward", "update"]
+
+
+def test_a_default_direction_and_the_same_direction_written_out_are_one_run(client):
+    implicit = client.post(f"{API}/runs", json={"preset": "micrograd-neuron",
+                                                "mode": "forward"}).json()
+    explicit = client.post(f"{API}/runs", json={"preset": "micrograd-neuron", "mode": "forward",
+                                                "direction": {"leaf": "w1", "index": []}}).json()
+    assert implicit["direction"] == {"leaf": "w1", "index": []}
+    assert implicit["run_id"] == explicit["run_id"]
