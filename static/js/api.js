@@ -47,3 +47,33 @@ export const tensorUrl = (runId, t, k, nodeId, which) =>
   `${BASE}/runs/${runId}/iterations/${t}/steps/${k}/tensors/${encodeURIComponent(nodeId)}/${which}?format=npy`;
 
 export const codeUrl = (runId) => `${BASE}/runs/${runId}/code`;
+
+/**
+ * Forward against reverse mode for the Jacobian of `of` w.r.t. the leaves `wrt` (both optional:
+ * the loss, every parameter). Measured on the server: it can take a few seconds; `signal`
+ * aborts it.
+ */
+export function getModes(runId, { of = null, wrt = null } = {}, signal = undefined) {
+  const q = new URLSearchParams();
+  if (of) q.set("of", of);
+  if (wrt) q.set("wrt", wrt.join(","));
+  const query = q.toString();
+  return json(`/runs/${runId}/modes${query ? `?${query}` : ""}`, { signal });
+}
+
+/** Autodiff against central differences at iteration t, in float64 or float32. */
+export const getGradcheck = (runId, t, dtype = "float64", signal = undefined) =>
+  json(`/runs/${runId}/iterations/${t}/gradcheck${dtype === "float64" ? "" : `?dtype=${dtype}`}`,
+    { signal });
+
+/** The run's memory ledger: bytes held after each step, the peak, each node held. */
+export const getMemory = (runId) => json(`/runs/${runId}/memory`);
+
+/** A preset's peak bytes for each of `values` of its integer parameter `vary`. */
+export function getPresetMemory(presetId, vary, values, params = {}) {
+  const q = new URLSearchParams({ vary, values: values.join(",") });
+  for (const [name, value] of Object.entries(params)) {
+    if (name !== vary) q.set(`params.${name}`, String(value));
+  }
+  return json(`/presets/${encodeURIComponent(presetId)}/memory?${q}`);
+}

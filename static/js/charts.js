@@ -1,12 +1,11 @@
 /**
- * Small pictures of numbers the server sent: heatmaps (canvas), histograms, the loss curve
- * (log scale) and the memory ledger. Colour scales only map numbers to colours.
+ * Small pictures of numbers the server sent: heatmaps (canvas), histograms and the loss curve
+ * (log scale); the memory ledger is memory.js's. Colour scales only map numbers to colours.
  */
 
-import { bytes, num } from "./format.js";
-import { phaseClass, quantityClass } from "./names.js";
-
-const SVG = "http://www.w3.org/2000/svg";
+import { num } from "./format.js";
+import { quantityClass } from "./names.js";
+import { svgEl } from "./plots.js";
 
 /**
  * Colour-blind-safe ramps (light = low, dark = high): values in blues, gradients in oranges,
@@ -67,13 +66,6 @@ export function heatmapDataUrl(heatmap, which) {
   }
   urls[which] = urlCache.get(key);
   return urls[which];
-}
-
-function svgEl(name, attrs, parent) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.appendChild(node);
-  return node;
 }
 
 /** Bars of a summary's histogram. */
@@ -142,37 +134,5 @@ export class LossChart {
     const v = this.finite[t];
     this.marker.setAttribute("transform", `translate(${this.x(t).toFixed(1)} 0)`);
     this.marker.querySelector("circle").setAttribute("cy", v === null ? 45 : this.y(v).toFixed(1));
-  }
-}
-
-/** Bytes held for the backward pass at every step of an iteration, the current step marked. */
-export class MemoryChart {
-  constructor(container) {
-    this.svg = svgEl("svg", { viewBox: "0 0 300 60", preserveAspectRatio: "none" }, container);
-    this.now = container.querySelector(".memory-now");
-    this.steps = null;
-    this.bars = [];
-    this.marked = null;
-  }
-
-  /** The bars of an iteration's steps are drawn once; moving to step k moves the mark. */
-  show(steps, k) {
-    if (steps !== this.steps) {
-      this.steps = steps;
-      this.marked = null;
-      this.svg.replaceChildren();
-      const top = Math.max(1, ...steps.map((s) => s.memory_bytes));
-      const w = 300 / steps.length;
-      this.bars = steps.map((s, i) => {
-        const h = (52 * s.memory_bytes) / top;
-        return svgEl("rect", { x: i * w + 0.5, y: 56 - h, width: Math.max(1, w - 1), height: h,
-          class: phaseClass(s.phase) }, this.svg);
-      });
-    }
-    this.marked?.classList.remove("now");
-    this.marked = this.bars[k];
-    this.marked.classList.add("now");
-    const step = steps[k];
-    this.now.textContent = `${bytes(step.memory_bytes)}${step.held.length ? ` (${step.held.join(", ")})` : ""}`;
   }
 }

@@ -21,9 +21,31 @@ export function shortcuts(app) {
     { keys: ["]"], label: "]", does: "faster", run: () => p.faster(1) },
     { keys: ["f", "F"], label: "F", does: "fullscreen", run: () => app.toggleFullscreen() },
     { keys: ["l", "L"], label: "L", does: "lecture mode (large, high contrast)", run: () => app.toggleLecture() },
+    { keys: ["r", "R"], label: "R", does: "reverse / forward mode", run: () => app.modeSwitch.toggle() },
+    { keys: ["w", "W"], label: "W", does: "why reverse? (forward vs reverse)", run: () => app.overlays.toggle("why") },
+    { keys: ["g", "G"], label: "G", does: "check gradients (vs numerical)", run: () => app.overlays.toggle("gradcheck") },
+    { keys: ["m", "M"], label: "M", does: "memory held for backward", run: () => app.overlays.toggle("memory-panel") },
     { keys: ["?"], label: "?", does: "this help", run: () => app.toggleHelp(true) },
-    { keys: ["Escape"], label: "Esc", does: "close this help", run: () => app.toggleHelp(false) },
+    { keys: ["Escape"], label: "Esc", does: "close this help or a panel", run: () => app.closeTop() },
   ];
+}
+
+const ARROWS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"];
+
+const SCROLL = ["PageUp", "PageDown", "Home", "End"];
+
+/**
+ * Keys an element keeps for itself (`data-own-keys` on it or an ancestor): "arrows" — a grid
+ * or a heatmap moving its cursor with the arrows and picking with Enter or Space; "panel" — a
+ * large panel that scrolls with PageUp/PageDown/Home/End and whose focused button Space and
+ * Enter press, as on any page (← → still step the viewer behind it).
+ */
+function ownsKey(target, key) {
+  const own = target.closest?.("[data-own-keys]")?.dataset.ownKeys;
+  const activate = (key === " " || key === "Enter") && target.matches("button, [role='button']");
+  if (own === "arrows") return ARROWS.includes(key) || activate;
+  if (own === "panel") return SCROLL.includes(key) || activate;
+  return false;
 }
 
 export function bindControls(app) {
@@ -63,6 +85,7 @@ export function bindControls(app) {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target.closest("input, textarea, select") && e.key !== "Escape") return;
+    if (ownsKey(e.target, e.key)) return;
     const s = list.find((entry) => entry.keys.includes(e.key));
     if (!s || !p.run) return;
     e.preventDefault();

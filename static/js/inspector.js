@@ -1,26 +1,24 @@
 /**
  * The node inspector: one node's value, gradient or any other quantity the run declares (one
  * tab each) at the current step — statistics, heatmap, histogram, exact values when small, and
- * a .npy download of the exact tensor.
+ * a .npy download of the exact tensor. A leaf's elements (exact values, or heatmap cells) can
+ * be picked as the direction of forward mode: `onPick({leaf, index})`.
  */
 
 import { tensorUrl } from "./api.js";
 import { drawHeatmap, histogram } from "./charts.js";
-import { num, shape } from "./format.js";
+import { element, num, shape } from "./format.js";
+import { isLeaf } from "./modeswitch.js";
 import { DEFAULT_QUANTITIES, quantity, quantityClass } from "./names.js";
+import { ElementPicker } from "./picker.js";
 
 const STATS = [["min", "min"], ["max", "max"], ["mean", "mean"], ["std", "std"],
   ["norm", "‖·‖₂"], ["nan", "NaN"], ["inf", "±Inf"]];
 
-function exactText(values) {
-  const row = (r) => (Array.isArray(r) ? r.map(num).join("  ") : num(r));
-  if (!Array.isArray(values)) return num(values);
-  if (!values.length || !Array.isArray(values[0])) return row(values);
-  return values.map((r) => (Array.isArray(r[0]) ? JSON.stringify(r) : row(r))).join("\n");
-}
-
 export class Inspector {
-  constructor() {
+  constructor(onPick = () => {}) {
+    /** a leaf's elements, picked as forward mode's direction */
+    this.picker = new ElementPicker(onPick);
     this.title = document.getElementById("inspector-title");
     this.body = document.getElementById("inspector-body");
     this.tabBox = document.querySelector("#inspector .tabs");
@@ -55,6 +53,19 @@ export class Inspector {
     for (const tab of this.tabs) tab.setAttribute("aria-pressed", String(tab.dataset.tab === this.which));
   }
 
+  /** Keep inspecting `node` (the same node of a new run), or, without one, nothing. */
+  keepOrClear(node) {
+    if (node) {
+      this.node = node;
+      this.nodeId = node.id;
+      return;
+    }
+    this.node = null;
+    this.nodeId = null;
+    this.title.textContent = "Click a node to inspect it";
+    this.body.replaceChildren();
+  }
+
   select(node) {
     this.node = node;
     this.nodeId = node.id;
@@ -87,7 +98,7 @@ export class Inspector {
       note.textContent = s.updated ? "value after this iteration's SGD update" : "value at this step";
     } else if (which === "tangent") {
       const d = this.direction;
-      const along = d ? ` along ${d.leaf}${d.index?.length ? `[${d.index.join(", ")}]` : ""}` : "";
+      const along = d ? ` along ${element(d.leaf, d.index)}` : "";
       note.textContent = `the tangent of ${node.label}: its derivative${along} (forward mode)`;
     } else {
       note.textContent = `${which} of ${node.label} at this step`;
@@ -110,19 +121,33 @@ export class Inspector {
     this.body.appendChild(table);
     const pictures = document.createElement("div");
     pictures.className = "pictures";
+    const pickable = isLeaf(node);
+    let caption = null;
     if (summary.heatmap) {
       const canvas = document.createElement("canvas");
       canvas.className = `heatmap ${quantityClass(which)}`;
       drawHeatmap(canvas, summary.heatmap, which);
-      pictures.appendChild(canvas);
+      if (pickable && summary.values === null) {
+        let frame;
+        ({ frame, caption } = this.picker.heatmap(canvas, node, summary, this.directionIn(node)));
+        pictures.appendChild(frame);
+      } else {
+        pictures.appendChild(canvas);
+      }
     }
     if (summary.histogram.counts.length) pictures.appendChild(histogram(summary.histogram, which));
     this.body.appendChild(pictures);
+    if (caption) this.body.appendChild(caption);
     if (summary.values !== null) {
-      const pre = document.createElement("pre");
-      pre.className = "exact";
-      pre.textContent = exactText(summary.values);
-      this.body.appendChild(pre);
+      this.body.appendChild(this.picker.grid(node, summary, pickable, this.directionIn(node)));
+    }
+    if (pickable) {
+      const hint = document.createElement("p");
+      hint.className = "pick-hint";
+      hint.textContent = summary.values !== null
+        ? `Forward mode: click an element of ${node.label} to run along it (its tangent 1, every other leaf element's 0).`
+        : `Forward mode: click a heatmap cell (or focus it and use the arrow keys and Enter) to run along its first element.`;
+      this.body.insertBefore(hint, (caption || pictures).nextSibling);
     }
     const link = document.createElement("a");
     link.className = "npy";
@@ -130,5 +155,11 @@ export class Inspector {
     link.download = `${node.id}_${which}_t${t}_k${k}.npy`;
     link.textContent = `download exact ${words.noun} (.npy)`;
     this.body.appendChild(link);
+  }
+
+  /** The direction of the run shown, when it is along an element of `node`. */
+  directionIn(node) {
+    const d = this.direction;
+    return d && d.leaf === node.id ? (d.index || []) : null;
   }
 }

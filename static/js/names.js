@@ -9,16 +9,25 @@ export const DEFAULT_QUANTITIES = ["value", "grad"];
 
 /**
  * Known quantities: the inspector tab's title, the mark before a node's number, what the
- * colour is called, the noun, and what to say when a node has none at a step.
+ * colour is called, the noun, what to say when a node has none at a step, and the phase in
+ * which it travels along the edges (values and tangents forward, gradients backward).
  */
 const QUANTITIES = {
   value: { title: "Value", mark: "", colour: "blue", noun: "value",
-    missing: "not computed yet at this step" },
+    missing: "not computed yet at this step", travels: "forward" },
   grad: { title: "∂loss/∂node", mark: "∂ ", colour: "orange", noun: "gradient",
-    missing: "no contribution has arrived yet" },
-  tangent: { title: "Tangent", mark: "δ ", colour: "yellow", noun: "tangent",
-    missing: "not computed yet at this step" },
+    missing: "no contribution has arrived yet", travels: "backward" },
+  tangent: { title: "Tangent", mark: "δ ", colour: "dark yellow", noun: "tangent",
+    missing: "not computed yet at this step", travels: "forward" },
 };
+
+/**
+ * The quantities of a run that travel along the edges in a step of `phase`, in the run's order
+ * (forward steps of a forward-mode run: value and tangent; backward steps: grad). The last one
+ * colours the step's edges: a forward-mode edge carries its tangent in the tangent's colour.
+ */
+export const travelling = (phase, quantities) =>
+  quantities.filter((q) => QUANTITIES[q]?.travels === phase);
 
 const PHASES = { load: "Load", forward: "Forward", seed: "Seed", backward: "Backward", update: "Update" };
 

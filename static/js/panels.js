@@ -1,10 +1,11 @@
 /**
- * The step's words: narration, the chain-rule card (the server's MathML, sanitised, and the
- * contributions with their shapes) and the whole script with the step's lines highlighted.
+ * The step's words: narration, the chain-rule card (the server's MathML, sanitised, the op's
+ * gate pattern and the contributions with their shapes), the verdict on a custom op's
+ * hand-written backward, and the whole script with the step's lines highlighted.
  * User text always goes in as text; MathML is parsed as XML and rebuilt from a whitelist.
  */
 
-import { shape } from "./format.js";
+import { num, shape } from "./format.js";
 import { cssName, phaseClass } from "./names.js";
 
 const MATHML = "http://www.w3.org/1998/Math/MathML";
@@ -42,7 +43,11 @@ export class Panels {
     this.math = document.querySelector("#chain .mathml");
     this.lectureMath = document.getElementById("lecture-math");
     this.contributions = document.getElementById("contributions");
+    this.rule = document.getElementById("chain-rule");
+    this.check = document.getElementById("step-check");
     this.code = document.getElementById("code");
+    /** node id -> the run's custom op its node runs (docs/json.md, Run: `custom_ops`) */
+    this.customNodes = new Map();
     this.lines = [];
     /** step -> its sanitised MathML (parsed once; clones go on the page) */
     this.maths = new WeakMap();
@@ -63,6 +68,34 @@ export class Panels {
     });
   }
 
+  /** The run's custom ops, by the ids of the nodes that run them. */
+  setRun(run) {
+    const ops = new Map((run.custom_ops || []).map((c) => [c.name, c]));
+    this.customNodes = new Map(run.graph.nodes.filter((n) => n.kind === "op" && ops.has(n.op))
+      .map((n) => [n.id, ops.get(n.op)]));
+  }
+
+  /**
+   * A backward step through a custom op with a hand-written backward says what the server's
+   * check of it found: failing, with the mismatch, or quietly checked.
+   */
+  showCheck(step) {
+    const custom = step.phase === "backward" ? this.customNodes.get(step.node) : null;
+    const check = custom?.check;
+    this.check.hidden = !check;
+    if (!check) {
+      this.check.textContent = "";
+      delete this.check.dataset.check;
+      return;
+    }
+    this.check.dataset.check = check.ok ? "ok" : "failed";
+    this.check.dataset.op = custom.name;
+    this.check.dataset.maxRelError = String(check.max_rel_error);
+    this.check.textContent = check.ok
+      ? `✓ ${custom.name}_backward checked against central differences (max relative error ${num(check.max_rel_error)})`
+      : `✗ ${custom.name}_backward fails the gradient check (max relative error ${num(check.max_rel_error)})`;
+  }
+
   /** Parse a step's MathML ahead of showing it (idle work: scrubbing then only clones it). */
   prepare(step) {
     if (!this.maths.has(step)) this.maths.set(step, safeMathml(step.mathml || ""));
@@ -70,6 +103,8 @@ export class Panels {
 
   show(step, labels) {
     this.narration.textContent = step.narration;
+    // a long narration a size smaller, so the graph keeps room (large in lecture mode still)
+    this.narration.classList.toggle("long", step.narration.length > 200);
     this.prepare(step);
     const math = this.maths.get(step);
     if (math) {
@@ -79,6 +114,14 @@ export class Panels {
       this.math.textContent = step.latex;
       this.lectureMath.textContent = step.latex;
     }
+    this.rule.hidden = !step.rule;
+    this.rule.replaceChildren();
+    if (step.rule) {
+      const what = document.createElement("strong");
+      what.textContent = "Gate pattern: ";
+      this.rule.append(what, step.rule);
+    }
+    this.showCheck(step);
     this.contributions.replaceChildren();
     for (const c of step.contributions || []) {
       const li = document.createElement("li");

@@ -1,12 +1,13 @@
 /**
  * The graph in SVG: nodes at the server's coordinates, edges along the server's polylines,
  * one row per quantity the run declares (value, gradient, tangent, …) in each node, pulses
- * along the step's edges. Draws only; every number comes from the server.
+ * along the step's edges in the colour of what travels them, and the verdict of the server's
+ * check on a custom op's hand-written backward. Draws only; every number comes from the server.
  */
 
 import { heatmapDataUrl } from "./charts.js";
 import { headline, num, shape } from "./format.js";
-import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass } from "./names.js";
+import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass, travelling } from "./names.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -55,6 +56,10 @@ export class GraphView extends EventTarget {
     /** the edges drawn active and the node drawn current */
     this.activeEdges = [];
     this.currentNode = null;
+    /** pixels at the top of the container that fit() keeps clear (the mode switch) */
+    this.insetTop = 0;
+    /** op name -> the run's custom op (docs/json.md, Run: `custom_ops`) */
+    this.customOps = new Map();
     new ResizeObserver(() => this.size()).observe(container);
   }
 
@@ -64,10 +69,14 @@ export class GraphView extends EventTarget {
     return { ...g, h: g.h + (this.quantities.length - 2) * g.row };
   }
 
-  /** Draw a run's graph from scratch (also after a mode change), a row per quantity. */
-  draw(graph, quantities = this.quantities) {
+  /**
+   * Draw a run's graph from scratch (also after a mode change), a row per quantity;
+   * `customOps`: the run's `custom_ops`, whose nodes carry their check's verdict.
+   */
+  draw(graph, quantities = this.quantities, customOps = [...this.customOps.values()]) {
     this.graph = graph;
     this.quantities = quantities;
+    this.customOps = new Map(customOps.map((c) => [c.name, c]));
     this.container.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
@@ -90,6 +99,8 @@ export class GraphView extends EventTarget {
     this.world = el("g", { class: "world" }, this.svg);
     const edgeLayer = el("g", { class: "edges" }, this.world);
     const nodeLayer = el("g", { class: "nodes" }, this.world);
+    /** custom ops' check badges, above every node so no box hides one */
+    this.badgeLayer = el("g", { class: "badges" }, this.world);
     this.fxLayer = el("g", { class: "fx" }, this.world);
     for (const edge of graph.edges) {
       const pts = edge.points.map(([x, y]) => [x * sx, y * sy]);
@@ -129,11 +140,35 @@ export class GraphView extends EventTarget {
         width: thumb, height: thumb / 2.2, preserveAspectRatio: "none" }, g);
       return [q, { img, text: text(g, `node-q node-${name} ${quantityClass(q)}`, 0, y) }];
     }));
+    const badge = this.drawCheck(node, g, cx, cy + top);
     g.addEventListener("click", () => this.dispatchEvent(new CustomEvent("select", { detail: node.id })));
     g.addEventListener("keydown", (e) => {
       if (e.key === "Enter") this.dispatchEvent(new CustomEvent("select", { detail: node.id }));
     });
-    this.nodes.set(node.id, { node, g, rows, cx, cy });
+    this.nodes.set(node.id, { node, g, rows, cx, cy, badge });
+  }
+
+  /**
+   * A custom op's node says what the server's check of its hand-written backward found: a
+   * failing one is marked with its mismatch, a passing one quietly "checked". Returns whether
+   * a badge sits above the box (arrivals are then drawn above it).
+   */
+  drawCheck(node, g, cx, top) {
+    const custom = this.customOps.get(node.op);
+    if (node.kind !== "op" || !custom) return false;
+    g.classList.add("custom-op");
+    if (!custom.check) return false;
+    const { ok, max_rel_error: error } = custom.check;
+    g.classList.add(ok ? "check-ok" : "check-failed");
+    g.dataset.check = ok ? "ok" : "failed";
+    const badge = text(this.badgeLayer, `node-check ${ok ? "ok" : "failed"}`, cx - this.geo.w / 2, top - 5,
+      ok ? "✓ checked" : `✗ backward: rel. err ${num(error)}`);
+    badge.setAttribute("text-anchor", "start");
+    badge.dataset.node = node.id;
+    g.querySelector("title").textContent += ok
+      ? ` — your ${node.op}_backward passes the gradient check (max relative error ${num(error)})`
+      : ` — your ${node.op}_backward FAILS the gradient check (max relative error ${num(error)})`;
+    return true;
   }
 
   /** Show the state after a step: each quantity, statuses, the step's node and edges. */
@@ -171,16 +206,19 @@ export class GraphView extends EventTarget {
       this.currentNode = state.node;
     }
     // only the edges that were or become active are touched
-    const phase = phaseClass(step.phase);
+    const carried = travelling(step.phase, this.quantities).at(-1);
+    const classes = [phaseClass(step.phase), ...(carried ? [`carries-${cssName(carried)}`,
+      quantityClass(carried)] : [])].join(" ");
     for (const id of this.activeEdges) this.styleEdge(id, false, "");
-    for (const id of state.edges) this.styleEdge(id, true, phase);
+    for (const id of state.edges) this.styleEdge(id, true, classes);
     this.activeEdges = state.edges;
   }
 
-  styleEdge(id, on, phase) {
+  /** An edge drawn idle, or active in the step's phase and the colour of what it carries. */
+  styleEdge(id, on, classes) {
     const edge = this.edges.get(id);
     if (!edge) return;
-    edge.g.setAttribute("class", on ? `edge active ${phase}` : "edge");
+    edge.g.setAttribute("class", on ? `edge active ${classes}` : "edge");
     edge.path.setAttribute("marker-end", on ? "url(#arrow-active)" : "url(#arrow)");
   }
 
@@ -206,7 +244,11 @@ export class GraphView extends EventTarget {
     }
   }
 
-  /** Pulses for a step taken forward: values along input edges, gradients back along them. */
+  /**
+   * Pulses for a step taken forward: one per quantity that travels in the step's phase —
+   * values (and a forward-mode run's tangents, just behind) along the input edges, gradients
+   * back along them.
+   */
   animate(step, duration) {
     this.fxLayer.replaceChildren();
     if (!step || (!step.node && !step.edges.length)) return;
@@ -217,33 +259,39 @@ export class GraphView extends EventTarget {
       target.g.classList.add("flash", `flash-${step.phase}`);
       setTimeout(() => target.g.classList.remove("flash", `flash-${step.phase}`), duration);
     }
+    // above the box, and above a custom op's badge
+    const above = (view) => view.cy - this.geo.h / 2 - 3 - (view.badge ? this.geo.row + 2 : 0);
     for (const c of step.contributions || []) {
       const to = this.nodes.get(c.to);
       if (!to) continue;
-      const label = text(this.fxLayer, "arrival", to.cx + this.geo.w / 2, to.cy - this.geo.h / 2 - 3,
+      const label = text(this.fxLayer, "arrival", to.cx + this.geo.w / 2, above(to),
         `${c.accumulate ? "+=" : "="} ${c.arrived}/${c.expected}`);
       label.setAttribute("text-anchor", "end");
     }
     if (step.phase === "update" && target) {
       const delta = text(this.fxLayer, "arrival delta", target.cx + this.geo.w / 2,
-        target.cy - this.geo.h / 2 - 3, "Δ = −lr·∂");
+        above(target), "Δ = −lr·∂");
       delta.setAttribute("text-anchor", "end");
     }
     if (this.reducedMotion) return;
     const backward = step.phase === "backward";
+    const carried = travelling(step.phase, this.quantities);
     for (const id of step.edges) {
       const edge = this.edges.get(id);
-      if (edge) this.pulse(edge.path, backward, duration);
+      if (!edge) continue;
+      // each quantity a little behind the one before: a tangent follows its value
+      carried.forEach((q, i) => this.pulse(edge.path, backward, duration, q, i * 0.12));
     }
   }
 
-  pulse(path, backward, duration) {
+  /** A dot of quantity `which` along an edge (backwards for a gradient), `lag` of the way behind. */
+  pulse(path, backward, duration, which, lag = 0) {
     const length = path.getTotalLength();
     const dot = el("circle", { r: this.mode === "lecture" ? 11 : 7,
-      class: `pulse ${backward ? "pulse-grad" : "pulse-value"}` }, this.fxLayer);
+      class: `pulse pulse-${cssName(which)} ${quantityClass(which)}` }, this.fxLayer);
     const start = performance.now();
     const frame = (now) => {
-      const f = Math.min(1, (now - start) / duration);
+      const f = Math.max(0, Math.min(1, (now - start) / duration * (1 + lag) - lag));
       const eased = f < 0.5 ? 2 * f * f : 1 - (-2 * f + 2) ** 2 / 2;
       const at = path.getPointAtLength(length * (backward ? 1 - eased : eased));
       dot.setAttribute("cx", at.x);
@@ -268,10 +316,24 @@ export class GraphView extends EventTarget {
     if (this.svg.getAttribute("height") !== height) this.svg.setAttribute("height", height);
   }
 
+  /**
+   * The whole graph in view, below the `insetTop` pixels the mode switch covers: the view box
+   * is the container's own proportions, so the drawing is neither stretched nor cut.
+   */
   fit() {
     const box = this.world.getBBox();
     const pad = 24;
-    this.viewBox = [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
+    const [x, y, w, h] = [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
+    const cw = this.container.clientWidth;
+    const ch = this.container.clientHeight;
+    const inset = Math.min(this.insetTop || 0, ch / 3);
+    if (!cw || ch <= inset) {
+      this.viewBox = [x, y, w, h];
+    } else {
+      const scale = Math.min(cw / w, (ch - inset) / h);
+      const [vw, vh] = [cw / scale, ch / scale];
+      this.viewBox = [x - (vw - w) / 2, y - inset / scale - ((ch - inset) / scale - h) / 2, vw, vh];
+    }
     this.applyViewBox();
   }
 

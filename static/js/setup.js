@@ -1,10 +1,11 @@
 /**
  * Choosing what to run: a preset with its parameters, or your own source; seed, lr and
- * iterations. Errors of the source come back from the server with line and column, shown as
- * text.
+ * iterations; reverse or forward mode (and forward mode's direction, `w1[3, 7]`). Errors of the
+ * source come back from the server with line and column, shown as text.
  */
 
 import * as api from "./api.js";
+import { directionText, parseDirection } from "./modeswitch.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +17,22 @@ export class Setup extends EventTarget {
     $("preset").addEventListener("change", () => this.choose($("preset").value));
     $("btn-edit-source").addEventListener("click", () => this.toggleSource());
     $("btn-source-run").addEventListener("click", () => this.submitSource());
+    $("mode").addEventListener("change", () => this.showDirection());
+    // the description is two lines until asked for in full: the graph keeps the room
+    const description = $("preset-description");
+    const expand = () => {
+      const open = description.classList.toggle("open");
+      description.setAttribute("aria-expanded", String(open));
+    };
+    description.addEventListener("click", expand);
+    description.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); expand(); }
+    });
+  }
+
+  /** Forward mode's direction field shows only with forward mode. */
+  showDirection() {
+    $("direction-label").hidden = $("mode").value !== "forward";
   }
 
   async init(selected) {
@@ -70,6 +87,11 @@ export class Setup extends EventTarget {
     $("seed").value = String(run.seed);
     $("lr").value = String(run.lr);
     $("iterations").value = String(run.iterations);
+    if (run.mode) {
+      $("mode").value = run.mode;
+      $("direction").value = directionText(run.direction);
+      this.showDirection();
+    }
   }
 
   /** Reflect a loaded run in the form. */
@@ -81,10 +103,17 @@ export class Setup extends EventTarget {
     }
   }
 
+  /** Seed, lr, iterations, and mode with its direction when forward (a direction the form
+   * cannot read is sent as typed, for the server to explain). */
   numbers() {
     const out = { seed: Number($("seed").value || 0) };
     if ($("lr").value !== "") out.lr = Number($("lr").value);
     if ($("iterations").value !== "") out.iterations = Number($("iterations").value);
+    if ($("mode").value === "forward") {
+      out.mode = "forward";
+      const typed = $("direction").value.trim();
+      if (typed) out.direction = parseDirection(typed) || { leaf: typed };
+    }
     return out;
   }
 
