@@ -37,6 +37,7 @@ from app.api.settings import Settings  # noqa: E402
 from app.engine.limits import Limits  # noqa: E402
 from app.engine.run import Run, RunSpec  # noqa: E402
 from app.main import create_app  # noqa: E402
+from bench.graphs import deep_mlp_source  # noqa: E402
 
 ITERATIONS = 500
 REPEATS = 7
@@ -121,18 +122,6 @@ def app_path(iterations: int) -> list[float]:
     body = {"preset": "pytorch-numpy-two-layer", "iterations": iterations, "seed": next(_FRESH)}
     run_id = APP.post("/api/v1/runs", json=body).json()["run_id"]
     return APP.get(f"/api/v1/runs/{run_id}/losses").json()["losses"]
-
-
-def deep_mlp_source(layers: int = 48) -> str:
-    """The issue's typed graph: a 48-layer tanh MLP with biases (245 nodes, 392 steps)."""
-    lines = ["x = input(16, 8)", "y = input(16, 8)"]
-    previous = "x"
-    for i in range(1, layers + 1):
-        lines += [f"w{i} = param(8, 8, scale=0.3)", f"b{i} = param(8, scale=0.1)",
-                  f"h{i} = tanh({previous} @ w{i} + b{i})"]
-        previous = f"h{i}"
-    lines.append(f"loss = mean(({previous} - y) ** 2)")
-    return "\n".join(lines) + "\n"
 
 
 def document_sizes() -> None:

@@ -15,7 +15,7 @@ import re
 import sys
 from math import prod
 
-from .custom import Definition, check_backward, make_op
+from .custom import Definition
 from .errors import LimitError, SourceError
 from .graph import Graph, Node
 from .limits import Limits
@@ -180,7 +180,9 @@ class _Builder:
 
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.FunctionDef):
-            _define(self, stmt)
+            from .definitions import define  # it builds on this module
+
+            define(self, stmt)
             return None
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             raise _error(stmt, "imports are not allowed; expected `name = expression`")
@@ -392,7 +394,9 @@ class _Builder:
             raise _error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
                                f"on its own, like `x = {fn}(...)`")
         if fn in self.defs:
-            return _custom_call(self, node, fn, name, sub)
+            from .definitions import custom_call  # it builds on this module
+
+            return custom_call(self, node, fn, name, sub)
         if fn in self.def_names:
             raise _error(node.func, f"{fn} is defined later in the source (or is a backward, "
                                     f"which the engine calls); define a function before it "
@@ -524,152 +528,3 @@ class _Builder:
     def segment(self, node: ast.expr) -> str:
         text = ast.get_source_segment(self.source, node) or type(node).__name__
         return re.sub(r"\s+", " ", text).strip()
-
-
-# ----- Definitions: `def name(x): return …` and `def name_backward(g, out, x): return …` -----
-
-
-def _define(builder: _Builder, stmt: ast.FunctionDef) -> None:
-    """Check a definition's form and record it (its body is built per call, for the call's
-    shapes)."""
-    name = stmt.name
-    if stmt.decorator_list or stmt.returns is not None or getattr(stmt, "type_params", None):
-        raise _error(stmt, f"def {name}: decorators and annotations are not part of the language")
-    a = stmt.args
-    if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults or a.kw_defaults:
-        raise _error(stmt, f"def {name}: plain arguments only (no defaults, *args, **kwargs)")
-    if any(arg.annotation is not None for arg in a.args):
-        raise _error(stmt, f"def {name}: annotations are not part of the language")
-    args = [arg.arg for arg in a.args]
-    if len(stmt.body) != 1 or not isinstance(stmt.body[0], ast.Return) \
-            or stmt.body[0].value is None:
-        where = stmt.body[1] if len(stmt.body) > 1 else stmt.body[0]
-        raise _error(where, f"def {name}: the body is one statement, `return expression`")
-    body = stmt.body[0].value
-    base = name.removesuffix("_backward") if name.endswith("_backward") else None
-    _check_def_name(builder, stmt, name, is_backward=base is not None and base in builder.defs)
-    if len(args) != len(set(args)):
-        raise _error(stmt, f"def {name}: each argument is named once")
-    for arg in args:
-        if arg in RESERVED or arg.startswith("__") or arg in builder.defs:
-            raise _error(stmt, f"def {name}: {arg!r} cannot name an argument (a function of "
-                               f"the language or a reserved name)")
-    called = {n.func.id for n in ast.walk(body)
-              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    if name in called:
-        raise _error(stmt, f"def {name} calls itself: recursion is not part of the language")
-    later = sorted(c for c in called if c in builder.def_names and c not in builder.defs)
-    if later:
-        raise _error(stmt, f"def {name} calls {', '.join(later)}, defined later: define a "
-                           f"function before the functions that call it")
-    read = {n.id for n in ast.walk(body) if isinstance(n, ast.Name)}
-    if base is not None and base in builder.defs:
-        _define_backward(builder, stmt, base, args, body, read)
-        return
-    unused = [arg for arg in args if arg not in read]
-    if not args or unused:
-        raise _error(stmt, f"def {name}: every argument must be used"
-                     + (f" ({', '.join(unused)} is not)" if unused else " (it has none)"))
-    builder.defs[name] = Definition(name, args,
-                                    _instantiator(builder, stmt, args, [body], backward=False))
-
-
-def _check_def_name(builder: _Builder, stmt: ast.FunctionDef, name: str, is_backward: bool):
-    if name.startswith("__") or name in RESERVED or name in REGISTRY:
-        raise _error(stmt, f"def {name}: {name!r} is a function of the language or a reserved "
-                           f"name; choose another name")
-    if name in builder.defs or name in builder.taken or name in builder.names \
-            or name in builder.numbers:
-        raise _error(stmt, f"def {name}: {name!r} is already a variable or a function; "
-                           f"choose another name")
-    if name.endswith("_backward") and not is_backward:
-        raise _error(stmt, f"def {name}: a backward comes after the function it is for "
-                           f"(def {name.removesuffix('_backward')}(...) first)")
-
-
-def _define_backward(builder: _Builder, stmt: ast.FunctionDef, base: str, args: list[str],
-                     body: ast.expr, read: set[str]) -> None:
-    d = builder.defs[base]
-    if d.has_backward:
-        raise _error(stmt, f"{base} has a backward already")
-    if base in builder.called:
-        raise _error(stmt, f"def {stmt.name} comes after a call of {base}: define the backward "
-                           f"before the function is first called")
-    if len(args) != 2 + len(d.args):
-        raise _error(stmt, f"def {stmt.name} takes (g, out, {', '.join(d.args)}): the upstream "
-                           f"gradient, the output, then {base}'s {len(d.args)} argument(s); it "
-                           f"has {len(args)}")
-    returns = list(body.elts) if isinstance(body, ast.Tuple) else [body]
-    if len(returns) != len(d.args):
-        raise _error(body, f"{stmt.name} returns {len(returns)} gradient(s); {base} has "
-                           f"{len(d.args)} argument(s): return one gradient per argument "
-                           f"(a tuple for several)")
-    d.backward_args = args
-    d.instantiate_backward = _instantiator(builder, stmt, args, returns, backward=True)
-    d.backward_text = [builder.segment(r) for r in returns]
-    d.backward_reads = read
-
-
-def _instantiator(builder: _Builder, stmt: ast.FunctionDef, args: list[str],
-                  returns: list[ast.expr], backward: bool):
-    """(shapes) -> the body's graph for arguments of those shapes, built by a builder that
-    knows the named numbers and earlier definitions; a backward's comes with the nodes it
-    returns, one per argument of its function."""
-    numbers = dict(builder.numbers)
-    defs = dict(builder.defs)
-    line, column = _where(stmt)
-
-    def instantiate(shapes):
-        sub = _Builder(builder.source, builder.limits, numbers)
-        sub.defs, sub.custom, sub.def_names = defs, builder.custom, builder.def_names
-        sub.called = builder.called
-        for arg, shape in zip(args, shapes, strict=True):
-            sub.nodes.append(Node(arg, "input", arg, tuple(shape), line, column,
-                                  init={"dist": "value", "value": 0.0}, named=True))
-            sub.names[arg] = arg
-        sub.taken.update(args)
-        outputs = [sub.expr(r, line=r.lineno) for r in returns]
-        if backward:
-            return Graph(sub.nodes, outputs[-1], builder.limits, custom=builder.custom,
-                         outputs=outputs), outputs
-        if sub.nodes[-1].id != outputs[0] or sub.nodes[-1].kind != "op":
-            raise _error(returns[0], f"def {stmt.name} must compute something from its "
-                                     f"arguments, not return one of them or a number")
-        return Graph(sub.nodes, outputs[0], builder.limits, custom=builder.custom)
-
-    return instantiate
-
-
-def _custom_call(builder: _Builder, node: ast.Call, fn: str, name: str | None, sub) -> str:
-    d = builder.defs[fn]
-    if node.keywords:
-        raise _error(node, f"{fn}() takes no keywords")
-    if len(node.args) != len(d.args):
-        raise _error(node, f"{fn}() takes {len(d.args)} argument(s) ({', '.join(d.args)}), "
-                           f"got {len(node.args)}")
-    inputs = [sub(a) for a in node.args]
-    by_id = {n.id: n for n in builder.nodes}
-    shapes = tuple(by_id[i].shape for i in inputs)
-    line = node.lineno
-    try:
-        graph = d.instantiate(shapes)
-        if d.has_backward:
-            out_shape = graph.nodes[graph.loss].shape
-            bgraph, outputs = d.instantiate_backward((out_shape, out_shape, *shapes))
-            for arg, o, shape in zip(d.args, outputs, shapes, strict=True):
-                got = bgraph.nodes[o].shape
-                if got != shape:
-                    raise SourceError(f"{fn}_backward returns a gradient of shape {got} for "
-                                      f"{arg}, whose shape is {shape}", bgraph.nodes[o].line,
-                                      bgraph.nodes[o].column)
-    except SourceError as e:
-        raise SourceError(f"in {fn}(...) called at line {line}: {e.detail}", e.line,
-                          e.column) from None
-    if fn not in builder.custom:
-        helpers = tuple(dict.fromkeys(h for n in graph.ops for h in graph.op(n.id).helpers))
-        op = make_op(d, shapes, helpers)
-        builder.custom[fn] = op
-        d.check = check_backward(d, op, shapes) if d.has_backward else None
-    builder.called.add(fn)
-    return builder.op(node, fn, inputs, {}, name)
-

@@ -123,3 +123,15 @@ def create_run(api, **body) -> dict:
     response = api.post("/runs", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def headline(summary):
+    """The number a node shows: a one-element tensor's value, else the L2 norm (viewer-dom.md)."""
+    if summary is None:
+        return None
+    if summary["size"] != 1:
+        return summary["norm"]
+    value = summary["values"]
+    while isinstance(value, list):
+        value = value[0]
+    return value

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import create_run, open_run, until, wait_step
+from .conftest import create_run, headline, open_run, until, wait_step
 
 LAYERS = 24
 
@@ -48,18 +48,6 @@ def api_requests(page) -> list[str]:
 def settle(page) -> None:
     """Let the first load's side requests (script, losses, presets) finish."""
     page.wait_for_load_state("networkidle")
-
-
-def headline(summary):
-    """The number a node shows: a one-element tensor's value, else the L2 norm (viewer-dom.md)."""
-    if summary is None:
-        return None
-    if summary["size"] != 1:
-        return summary["norm"]
-    value = summary["values"]
-    while isinstance(value, list):
-        value = value[0]
-    return value
 
 
 def drawn(page) -> dict:

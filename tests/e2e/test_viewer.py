@@ -6,22 +6,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .conftest import create_run, open_run, until, wait_step
+from .conftest import create_run, headline, open_run, until, wait_step
 
 SMALL_SEED = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
               "params": {"N": 8, "D_in": 20, "H": 6, "D_out": 3}}
-
-
-def headline(summary):
-    """The number a node shows: a one-element tensor's value, else the L2 norm (viewer-dom.md)."""
-    if summary is None:
-        return None
-    if summary["size"] != 1:
-        return summary["norm"]
-    value = summary["values"]
-    while isinstance(value, list):
-        value = value[0]
-    return value
 
 
 def shown(page, node_id: str, which: str):
