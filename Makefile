@@ -7,7 +7,7 @@ TSTAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test lint bench clean chromium debs
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -26,12 +26,21 @@ $(TSTAMP): $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/gradwalk serve --host $(HOST) --port $(PORT)
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+# Debian packages the tests drive: chromium (browser tests), nginx (the proxy recipe's load
+# test), graphviz (`dot`, the layout's crossing count is compared with it). Never at run time.
+debs:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
-test: $(TSTAMP) chromium
+chromium: debs
+
+test: $(TSTAMP) debs
 	$(VENV)/bin/ruff check app tests bench
 	$(VENV)/bin/pytest -q
 

@@ -132,13 +132,27 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     os.environ[REQUEST_TIMEOUT_ENV] = str(args.request_timeout)  # read by every worker
     max_header_bytes = Settings().max_run_id_chars + HEADER_BYTES_BEYOND_RUN_ID
+    # Facing clients, the worker bounds request heads and slow clients itself (h11 with a
+    # deadline); behind the nginx of deploy/ the proxy bounds them and uvicorn's faster default
+    # parser is used.
+    bounded = {} if args.behind_proxy else {
+        "http": "app.cli:BoundedH11Protocol", "h11_max_incomplete_event_size": max_header_bytes}
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host, port=args.port,
-        workers=args.workers,
-        http="app.cli:BoundedH11Protocol",
-        h11_max_incomplete_event_size=max_header_bytes,
-        timeout_keep_alive=args.timeout_keep_alive,
+        workers=args.workers, timeout_keep_alive=args.timeout_keep_alive, **bounded,
     )
+
+
+def cmd_proxy_config(args: argparse.Namespace) -> None:
+    from app import proxy
+
+    try:
+        text = proxy.site(args.upstream, args.listen, args.cache_dir)
+    except ValueError as error:
+        raise SystemExit(f"gradwalk proxy-config: {error}") from None
+    if args.standalone:
+        text = proxy.standalone(text, args.standalone)
+    _write(text.encode("utf-8"), args.out)
 
 
 def cmd_presets(args: argparse.Namespace) -> None:
@@ -195,7 +209,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds a client has to send a whole request (default 10)")
     serve.add_argument("--timeout-keep-alive", type=int, default=5,
                        help="seconds an idle connection is kept open (default 5)")
+    serve.add_argument("--behind-proxy", action="store_true",
+                       help="behind the nginx of deploy/ (which bounds heads and slow clients)")
     serve.set_defaults(handler=cmd_serve)
+
+    proxy = commands.add_parser(
+        "proxy-config", help="the nginx configuration of deploy/ for these workers"
+    )
+    proxy.add_argument("--upstream", action="append", required=True, metavar="HOST:PORT",
+                       help="a Gradwalk worker (repeat for each; other machines too)")
+    proxy.add_argument("--listen", default="8080", help="nginx's port or address:port")
+    proxy.add_argument("--cache-dir", default=None,
+                       help="where nginx keeps responses (default /var/cache/nginx/gradwalk)")
+    proxy.add_argument("--standalone", metavar="DIR", default=None,
+                       help="a whole nginx.conf keeping pid, logs and temp files in DIR")
+    proxy.add_argument("--out", help="write to this file instead of stdout")
+    proxy.set_defaults(handler=cmd_proxy_config)
 
     commands.add_parser("presets", help="list the example graphs").set_defaults(
         handler=cmd_presets

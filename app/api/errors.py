@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.engine.errors import (
+    BusyError,
     GradwalkError,
     InvalidRequestError,
     LimitError,
@@ -70,6 +71,11 @@ def engine_error_response(error: GradwalkError) -> Response:
     if isinstance(error, SourceError):
         return error_response(
             422, "source", error.message, line=error.line, column=error.column, detail=error.detail
+        )
+    if isinstance(error, BusyError):
+        return error_response(
+            503, "busy", error.message, headers={"Retry-After": str(error.retry_after)},
+            retry_after=error.retry_after,
         )
     if isinstance(error, LimitError):
         return error_response(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.errors import engine_error_response
 from app.api.store import Encoded, RunStore, encoded
 
 __all__ = ["IMMUTABLE", "ServeCachedRuns", "cached", "encoded", "serve"]
@@ -76,11 +76,16 @@ async def cached(
     immutable: bool = True,
 ) -> Response:
     """Serve the cached bytes of this path (and variant, e.g. a non-default format), or
-    produce them in the threadpool and keep them. Unvalidated query never reaches the key."""
+    produce them off the event loop (one computation per key and per run at a time: compute.py)
+    and keep them. Unvalidated query never reaches the key."""
     key = cache_key(request.url.path, variant)
     body = store.response(key)
     if body is None:
-        body = store.keep_response(key, await run_in_threadpool(produce))
+        run_id = request.path_params.get("run_id")
+        if run_id is not None:
+            store.raise_failure(run_id)  # a run known to fail costs no queue place
+        body = await store.compute.run(key, produce, group=run_id)
+        body = store.keep_response(key, body)
     return serve(request, body, immutable)
 
 
@@ -89,7 +94,8 @@ def cache_key(path: str, variant: str = "") -> str:
 
 
 class ServeCachedRuns:
-    """Answers a plain GET of an already encoded run-addressed URL before routing.
+    """Answers a plain GET of an already encoded run-addressed URL before routing, and any
+    request under a run id whose run is remembered as failed (store.py).
 
     The bytes are the ones the route produced; skipping validation and dependency injection
     on the hot path is what keeps a cached state at thousands of requests per second.
@@ -110,5 +116,13 @@ class ServeCachedRuns:
             body = self.store.response(cache_key(scope["path"]))
             if body is not None:
                 await serve(Request(scope), body)(scope, receive, send)
+                return
+        if (scope["type"] == "http" and scope["method"] == "GET"
+                and scope["path"].startswith(self.prefix)):
+            # a run known to fail is answered here too: a crowd asking for it costs no routing
+            run_id = scope["path"][len(self.prefix):].partition("/")[0]
+            failed = self.store.failure(run_id)
+            if failed is not None:
+                await engine_error_response(failed)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

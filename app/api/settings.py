@@ -49,6 +49,15 @@ class Settings(_EngineLimitSettings):
         description="bytes one worker keeps: runs, traced iterations and encoded responses",
     )
 
+    # Where the routes' blocking work runs (app/api/compute.py).
+    compute_threads: int = Field(
+        2, ge=1, le=64, description="worker threads computing runs, traces and layouts"
+    )
+    max_queue: int = Field(
+        64, ge=1, description="computations admitted at once (running or waiting); one more is "
+                              "answered 503 with Retry-After",
+    )
+
     def engine_limits(self) -> Limits:
         """The engine's view of these settings."""
         return Limits(**{limit.name: getattr(self, limit.name)

@@ -4,7 +4,9 @@ Nothing is shared between workers: a run id carries its whole description, so a 
 never saw an id rebuilds the run from it. Runs, traced iterations and encoded responses share
 one cache bounded by one byte budget (`GRADWALK_CACHE_BYTES`; least recently used first out).
 Engine calls on one run are serialised by the run's lock, because a run trains lazily; these
-calls block, so they are made from the threadpool, never on the event loop.
+calls block, so the routes make them through `compute` (compute.py: off the event loop, single
+flight, a bounded queue). A run that cannot be built (over the compute budget, bad source) is
+remembered as failed, so it costs one build however often it is asked for.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import TypeVar
 
 from app.api import present, runids
 from app.api.cache import LRU
+from app.api.compute import Compute
 from app.api.settings import Settings
+from app.engine.errors import BusyError, GradwalkError
 from app.engine.run import Run, RunSpec
 from app.engine.stepper import Trace
 
@@ -43,6 +47,9 @@ T = TypeVar("T")
 
 #: what a cached run or trace costs beyond the arrays it counts (objects, dicts, graph)
 OVERHEAD_BYTES = 64 * 1024
+
+#: what a remembered failure costs in the cache
+FAILURE_BYTES = 2048
 
 #: bodies smaller than this are not worth a gzip header
 GZIP_MINIMUM_BYTES = 1000
@@ -72,6 +79,8 @@ class RunStore:
         self.limits = settings.engine_limits()
         #: ("run", id) -> RunEntry, ("trace", id, t) -> Trace, ("response", key) -> Encoded
         self.cache = LRU(settings.cache_bytes)
+        #: where the blocking work of the routes runs (single flight, bounded queue)
+        self.compute = Compute(settings.compute_threads, settings.max_queue)
 
     # ----- encoded responses -----
 
@@ -93,6 +102,7 @@ class RunStore:
         found = self.cache.get(("run", run_id))
         if found is not None:
             return found
+        self.raise_failure(run_id)
         entry = self._build(run_id, spec)  # first, so an over-limit run hears of its own limit
         runids.check_length(run_id, self.settings.max_run_id_chars)
         return entry
@@ -102,15 +112,43 @@ class RunStore:
         found = self.cache.get(("run", run_id))
         if found is not None:
             return found
+        self.raise_failure(run_id)
         spec = runids.decode(
             run_id, self.settings.max_run_id_chars, self.settings.max_run_id_json_bytes
         )
         # Another zlib may have packed the same description differently: one run, one id.
         canonical_id = runids.encode(spec)
-        return self.cache.get(("run", canonical_id)) or self._build(canonical_id, spec)
+        found = self.cache.get(("run", canonical_id))
+        if found is not None:
+            return found
+        try:
+            return self._build(canonical_id, spec)
+        except GradwalkError as error:
+            self._remember(run_id, error)  # as asked, so the next request is answered at once
+            raise
+
+    # ----- failures -----
+
+    def failure(self, run_id: str) -> GradwalkError | None:
+        """The failure remembered for `run_id`: a run that cannot be built (over a limit, bad
+        source) fails the same way on every request, so it is built once."""
+        return self.cache.get(("failure", run_id))
+
+    def raise_failure(self, run_id: str) -> None:
+        failed = self.failure(run_id)
+        if failed is not None:
+            raise failed.with_traceback(None)
+
+    def _remember(self, run_id: str, error: GradwalkError) -> None:
+        if not isinstance(error, BusyError):  # busy is a moment, not an answer
+            self.cache.put(("failure", run_id), error, FAILURE_BYTES)
 
     def _build(self, run_id: str, spec: RunSpec) -> RunEntry:
-        run = Run(spec, self.limits)
+        try:
+            run = Run(spec, self.limits)
+        except GradwalkError as error:
+            self._remember(run_id, error)
+            raise
         document = encoded(present.encode_json(present.run_document(run_id, run.describe())))
         entry = RunEntry(run_id, run, document)
         return self.cache.put(("run", run_id), entry, self._weight(entry))

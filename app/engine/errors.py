@@ -44,6 +44,17 @@ class LimitError(GradwalkError):
         self.actual = actual
 
 
+class BusyError(GradwalkError):
+    """The server could not do the work now (its watchdog stopped it, or its queue is full):
+    nothing is wrong with the request, which may be sent again after `retry_after` seconds.
+    Never remembered as the answer for a run: the same request succeeds when the server is
+    less busy."""
+
+    def __init__(self, message: str, retry_after: int = 2):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFoundError(GradwalkError):
     """An unknown preset, node, iteration, step or tensor; says what exists."""
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from .errors import LimitError
+from .errors import BusyError
 from .graph import Graph
 from .limits import Limits
 from .ops import apply_vjp
@@ -101,7 +101,14 @@ class _Plan:
 
 
 class Training:
-    """The losses of every iteration and the parameters at any iteration."""
+    """The losses of every iteration and the parameters at any iteration, trained lazily: a
+    request for iteration t trains up to t (and keeps checkpoints on the way), so a cold worker
+    asked for an early iteration of a long run does not train the whole run.
+
+    The cost of training is bounded before any work by the run's compute budget (budget.py);
+    the wall-clock watchdog (`max_compute_seconds` per call) is only a safety net: it raises
+    BusyError, and the progress made so far is kept, so asking again continues from there.
+    """
 
     def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
                  iterations: int, limits: Limits):
@@ -115,30 +122,47 @@ class Training:
         self.leaves = leaves
         self.limits = limits
         self.checkpoints: dict[int, dict[str, np.ndarray]] = {}
-        self.losses = self._train()
+        #: the losses of the iterations trained so far, and the leaves after them
+        self._losses: list[float] = []
+        self._values = self._owned(leaves)
+        #: iterations replayed from checkpoints (not counted in `trained`): for the tests
+        self.replayed = 0
+
+    @property
+    def trained(self) -> int:
+        """Iterations trained so far (each exactly once)."""
+        return len(self._losses)
+
+    @property
+    def losses(self) -> list[float]:
+        """The loss of every iteration (trains the rest of the run if needed)."""
+        self._advance(self.iterations)
+        return self._losses
 
     @property
     def nbytes(self) -> int:
-        """The bytes of the checkpoints kept."""
-        return sum(a.nbytes for kept in self.checkpoints.values() for a in kept.values())
+        """The bytes of the checkpoints and of the current parameters kept."""
+        kept = sum(a.nbytes for kept in self.checkpoints.values() for a in kept.values())
+        return kept + sum(self._values[p].nbytes for p in self.plan.params)
 
-    def _train(self) -> list[float]:
+    def _advance(self, t: int) -> None:
+        """Train until `t` iterations are done (never more than the run's)."""
+        t = min(t, self.iterations)
+        if self.trained >= t:
+            return
         deadline = time.monotonic() + self.limits.max_compute_seconds
-        values = self._owned(self.leaves)
-        losses = []
+        values = self._values
         with np.errstate(all="ignore"):  # NaN and Inf are reported in the losses, not warned
-            self._loop(values, losses, deadline)
-        return losses
-
-    def _loop(self, values: dict, losses: list, deadline: float) -> None:
-        for t in range(self.iterations):
-            if t % self.every == 0:
-                self.checkpoints[t] = {p: values[p].copy() for p in self.plan.params}
-            losses.append(self.plan.step(values, self.lr))
-            if time.monotonic() > deadline:
-                raise LimitError("max_compute_seconds", self.limits.max_compute_seconds,
-                                 what=f"(training stopped at iteration {t + 1} of "
-                                      f"{self.iterations}; ask for fewer iterations)")
+            while self.trained < t:
+                done = self.trained
+                if done % self.every == 0 and done not in self.checkpoints:
+                    self.checkpoints[done] = {p: values[p].copy() for p in self.plan.params}
+                self._losses.append(self.plan.step(values, self.lr))
+                if time.monotonic() > deadline and self.trained < t:
+                    raise BusyError(
+                        f"the server is busy: training stopped after {self.limits.max_compute_seconds:g}"
+                        f" s at iteration {self.trained} of {t} (the progress is kept: ask again)",
+                        retry_after=2)
 
     def _owned(self, leaves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Leaf values whose parameters are fresh copies, safe to update in place."""
@@ -146,9 +170,14 @@ class Training:
 
     def leaves_at(self, t: int) -> dict[str, np.ndarray]:
         """Every leaf's value at iteration t (the parameters after t updates)."""
+        if t >= self.trained:
+            self._advance(t)
+            return {nid: self._values[nid].copy() if nid in self.plan.params else
+                    self._values[nid] for nid in self.leaves}
         start = t - t % self.every
         values = self._owned({**self.leaves, **self.checkpoints[start]})
         with np.errstate(all="ignore"):
             for _ in range(start, t):
                 self.plan.step(values, self.lr)
+                self.replayed += 1
         return {nid: values[nid] for nid in self.leaves}

@@ -38,12 +38,42 @@ def test_engine_limits_also_guard_run_ids_made_under_larger_limits(small_run):
     _assert_limit(response, "max_iterations", 3)
 
 
-def test_compute_time_limit():
-    client = make_client(max_compute_seconds=1e-6)
-    created = client.post(f"{API}/runs", json={"preset": SEED_PRESET, "iterations": 400})
-    if created.status_code == 201:
-        created = client.get(f"{API}/runs/{created.json()['run_id']}/losses")
-    _assert_limit(created, "max_compute_seconds", 1e-6)
+def test_compute_budget_refuses_at_post_and_on_any_get_of_the_id():
+    body = {"preset": SEED_PRESET, "iterations": 400}
+    refused = make_client(max_compute=10**9).post(f"{API}/runs", json=body)
+    _assert_limit(refused, "max_compute", 10**9)
+    assert "fewer iterations" in refused.json()["error"]["message"]
+    run_id = make_client().post(f"{API}/runs", json=body).json()["run_id"]
+    small = make_client(max_compute=10**9)
+    for path in ("", "/losses", "/iterations/3/steps", "/iterations/3/steps/2"):
+        answer = small.get(f"{API}/runs/{run_id}{path}")
+        _assert_limit(answer, "max_compute", 10**9)
+        assert answer.json()["error"]["actual"] == refused.json()["error"]["actual"]
+
+
+def test_a_failed_run_is_remembered_not_rebuilt():
+    client = make_client(max_compute=10**9)
+    run_id = make_client().post(f"{API}/runs", json={"preset": SEED_PRESET}).json()["run_id"]
+    store = client.app.state.store
+    built = []
+    original = store._build
+    store._build = lambda *args: built.append(args) or original(*args)
+    for _ in range(5):
+        assert client.get(f"{API}/runs/{run_id}/iterations/1/steps").status_code == 413
+    assert len(built) == 1
+
+
+def test_the_watchdog_answers_503_with_retry_after_and_keeps_the_progress():
+    client = make_client(max_compute_seconds=0.02)
+    run_id = client.post(f"{API}/runs", json={"preset": SEED_PRESET}).json()["run_id"]
+    busy = 0
+    while (answer := client.get(f"{API}/runs/{run_id}/losses")).status_code == 503:
+        busy += 1
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert answer.json()["error"]["kind"] == "busy"
+        assert busy < 10_000
+    assert busy >= 1 and answer.status_code == 200  # never a remembered failure
+    assert answer.json() == make_client().get(f"{API}/runs/{run_id}/losses").json()
 
 
 def test_declared_body_size():

@@ -38,18 +38,25 @@ def test_any_iteration_from_checkpoints_equals_the_straight_loop():
     run = Run(RunSpec(source=SOURCE, lr=0.05, iterations=40, seed=1), Limits())
     schedule = Schedule(run.graph)
     few = Training(schedule, run.leaves, 0.05, 40, Limits())
+    assert few.trained == 0  # lazily: nothing until an iteration is asked for
+    lazy = Training(schedule, run.leaves, 0.05, 40, Limits())
+    few.losses  # noqa: B018 (trains every iteration)
     assert few.every >= 1 and len(few.checkpoints) >= 1
     values = {n: v.copy() for n, v in run.leaves.items()}
     for t in range(40):
         if t in (0, 13, 39):
             for p in ("w", "b"):
                 np.testing.assert_array_equal(few.leaves_at(t)[p], values[p])
+                np.testing.assert_array_equal(lazy.leaves_at(t)[p], values[p])
         few.plan.step(values, 0.05)
+    assert lazy.trained == 39
 
 
 def test_checkpoints_are_counted_in_bytes():
     run = Run(RunSpec(source=SOURCE, iterations=10), Limits())
+    run.losses()
     training = run.training()
     per = sum(run.leaves[p].nbytes for p in ("w", "b"))
-    assert training.nbytes == per * len(training.checkpoints)
+    # the checkpoints and the parameters after the last iteration trained
+    assert training.nbytes == per * (len(training.checkpoints) + 1)
     assert run.nbytes == sum(v.nbytes for v in run.leaves.values()) + training.nbytes

@@ -1,0 +1,68 @@
+"""Serving many users through deploy/'s nginx recipe: 200 clients for 30 s of mixed work, one
+worker killed halfway, no request lost; repeated GETs answered by nginx's cache; each worker's
+memory under its budget. Debian's nginx is installed by `make test`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from apihelpers import ROOT
+
+from app import proxy
+
+if str(ROOT) not in sys.path:  # bench/ is beside app/, not a package of its own
+    sys.path.insert(0, str(ROOT))
+from bench.load import CACHE_BYTES, NGINX, RSS_SLACK, cluster, mixed_load  # noqa: E402
+
+needs_nginx = pytest.mark.skipif(not Path(NGINX).exists(),
+                                 reason="needs Debian's nginx (make test installs it)")
+
+
+@needs_nginx
+def test_two_hundred_clients_a_killed_worker_and_no_failed_request():
+    with cluster(workers=2) as the:
+        result = mixed_load(the, clients=200, seconds=30, kill=True)
+        assert the.workers[-1].poll() is not None  # the worker was killed halfway
+        survivor = httpx.get(f"{the.base}/healthz")
+        assert survivor.status_code == 200
+    assert result.failures == [], result.failures[:10]
+    assert result.requests > 1000
+    assert result.repeated > 500 and result.hit_ratio >= 0.9, (result.repeated_hits,
+                                                                result.repeated)
+    for baseline, peak in zip(the.baseline_rss, the.peak_rss, strict=True):
+        assert peak <= baseline + CACHE_BYTES + RSS_SLACK
+
+
+@needs_nginx
+def test_run_responses_are_cached_by_nginx_from_the_apps_own_headers():
+    with cluster(workers=2) as the:
+        created = httpx.post(f"{the.base}/api/v1/runs", json={"preset": "micrograd-neuron"})
+        assert created.status_code == 201
+        url = f"{the.base}/api/v1/runs/{created.json()['run_id']}/iterations/0/steps/2"
+        first, second = httpx.get(url), httpx.get(url)
+        assert (first.headers["x-cache-status"], second.headers["x-cache-status"]) == \
+            ("MISS", "HIT")
+        assert first.content == second.content and first.headers["etag"] == \
+            second.headers["etag"]
+        error = httpx.get(f"{the.base}/api/v1/runs/{created.json()['run_id']}/iterations/99")
+        assert error.status_code == 404
+        again = httpx.get(f"{the.base}/api/v1/runs/{created.json()['run_id']}/iterations/99")
+        assert again.headers["x-cache-status"] != "HIT"  # errors are not kept
+        too_big = httpx.post(f"{the.base}/api/v1/runs", content=b"x" * 100_000,
+                             headers={"content-type": "application/json"})
+        assert too_big.status_code == 413  # the proxy's body limit
+
+
+def test_proxy_config_writes_the_recipe_for_other_machines():
+    text = proxy.site(["10.0.0.2:8000", "10.0.0.3:8000"], "80", "/srv/cache")
+    assert "server 10.0.0.2:8000 max_fails=1" in text and "server 10.0.0.3:8000" in text
+    assert "server 127.0.0.1:8001" not in text
+    assert "listen 80 backlog" in text and "proxy_cache_path /srv/cache " in text
+    assert "hash $gradwalk_run consistent;" in text
+    assert "proxy_next_upstream error timeout" in text
+    for bad in (["not a host"], [], ["a:1; evil"]):
+        with pytest.raises(ValueError):
+            proxy.site(bad)
