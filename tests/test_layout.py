@@ -119,3 +119,142 @@ def test_every_preset_lays_out_left_to_right():
         for node in placed["nodes"]:
             if node["kind"] != "op" and node["id"] in consumers:
                 assert node["x"] == min(consumers[node["id"]]) - LAYER_GAP, (preset, node["id"])
+
+
+# ----- issue 11: a layout that reads, on every preset and on generated graphs -----
+
+import random  # noqa: E402
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+from app import layout as drawing  # noqa: E402
+from app.layout import NODE_GAP, SHORT_CHARS, short_labels  # noqa: E402
+from bench.graphs import deep_mlp_source, l2_mlp_source, random_graph  # noqa: E402
+
+
+def _run_graph(**spec) -> dict:
+    from app.engine.limits import Limits
+    from app.engine.run import Run, RunSpec
+
+    return Run(RunSpec(**spec), Limits(max_nodes=1000)).describe()["graph"]
+
+
+def _presets() -> list[tuple[str, dict]]:
+    from app.engine.presets import PRESETS
+
+    return [(pid, _run_graph(preset=pid)) for pid in PRESETS]
+
+
+GENERATED = [(f"random {n}", random_graph(n, random.Random(n))) for n in (50, 120, 250, 500)]
+MLPS = [("l2 mlp", _run_graph(source=l2_mlp_source(6))),
+        ("deep mlp 100", _run_graph(source=deep_mlp_source(100), iterations=2))]
+EVERY = _presets() + MLPS + GENERATED
+
+
+@pytest.mark.parametrize(("name", "graph"), EVERY, ids=[name for name, _ in EVERY])
+def test_no_two_nodes_overlap_and_leaves_wait_for_their_first_consumer(name, graph):
+    placed = layout(graph)
+    nodes = placed["nodes"]
+    assert 50 <= len(nodes) <= 520 or name in dict(_presets())
+    by_column: dict[float, list[float]] = {}
+    for node in nodes:
+        by_column.setdefault(node["x"], []).append(node["y"])
+    for ys in by_column.values():  # boxes are 132 x 66: columns are LAYER_GAP apart
+        ys.sort()
+        assert all(b - a >= NODE_GAP - 1e-6 for a, b in zip(ys, ys[1:], strict=False)), name
+    assert sorted(by_column) == [sorted(by_column)[0] + i * LAYER_GAP
+                                 for i in range(len(by_column))] or len(by_column) == 1
+    by_id = {node["id"]: node for node in nodes}
+    first_use: dict[str, float] = {}
+    for edge in placed["edges"]:
+        x = by_id[edge["target"]]["x"]
+        first_use[edge["source"]] = min(first_use.get(edge["source"], x), x)
+        assert by_id[edge["source"]]["x"] < x, "every edge points right"
+    for node in nodes:
+        if not node["inputs"]:
+            assert node["x"] == first_use[node["id"]] - LAYER_GAP, (name, node["id"])
+    loss = by_id[graph["loss"]]
+    assert [n["id"] for n in nodes if n["x"] == loss["x"]] == [graph["loss"]]
+
+
+def test_a_penalty_branch_no_longer_drags_its_weight_to_the_first_column():
+    """The issue's 6-layer MLP with an L2 penalty: each weight sits just before its layer's
+    matmul (not all in the first column), its `W ** 2` after it and before the penalty's
+    sum; the total edge length is the shortest layering's."""
+    graph = MLPS[0][1]
+    layers = layers_of(graph)
+    by_label = {n["label"]: n["id"] for n in graph["nodes"]}
+    for k in range(1, 7):
+        matmul = next(n["id"] for n in graph["nodes"] if n["op"] == "matmul"
+                      and f"W{k}" in n["inputs"])
+        assert layers[f"W{k}"] == layers[matmul] - 1 == 3 * (k - 1), k
+        square = layers[by_label[f"W{k} ** 2"]]
+        assert layers[f"W{k}"] < square < layers["s"], k
+    length = sum(layers[e["target"]] - layers[e["source"]] for e in graph["edges"])
+    assert length == 73  # the minimum (the old leaves-first layering: 134)
+
+
+def test_a_leaf_moves_only_where_it_saves_more_than_it_costs():
+    """`w` feeds an early op and, through a side op, a late one: the side op follows w (one
+    long edge either way) rather than dragging w to the late one."""
+    graph = _graph({
+        "x": ("input", []), "w": ("param", []), "a": ("op", ["x", "w"]), "b": ("op", ["a"]),
+        "c": ("op", ["b"]), "side": ("op", ["w"]), "loss": ("op", ["c", "side"]),
+    })
+    layers = layers_of(graph)
+    assert layers["w"] == layers["a"] - 1 == 0
+    total = sum(layers[e["target"]] - layers[e["source"]] for e in graph["edges"])
+    # 7 edges; w -> side -> loss spans the 4 layers from w to the loss wherever side sits
+    assert total == 9
+
+
+@pytest.mark.parametrize(("name", "graph"), EVERY, ids=[name for name, _ in EVERY])
+def test_short_labels_are_distinct_and_fit(name, graph):
+    placed = layout(graph)
+    shorts = [n["short"] for n in placed["nodes"] if n["kind"] != "const"]
+    assert len(set(shorts)) == len(shorts), name  # two constants 1 both read "1"
+    shorts = [n["short"] for n in placed["nodes"]]
+    assert all(1 <= len(s) <= SHORT_CHARS for s in shorts), name
+    labels = [n["label"] for n in placed["nodes"]]
+    for node in placed["nodes"]:
+        if len(node["label"]) <= SHORT_CHARS and labels.count(node["label"]) == 1:
+            assert node["short"] == node["label"]
+
+
+def test_an_elided_label_keeps_its_distinguishing_end():
+    labels = [f"sum(W1 ** 2) + sum(W{k} ** 2)" for k in range(2, 7)] + ["x"]
+    shorts = short_labels(labels, [f"t{i}" for i in range(len(labels))], [None] * len(labels))
+    assert len(set(shorts)) == len(shorts)
+    for k, short in zip(range(2, 7), shorts, strict=False):
+        assert short.startswith("sum(W1") and "…" in short and short.endswith(f"{k} ** 2)")
+    assert shorts[-1] == "x"
+
+
+def test_labels_equal_in_full_are_told_apart_by_line_then_id():
+    shorts = short_labels(["x ** 2", "x ** 2", "x ** 2", "y"], ["t1", "t2", "t3", "y"],
+                          [3, 4, 4, 5])
+    assert shorts == ["x ** 2 L3", "x ** 2 t2", "x ** 2 t3", "y"]
+
+
+def test_layout_is_cached_by_content_and_returns_fresh_dicts():
+    graph = GENERATED[1][1]
+    drawing._geometry.cache_clear()
+    first = layout(graph)
+    hits = drawing._geometry.cache_info().hits
+    second = layout({**graph, "nodes": [dict(n) for n in graph["nodes"]]})
+    assert drawing._geometry.cache_info().hits == hits + 1
+    assert first == second and first["nodes"][0] is not second["nodes"][0]
+    second["nodes"][0]["x"] = -1.0
+    assert layout(graph)["nodes"][0]["x"] != -1.0
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed "
+                    "(apt-get install graphviz)")
+@pytest.mark.parametrize(("name", "graph"), _presets() + MLPS + GENERATED[:1],
+                         ids=[name for name, _ in _presets() + MLPS + GENERATED[:1]])
+def test_no_more_crossings_than_graphviz_dot(name, graph):
+    """Counted the same way on both drawings (bench/layout.py): Gradwalk's ≤ dot's."""
+    from bench.layout import dots, ours
+
+    assert ours(graph)[0] <= dots(graph), name

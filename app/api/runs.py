@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached, encoded, serve
 from app.api.schemas import (
+    LayoutOut,
     LossesOut,
     MemoryOut,
     ModesOut,
@@ -19,7 +19,9 @@ from app.api.schemas import (
     RunOut,
     error_responses,
 )
+from app.collapse import collapse, parse_collapsed
 from app.engine.run import RunSpec
+from app.layout import layout
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -33,7 +35,8 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 )
 async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Response:
     spec = RunSpec(**body.model_dump())
-    entry = await run_in_threadpool(store.create, spec)
+    key = ("create", present.encode_json(spec.canonical()))
+    entry = await store.compute.run(key, lambda: store.create(spec))
     location = {"Location": f"{request.url.path}/{entry.run_id}"}
     return serve(request, entry.document, immutable=False, status_code=201, headers=location)
 
@@ -121,3 +124,31 @@ async def read_modes(
     # seconds are measured on this worker: kept per worker, but not immutable across workers
     variant = f"modes|{of}|{','.join(wanted) if wanted is not None else None}"
     return await cached(request, store, produce, variant=variant, immutable=False)
+
+
+@router.get(
+    "/{run_id}/layout",
+    response_model=LayoutOut,
+    responses=error_responses(404, 413, 422),
+    summary="The graph drawn with some groups collapsed, each into one node",
+)
+async def read_layout(
+    request: Request,
+    run_id: RunIdPath,
+    store: StoreDep,
+    collapsed: Annotated[str | None, Query(
+        max_length=10_000, pattern=r"^[^\x00-\x1f]*$",
+        description="groups to collapse, comma-separated (`layer 1,layer 2`); a group inside "
+                    "a collapsed group is hidden with it. Empty or omitted: the run's own graph",
+    )] = None,
+) -> Response:
+    names = parse_collapsed(collapsed)
+
+    def produce():
+        graph = store.entry(run_id).run.describe()["graph"]
+        return encoded(present.encode_json(layout(collapse(graph, names))))
+
+    # no group collapsed: the plain path, which ServeCachedRuns answers before routing
+    variant = f"collapsed={','.join(names)}" if names else ""
+    return await cached(request, store, produce, variant=variant)
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 #: a JSON number, or "NaN" / "Infinity" / "-Infinity" for the non-finite ones
 Number = float | str
@@ -77,6 +77,12 @@ class RunCreate(BaseModel):
     iterations: int | None = Field(
         None, ge=1, description="training iterations (default: the preset's)"
     )
+    input_grads: StrictBool | None = Field(
+        None,
+        description="whether the backward pass also computes the gradients of the data inputs "
+        "(∂loss/∂x); false prunes the backward work that only serves them (default: the "
+        "preset's `input_grads`; true for a source)",
+    )
 
 
 # ----- Presets -----
@@ -99,6 +105,8 @@ class PresetSummary(_Out):
     lr: float
     iterations: int
     seed: int
+    input_grads: bool = Field(description="the runs' default: whether the backward pass also "
+                              "computes the data inputs' gradients (as the source text does)")
 
 
 class PresetDetail(PresetSummary):
@@ -119,6 +127,12 @@ class NodeOut(_Out):
     op: str | None
     inputs: list[str]
     shape: Shape
+    groups: list[str] = Field(description="the `with group(...)` blocks around the node, "
+                              "outermost first; [] outside any group")
+    short: str = Field(description="the label cut to fit a node box, distinct from every "
+                       "other node's (the full label is `label`)")
+    gradient: str | None = Field(description="the node's gradient as the steps write it "
+                                 "(∂J/∂(y_pred - y)); null when the run never computes one")
     x: float
     y: float
 
@@ -137,6 +151,20 @@ class GraphOut(_Out):
     height: float
     nodes: list[NodeOut]
     edges: list[EdgeOut]
+
+
+class LayoutNodeOut(NodeOut):
+    kind: Literal["input", "param", "labels", "const", "op", "group"]
+    members: list[str] | None = Field(None, description="a collapsed group: the ids of the "
+                                      "nodes inside it, in order")
+
+
+class LayoutOut(GraphOut):
+    """The run's graph with some groups collapsed, drawn: shaped like the run's `graph`."""
+
+    nodes: list[LayoutNodeOut]
+    collapsed: list[str] = Field(description="the groups drawn as one node each (a group "
+                                 "inside another collapsed group is not listed)")
 
 
 class BackwardCheckOut(_Out):
@@ -162,6 +190,8 @@ class RunOut(_Out):
     mode: Literal["reverse", "forward"]
     direction: DirectionIn | None = Field(description="forward mode: the leaf element whose "
                                           "tangent is 1; null in reverse mode")
+    input_grads: bool = Field(description="the backward pass also computes the data inputs' "
+                              "gradients (∂loss/∂x)")
     custom_ops: list[CustomOpOut] = Field(description="ops the source defines with `def`")
     steps_per_iteration: int
     phases: dict[str, list[int]] = Field(
@@ -182,6 +212,7 @@ class ContributionOut(_Out):
     code: str
     arrived: int = Field(description="this is the arrived-th contribution to `to`'s gradient")
     expected: int = Field(description="of this many")
+    gradient: str = Field(description="`to`'s gradient as the narration writes it: ∂J/∂(y_pred - y)")
 
 
 Phase = Annotated[str, Field(description="one of the run's `phases`: load, forward, seed, …")]
@@ -369,8 +400,12 @@ def error_responses(*statuses: int) -> dict:
         404: "unknown run, preset, iteration, step or node; `available` says what exists",
         413: "over a limit; `limit` names it, `value` is its setting",
         422: "invalid source (`line`, `column`) or request (`field`)",
+        503: "busy (the queue is full, or the watchdog stopped the work): nothing is wrong "
+             "with the request; send it again after `Retry-After` seconds",
     }
-    return {status: {"model": ErrorBody, "description": meaning[status]} for status in statuses}
+    # every route that computes can be busy
+    return {status: {"model": ErrorBody, "description": meaning[status]}
+            for status in (*statuses, 503)}
 
 
 # ----- The OpenAPI schema as strict as the server -----
@@ -409,9 +444,11 @@ def _run_create_variants(properties: dict, settings) -> list[dict]:
         {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_LR}))
     bounded = {"type": "integer", "minimum": 1, "maximum": settings.max_iterations}
 
-    def base(key: str, value: dict, params: dict, default_iterations: int) -> dict:
+    def base(key: str, value: dict, params: dict, default_iterations: int,
+             input_grads: bool) -> dict:
         over = default_iterations > settings.max_iterations  # the default would be refused
         props = {key: value, **common,
+                 "input_grads": {**properties["input_grads"], "default": input_grads},
                  "params": _described(properties["params"], _nullable(params)),
                  "iterations": _described(properties["iterations"],
                                           bounded if over else _nullable(bounded))}
@@ -427,7 +464,7 @@ def _run_create_variants(properties: dict, settings) -> list[dict]:
         }
         bases.append(base("preset", _described(properties["preset"], {"const": preset.id}),
                           {"type": "object", "additionalProperties": False,
-                           "properties": params}, preset.iterations))
+                           "properties": params}, preset.iterations, preset.input_grads))
     bases.append(base(
         "source",
         _described(properties["source"],
@@ -436,7 +473,7 @@ def _run_create_variants(properties: dict, settings) -> list[dict]:
          "propertyNames": {"pattern": _FREE_PARAM_NAME},
          "additionalProperties": {"type": "number", "minimum": -_FREE_PARAM_BOUND,
                                   "maximum": _FREE_PARAM_BOUND}},
-        _SOURCE_ITERATIONS,
+        _SOURCE_ITERATIONS, True,
     ))
     if "mode" not in properties:
         return bases

@@ -34,6 +34,8 @@ class Node:
     named: bool = False
     #: the source text of the expression that computes it (ops)
     expr: str = ""
+    #: the `with group("…"):` blocks it was written in, outermost first
+    groups: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -156,6 +158,7 @@ class Graph:
                     "id": n.id, "label": n.label, "kind": n.kind, "op": n.op,
                     "inputs": list(n.inputs), "shape": list(n.shape), "line": n.line,
                     "attrs": {k: v for k, v in n.attrs.items()},
+                    "groups": list(n.groups),
                 }
                 for n in (self.nodes[i] for i in self.order)
             ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import math
 import re
 import sys
@@ -50,7 +51,13 @@ MAX_PARTS = 64
 MAX_AXES = 32
 #: the largest magnitude a number of the language may have: a float's
 MAX_NUMBER = sys.float_info.max
+#: `with group("…"):` blocks: the longest name, the deepest nesting, the most blocks
+MAX_GROUP_CHARS = 40
+MAX_GROUP_DEPTH = 8
+MAX_GROUPS = 256
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: line endings as `ast` counts lines (not a form feed)
+_LINE_ENDS = re.compile(r"(\r\n|\n|\r)")
 _NOT_ALLOWED = {
     ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
@@ -115,6 +122,17 @@ def parse(source: str, limits: Limits, numbers: dict[str, float] | None = None) 
     return _Builder(source, limits, numbers or {}).build(tree)
 
 
+def _statements(body: list[ast.stmt]):
+    """Every statement, those inside `with` blocks too (a loop: nesting has no depth limit
+    before the group check)."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, ast.With):
+            stack.extend(reversed(stmt.body))
+
+
 def _where(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
 
@@ -130,6 +148,8 @@ def _is_number(value) -> bool:
 class _Builder:
     def __init__(self, source: str, limits: Limits, numbers: dict[str, float]):
         self.source = source
+        #: the source's lines, each with its line ending (split on the first `segment`)
+        self.lines: list[str] | None = None
         self.limits = limits
         self.numbers = dict(numbers)
         self.nodes: list[Node] = []
@@ -144,13 +164,17 @@ class _Builder:
         #: every name a `def` of the source defines, and the forward ops already called
         self.def_names: set[str] = set()
         self.called: set[str] = set()
+        #: the `with group` blocks around the statement being read, outermost first, and
+        #: where each group was opened
+        self.group_path: tuple[str, ...] = ()
+        self.group_at: dict[str, ast.AST] = {}
 
     # ----- statements -----
 
     def build(self, tree: ast.Module) -> Graph:
         if not tree.body:
             raise SourceError("the source is empty: expected assignments ending with the loss", 1, 1)
-        for stmt in tree.body:
+        for stmt in _statements(tree.body):
             for target in getattr(stmt, "targets", []):
                 if isinstance(target, ast.Name):
                     self.taken.add(target.id)
@@ -174,12 +198,22 @@ class _Builder:
         if loss.shape != ():
             raise _error(stmt, f"the loss {loss_id!r} must be a scalar, but its shape is "
                                f"{loss.shape}; wrap it in sum(...) or mean(...)")
+        ids = {n.id for n in self.nodes}
+        for name, where in self.group_at.items():
+            if name in ids:
+                raise _error(where, f"the group {name!r} has the name of a node; name it "
+                                    "differently (a collapsed group is drawn as one node whose "
+                                    "id is the group's name)")
         graph = Graph(self.nodes, loss_id, self.limits, custom=self.custom)
         graph.definitions = list(self.defs.values())
         return graph
 
     def statement(self, stmt: ast.stmt):
+        if isinstance(stmt, ast.With):
+            return self.group(stmt)
         if isinstance(stmt, ast.FunctionDef):
+            if self.group_path:
+                raise _error(stmt, "define functions outside any `with group(...)` block")
             from .definitions import define  # it builds on this module
 
             define(self, stmt)
@@ -213,6 +247,76 @@ class _Builder:
                                 f"computation")
         self.names[name] = nid
         return name, stmt
+
+    # ----- groups -----
+
+    def group(self, stmt: ast.With):
+        """`with group("layer 1"):` — every node its statements make carries the group (and
+        the groups around it). Returns the block's last assignment, as `statement` does."""
+        name = self.group_name(stmt)
+        if len(self.group_path) >= MAX_GROUP_DEPTH:
+            raise _error(stmt, f"groups nest at most {MAX_GROUP_DEPTH} deep")
+        if name in self.group_at:
+            line, column = _where(self.group_at[name])
+            raise _error(stmt.items[0].context_expr.args[0],
+                         f"the group {name!r} is already used at line {line}, column {column}; "
+                         "each group has its own name")
+        if len(self.group_at) >= MAX_GROUPS:
+            raise _error(stmt, f"a source has at most {MAX_GROUPS} groups")
+        self.group_at[name] = stmt
+        first = len(self.nodes)
+        self.group_path += (name,)
+        last = None
+        try:
+            for inner in stmt.body:
+                made = len(self.nodes)
+                done = self.statement(inner)
+                last = done if done is not None else last
+                if not isinstance(inner, ast.With):  # a nested block tags its own
+                    for i in range(made, len(self.nodes)):
+                        self.nodes[i] = dataclasses.replace(self.nodes[i],
+                                                            groups=self.group_path)
+        finally:
+            self.group_path = self.group_path[:-1]
+        if not any(name in n.groups for n in self.nodes[first:]):
+            raise _error(stmt, f"the group {name!r} holds no node: put assignments that "
+                               "compute or declare tensors in it")
+        return last
+
+    def group_name(self, stmt: ast.With) -> str:
+        """The name in `with group("name"):`, checked: a short, printable, one-line string
+        without commas (the layout endpoint lists groups separated by commas)."""
+        if len(stmt.items) != 1:
+            raise _error(stmt, 'one group per `with`: nest them, `with group("a"):` and '
+                               'inside it `with group("b"):`')
+        item = stmt.items[0]
+        call = item.context_expr
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "group"):
+            raise _error(call, '`with` is only for groups of the graph, like '
+                               '`with group("layer 1"):`')
+        if item.optional_vars is not None:
+            raise _error(item.optional_vars, '`with group("name"):` takes no `as`')
+        if call.keywords or len(call.args) != 1:
+            raise _error(call, 'group() takes one name, like group("layer 1")')
+        arg = call.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            raise _error(arg, "a group's name is a string in quotes, like group(\"layer 1\")")
+        name = arg.value
+        if not name.strip():
+            raise _error(arg, "a group's name cannot be empty")
+        if len(name) > MAX_GROUP_CHARS:
+            raise _error(arg, f"a group's name has at most {MAX_GROUP_CHARS} characters; "
+                              f"this one has {len(name)}")
+        if name != name.strip():
+            raise _error(arg, "a group's name cannot start or end with a space")
+        if "," in name:
+            raise _error(arg, "a group's name cannot contain a comma (the layout endpoint "
+                              "lists collapsed groups separated by commas)")
+        if not name.isprintable():
+            raise _error(arg, "a group's name is printable text on one line (no tabs, no "
+                              "line breaks)")
+        return name
 
     def check_name(self, target: ast.Name, name: str) -> None:
         if name.startswith("__"):
@@ -393,6 +497,9 @@ class _Builder:
         if fn in LEAVES:
             raise _error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
                                f"on its own, like `x = {fn}(...)`")
+        if fn == "group" and fn not in self.defs:
+            raise _error(node, 'group(...) names a block of statements: write '
+                               '`with group("name"):` and indent the statements under it')
         if fn in self.defs:
             from .definitions import custom_call  # it builds on this module
 
@@ -526,5 +633,26 @@ class _Builder:
                 return nid
 
     def segment(self, node: ast.expr) -> str:
-        text = ast.get_source_segment(self.source, node) or type(node).__name__
+        text = self.source_of(node) or type(node).__name__
         return re.sub(r"\s+", " ", text).strip()
+
+    def source_of(self, node: ast.expr) -> str | None:
+        """`ast.get_source_segment`, with the source split into lines once: that function
+        splits the whole source on every call, which made a 500-node graph's parse take a
+        second."""
+        if self.lines is None:
+            self.lines = _LINE_ENDS.split(self.source)
+            # re.split leaves each line's ending apart: glue them back on
+            self.lines = ["".join(pair) for pair in zip(self.lines[::2],
+                                                       [*self.lines[1::2], ""], strict=True)]
+        end_line, end_column = getattr(node, "end_lineno", None), getattr(node, "end_col_offset",
+                                                                          None)
+        if end_line is None or end_column is None:
+            return None
+        first, last = node.lineno - 1, end_line - 1
+        # ast's columns count UTF-8 bytes
+        if first == last:
+            return self.lines[first].encode()[node.col_offset:end_column].decode()
+        return (self.lines[first].encode()[node.col_offset:].decode()
+                + "".join(self.lines[first + 1:last])
+                + self.lines[last].encode()[:end_column].decode())

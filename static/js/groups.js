@@ -1,0 +1,269 @@
+/**
+ * Groups of the graph (`with group("layer 1"):` in the source): which are collapsed, the
+ * drawing of a collapsed set (its layout comes from the server, `GET …/layout?collapsed=…`),
+ * a collapsed group's box and an expanded group's frame. A step inside a collapsed group
+ * lights its box and boundary edges (render.js draws them through `view.alias`) and the box
+ * names the node inside. Knows no math: node ids, group names and the server's coordinates.
+ */
+
+import * as api from "./api.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+/** graphs with more nodes than this open with their outermost groups collapsed */
+export const COLLAPSE_ABOVE_NODES = 60;
+
+function el(name, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function text(parent, cls, x, y, content) {
+  const t = el("text", { class: cls, x, y }, parent);
+  t.textContent = content;
+  return t;
+}
+
+/** Enter or Space on a focused element does what a click does. */
+function pressable(g, label, action) {
+  g.setAttribute("tabindex", "0");
+  g.setAttribute("role", "button");
+  g.setAttribute("aria-label", label);
+  // not a drag of the drawing: the camera must not capture the pointer (and the click)
+  g.addEventListener("pointerdown", (e) => e.stopPropagation());
+  g.addEventListener("click", (e) => { e.stopPropagation(); action(); });
+  g.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      e.stopPropagation();
+      action();
+    }
+  });
+}
+
+export class Groups extends EventTarget {
+  /**
+   * `view`: the GraphView; `current()`: what is drawn now ({state, step} or null), redrawn
+   * onto a new drawing.
+   */
+  constructor(view, current) {
+    super();
+    this.view = view;
+    this.current = current;
+    this.run = null;
+    /** names of the groups collapsed now */
+    this.collapsed = new Set();
+    /** group name -> its parent group (null at the top), in order of first node */
+    this.parents = new Map();
+    /** "name,name" -> Promise of the server's layout of that collapsed set, for this run */
+    this.layouts = new Map();
+    /** the graph drawn now: the run's, or a collapsed set's */
+    this.graph = null;
+    /** bumped on every change: a layout arriving late for an older change is not drawn */
+    this.token = 0;
+    view.groupBox = (node, layer) => this.drawBox(node, layer);
+    view.addEventListener("drawn", () => this.drawFrames());
+  }
+
+  /**
+   * The groups of a run, drawn with its `quantities` rows; a large graph starts with its
+   * outermost groups collapsed.
+   */
+  async setRun(run, quantities) {
+    this.run = run;
+    this.quantities = quantities;
+    this.layouts.clear();
+    this.parents.clear();
+    /** node id -> the short label the server gave it */
+    this.shorts = new Map(run.graph.nodes.map((n) => [n.id, n.short || n.label]));
+    for (const node of run.graph.nodes) {
+      (node.groups || []).forEach((g, i) => {
+        if (!this.parents.has(g)) this.parents.set(g, i ? node.groups[i - 1] : null);
+      });
+    }
+    const start = run.graph.nodes.length > COLLAPSE_ABOVE_NODES
+      ? [...this.parents].filter(([, parent]) => parent === null).map(([g]) => g) : [];
+    try {
+      await this.apply(new Set(start));
+    } catch (error) {  // no collapsed drawing: the whole graph, and say why
+      this.collapsed = new Set();
+      this.draw(run.graph);
+      this.dispatchEvent(new CustomEvent("failure", { detail: error }));
+    }
+  }
+
+  /** Draw the run with exactly the groups `names` collapsed. */
+  async apply(names) {
+    const token = ++this.token;
+    const run = this.run;
+    const key = [...names].sort().join(",");
+    const graph = key ? await this.layoutOf(key) : run.graph;
+    if (token !== this.token || run !== this.run) return;
+    this.collapsed = new Set(names);
+    this.draw(graph);
+  }
+
+  /** The server's layout of a collapsed set, asked once per run. */
+  layoutOf(key) {
+    let found = this.layouts.get(key);
+    if (!found) {
+      found = api.getLayout(this.run.run_id, key.split(","));
+      found.catch(() => this.layouts.delete(key));
+      this.layouts.set(key, found);
+    }
+    return found;
+  }
+
+  /** Draw again (a lecture-mode change) what is drawn now. */
+  redraw() {
+    if (this.graph) this.draw(this.graph);
+  }
+
+  draw(graph) {
+    this.graph = graph;
+    const alias = new Map();
+    for (const node of graph.nodes) {
+      for (const member of node.members || []) alias.set(member, node.id);
+    }
+    this.view.alias = alias;
+    this.view.draw(graph, this.quantities, this.run.custom_ops || []);
+    const now = this.current();
+    if (now) {
+      this.view.update(now.state, now.step);
+      this.show(now.step);
+    }
+    document.body.dataset.collapsed = [...this.collapsed].sort().join(",");
+    this.dispatchEvent(new CustomEvent("change", { detail: [...this.collapsed] }));
+  }
+
+  /** Collapse an expanded group, expand a collapsed one; a failure is reported, not thrown. */
+  async toggle(name) {
+    const names = new Set(this.collapsed);
+    if (names.has(name)) names.delete(name);
+    else names.add(name);
+    try {
+      await this.apply(names);
+    } catch (error) {
+      this.dispatchEvent(new CustomEvent("failure", { detail: error }));
+    }
+  }
+
+  /** The box of a collapsed group: its name, how many nodes it holds, the step inside it. */
+  drawBox(node, layer) {
+    const view = this.view;
+    const { sx, sy, w, h } = view.geo;
+    const lecture = view.mode === "lecture";
+    const [cx, cy] = [node.x * sx, node.y * sy];
+    const g = el("g", { class: "node kind-group", "data-id": node.id, "data-group": node.id,
+      transform: `translate(${cx.toFixed(1)} ${cy.toFixed(1)})` }, layer);
+    el("title", {}, g).textContent = `group ${node.label}: ${node.members.length} nodes, `
+      + "collapsed — click or press Enter to expand";
+    el("rect", { class: "box back", x: -w / 2 + 6, y: -h / 2 - 6, width: w, height: h, rx: 8 }, g);
+    el("rect", { class: "box", x: -w / 2, y: -h / 2, width: w, height: h, rx: 8 }, g);
+    const top = -h / 2;
+    const label = text(g, "node-label", 0, top + (lecture ? 34 : 18), `▸ ${node.short}`);
+    if (lecture && node.short.length > 11) {
+      label.setAttribute("textLength", String(w - 16));
+      label.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    }
+    text(g, "node-op", 0, top + (lecture ? 62 : 33), `group · ${node.members.length} nodes`);
+    const inner = text(g, "group-step", 0, top + (lecture ? 96 : 52), "");
+    pressable(g, `expand group ${node.label}`, () => this.toggle(node.id));
+    this.prefetchOn(g, node.id);
+    view.nodes.set(node.id, { node, g, rows: new Map(), cx, cy, badge: false, inner });
+  }
+
+  /**
+   * Behind the nodes, a frame around each expanded group's members with a tab naming it;
+   * clicking the tab (or Enter on it) collapses the group.
+   */
+  drawFrames() {
+    const view = this.view;
+    if (!view.world || !this.graph) return;
+    const { w, h } = view.geo;
+    const layer = el("g", { class: "group-frames" });
+    view.world.insertBefore(layer, view.world.firstChild);
+    // the tabs above the nodes: a collapsed neighbour's box must not hide one
+    const tabs = el("g", { class: "group-tabs" });
+    view.world.insertBefore(tabs, view.fxLayer);
+    const boxes = new Map();
+    for (const [, drawn] of view.nodes) {
+      for (const name of drawn.node.groups || []) {
+        const b = boxes.get(name) || [Infinity, Infinity, -Infinity, -Infinity];
+        boxes.set(name, [Math.min(b[0], drawn.cx - w / 2), Math.min(b[1], drawn.cy - h / 2),
+          Math.max(b[2], drawn.cx + w / 2), Math.max(b[3], drawn.cy + h / 2)]);
+      }
+    }
+    const depth = (name) => {
+      let d = 0;
+      for (let p = this.parents.get(name); p; p = this.parents.get(p)) d += 1;
+      return d;
+    };
+    const tab = view.mode === "lecture" ? 34 : 20;
+    const members = new Map();
+    for (const [, drawn] of view.nodes) {
+      for (const name of drawn.node.groups || []) members.set(name, (members.get(name) || 0) + 1);
+    }
+    for (const [name, [x0, y0, x1, y1]] of boxes) {
+      const pad = 14 - 4 * Math.min(depth(name), 3);
+      const g = el("g", { class: "group-frame", "data-group": name }, layer);
+      // a frame that would hold as many strangers as members misleads: the tab alone then
+      let strangers = 0;
+      for (const [, drawn] of view.nodes) {
+        if (!(drawn.node.groups || []).includes(name) && drawn.cx > x0 && drawn.cx < x1
+          && drawn.cy > y0 && drawn.cy < y1) strangers += 1;
+      }
+      let [tx, ty] = [x0 - pad + 8, y0 - pad - tab / 3];
+      if (strangers * 2 <= members.get(name)) {
+        el("rect", { class: "frame", x: x0 - pad, y: y0 - pad - tab, width: x1 - x0 + 2 * pad,
+          height: y1 - y0 + 2 * pad + tab, rx: 10 }, g);
+      } else {  // above its first node
+        const first = [...view.nodes.values()].find((d) => (d.node.groups || []).includes(name));
+        [tx, ty] = [first.cx - w / 2, first.cy - h / 2 - 6];
+      }
+      const handle = el("g", { class: "group-tab", "data-group": name }, tabs);
+      el("title", {}, handle).textContent = `group ${name}: click or press Enter to collapse`;
+      text(handle, "group-name", tx, ty, `▾ ${name}`);
+      pressable(handle, `collapse group ${name}`, () => this.toggle(name));
+      this.prefetchOn(handle, name);
+    }
+  }
+
+  /**
+   * Pointing at (or focusing) a group's box or tab asks the server for the layout a click
+   * would need, so the click draws at once.
+   */
+  prefetchOn(g, name) {
+    const ask = () => {
+      const names = new Set(this.collapsed);
+      if (names.has(name)) names.delete(name);
+      else names.add(name);
+      const key = [...names].sort().join(",");
+      if (key) this.layoutOf(key).catch(() => {});
+    };
+    g.addEventListener("pointerenter", ask);
+    g.addEventListener("focus", ask);
+  }
+
+  /** A step inside a collapsed group: its box names the node the step is about. */
+  show(step) {
+    for (const [, drawn] of this.view.nodes) {
+      if (!drawn.inner) continue;
+      const inside = step && this.view.alias.get(step.node) === drawn.node.id;
+      const label = inside ? this.shorts.get(step.node) : null;
+      const wanted = label ? `${step.phase}: ${label}` : "";
+      if (drawn.inner.textContent !== wanted) {
+        drawn.inner.textContent = wanted;
+        // a long label is narrowed to the box rather than spilling out of it
+        if (wanted.length > 20) {
+          drawn.inner.setAttribute("textLength", String(this.view.geo.w - 12));
+          drawn.inner.setAttribute("lengthAdjust", "spacingAndGlyphs");
+        } else {
+          drawn.inner.removeAttribute("textLength");
+        }
+      }
+      drawn.g.classList.toggle("busy", Boolean(label));
+    }
+  }
+}

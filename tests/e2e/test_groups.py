@@ -1,0 +1,126 @@
+"""Groups in the viewer: a large graph opens collapsed, a group collapses and expands (click or
+Enter), and the animation keeps stepping inside a collapsed group."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import create_run, open_run, until, wait_step
+
+
+def mlp_source(layers: int, width: int = 3) -> str:
+    """A tanh MLP, each layer a group of 5 nodes: 2 + 5 · layers + 3 nodes."""
+    lines, previous = ["x = input(4, 3)", "y = input(4, 3)"], "x"
+    for k in range(1, layers + 1):
+        lines += [f'with group("layer {k}"):', f"    w{k} = param(3, {width}, scale=0.3)",
+                  f"    b{k} = param(1, {width}, scale=0.1)",
+                  f"    h{k} = tanh({previous} @ w{k} + b{k})"]
+        previous = f"h{k}"
+    lines.append(f"loss = mean(({previous} - y) ** 2)")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def big_run(api):
+    """13 layers: 70 nodes, over the 60 past which a graph opens collapsed."""
+    return create_run(api, source=mlp_source(13), iterations=2)
+
+
+@pytest.fixture(scope="module")
+def small_run(api):
+    """4 layers: 25 nodes, drawn expanded."""
+    return create_run(api, source=mlp_source(4), iterations=2)
+
+
+def collapsed(page) -> list[str]:
+    return [g for g in (page.get_attribute("body", "data-collapsed") or "").split(",") if g]
+
+
+def test_a_large_graph_opens_with_its_groups_collapsed(guard, server, big_run):
+    page = guard
+    open_run(page, server, big_run["run_id"])
+    until(page, "document.body.dataset.collapsed !== undefined")
+    assert sorted(collapsed(page)) == sorted(f"layer {k}" for k in range(1, 14))
+    boxes = page.locator("#graph g.node.kind-group")
+    assert boxes.count() == 13
+    assert page.locator("#graph g.node").count() == 13 + 2 + 3  # x, y, the loss's 3 ops
+    assert page.locator('#graph g.node[data-id="w5"]').count() == 0
+    box = page.locator('#graph g.node[data-group="layer 5"]')
+    assert box.locator("title").text_content().startswith("group layer 5: 5 nodes")
+    assert box.locator(".node-label").text_content() == "▸ layer 5"
+
+
+def test_collapse_and_expand_by_click_and_by_key(guard, server, small_run):
+    page = guard
+    open_run(page, server, small_run["run_id"])
+    until(page, "document.body.dataset.collapsed !== undefined")
+    assert collapsed(page) == []
+    assert page.locator("#graph g.node").count() == len(small_run["graph"]["nodes"])
+    tab = page.locator('#graph g.group-tab[data-group="layer 2"]')
+    tab.click()
+    until(page, "document.body.dataset.collapsed === 'layer 2'")
+    assert page.locator('#graph g.node[data-id="w2"]').count() == 0
+    box = page.locator('#graph g.node[data-group="layer 2"]')
+    assert box.count() == 1
+    # the box's edges are the boundary edges, with the run's own edge ids
+    layout = page.evaluate("""async (id) => (await (await fetch(
+        `/api/v1/runs/${id}/layout?collapsed=layer%202`)).json())""", small_run["run_id"])
+    drawn = sorted(page.eval_on_selector_all("#graph g.edge", "gs => gs.map(g => g.dataset.id)"))
+    assert drawn == sorted(e["id"] for e in layout["edges"])
+    into = [e for e in layout["edges"] if e["target"] == "layer 2"]
+    assert [e["source"] for e in into] == ["h1"]
+    box.focus()
+    page.keyboard.press("Enter")
+    until(page, "document.body.dataset.collapsed === ''")
+    assert page.locator('#graph g.node[data-id="w2"]').count() == 1
+    page.locator('#graph g.group-tab[data-group="layer 3"]').focus()
+    page.keyboard.press("Enter")
+    until(page, "document.body.dataset.collapsed === 'layer 3'")
+
+
+def test_steps_inside_a_collapsed_group_light_the_box_and_its_boundary_edges(guard, server, api,
+                                                                            big_run):
+    page = guard
+    run_id = big_run["run_id"]
+    steps = api.get(f"/runs/{run_id}/iterations/0/steps").json()["steps"]
+    layout = api.get(f"/runs/{run_id}/layout",
+                     params={"collapsed": ",".join(f"layer {k}" for k in range(1, 14))}).json()
+    boundary = {e["id"] for e in layout["edges"]}
+    # the forward step computing h3 = tanh(…): inside "layer 3"
+    k = next(s["index"] for s in steps if s["phase"] == "forward" and s["node"] == "h3")
+    open_run(page, server, run_id, 0, k - 1)
+    until(page, "document.body.dataset.collapsed.includes('layer 3')")
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 0, k)
+    box = page.locator('#graph g.node[data-group="layer 3"]')
+    assert "current" in box.get_attribute("class").split()
+    assert box.locator(".group-step").text_content() == "forward: h3"
+    assert "h3" in page.locator("#narration").text_content(), "the narration names the node"
+    # the step's edges: the one from inside layer 2 into layer 3 is a boundary edge, lit
+    lit = set(page.eval_on_selector_all("#graph g.edge.active", "gs => gs.map(g => g.dataset.id)"))
+    assert lit == {e for e in steps[k]["edges"] if e in boundary}
+    # and the backward pass steps inside it too, the chain-rule card showing the inner step
+    back = next(s for s in steps if s["phase"] == "backward" and s["node"] == "h3")
+    open_run(page, server, run_id, 0, back["index"])
+    until(page, "document.body.dataset.collapsed.includes('layer 3')")
+    assert box.locator(".group-step").text_content() == "backward: h3"
+    # the chain-rule card holds the inner step's formula (the server's MathML)
+    assert "h" in page.locator("#chain .mathml").text_content()
+    assert page.locator("#chain .mathml math").count() >= 1
+    assert page.locator('#graph g.node.current').count() == 1
+
+
+def test_search_finds_a_node_inside_a_collapsed_group_and_opens_it(guard, server, big_run):
+    page = guard
+    open_run(page, server, big_run["run_id"])
+    until(page, "document.body.dataset.collapsed !== undefined && "
+                "document.body.dataset.collapsed.includes('layer 7')")
+    assert page.locator('#graph g.node[data-id="w7"]').count() == 0
+    page.locator("#graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    page.keyboard.type("w7")
+    assert page.locator('#search-results li[data-id="w7"]').count() == 1
+    page.keyboard.press("Enter")
+    until(page, "!document.body.dataset.collapsed.split(',').includes('layer 7')")
+    assert "layer 6" in collapsed(page)  # only the group hiding it was opened
+    until(page, "document.querySelector('#graph g.node[data-id=\"w7\"]') !== null")
