@@ -1,4 +1,5 @@
-"""The viewer's page: `/` rendered from templates/index.html under a strict CSP; the CSP of
+"""The viewer's pages: `/` rendered from templates/index.html and the presenter view
+`/presenter` from templates/presenter.html, under a strict CSP; the CSP of
 `/docs` (fastapi-offline's Swagger UI, whose one inline script is allowed by its hash).
 
 Only the page: the viewer's behaviour lives in static/js, its math on the server's API.
@@ -66,10 +67,21 @@ def docs_security_headers(html: bytes) -> dict[str, str]:
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", response_class=HTMLResponse)
-async def read_viewer(request: Request) -> HTMLResponse:
-    response = TEMPLATES.TemplateResponse(request, "index.html", {"version": __version__})
+def _page(request: Request, template: str) -> HTMLResponse:
+    """A page of the viewer under the strict CSP."""
+    response = TEMPLATES.TemplateResponse(request, template, {"version": __version__})
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def read_viewer(request: Request) -> HTMLResponse:
+    return _page(request, "index.html")
+
+
+@router.get("/presenter", response_class=HTMLResponse)
+async def read_presenter(request: Request) -> HTMLResponse:
+    """The lecturer's second window: it follows and drives the viewer that opened it."""
+    return _page(request, "presenter.html")

@@ -51,6 +51,7 @@ def preset_summary(preset) -> dict:
         "lr": preset.lr,
         "iterations": preset.iterations,
         "seed": preset.seed,
+        "input_grads": preset.input_grads,
     }
 
 

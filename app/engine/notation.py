@@ -1,22 +1,32 @@
 """How nodes, shapes, numbers and gradients are written in LaTeX and in narration.
 
-Only notation: no derivative lives here (the formulas come from the op registry's templates).
+One notation everywhere: a node is written as the graph shows it — its name, or for a nested
+sub-expression its own formula (LaTeX) or source text (narration), in parentheses where an
+operator needs them — and a gradient is ∂ of the loss under its own name (∂J/∂W1, not ∂loss).
+Only a sub-expression too long to write out is abbreviated t_n, and the step that computes it
+says so. Only notation: no derivative lives here (the formulas come from the op registry's
+templates; a broadcast input's sum comes from the shape rules).
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 from .graph import Graph
 from .ops import render
+from .shapes import reduce_axes
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa", "lambda", "mu",
     "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
 }
 ALIASES = {"lam": "lambda", "eps": "epsilon"}
-#: an unnamed sub-expression longer than this is written t_n instead of its formula
-MAX_INLINE = 72
+#: an unnamed sub-expression whose LaTeX is longer than this is written t_n instead of its
+#: formula: every preset's fits; the bound keeps a step's LaTeX small on any source
+MAX_INLINE = 240
+#: how a gradient summed over broadcast axes names them, by the number of axes
+AXIS_NAMES = {1: ("elements",), 2: ("rows", "columns")}
 
 
 def name_tex(name: str) -> str:
@@ -66,6 +76,35 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(str(n) for n in shape) if shape else "scalar"
 
 
+def reduce_tex(tex: str, from_shape: tuple[int, ...], to_shape: tuple[int, ...],
+               operand: bool = False) -> str:
+    """A contribution of `from_shape` summed back to its broadcast input's `to_shape`, as
+    LaTeX: \\sum_{\\text{rows}} over the axes the input was broadcast along (what `reduce_to`
+    and `reduce_code` do; an axis of length 1 sums nothing and is not written). `operand`:
+    `tex` reads as one operand (a fraction), so the sum needs no parentheses around it."""
+    leading, kept = reduce_axes(from_shape, to_shape)
+    axes = [a for a in leading + kept if from_shape[a] != 1]
+    if not axes:
+        return tex
+    names = AXIS_NAMES.get(len(from_shape))
+    words = [names[a] for a in sorted(axes)] if names else \
+        [f"{'axes' if len(axes) > 1 else 'axis'} {', '.join(map(str, sorted(axes)))}"]
+    summand = tex if operand else f"\\left({tex}\\right)"
+    return f"\\sum_{{\\text{{{', '.join(words)}}}}} {summand}"
+
+
+def bare_text(label: str) -> bool:
+    """Whether a node's source text reads as one operand as it is (a name, a number, a call,
+    an index, `.T`); an operator expression (`y_pred - y`, `-z`) does not."""
+    try:
+        expr = ast.parse(label, mode="eval").body
+    except SyntaxError:
+        return False
+    if isinstance(expr, ast.Constant):
+        return not label.lstrip().startswith("-")
+    return isinstance(expr, (ast.Name, ast.Call, ast.Subscript, ast.Attribute))
+
+
 class Notation:
     """LaTeX symbols of one graph's nodes (cached)."""
 
@@ -81,7 +120,7 @@ class Notation:
     def _symbol(self, nid: str) -> str:
         node = self.graph.nodes[nid]
         if node.kind == "const" and not node.named:
-            return num_tex(node.init["value"])
+            return operand_tex(node.init["value"])
         if node.named:
             return name_tex(nid)
         formula = self.formula(nid)
@@ -93,6 +132,10 @@ class Notation:
         """Whether the node is written t_n (its formula was too long to inline)."""
         node = self.graph.nodes[nid]
         return node.kind == "op" and not node.named and self.symbol(nid).startswith("t_")
+
+    def alias_text(self, nid: str) -> str:
+        """An abbreviated node's t_n as narration writes it (t11), so a reader can find it."""
+        return "t" + self.symbol(nid).removeprefix("t_{").removesuffix("}")
 
     def formula(self, nid: str, inputs: list[str] | None = None) -> str:
         """The op's LaTeX with its inputs' symbols (or the given input texts)."""
@@ -115,11 +158,17 @@ class Notation:
                       [self.symbol(i) for i in node.inputs], out=self.symbol(nid))
 
     def contrib(self, nid: str, index: int) -> str:
+        """What input `index`'s gradient receives from nid's: the registry's contribution,
+        summed over the axes the input was broadcast along (as the code line does)."""
         node = self.graph.nodes[nid]
         op = self.graph.op(nid)
-        return self._scalar_dot(nid, render(op.contrib[index], op.fmt(**node.attrs),
-                                            [self.symbol(i) for i in node.inputs],
-                                            g=self.grad(nid), out=self.symbol(nid)))
+        tex = self._scalar_dot(nid, render(op.contrib[index], op.fmt(**node.attrs),
+                                           [self.symbol(i) for i in node.inputs],
+                                           g=self.grad(nid), out=self.symbol(nid)))
+        if op.broadcasts:
+            tex = reduce_tex(tex, node.shape, self.graph.nodes[node.inputs[index]].shape,
+                             operand=op.contrib[index] == "{g}")
+        return tex
 
     def tangent(self, nid: str) -> str:
         """ẋ: the node's derivative along the forward-mode direction."""
@@ -145,3 +194,20 @@ class Notation:
 
     def partial(self, nid: str, wrt: str) -> str:
         return f"\\frac{{\\partial {self.symbol(nid)}}}{{\\partial {self.symbol(wrt)}}}"
+
+    # ----- the same notation in narration (plain text) -----
+
+    def text(self, nid: str) -> str:
+        """The node as narration writes it: its label as the graph shows it, in parentheses
+        when it is an operator expression (`(y_pred - y)`), so ∂J/∂(y_pred - y) reads right."""
+        label = self.graph.nodes[nid].label
+        return label if bare_text(label) else f"({label})"
+
+    def grad_text(self, nid: str) -> str:
+        """∂J/∂W1: the gradient of the loss, under the loss's own name, w.r.t. the node."""
+        return f"∂{self.text(self.graph.loss)}/∂{self.text(nid)}"
+
+    def the_loss(self) -> str:
+        """`the loss`, or `the loss J` when the loss has a name of its own."""
+        name = self.text(self.graph.loss)
+        return "the loss" if name == "loss" else f"the loss {name}"

@@ -34,6 +34,9 @@ class Preset:
     lr: float = 0.01
     iterations: int = 100
     seed: int = 0
+    #: whether a backward pass also computes the gradients of the data inputs (∂loss/∂x):
+    #: only where the preset's source text does (colah's ∂e/∂a, micrograd's ∂o/∂x1)
+    input_grads: bool = False
     #: writes the source from the parameters when they change its structure (None: `source`)
     generate: Callable[[dict], str] | None = None
 
@@ -47,15 +50,18 @@ class Preset:
 
 
 def _deep_mlp(numbers: dict) -> str:
-    """`depth` ReLU layers of width 64 on a batch of N, a linear output, a squared error."""
+    """`depth` ReLU layers of width 64 on a batch of N, a linear output, a squared error;
+    each layer a `with group("layer k"):` block."""
     depth = int(numbers["depth"])
     lines = ["x = input(N, 16)", "y = input(N, 1)"]
     previous, fan_in = "x", 16
     for k in range(1, depth + 1):
-        lines += [f"w{k} = param({fan_in}, 64, scale={(2 / fan_in) ** 0.5:.4g})",
-                  f"h{k} = relu({previous} @ w{k})"]
+        lines += [f'with group("layer {k}"):',
+                  f"    w{k} = param({fan_in}, 64, scale={(2 / fan_in) ** 0.5:.4g})",
+                  f"    h{k} = relu({previous} @ w{k})"]
         previous, fan_in = f"h{k}", 64
-    lines += ["w_out = param(64, 1, scale=0.125)", f"loss = mean(({previous} @ w_out - y) ** 2)"]
+    lines += ['with group("output"):', "    w_out = param(64, 1, scale=0.125)",
+              f"    loss = mean(({previous} @ w_out - y) ** 2)"]
     return "\n".join(lines) + "\n"
 
 
@@ -129,7 +135,7 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
         "c = a + b\n"
         "d = b + 1\n"
         "e = c * d\n",
-        lr=0.1, iterations=1,
+        lr=0.1, iterations=1, input_grads=True,
     ),
     Preset(
         "micrograd-neuron",
@@ -144,7 +150,7 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
         "w2 = param(value=1.0)\n"
         "b = param(value=6.8813735870195432)\n"
         "o = tanh(x1*w1 + x2*w2 + b)\n",
-        lr=0.1, iterations=20,
+        lr=0.1, iterations=20, input_grads=True,
     ),
     Preset(
         "logistic-regression",

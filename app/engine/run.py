@@ -13,12 +13,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from . import codegen, gradcheck, memory, modes
+from . import budget, codegen, gradcheck, memory, modes
 from .errors import InvalidRequestError, LimitError, NotFoundError
 from .language import check_text, parse
 from .limits import Limits
+from .notation import Notation
 from .presets import get_preset
-from .schedule import Schedule
+from .schedule import Schedule, gradient_leaves
 from .stepper import Trace
 from .training import Training, init_leaves
 
@@ -42,6 +43,18 @@ class RunSpec:
     mode: str = "reverse"
     #: forward mode: {"leaf": id, "index": [i, j]} (None: the first parameter's first element)
     direction: dict | None = None
+    #: whether the backward pass also computes ∂loss/∂x for the data inputs (None: the
+    #: preset's default; a source's is True)
+    input_grads: bool | None = None
+
+    def resolved_input_grads(self) -> bool:
+        """`input_grads` with the default filled in: the preset's (true only where its source
+        text computes them), True for a source (as every run before the option)."""
+        if self.input_grads is None:
+            return get_preset(self.preset).input_grads if self.preset is not None else True
+        if not isinstance(self.input_grads, bool):
+            raise InvalidRequestError("must be true or false", "input_grads")
+        return self.input_grads
 
     def sweep(self) -> tuple[str, tuple[str, tuple[int, ...]] | None]:
         """(mode, (leaf, index) or None), checked for form (the graph checks the rest)."""
@@ -122,6 +135,10 @@ class RunSpec:
             out["preset"] = self.preset
         else:
             out["source"] = source
+        # written only when false: an id made before the option (no key) keeps its run, which
+        # computed every input's gradient
+        if not self.resolved_input_grads():
+            out["input_grads"] = False
         mode, direction = self.sweep()
         if mode == "forward":
             out["mode"] = mode
@@ -135,7 +152,7 @@ class RunSpec:
         if not isinstance(data, dict) or data.get("v") != CANONICAL_VERSION:
             raise InvalidRequestError(f"not a version-{CANONICAL_VERSION} run description")
         allowed = {"v", "seed", "lr", "iterations", "params", "preset", "source", "mode",
-                   "direction"}
+                   "direction", "input_grads"}
         extra = set(data) - allowed
         if extra:
             raise InvalidRequestError(f"unexpected fields {sorted(extra)}")
@@ -147,9 +164,11 @@ class RunSpec:
         spec = cls(source=data.get("source"), preset=data.get("preset"),
                    params=data.get("params", {}), seed=data.get("seed"),
                    lr=data.get("lr"), iterations=data.get("iterations"),
-                   mode=data.get("mode", "reverse"), direction=data.get("direction"))
+                   mode=data.get("mode", "reverse"), direction=data.get("direction"),
+                   input_grads=data.get("input_grads", True))
         spec.resolved()
         spec.sweep()
+        spec.resolved_input_grads()
         return spec
 
 
@@ -188,8 +207,11 @@ def peak_memory_sweep(preset_id: str, vary: str, values: list, params: dict,
         raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
     peaks = []
     for value in values:
-        source, numbers, *_ = RunSpec(preset=preset_id, params={**params, vary: value}).resolved()
-        peaks.append(memory.ledger(Schedule(parse(source, limits, numbers))).peak_bytes)
+        spec = RunSpec(preset=preset_id, params={**params, vary: value})
+        source, numbers, *_ = spec.resolved()
+        graph = parse(source, limits, numbers)
+        schedule = Schedule(graph, gradient_leaves(graph, spec.resolved_input_grads()))
+        peaks.append(memory.ledger(schedule).peak_bytes)
     return peaks
 
 
@@ -204,15 +226,25 @@ class Run:
             raise LimitError("max_iterations", limits.max_iterations, self.iterations,
                              "(training iterations)")
         self.mode, direction = spec.sweep()
+        self.input_grads = spec.resolved_input_grads()
         self.graph = parse(self.source, limits, self.numbers)
         #: the one reverse-mode schedule: training, the script and (in reverse mode) every
-        #: trace read it
-        self.schedule = Schedule(self.graph)
+        #: trace read it; gradients of every parameter, and of the data inputs if asked
+        self.schedule = Schedule(self.graph, gradient_leaves(self.graph, self.input_grads))
         #: forward mode: (leaf, index) whose tangent is 1
         self.direction = self._direction(direction) if self.mode == "forward" else None
         #: the sweep a trace steps through: the schedule itself, or forward mode's
         self.sweep = self.schedule if self.mode == "reverse" else \
             Schedule.forward_mode(self.graph, self.direction[0])
+        #: what training every iteration and tracing one costs, counted before any work
+        self.cost = budget.cost(self.schedule, self.sweep, self.iterations)
+        if self.cost.total > limits.max_compute:
+            raise LimitError(
+                "max_compute", limits.max_compute, self.cost.total,
+                f"for the run's compute ({self.cost.per_iteration:.3g} element operations per "
+                f"training iteration × {self.iterations} iterations + {self.cost.trace:.3g} to "
+                f"trace one = {self.cost.total:.3g}; ask for fewer iterations or smaller "
+                f"tensors)")
         self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
         self._training: Training | None = None
@@ -253,6 +285,7 @@ class Run:
             "mode": self.mode,
             "direction": None if self.direction is None else
             {"leaf": self.direction[0], "index": list(self.direction[1])},
+            "input_grads": self.input_grads,
             "steps_per_iteration": len(self.sweep), "phases": phases,
             "quantities": list(self.sweep.quantities),
             "custom_ops": [
@@ -261,8 +294,19 @@ class Run:
                  {"ok": d.check.ok, "max_rel_error": d.check.max_rel_error}}
                 for d in self.graph.definitions
             ],
-            "graph": self.graph.to_dict(),
+            "graph": self._graph_dict(),
         }
+
+    def _graph_dict(self) -> dict:
+        """The graph as JSON-ready data, each node with its gradient as the steps write it
+        (∂J/∂(y_pred - y); null for a node the backward pass never differentiates: constants,
+        labels, data inputs without `input_grads`)."""
+        graph = self.graph.to_dict()
+        notation = Notation(self.graph)
+        for node in graph["nodes"]:
+            node["gradient"] = notation.grad_text(node["id"]) \
+                if node["id"] in self.schedule.grad_nodes else None
+        return graph
 
     def training(self) -> Training:
         with self._lock:

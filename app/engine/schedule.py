@@ -42,6 +42,14 @@ class Event:
     sends: tuple[Send, ...] = ()
 
 
+def gradient_leaves(graph: Graph, input_grads: bool) -> list[str]:
+    """The leaves a run's backward pass differentiates: every parameter, and the data inputs
+    too when `input_grads` (the seed script and D2L never compute ∂loss/∂x; colah and
+    micrograd ask for ∂e/∂a)."""
+    kinds = ("input", "param") if input_grads else ("param",)
+    return [n.id for n in graph.nodes.values() if n.kind in kinds]
+
+
 class Schedule:
     """The events of one reverse-mode iteration of `graph`: gradients of `output` (default
     the loss) towards the leaves `wrt` (default: every input and parameter, as the viewer
@@ -55,7 +63,7 @@ class Schedule:
         output = graph.loss if output is None else output
         self.output = output
         if wrt is None:
-            wrt = [n.id for n in graph.nodes.values() if n.kind in ("input", "param")]
+            wrt = gradient_leaves(graph, input_grads=True)
         #: nodes that get a gradient: the output's ancestors among the leaves `wrt` and every
         #: op computed from one
         self.grad_nodes = graph.depending_on(wrt) & graph.ancestors(output)

@@ -34,6 +34,8 @@ class Contribution:
     #: this is the `arrived`-th of the `expected` contributions to `to`'s gradient
     arrived: int
     expected: int
+    #: the gradient it adds to, as narration writes it: ∂J/∂(y_pred - y)
+    gradient: str
 
 
 @dataclass
@@ -95,9 +97,20 @@ class State:
     nodes: dict[str, NodeState | TangentNodeState]
 
 
+#: leaf distributions that draw nothing: the value is written in the source
+GIVEN = ("value", "zeros", "ones")
+
+
+#: leaves a load step names one by one; beyond, "and N more" (a 500-node graph's load step
+#: must not fill the screen)
+LISTED = 8
+
+
 def _list(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
+    if len(names) > LISTED:
+        return ", ".join(names[:LISTED]) + f" and {len(names) - LISTED} more"
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -155,23 +168,33 @@ class Trace:
         ))
 
     def _load(self, event: Event) -> None:
-        leaves = [n for n in self.graph.order
-                  if self.graph.nodes[n].kind in ("input", "param", "labels")]
-        described = []
+        g = self.graph
+        leaves = [n for n in g.order if g.nodes[n].kind in ("input", "param", "labels")]
+        drawn, given = [], []
         for nid in leaves:
             v = self.values[nid]
-            described.append(f"{nid} = {num_text(v)}" if v.ndim == 0 else
-                             f"{nid} ({shape_text(v.shape)})")
+            dist = g.nodes[nid].init["dist"]
+            text = f"{nid} = {num_text(v)}" if v.ndim == 0 else \
+                f"{nid} ({shape_text(v.shape)}{', ' + dist if dist in GIVEN else ''})"
+            (given if dist in GIVEN else drawn).append(text)
         tex = ",\\; ".join(
             f"{self.tex.symbol(n)} = {num_tex(self.values[n])}" if self.values[n].ndim == 0
             else f"{self.tex.symbol(n)} \\in \\mathbb{{R}}^{{{shape_tex(self.values[n].shape)}}}"
-            for n in leaves
+            for n in leaves[:LISTED]
         )
-        when = "initial values" if self.iteration == 0 else \
-            f"parameters after {self.iteration} update{'s' * (self.iteration > 1)}"
-        narration = (f"Load: the leaves hold their values ({when}, drawn from "
-                     f"RandomState({self._seed_number}) in declaration order): "
-                     f"{_list(described)}.")
+        if len(leaves) > LISTED:
+            tex += f",\\; \\ldots\\ \\text{{and {len(leaves) - LISTED} more}}"
+        narration = "Load: the leaves hold their initial values."
+        params = [p.id for p in g.parameters]
+        if self.iteration and params:
+            updates = f"{self.iteration} update{'s' * (self.iteration > 1)}"
+            narration = (f"Load: the leaves hold their values at iteration {self.iteration}: "
+                         f"{_list(params)} after {updates}, the others as at the start.")
+        if drawn:
+            narration += (f" Drawn from RandomState({self._seed_number}) in declaration "
+                          f"order: {_list(drawn)}.")
+        if given:
+            narration += f" Given in the source: {_list(given)}."
         if self.mode == "forward":
             leaf, index = self.direction
             narration += (f" Forward mode along {self._element()}: its tangent is 1, every "
@@ -187,7 +210,7 @@ class Trace:
         node = g.nodes[nid]
         kept = []
         for held in memory.saved(self.schedule, nid):
-            kept.append(g.nodes[held].label)
+            kept.append(self.tex.text(held))
         formula = self.tex.formula(nid)
         named = node.named or self.tex.abbreviated(nid)
         tex = f"{self.tex.symbol(nid)} = {formula}" if named else formula
@@ -196,8 +219,10 @@ class Trace:
             numbers = self.tex.formula(nid, [operand_tex(self.values[i]) for i in node.inputs])
             tex += f" = {numbers} = {num_tex(value)}"
         tex += f"\\quad [{shape_tex(node.shape)}]"
-        inputs = _list(list(dict.fromkeys(g.nodes[i].label for i in node.inputs)))
+        inputs = _list(list(dict.fromkeys(self.tex.text(i) for i in node.inputs)))
         what = f"{nid} = {node.expr}" if node.named else node.expr
+        if self.tex.abbreviated(nid):
+            what += f" (written {self.tex.alias_text(nid)} in the formulas)"
         result = f" = {num_text(value)}" if value.ndim == 0 else f" (shape {shape_text(node.shape)})"
         narration = f"Forward: {what}{result}, computed from {inputs}."
         if kept:
@@ -242,11 +267,11 @@ class Trace:
             tex += f" = {numbers} = {num_tex(value)}"
         else:
             tex += f"\\quad [{shape_tex(node.shape)}]"
-        sources = _list(list(dict.fromkeys(g.nodes[i].label for i, on in
+        sources = _list(list(dict.fromkeys(self.tex.text(i) for i, on in
                                            zip(node.inputs, live, strict=True) if on)))
         result = f" = {num_text(value)}" if np.ndim(value) == 0 else ""
         text = (f"; its tangent (its derivative along {self._element()}){result} sums "
-                f"∂{node.label}/∂x · ẋ over the inputs that carry one ({sources}).")
+                f"∂{self.tex.text(nid)}/∂x · ẋ over the inputs that carry one ({sources}).")
         code = codegen.tangent_code(g, nid, live)
         return tex, text, code
 
@@ -255,8 +280,8 @@ class Trace:
         self._arrived[loss] += 1
         sym = self.tex.symbol(loss)
         self._add(event, [],
-                  f"Seed: the gradient of the loss with respect to the loss itself, "
-                  f"∂{loss}/∂{loss}, is 1 — the backward pass starts here.",
+                  f"Seed: the gradient of {self.tex.the_loss()} with respect to itself, "
+                  f"{self.tex.grad_text(loss)}, is 1 — the backward pass starts here.",
                   f"\\frac{{\\partial {sym}}}{{\\partial {sym}}} = 1",
                   [codegen.seed_code(self.graph)])
 
@@ -286,21 +311,22 @@ class Trace:
                 tex += f"\\quad [{shape_tex(src.shape)}]"
             code = codegen.contribution_code(g, edge, send.accumulate)
             contributions.append(Contribution(edge.id, edge.source, send.accumulate,
-                                              list(src.shape), tex, code, n, expected))
+                                              list(src.shape), tex, code, n, expected,
+                                              self.tex.grad_text(edge.source)))
             texts.append(tex)
             codes.append(code)
-            part = src.label
+            part = self.tex.text(edge.source)
             if expected > 1:
                 part += f" ({_ordinal(n)} of {expected}, " + \
                         ("added with +=)" if send.accumulate else "more to come)")
             parts.append(part)
-        narration = (f"Backward through {node.label if node.named else repr(node.label)}: the "
-                     f"gradient of the loss with respect to {node.label} is complete, and it "
-                     f"sends a contribution to the gradient of the loss with respect to "
-                     f"{_list(parts)}.")
+        this = self.tex.text(nid)
+        narration = (f"Backward through {this}: the gradient of {self.tex.the_loss()} with "
+                     f"respect to {this} is complete, and it sends a contribution to the "
+                     f"gradient of the loss with respect to {_list(parts)}.")
         if not event.sends:
-            narration = (f"Backward: the gradient of the loss with respect to {node.label} is "
-                         f"complete; its inputs are constants, so nothing is sent.")
+            narration = (f"Backward: the gradient of {self.tex.the_loss()} with respect to "
+                         f"{this} is complete; its inputs are constants, so nothing is sent.")
         narration += self._custom_rule(node.op)
         rule = self.graph.op(nid).routes
         if any(send.accumulate for send in event.sends):
@@ -338,8 +364,9 @@ class Trace:
             tex += f";\\; {num_tex(old)} - {num_tex(self.lr)} \\cdot " \
                    f"{operand_tex(grad)} = {num_tex(new)}"
         self._add(event, [],
-                  f"Update: {pid} ← {pid} − lr · ∂loss/∂{pid}: the parameter steps against the "
-                  f"gradient of the loss with respect to {pid} (lr = {self.lr:g}).",
+                  f"Update: {pid} ← {pid} − lr · {self.tex.grad_text(pid)}: the parameter steps "
+                  f"against the gradient of {self.tex.the_loss()} with respect to {pid} "
+                  f"(lr = {self.lr:g}).",
                   tex, [codegen.update_code(pid)])
 
     # ----- states, read off the tape -----

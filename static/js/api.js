@@ -37,6 +37,9 @@ export const createRun = (body) => json("/runs", {
 });
 
 export const getRun = (runId) => json(`/runs/${runId}`);
+/** The run's graph drawn with the groups `names` collapsed (docs/json.md, Layout). */
+export const getLayout = (runId, names) =>
+  json(`/runs/${runId}/layout?${new URLSearchParams({ collapsed: names.join(",") })}`);
 export const getLosses = (runId) => json(`/runs/${runId}/losses`);
 /** Iteration t as one document: its steps, every tensor summary once, what each step changed. */
 export const getIteration = (runId, t) => json(`/runs/${runId}/iterations/${t}`);

@@ -1,52 +1,109 @@
 /**
- * Small pictures of numbers the server sent: heatmaps (canvas), histograms and the loss curve
- * (log scale); the memory ledger is memory.js's. Colour scales only map numbers to colours.
+ * Small pictures of numbers the server sent: heatmaps (canvas) with their colour scale, and
+ * histograms; the loss curve is losses.js's, the memory ledger memory.js's. Colour scales only
+ * map numbers to colours.
  */
 
 import { num } from "./format.js";
 import { quantityClass } from "./names.js";
-import { svgEl } from "./plots.js";
+import { svgEl, svgText } from "./plots.js";
 
 /**
- * Colour-blind-safe ramps (light = low, dark = high): values in blues, gradients in oranges,
- * tangents in yellows; a quantity the page does not know in greys.
+ * Colour-blind-safe ramps (light = low, dark = high): values in blues, tangents in yellows; a
+ * quantity the page does not know in greys.
  */
 const RAMPS = {
   value: [[240, 246, 252], [107, 174, 214], [8, 81, 156]],
-  grad: [[255, 245, 230], [253, 174, 97], [166, 54, 3]],
   tangent: [[255, 251, 222], [240, 200, 40], [110, 82, 0]],
   other: [[245, 245, 245], [160, 160, 160], [40, 40, 40]],
 };
 
-function colour(which, f) {
-  const ramp = RAMPS[which] || RAMPS.other;
-  const x = Math.max(0, Math.min(1, f)) * (ramp.length - 1);
-  const i = Math.min(ramp.length - 2, Math.floor(x));
+/**
+ * A gradient's sign is what a learner reads first: gradients use a diverging ramp centred at 0
+ * (purple below, white at 0, orange above; ColorBrewer PuOr, colour-blind safe), scaled by the
+ * largest magnitude so that equal magnitudes of either sign look equally strong.
+ */
+const DIVERGING = {
+  grad: [[84, 39, 136], [153, 142, 195], [247, 247, 247], [241, 163, 64], [179, 88, 6]],
+};
+
+/** Cells that are NaN or ±Inf (the API's strings): a dark grey, outside every ramp. */
+const NOT_FINITE = [60, 60, 60];
+
+function ramp(stops, f) {
+  const x = Math.max(0, Math.min(1, f)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
   const t = x - i;
-  return ramp[i].map((c, j) => Math.round(c + (ramp[i + 1][j] - c) * t));
+  return stops[i].map((c, j) => Math.round(c + (stops[i + 1][j] - c) * t));
 }
 
-/** Draw heatmap cells on a canvas, each cell scaled between the cells' min and max. */
+/**
+ * How a quantity's heatmap maps numbers to colours: `{ diverging, lo, hi, colour(v) }`, lo and
+ * hi the ends of the scale (−m and +m, m the largest magnitude, when diverging).
+ */
+export function colourScale(heatmap, which) {
+  const flat = heatmap.cells.flat().filter((v) => typeof v === "number");
+  let lo = flat.length ? Math.min(...flat) : 0;
+  let hi = flat.length ? Math.max(...flat) : 0;
+  const stops = DIVERGING[which];
+  if (stops) {
+    const m = Math.max(Math.abs(lo), Math.abs(hi));
+    [lo, hi] = [-m, m];
+  }
+  const colour = (v) => {
+    if (typeof v !== "number") return NOT_FINITE;
+    const f = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+    return ramp(stops || RAMPS[which] || RAMPS.other, f);
+  };
+  return { diverging: Boolean(stops), lo, hi, colour };
+}
+
+/** Draw heatmap cells on a canvas, one pixel per cell, coloured by the quantity's scale. */
 export function drawHeatmap(canvas, heatmap, which) {
   const { rows, cols, cells } = heatmap;
   canvas.width = cols;
   canvas.height = rows;
   const ctx = canvas.getContext("2d");
-  const flat = cells.flat().filter((v) => typeof v === "number");
-  const lo = Math.min(...flat);
-  const hi = Math.max(...flat);
+  const { colour } = colourScale(heatmap, which);
   const image = ctx.createImageData(cols, rows);
   for (let r = 0; r < rows; r += 1) {
     for (let c = 0; c < cols; c += 1) {
-      const v = cells[r][c];
-      const f = hi > lo ? (v - lo) / (hi - lo) : 0.5;
-      const [R, G, B] = colour(which, f);
-      const o = 4 * (r * cols + c);
-      image.data.set([R, G, B, 255], o);
+      image.data.set([...colour(cells[r][c]), 255], 4 * (r * cols + c));
     }
   }
   ctx.putImageData(image, 0, 0);
   return canvas;
+}
+
+/**
+ * The legend of a heatmap: its colour ramp from one end of the scale to the other, the ends
+ * labelled (and 0 in the middle of a gradient's diverging scale). `svg.heat-scale` carries
+ * `data-scale` ("diverging" or "sequential"), `data-min` and `data-max`.
+ */
+export function heatLegend(heatmap, which) {
+  const { diverging, lo, hi, colour } = colourScale(heatmap, which);
+  const [width, height, bar] = [200, 30, 12];
+  const svg = svgEl("svg", { class: "heat-scale", viewBox: `0 0 ${width} ${height}`, role: "img",
+    "data-scale": diverging ? "diverging" : "sequential", "data-min": lo, "data-max": hi,
+    "aria-label": diverging
+      ? `colour scale: purple negative, white 0, orange positive, from ${num(lo)} to ${num(hi)}`
+      : `colour scale: light ${num(lo)} to dark ${num(hi)}` });
+  const steps = 40;
+  for (let i = 0; i < steps; i += 1) {
+    const v = lo + ((hi - lo) * (i + 0.5)) / steps;
+    svgEl("rect", { x: 4 + (i * (width - 8)) / steps, y: 1, width: (width - 8) / steps + 0.5,
+      height: bar, fill: `rgb(${colour(v).join(",")})` }, svg);
+  }
+  svgEl("rect", { class: "heat-scale-frame", x: 4, y: 1, width: width - 8, height: bar }, svg);
+  const tick = (x, anchor, v) => svgText(svg, { class: "heat-scale-tick", x, y: height - 3,
+    "text-anchor": anchor }, num(v));
+  tick(4, "start", lo);
+  tick(width - 4, "end", hi);
+  if (diverging) {
+    svgEl("line", { class: "heat-scale-zero", x1: width / 2, x2: width / 2, y1: 0, y2: bar + 3 }, svg);
+    tick(width / 2, "middle", 0);
+  }
+  return svg;
 }
 
 const urlCache = new Map();
@@ -81,58 +138,4 @@ export function histogram(hist, which) {
   title.textContent = hist.edges.length
     ? `from ${num(hist.edges[0])} to ${num(hist.edges[hist.edges.length - 1])}` : "no finite values";
   return svg;
-}
-
-/**
- * The loss curve on a log scale, the current iteration marked. `onPick(t)` is called with the
- * iteration under a click.
- */
-export class LossChart {
-  constructor(container, onPick) {
-    this.svg = svgEl("svg", { viewBox: "0 0 600 90", preserveAspectRatio: "none" }, container);
-    this.onPick = onPick;
-    this.losses = [];
-    this.svg.addEventListener("click", (e) => {
-      if (!this.losses.length) return;
-      const rect = this.svg.getBoundingClientRect();
-      const f = (e.clientX - rect.left) / rect.width;
-      this.onPick(Math.round(f * (this.losses.length - 1)));
-    });
-  }
-
-  /** `losses`: the API's list (numbers, or "NaN"/"Infinity" for a diverged run). */
-  show(losses, current) {
-    this.losses = losses;
-    this.svg.replaceChildren();
-    const finite = losses.map((v) => (typeof v === "number" && v > 0 ? Math.log10(v) : null));
-    const known = finite.filter((v) => v !== null);
-    if (!known.length) return;
-    const lo = Math.min(...known);
-    const hi = Math.max(...known);
-    const n = Math.max(1, losses.length - 1);
-    const x = (i) => 6 + (588 * i) / n;
-    const y = (v) => 82 - (hi > lo ? (74 * (v - lo)) / (hi - lo) : 37);
-    const pts = finite.map((v, i) => (v === null ? null : `${x(i).toFixed(1)},${y(v).toFixed(1)}`))
-      .filter(Boolean).join(" ");
-    svgEl("polyline", { points: pts, class: "loss-line" }, this.svg);
-    for (const [v, label] of [[hi, losses[finite.indexOf(hi)]], [lo, losses[finite.indexOf(lo)]]]) {
-      const t = svgEl("text", { x: 592, y: y(v) + (v === hi ? 10 : -3), class: "axis",
-        "text-anchor": "end" }, this.svg);
-      t.textContent = num(label);
-    }
-    this.marker = svgEl("g", { class: "loss-marker" }, this.svg);
-    svgEl("line", { x1: 0, x2: 0, y1: 2, y2: 88 }, this.marker);
-    svgEl("circle", { r: 4 }, this.marker);
-    this.x = x;
-    this.y = y;
-    this.finite = finite;
-    this.mark(current);
-  }
-
-  mark(t) {
-    if (!this.marker) return;
-    const v = this.finite[t];
-    this.marker.setAttribute("transform", `translate(${this.x(t).toFixed(1)} 0)`);
-    this.marker.querySelector("circle").setAttribute("cy", v === null ? 45 : this.y(v).toFixed(1));
-  }
 }

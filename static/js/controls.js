@@ -1,18 +1,24 @@
 /**
- * Buttons, scrubber, speed, phase jumps and the keyboard. One table of shortcuts drives both
- * the key handling and the help overlay, so the overlay says exactly what the keys do. The
- * phase buttons are the run's own phases, in its order.
+ * Buttons, scrubber, speed, phase jumps, what Play plays, and the keyboard. One table of
+ * shortcuts drives both the key handling and the help overlay, so the overlay says exactly
+ * what the keys do. The phase buttons are the run's own phases, in its order.
  */
 
 import { phaseClass, phaseTitle } from "./names.js";
 
-/** Every shortcut: key(s), what the overlay says, what it does. */
+/**
+ * Every shortcut: key(s), what the overlay says, what it does; `shift: true` only with Shift
+ * held, `shift: false` only without (else either).
+ */
 export function shortcuts(app) {
   const p = app.player;
+  /** lecture.js's tools (made after the controls are bound) */
+  const lt = () => app.lectureTools;
   return [
     { keys: [" "], label: "Space", does: "play / pause", run: () => p.toggle() },
-    { keys: ["ArrowRight"], label: "→", does: "step forward", run: () => { p.pause(); p.forward(); } },
-    { keys: ["ArrowLeft"], label: "←", does: "step back (exactly the previous state)", run: () => { p.pause(); p.back(); } },
+    { keys: ["t", "T"], label: "T", does: "Play plays this iteration / training (iteration after iteration)", run: () => p.toggleScope() },
+    { keys: ["ArrowRight"], shift: false, label: "→", does: "step forward (from the last step, the next iteration)", run: () => { p.pause(); p.forward(); } },
+    { keys: ["ArrowLeft"], shift: false, label: "←", does: "step back (exactly the previous state)", run: () => { p.pause(); p.back(); } },
     { keys: ["Home"], label: "Home", does: "first step of the iteration", run: () => { p.pause(); p.go(p.t, 0); } },
     { keys: ["End"], label: "End", does: "last step of the iteration", run: () => { p.pause(); p.go(p.t, p.lastStep); } },
     { keys: ["PageDown"], label: "PageDown", does: "start of the next phase", run: () => { p.pause(); p.phaseJump(1); } },
@@ -25,12 +31,24 @@ export function shortcuts(app) {
     { keys: ["w", "W"], label: "W", does: "why reverse? (forward vs reverse)", run: () => app.overlays.toggle("why") },
     { keys: ["g", "G"], label: "G", does: "check gradients (vs numerical)", run: () => app.overlays.toggle("gradcheck") },
     { keys: ["m", "M"], label: "M", does: "memory held for backward", run: () => app.overlays.toggle("memory-panel") },
+    { keys: ["+", "="], label: "+", does: "zoom in", run: () => lt().zoom(1) },
+    { keys: ["-", "_"], label: "−", does: "zoom out", run: () => lt().zoom(-1) },
+    { keys: ["0"], label: "0", does: "fit the whole graph", run: () => lt().zoom(0) },
+    { keys: ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"], shift: true, id: "Shift+Arrows", label: "Shift + arrows",
+      does: "pan the graph", run: (e) => lt().pan(PAN[e.key][0], PAN[e.key][1]) },
+    { keys: ["c", "C"], label: "C", does: "camera follows the step (on / off)", run: () => lt().toggleFollow() },
+    { keys: ["/"], label: "/", does: "find a node by name", run: () => lt().search.open() },
+    { keys: ["i", "I"], label: "I", does: "inspect a node, large (the step's if none)", run: () => lt().toggleInspector() },
+    { keys: ["n", "N"], label: "N", does: "the whole narration / two lines (lecture)", run: () => lt().toggleNarration() },
+    { keys: ["p", "P"], label: "P", does: "presenter view: a second window for you", run: () => lt().presenter.open() },
     { keys: ["?"], label: "?", does: "this help", run: () => app.toggleHelp(true) },
     { keys: ["Escape"], label: "Esc", does: "close this help or a panel", run: () => app.closeTop() },
   ];
 }
 
 const ARROWS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"];
+/** Shift + an arrow: which way the view moves */
+const PAN = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
 const SCROLL = ["PageUp", "PageDown", "Home", "End"];
 
@@ -70,13 +88,19 @@ export function bindControls(app) {
     button.textContent = e.detail.playing ? "⏸" : "▶";
   });
   p.addEventListener("speed", (e) => { $("speed-label").textContent = `${e.detail.speed}×`; });
+  $("btn-scope").addEventListener("click", () => p.toggleScope());
+  p.addEventListener("scope", (e) => {
+    $("btn-scope").setAttribute("aria-pressed", String(e.detail.scope === "training"));
+    document.body.dataset.playScope = e.detail.scope;
+  });
+  document.body.dataset.playScope = p.scope;
 
   const list = shortcuts(app);
   const help = $("help-keys");
   help.replaceChildren();
   for (const s of list) {
     const tr = help.insertRow();
-    tr.dataset.key = s.keys[0];
+    tr.dataset.key = s.id || s.keys[0];
     const kbd = document.createElement("kbd");
     kbd.textContent = s.label;
     tr.insertCell().appendChild(kbd);
@@ -86,12 +110,13 @@ export function bindControls(app) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target.closest("input, textarea, select") && e.key !== "Escape") return;
     if (ownsKey(e.target, e.key)) return;
-    const s = list.find((entry) => entry.keys.includes(e.key));
+    const s = list.find((entry) => entry.keys.includes(e.key)
+      && (entry.shift === undefined || entry.shift === e.shiftKey));
     if (!s || !p.run) return;
     e.preventDefault();
     // a focused button would also take Space as a click: the shortcut alone acts
     if (document.activeElement instanceof HTMLButtonElement) document.activeElement.blur();
-    s.run();
+    s.run(e);
   });
 }
 

@@ -1,7 +1,17 @@
-/** Download the current graph view as an SVG file or as a PNG picture of it. */
+/**
+ * Download the current graph view as an SVG file, or as a PNG picture of it at twice the
+ * screen's pixels (for slides). The file looks exactly like the screen: every property the
+ * page's CSS sets on the drawing is written onto the copy, text placement included.
+ */
 
-const STYLE_PROPS = ["fill", "stroke", "stroke-width", "stroke-dasharray", "font-size",
-  "font-weight", "font-family", "opacity", "visibility"];
+/** Every CSS property app.css sets on the graph's elements, written out as attributes. */
+const STYLE_PROPS = ["fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity",
+  "stroke-dasharray", "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "paint-order",
+  "font-size", "font-weight", "font-family", "font-style", "letter-spacing", "text-anchor",
+  "dominant-baseline", "opacity", "visibility", "display", "image-rendering", "vector-effect"];
+
+/** The PNG's pixels per screen pixel. */
+const PNG_SCALE = 2;
 
 /** A standalone copy of the drawing: computed styles as attributes, the current view box kept. */
 function standalone(svg) {
@@ -44,7 +54,7 @@ export async function exportPng(svg, name) {
   const url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
   const img = new Image();
   await new Promise((resolve, reject) => { img.onload = resolve; img.onerror = reject; img.src = url; });
-  const scale = 2;
+  const scale = PNG_SCALE;
   const canvas = document.createElement("canvas");
   canvas.width = Math.round(width * scale);
   canvas.height = Math.round(height * scale);

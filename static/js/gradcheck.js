@@ -102,9 +102,11 @@ export class GradCheck {
     tbody.replaceChildren();
     this.table.dataset.dtype = answer.dtype;
     this.table.dataset.tolerance = String(answer.tolerance);
+    const run = this.app.player.run;
+    const loss = run ? (run.graph.nodes.find((n) => n.id === run.graph.loss)?.label || "loss") : "loss";
     for (const param of answer.params) {
-      const rows = [["direction", `⟨∂loss/∂${param.leaf}, v⟩`, param.direction],
-        ...param.entries.map((e) => ["entry", `∂loss/∂${element(param.leaf, e.index)}`, e])];
+      const rows = [["direction", `⟨∂${loss}/∂${param.leaf}, v⟩`, param.direction],
+        ...param.entries.map((e) => ["entry", `∂${loss}/∂${element(param.leaf, e.index)}`, e])];
       rows.forEach(([kind, what, check], i) => {
         const tr = tbody.insertRow();
         tr.dataset.leaf = param.leaf;

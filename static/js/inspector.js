@@ -1,12 +1,13 @@
 /**
  * The node inspector: one node's value, gradient or any other quantity the run declares (one
- * tab each) at the current step — statistics, heatmap, histogram, exact values when small, and
- * a .npy download of the exact tensor. A leaf's elements (exact values, or heatmap cells) can
+ * tab each) at the current step — statistics, heatmap with its colour scale (a gradient's
+ * centred at 0), histogram, exact values when small, and a .npy download of the exact tensor.
+ * Names are shown as the graph writes them. A leaf's elements (exact values, or heatmap cells) can
  * be picked as the direction of forward mode: `onPick({leaf, index})`.
  */
 
 import { tensorUrl } from "./api.js";
-import { drawHeatmap, histogram } from "./charts.js";
+import { drawHeatmap, heatLegend, histogram } from "./charts.js";
 import { element, num, shape } from "./format.js";
 import { isLeaf } from "./modeswitch.js";
 import { DEFAULT_QUANTITIES, quantity, quantityClass } from "./names.js";
@@ -92,7 +93,7 @@ export class Inspector {
     const note = document.createElement("p");
     note.className = `note ${quantityClass(which)}`;
     if (which === "grad") {
-      note.textContent = `∂loss/∂${node.label}: the gradient of the loss with respect to ${node.label}`
+      note.textContent = `${node.gradient || `∂loss/∂${node.label}`}: the gradient of the loss with respect to ${node.label}`
         + (summary ? ` — ${s.grad_status}, ${s.received} of ${s.expected} contribution(s)` : "");
     } else if (which === "value") {
       note.textContent = s.updated ? "value after this iteration's SGD update" : "value at this step";
@@ -137,6 +138,14 @@ export class Inspector {
     }
     if (summary.histogram.counts.length) pictures.appendChild(histogram(summary.histogram, which));
     this.body.appendChild(pictures);
+    if (summary.heatmap) {
+      const legend = document.createElement("div");
+      legend.className = "heat-legend";
+      const words = document.createElement("span");
+      words.textContent = which === "grad" ? "colour: sign and size (0 white)" : "colour scale";
+      legend.append(words, heatLegend(summary.heatmap, which));
+      this.body.appendChild(legend);
+    }
     if (caption) this.body.appendChild(caption);
     if (summary.values !== null) {
       this.body.appendChild(this.picker.grid(node, summary, pickable, this.directionIn(node)));

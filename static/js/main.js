@@ -3,15 +3,24 @@
  * mode switch, the large panels (why reverse, gradient check, memory), the controls and the
  * URL. It decides nothing about math: every state and every number comes from the server.
  * `window.gradwalk.stateAt(t, k)` answers the state the page draws (docs/viewer-dom.md).
+ *
+ * Errors are shown where they were caused and stay until the next action: a run asked for by
+ * the form under the form (`#run-error`), by the source beside it (`#source-error`), a deep link
+ * that cannot be opened over the graph with the default graph offered (`#link-error`), a step
+ * or panel that failed on the graph's status line (`#status`, an alert while it holds one). A
+ * run that cannot show its first state leaves none of the previous run's panels behind.
  */
 
 import * as api from "./api.js";
-import { heatmapDataUrl, LossChart } from "./charts.js";
+import { heatmapDataUrl } from "./charts.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
 import { exportPng, exportSvg } from "./exporter.js";
 import { GradCheck } from "./gradcheck.js";
+import { Groups } from "./groups.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
+import { Lecture } from "./lecture.js";
+import { LossChart } from "./losses.js";
 import { MemoryPanel, MemoryStrip } from "./memory.js";
 import { ModeSwitch } from "./modeswitch.js";
 import { quantity, quantityClass } from "./names.js";
@@ -30,6 +39,9 @@ class App {
   constructor() {
     this.player = new Player();
     this.view = new GraphView($("graph"));
+    /** collapsed groups: what the view draws in their place (the current state, if this run's) */
+    this.groups = new Groups(this.view, () => (this.shownRun === this.player.run ? this.current : null));
+    this.groups.addEventListener("failure", (e) => this.status(e.detail.message));
     this.panels = new Panels();
     this.modeSwitch = new ModeSwitch($("mode-switch"));
     this.inspector = new Inspector((direction) => this.modeSwitch.goAlong(direction));
@@ -51,15 +63,24 @@ class App {
     if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
     bindControls(this);
     this.player.addEventListener("change", (e) => this.show(e.detail));
-    this.player.addEventListener("failure", (e) => {
-      this.failure = e.detail.message;
-      this.status(this.failure);
-    });
+    this.player.addEventListener("failure", (e) => this.failed(e.detail));
     this.view.addEventListener("select", (e) => {
       const node = this.player.run.graph.nodes.find((n) => n.id === e.detail);
       this.inspector.select(node);
+      this.view.select(node.id);
     });
-    this.setup.addEventListener("run", (e) => this.createRun(e.detail));
+    /** camera, minimap, search, presenter view, fitted formulas (after the listeners above) */
+    this.lectureTools = new Lecture(this);
+    this.setup.addEventListener("run", (e) => this.createRun(e.detail.body, { origin: e.detail.origin }));
+    $("btn-default-graph").addEventListener("click", () => this.createRun({ preset: DEFAULT_PRESET }));
+    // the help is modal: Tab and Shift+Tab go round its own controls
+    $("help").addEventListener("keydown", (e) => {
+      if (e.key !== "Tab") return;
+      const inside = [...$("help").querySelectorAll("button, [href], input, [tabindex='0']")];
+      const at = inside.indexOf(document.activeElement);
+      e.preventDefault();
+      inside[(at + (e.shiftKey ? -1 : 1) + inside.length) % inside.length]?.focus();
+    });
     // the same run in the other mode, at the same iteration and (as far as it goes) step
     this.modeSwitch.addEventListener("switch", (e) => this.createRun(e.detail,
       { t: this.player.t, k: this.player.k }));
@@ -68,6 +89,13 @@ class App {
     $("btn-memory").addEventListener("click", () => this.overlays.open("memory-panel"));
     $("btn-memory-open").addEventListener("click", () => this.overlays.open("memory-panel"));
     $("iteration").addEventListener("change", () => this.goIteration(Number($("iteration").value)));
+    // Enter picks the iteration and hands the keys back to the viewer (its shortcuts)
+    $("iteration").addEventListener("keydown", (e) => {
+      if (e.key !== "Enter") return;
+      e.preventDefault();
+      this.goIteration(Number($("iteration").value));
+      $("graph-area").focus({ preventScroll: true });
+    });
     $("btn-fit").addEventListener("click", () => this.view.fit());
     $("btn-export-svg").addEventListener("click", () => exportSvg(this.view.svg, this.fileName()));
     $("btn-export-png").addEventListener("click", () => exportPng(this.view.svg, this.fileName()));
@@ -85,62 +113,166 @@ class App {
   async start() {
     const where = readUrl();
     if (where.mode === "lecture") this.setLecture(true, false);
+    // the form and the run load side by side: the graph never waits for the form
+    const form = this.setup.init(null).catch((error) => this.setup.showError(error.error || error));
+    if (where.run !== null) await this.openLink(where);
+    else await this.createRun({ preset: DEFAULT_PRESET });
+    await form;
+    if (this.player.run) await this.setup.showRun(this.player.run);
+  }
+
+  /**
+   * A line on the graph's status: a failure (an alert, until the next action), or with
+   * `progress` what the page is doing (`computing…`).
+   */
+  status(message, { progress = false } = {}) {
+    const box = $("status");
+    const error = Boolean(message) && !progress;
+    box.textContent = message || "";
+    box.classList.toggle("error", error);
+    box.setAttribute("role", error ? "alert" : "status");
+  }
+
+  /** The graph's status line, if it still says `message`, says nothing. */
+  unsay(message) { if ($("status").textContent === message) this.status(""); }
+
+  /**
+   * Create (or find) a run and show it, at step `k` of iteration `t` as far as it has them.
+   * `origin` is what asked ("form", "source"; else the graph's own controls): where an error
+   * of it is shown.
+   */
+  async createRun(body, { t = 0, k = 0, origin = null } = {}) {
+    this.clearErrors();
+    this.status("computing…", { progress: true });
     try {
-      // the form and the run load side by side: the graph never waits for the form
-      const form = this.setup.init(null);
-      if (where.run) await this.openRun(where.run, where.t ?? 0, where.k ?? 0);
-      else await this.createRun({ preset: DEFAULT_PRESET });
-      await form;
-      await this.setup.showRun(this.player.run);
+      const run = await api.createRun(body);
+      await this.load(run, origin, t);
+      await this.player.go(t, k, "jump");
+      this.unsay("computing…");
     } catch (error) {
-      this.status(error.message);
+      this.unsay("computing…");
+      this.showError(error, origin);
     }
   }
 
-  status(message) { $("status").textContent = message || ""; }
+  /** A request's error where it was made: under the form, beside the source, or on the status line. */
+  showError(error, origin) {
+    if (origin) this.setup.showError(error.error?.message ? error.error : error, origin);
+    else this.status(error.message);
+  }
 
-  /** Create (or find) a run and show it, at step `k` of iteration `t` as far as it has them. */
-  async createRun(body, { t = 0, k = 0 } = {}) {
-    this.status("computing…");
+  /** Every error shown: a new action starts clean. */
+  clearErrors() {
+    this.setup.clearErrors();
+    $("link-error").hidden = true;
+    if ($("status").classList.contains("error")) this.status("");
+    this.failure = null;
+  }
+
+  /**
+   * Open a deep link (`?run=…&iter=…&step=…`); what is wrong with one is said in plain words
+   * over the graph, with the default graph a click away.
+   */
+  async openLink(where) {
+    const q = new URLSearchParams(window.location.search);
+    let run;
     try {
-      const run = await api.createRun(body);
-      await this.load(run);
-      await this.player.go(t, k, "jump");
-      this.status("");
+      if (!where.run) throw Object.assign(new Error("the link has an empty run id"), { status: 404 });
+      run = await api.getRun(where.run);
     } catch (error) {
-      this.status(error.message);
-      this.setup.showError(error.error || error);
+      this.linkError(linkWords(error), error.message, true);
+      return;
     }
+    await this.load(run, null, where.t ?? 0);
+    const problems = [];
+    for (const [name, value, last] of [["iter", where.t, run.iterations - 1], ["step", where.k, run.steps_per_iteration - 1]]) {
+      if (q.has(name) && value === null) problems.push(`${name}=${q.get(name)} is not a whole number`);
+      else if (value !== null && value > last) problems.push(`${name}=${value} is past this run's last, ${last}`);
+    }
+    const t = Math.min(where.t ?? 0, run.iterations - 1);
+    const k = Math.min(where.k ?? 0, run.steps_per_iteration - 1);
+    await this.player.go(t, k, "history");
+    if (problems.length) {
+      this.linkError(`This link's position cannot be shown as written: ${problems.join("; ")}. `
+        + `Showing iteration ${t}, step ${k} of its run instead.`, "", false);
+    }
+  }
+
+  /** Say what is wrong with the link; `offer` the default graph (when there is nothing to show). */
+  linkError(words, detail, offer) {
+    const box = $("link-error");
+    box.querySelector(".link-error-message").textContent = words;
+    const more = box.querySelector(".link-error-detail");
+    more.textContent = detail ? `The server says: ${detail}` : "";
+    more.hidden = !detail;
+    $("btn-default-graph").hidden = !offer;
+    box.dataset.offer = offer ? "default" : "";
+    box.hidden = false;
+  }
+
+  /**
+   * The player could not get an iteration. On the status line until a state is drawn again; a
+   * run with no state drawn yet keeps none of the previous run's words and numbers.
+   */
+  failed(error) {
+    this.failure = error.message;
+    this.status(this.failure);
+    if (this.shownRun !== this.player.run) this.clearStale();
+  }
+
+  /** Nothing of a previous run's step stays on screen beside a new run's graph. */
+  clearStale() {
+    this.current = null;
+    this.panels.clear();
+    this.inspector.keepOrClear(null);
+    this.view.select(null);
+    this.memory.clear();
+    $("step-label").textContent = "";
+    document.body.dataset.ready = "0";
   }
 
   async openRun(runId, t, k) {
     const run = await api.getRun(runId);
-    await this.load(run);
+    await this.load(run, null, t);
     await this.player.go(t, k, "history");
   }
 
-  async load(run) {
+  /**
+   * Show a new run's graph; its panels are filled as their requests answer (`origin`: see
+   * createRun). Iteration `t`'s document, the largest request, is fetched meanwhile.
+   */
+  async load(run, origin = null, t = 0) {
     this.player.load(run);
+    if (Number.isInteger(t)) this.player.iterationOf(Math.max(0, Math.min(t, run.iterations - 1)));
     this.labels = new Map(run.graph.nodes.map((n) => [n.id, n.label]));
     this.modeSwitch.show(run);
     this.measureInsets();
-    this.view.draw(run.graph, this.player.quantities, run.custom_ops || []);
+    // a large graph's collapsed drawing comes from the server: the other requests go meanwhile
+    const drawn = this.groups.setRun(run, this.player.quantities);
     this.panels.setRun(run);
     this.inspector.setQuantities(this.player.quantities, run.direction);
     document.body.dataset.mode = run.mode || "reverse";
     this.showLegend(this.player.quantities);
     showPhases(this);
     $("iteration").max = String(run.iterations - 1);
+    $("iteration").value = "0";
+    this.losses.clear();
     $("code-link").href = api.codeUrl(run.run_id);
     // the node inspected stays inspected in the same graph (the other mode's run), else none
     this.inspector.keepOrClear(run.graph.nodes.find((n) => n.id === this.inspector.nodeId));
+    this.view.select(this.inspector.nodeId);
     if (this.setup.presets.length) this.setup.showRun(run);
     api.getScript(run.run_id).then((text) => {
       this.panels.showScript(text);
       if (this.current) this.panels.show(this.current.step, this.labels);
     }).catch((error) => this.status(error.message));
-    api.getLosses(run.run_id).then((doc) => this.losses.show(doc.losses, this.player.t))
-      .catch((error) => this.status(error.message));
+    api.getLosses(run.run_id).then((doc) => {
+      if (this.player.run === run) this.losses.show(doc.losses, this.player.t, run.lr);
+    }).catch((error) => {
+      if (this.player.run !== run) return;
+      this.losses.clear(error.message);
+      this.showError(error, origin);
+    });
     this.ledger = null;
     this.memory.setLedger(null);
     api.getMemory(run.run_id).then((ledger) => {
@@ -150,6 +282,7 @@ class App {
       this.overlays.follow();
     }).catch((error) => this.status(error.message));
     this.overlays.follow();
+    await drawn;
   }
 
   /** The help's colour key: one swatch per quantity of the run. */
@@ -169,10 +302,15 @@ class App {
   show(detail) {
     const { t, k, state, step, steps, iteration, previous, how } = detail;
     this.current = detail;
-    if (this.failure && $("status").textContent === this.failure) this.status("");
+    this.shownRun = this.player.run;
+    // a failure stays on the status line until the next move (playing on is not one)
+    if (this.failure || how !== "play") {
+      if ($("status").classList.contains("error")) this.status("");
+    }
     this.failure = null;
     if (iteration !== this.prepared) this.prepare(iteration);
     this.view.update(state, step);
+    this.groups.show(step);
     const stepped = (how === "step" || how === "play") && previous.t === t && k === previous.k + 1;
     if (stepped) this.view.animate(step, this.player.stepDuration);
     else this.view.animate(null, 0);
@@ -227,8 +365,7 @@ class App {
     this.view.mode = on ? "lecture" : "normal";
     this.measureInsets();
     if (this.player.run) {
-      this.view.draw(this.player.run.graph, this.player.quantities);
-      if (this.current) this.view.update(this.current.state, this.current.step);
+      this.groups.redraw();
       if (record) {
         const { t, k } = this.player;
         writeUrl({ run: this.player.run.run_id, t, k, lecture: on }, true);
@@ -238,7 +375,24 @@ class App {
 
   toggleLecture() { this.setLecture(!this.lecture); }
 
-  toggleHelp(show) { $("help").hidden = !show; }
+  /**
+   * The help is a modal dialog: it takes the focus, keeps Tab inside, and gives the focus back
+   * where it was when it closes.
+   */
+  toggleHelp(show) {
+    const help = $("help");
+    if (show === !help.hidden) return;
+    help.hidden = !show;
+    document.body.toggleAttribute("data-help", show);
+    if (show) {
+      this.helpReturn = document.activeElement;
+      help.querySelector(".help-card").focus({ preventScroll: true });
+    } else if (this.helpReturn?.isConnected && this.helpReturn !== document.body) {
+      this.helpReturn.focus({ preventScroll: true });
+    } else {
+      $("graph-area").focus({ preventScroll: true });
+    }
+  }
 
   /** Esc: the help if it is open, else the open panel. */
   closeTop() {
@@ -255,6 +409,18 @@ class App {
     const run = this.player.run;
     return `gradwalk_${run.preset || "graph"}_t${this.player.t}_k${this.player.k}`;
   }
+}
+
+/** What is wrong with a deep link's run, in plain words. */
+function linkWords(error) {
+  if (error.status === 404) {
+    return "This link does not lead to a run this server can open: its run id is incomplete or "
+      + "mistyped (a link cut short when it was copied looks like this).";
+  }
+  if (error.status === 413) return "This link's run is larger than this server allows.";
+  if (error.status === 400 || error.status === 422) return "This link's run id is damaged: it cannot be read.";
+  if (error.status) return "This link's run could not be opened: the server failed to answer it.";
+  return "This link's run could not be opened: the server could not be reached.";
 }
 
 const app = new App();

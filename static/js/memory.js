@@ -48,9 +48,20 @@ export class LedgerChart {
     const y = linear(0, top, height - m.b, m.t);
     const w = (width - m.l - m.r) / n;
     const x = (k) => m.l + k * w;
-    this.bars = ledger.bytes_after.map((b, k) => svgEl("rect", { x: x(k) + 0.5, y: y(b),
-      width: Math.max(1, w - 1), height: y(0) - y(b), class: phaseClass(steps[k]?.phase ?? ""),
-      "data-step": k, "data-bytes": b }, this.svg));
+    const labels = new Map(ledger.nodes.map((h) => [h.node, h.label]));
+    this.bars = ledger.bytes_after.map((b, k) => {
+      // a bar as tall as the plot: hovering anywhere over a step names what it holds
+      const hit = svgEl("path", { class: "hover-step",
+        d: `M ${x(k).toFixed(1)} ${m.t} h ${w.toFixed(2)} V ${y(0)} h ${(-w).toFixed(2)} Z` }, this.svg);
+      const held = (steps[k]?.held || []).map((id) => labels.get(id) || id);
+      svgEl("title", {}, hit).textContent = `step ${k}${steps[k] ? ` (${steps[k].phase})` : ""}: `
+        + `${bytes(b)} held${held.length ? ` — ${held.join(", ")}` : ""}`;
+      const bar = svgEl("rect", { x: x(k) + 0.5, y: y(b),
+        width: Math.max(1, w - 1), height: y(0) - y(b), class: phaseClass(steps[k]?.phase ?? ""),
+        "data-step": k, "data-bytes": b }, this.svg);
+      hit.after(bar);
+      return bar;
+    });
     if (ledger.peak_bytes) this.bars[ledger.peak_step]?.classList.add("peak");
     const ticks = !ledger.peak_bytes ? [0] : compact ? [0, top] : [0, top / 4, top / 2, (3 * top) / 4, top];
     const format = (b) => bytes(Math.round(b));
@@ -112,10 +123,20 @@ export class MemoryStrip {
     new ResizeObserver(() => this.redraw()).observe(this.svg);
   }
 
+  /** Nothing drawn: no ledger, no step (a run that has shown none). */
+  clear() {
+    this.steps = null;
+    this.chart = null;
+    this.svg.replaceChildren();
+    this.now.textContent = "";
+    this.setLedger(null);
+  }
+
   /** A run's ledger (null while it loads). */
   setLedger(ledger) {
     this.ledger = ledger;
     this.size = "";
+    if (!ledger) { this.svg.replaceChildren(); this.chart = null; }
     this.redraw();
   }
 

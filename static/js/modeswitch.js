@@ -13,7 +13,8 @@ export const isLeaf = (node) => node.kind === "input" || node.kind === "param";
 /** The body that creates `run` again, in reverse mode. */
 export function reverseBody(run) {
   const body = run.preset ? { preset: run.preset } : { source: run.source };
-  return { ...body, params: { ...run.params }, seed: run.seed, lr: run.lr, iterations: run.iterations };
+  return { ...body, params: { ...run.params }, seed: run.seed, lr: run.lr, iterations: run.iterations,
+    input_grads: run.input_grads };
 }
 
 /**
@@ -87,9 +88,10 @@ export class ModeSwitch extends EventTarget {
     this.along.textContent = forward
       ? `tangents along ${directionText(run.direction)}`
       : "back from the loss";
+    const loss = run.graph?.nodes.find((n) => n.id === run.graph.loss)?.label || "loss";
     this.along.title = forward
-      ? `each node's derivative along ${directionText(run.direction)}: the loss's is ∂loss/∂${directionText(run.direction)}`
-      : "∂loss/∂node for every node, from one sweep back from the loss";
+      ? `each node's derivative along ${directionText(run.direction)}: ${loss}'s is ∂${loss}/∂${directionText(run.direction)}`
+      : `∂${loss}/∂node for every node, from one sweep back from ${loss}`;
     this.box.dataset.mode = run.mode || "reverse";
   }
 

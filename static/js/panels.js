@@ -101,6 +101,17 @@ export class Panels {
     if (!this.maths.has(step)) this.maths.set(step, safeMathml(step.mathml || ""));
   }
 
+  /** No step: a run that has shown none keeps no words of the run before. */
+  clear() {
+    this.narration.textContent = "";
+    this.math.replaceChildren();
+    this.lectureMath.replaceChildren();
+    this.rule.hidden = true;
+    this.contributions.replaceChildren();
+    this.check.hidden = true;
+    for (const line of this.code.querySelectorAll(".hl")) line.className = "line";
+  }
+
   show(step, labels) {
     this.narration.textContent = step.narration;
     // a long narration a size smaller, so the graph keeps room (large in lecture mode still)
@@ -130,7 +141,8 @@ export class Panels {
       const op = document.createElement("strong");
       op.textContent = c.accumulate ? "+=" : "=";
       const what = document.createElement("span");
-      what.textContent = ` ∂loss/∂${labels.get(c.to) || c.to}  [${shape(c.shape)}]  `;
+      // the server's notation: the loss's own name, parentheses where needed
+      what.textContent = ` ${c.gradient || `∂loss/∂${labels.get(c.to) || c.to}`}  [${shape(c.shape)}]  `;
       const count = document.createElement("em");
       count.textContent = `contribution ${c.arrived} of ${c.expected}`;
       const code = document.createElement("code");

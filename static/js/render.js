@@ -5,6 +5,7 @@
  * check on a custom op's hand-written backward. Draws only; every number comes from the server.
  */
 
+import { Camera } from "./camera.js";
 import { heatmapDataUrl } from "./charts.js";
 import { headline, num, shape } from "./format.js";
 import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass, travelling } from "./names.js";
@@ -49,7 +50,8 @@ export class GraphView extends EventTarget {
     this.quantities = DEFAULT_QUANTITIES;
     this.nodes = new Map();
     this.edges = new Map();
-    this.viewBox = null;
+    /** the drawing's camera (camera.js), a new one per drawing */
+    this.camera = null;
     this.signatures = new Map();
     /** node id -> the state object drawn (the player shares unchanged ones) */
     this.drawn = new Map();
@@ -60,6 +62,11 @@ export class GraphView extends EventTarget {
     this.insetTop = 0;
     /** op name -> the run's custom op (docs/json.md, Run: `custom_ops`) */
     this.customOps = new Map();
+    /** the id of the node the inspector shows, marked `.selected` */
+    this.selected = null;
+    /** node id -> the collapsed group drawn in its place (groups.js), and what draws one */
+    this.alias = new Map();
+    this.groupBox = null;
     new ResizeObserver(() => this.size()).observe(container);
   }
 
@@ -102,8 +109,17 @@ export class GraphView extends EventTarget {
     /** custom ops' check badges, above every node so no box hides one */
     this.badgeLayer = el("g", { class: "badges" }, this.world);
     this.fxLayer = el("g", { class: "fx" }, this.world);
+    // edges between the same two nodes (`s * s`) are drawn apart, each its own line
+    const pairs = new Map();
     for (const edge of graph.edges) {
-      const pts = edge.points.map(([x, y]) => [x * sx, y * sy]);
+      const key = `${edge.source}\u0000${edge.target}`;
+      pairs.set(key, [...(pairs.get(key) || []), edge.id]);
+    }
+    const gap = this.mode === "lecture" ? 22 : 12;
+    for (const edge of graph.edges) {
+      const twins = pairs.get(`${edge.source}\u0000${edge.target}`);
+      const dy = (twins.indexOf(edge.id) - (twins.length - 1) / 2) * gap;
+      const pts = edge.points.map(([x, y]) => [x * sx, y * sy + dy]);
       pts[0] = [pts[0][0] + w / 2, pts[0][1]];
       pts[pts.length - 1] = [pts[pts.length - 1][0] - w / 2 - 3, pts[pts.length - 1][1]];
       const d = pts.map(([x, y], i) => `${i ? "L" : "M"} ${x.toFixed(1)} ${y.toFixed(1)}`).join(" ");
@@ -113,11 +129,16 @@ export class GraphView extends EventTarget {
       this.edges.set(edge.id, { edge, g, path });
     }
     for (const node of graph.nodes) this.drawNode(node, nodeLayer);
+    this.makeCamera();
     this.fit();
-    this.enablePanZoom();
+    this.dispatchEvent(new CustomEvent("drawn"));
   }
 
   drawNode(node, layer) {
+    if (node.kind === "group" && this.groupBox) {
+      this.groupBox(node, layer);
+      return;
+    }
     const { sx, sy, w, h, thumb, first, row } = this.geo;
     const cx = node.x * sx;
     const cy = node.y * sy;
@@ -125,12 +146,22 @@ export class GraphView extends EventTarget {
       transform: `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`, tabindex: 0 }, layer);
     const title = el("title", {}, g);
     title.textContent = `${node.label} — ${node.kind}${node.op ? ` ${node.op}` : ""} ${shape(node.shape)}`;
+    // the inspected node's mark (`.selected`), a ring just outside the box
+    el("rect", { class: "select-ring", x: -w / 2 - 6, y: -h / 2 - 6, width: w + 12, height: h + 12,
+      rx: 8 }, g);
     el("rect", { class: "box", x: -w / 2, y: -h / 2, width: w, height: h,
       rx: node.kind === "op" ? 12 : node.kind === "const" ? h / 2 : 3 }, g);
     const lecture = this.mode === "lecture";
     const top = -h / 2;
     const maxChars = lecture ? 12 : 15;
-    text(g, "node-label", 0, top + (lecture ? 34 : 17), fitted(node.label, maxChars));
+    // the server's `short` label is distinct from every other node's; lecture type is larger,
+    // so a long one is narrowed to the box rather than cut again
+    const label = text(g, "node-label", 0, top + (lecture ? 34 : 17),
+      node.short ?? fitted(node.label, maxChars));
+    if (node.short && node.short.length > maxChars) {
+      label.setAttribute("textLength", String(w - 14));
+      label.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    }
     const opText = node.kind === "op" ? `${node.op} · ${shape(node.shape)}` : `${node.kind} · ${shape(node.shape)}`;
     text(g, "node-op", 0, top + (lecture ? 60 : 30), opText);
     const rows = new Map(this.quantities.map((q, i) => {
@@ -146,6 +177,14 @@ export class GraphView extends EventTarget {
       if (e.key === "Enter") this.dispatchEvent(new CustomEvent("select", { detail: node.id }));
     });
     this.nodes.set(node.id, { node, g, rows, cx, cy, badge });
+    if (node.id === this.selected) g.classList.add("selected");
+  }
+
+  /** Mark the node the inspector shows (`g.node.selected`), or none. */
+  select(id) {
+    this.nodes.get(this.selected)?.g.classList.remove("selected");
+    this.selected = id;
+    this.nodes.get(id)?.g.classList.add("selected");
   }
 
   /**
@@ -200,10 +239,11 @@ export class GraphView extends EventTarget {
         if (summary) g.setAttribute(`data-${name}`, String(headline(summary)));
       }
     }
-    if (this.currentNode !== state.node) {
+    const current = this.alias.get(state.node) ?? state.node;
+    if (this.currentNode !== current) {
       this.nodes.get(this.currentNode)?.g.classList.remove("current");
-      this.nodes.get(state.node)?.g.classList.add("current");
-      this.currentNode = state.node;
+      this.nodes.get(current)?.g.classList.add("current");
+      this.currentNode = current;
     }
     // only the edges that were or become active are touched
     const carried = travelling(step.phase, this.quantities).at(-1);
@@ -223,6 +263,8 @@ export class GraphView extends EventTarget {
   }
 
   fillRow(textNode, image, summary, which, suffix, w, thumb) {
+    textNode.removeAttribute("textLength");
+    textNode.removeAttribute("lengthAdjust");
     if (!summary) {
       textNode.textContent = "";
       image.setAttribute("visibility", "hidden");
@@ -234,13 +276,22 @@ export class GraphView extends EventTarget {
       image.setAttribute("visibility", "hidden");
       textNode.setAttribute("x", 0);
       textNode.setAttribute("text-anchor", "middle");
-      textNode.textContent = `${mark}${num(headline(summary))}${suffix}`;
+      textNode.textContent = `${mark}${num(headline(summary))}`;
     } else {
       image.setAttribute("href", heatmapDataUrl(summary.heatmap, which));
       image.setAttribute("visibility", "visible");
       textNode.setAttribute("x", -w / 2 + thumb + 10);
       textNode.setAttribute("text-anchor", "start");
-      textNode.textContent = `${mark}‖·‖ ${num(summary.norm)}${suffix}`;
+      textNode.textContent = `${mark}‖·‖ ${num(summary.norm)}`;
+    }
+    if (suffix) el("tspan", { class: "partial" }, textNode).textContent = suffix;
+    // the row stays inside its box: a long number with its "(i/n)" is narrowed to fit
+    const room = scalar ? w - 12 : w - thumb - 18;
+    if ((suffix || textNode.textContent.length > 12) && textNode.isConnected) {
+      if (textNode.getComputedTextLength() > room) {
+        textNode.setAttribute("textLength", String(room));
+        textNode.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
     }
   }
 
@@ -252,7 +303,7 @@ export class GraphView extends EventTarget {
   animate(step, duration) {
     this.fxLayer.replaceChildren();
     if (!step || (!step.node && !step.edges.length)) return;
-    const target = this.nodes.get(step.node);
+    const target = this.nodes.get(this.alias.get(step.node) ?? step.node);
     if (target) {
       target.g.classList.remove("flash");
       void target.g.getBBox();
@@ -314,58 +365,42 @@ export class GraphView extends EventTarget {
     const height = String(this.container.clientHeight);
     if (this.svg.getAttribute("width") !== width) this.svg.setAttribute("width", width);
     if (this.svg.getAttribute("height") !== height) this.svg.setAttribute("height", height);
+    this.camera?.resized();
   }
 
   /**
-   * The whole graph in view, below the `insetTop` pixels the mode switch covers: the view box
-   * is the container's own proportions, so the drawing is neither stretched nor cut.
+   * The whole graph in view, below the `insetTop` pixels the mode switch covers, eased over
+   * `duration` ms: the view box is the container's own proportions, so the drawing is neither
+   * stretched nor cut.
    */
-  fit() {
+  fit(duration = 0) {
+    if (!this.camera) return;
+    this.camera.insetTop = this.insetTop || 0;
+    this.camera.fitAll(this.bounds(), duration);
+  }
+
+  /** The drawing's box, with room above the nodes for arrivals and badges. */
+  bounds() {
     const box = this.world.getBBox();
     const pad = 24;
-    const [x, y, w, h] = [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
-    const cw = this.container.clientWidth;
-    const ch = this.container.clientHeight;
-    const inset = Math.min(this.insetTop || 0, ch / 3);
-    if (!cw || ch <= inset) {
-      this.viewBox = [x, y, w, h];
-    } else {
-      const scale = Math.min(cw / w, (ch - inset) / h);
-      const [vw, vh] = [cw / scale, ch / scale];
-      this.viewBox = [x - (vw - w) / 2, y - inset / scale - ((ch - inset) / scale - h) / 2, vw, vh];
+    return [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
+  }
+
+  /** A node's box in drawing units [x, y, w, h] (with the arrival text above it), or null. */
+  nodeBox(id) {
+    const view = this.nodes.get(id);
+    if (!view) return null;
+    const { w, h, row } = this.geo;
+    const above = row + 6 + (view.badge ? row : 0);
+    return [view.cx - w / 2, view.cy - h / 2 - above, w, h + above];
+  }
+
+  /** The camera of a new drawing; its moves reach listeners of this view as `camera` events. */
+  makeCamera() {
+    this.camera = new Camera(this.svg, this.container, this.reducedMotion);
+    for (const type of ["change", "user"]) {
+      this.camera.addEventListener(type, () => this.dispatchEvent(new CustomEvent("camera",
+        { detail: { user: type === "user" } })));
     }
-    this.applyViewBox();
-  }
-
-  applyViewBox() {
-    this.svg.setAttribute("viewBox", this.viewBox.map((v) => v.toFixed(1)).join(" "));
-  }
-
-  enablePanZoom() {
-    let drag = null;
-    this.svg.addEventListener("wheel", (e) => {
-      e.preventDefault();
-      const [x, y, w, h] = this.viewBox;
-      const rect = this.svg.getBoundingClientRect();
-      const fx = (e.clientX - rect.left) / rect.width;
-      const fy = (e.clientY - rect.top) / rect.height;
-      const k = Math.exp(Math.sign(e.deltaY) * 0.12);
-      this.viewBox = [x + w * fx * (1 - k), y + h * fy * (1 - k), w * k, h * k];
-      this.applyViewBox();
-    }, { passive: false });
-    this.svg.addEventListener("pointerdown", (e) => {
-      if (e.target.closest(".node")) return;
-      drag = { x: e.clientX, y: e.clientY, box: [...this.viewBox] };
-      this.svg.setPointerCapture(e.pointerId);
-    });
-    this.svg.addEventListener("pointermove", (e) => {
-      if (!drag) return;
-      const rect = this.svg.getBoundingClientRect();
-      const scale = Math.max(drag.box[2] / rect.width, drag.box[3] / rect.height);
-      this.viewBox = [drag.box[0] - (e.clientX - drag.x) * scale,
-        drag.box[1] - (e.clientY - drag.y) * scale, drag.box[2], drag.box[3]];
-      this.applyViewBox();
-    });
-    this.svg.addEventListener("pointerup", () => { drag = null; });
   }
 }

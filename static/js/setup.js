@@ -1,7 +1,9 @@
 /**
  * Choosing what to run: a preset with its parameters, or your own source; seed, lr and
- * iterations; reverse or forward mode (and forward mode's direction, `w1[3, 7]`). Errors of the
- * source come back from the server with line and column, shown as text.
+ * iterations; reverse or forward mode (and forward mode's direction, `w1[3, 7]`). Your own
+ * source keeps its own seed, lr and iterations, starting from the server's defaults (the fields
+ * left empty); a preset starts from its own. A failed request is shown as text where it was
+ * made: `#run-error` under the form, `#source-error` beside the source (with line and column).
  */
 
 import * as api from "./api.js";
@@ -9,15 +11,35 @@ import { directionText, parseDirection } from "./modeswitch.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** The run option `input_grads` as a switch before the Run button: whether the backward
+ * pass also computes the data inputs' gradients (the preset's default; on for a source). */
+function addInputGradsSwitch() {
+  const label = document.createElement("label");
+  label.title = "also compute the gradients of the data inputs (∂loss/∂x), which the "
+    + "tutorial and D2L never compute";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.id = "input-grads";
+  label.append(box, " gradients of the inputs");
+  $("btn-run").before(label);
+}
+
 export class Setup extends EventTarget {
   constructor() {
     super();
     this.presets = [];
+    /** your own source's seed, lr and iterations: empty (the server's defaults) until set */
+    this.own = { seed: "", lr: "", iterations: "" };
     $("run-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitPreset(); });
     $("preset").addEventListener("change", () => this.choose($("preset").value));
     $("btn-edit-source").addEventListener("click", () => this.toggleSource());
+    // what is typed while your own source is chosen stays your source's, not a preset's
+    for (const id of ["seed", "lr", "iterations"]) {
+      $(id).addEventListener("input", () => { if (!$("preset").value) this.own[id] = $(id).value; });
+    }
     $("btn-source-run").addEventListener("click", () => this.submitSource());
     $("mode").addEventListener("change", () => this.showDirection());
+    addInputGradsSwitch();
     // the description is two lines until asked for in full: the graph keeps the room
     const description = $("preset-description");
     const expand = () => {
@@ -60,10 +82,14 @@ export class Setup extends EventTarget {
     params.replaceChildren();
     if (!preset) {
       $("preset-description").textContent = "Your own expression: edit the source below.";
-      if (run) this.fillNumbers(run);
+      if (run) this.own = { seed: String(run.seed), lr: String(run.lr), iterations: String(run.iterations) };
+      $("input-grads").checked = run?.input_grads ?? true;
+      this.fillNumbers(this.own);
+      if (run) this.fillMode(run);
       return;
     }
     $("preset-description").textContent = preset.description;
+    $("input-grads").checked = run?.input_grads ?? preset.input_grads;
     for (const p of preset.params) {
       const label = document.createElement("label");
       label.title = p.description;
@@ -87,6 +113,10 @@ export class Setup extends EventTarget {
     $("seed").value = String(run.seed);
     $("lr").value = String(run.lr);
     $("iterations").value = String(run.iterations);
+    this.fillMode(run);
+  }
+
+  fillMode(run) {
     if (run.mode) {
       $("mode").value = run.mode;
       $("direction").value = directionText(run.direction);
@@ -106,9 +136,11 @@ export class Setup extends EventTarget {
   /** Seed, lr, iterations, and mode with its direction when forward (a direction the form
    * cannot read is sent as typed, for the server to explain). */
   numbers() {
-    const out = { seed: Number($("seed").value || 0) };
+    const out = {};
+    if ($("seed").value !== "") out.seed = Number($("seed").value);
     if ($("lr").value !== "") out.lr = Number($("lr").value);
     if ($("iterations").value !== "") out.iterations = Number($("iterations").value);
+    out.input_grads = $("input-grads").checked;
     if ($("mode").value === "forward") {
       out.mode = "forward";
       const typed = $("direction").value.trim();
@@ -124,29 +156,48 @@ export class Setup extends EventTarget {
     for (const input of $("params").querySelectorAll("input")) {
       params[input.name.slice("param-".length)] = Number(input.value);
     }
-    this.request({ preset: id, params, ...this.numbers() });
+    this.request({ preset: id, params, ...this.numbers() }, "form");
   }
 
+  /** Your own source runs with its own settings (the server's defaults for empty fields). */
   submitSource() {
-    this.request({ source: $("source").value, ...this.numbers() });
+    if ($("preset").value) this.choose("");
+    this.request({ source: $("source").value, ...this.numbers() }, "source");
   }
 
+  /**
+   * Open (or close) the source: opening it chooses your own source, which starts from the
+   * preset's text and keeps its own seed, lr and iterations.
+   */
   toggleSource(open) {
     const panel = $("source-panel");
     panel.hidden = open === undefined ? !panel.hidden : !open;
     $("btn-edit-source").setAttribute("aria-expanded", String(!panel.hidden));
+    if (open === undefined && !panel.hidden && $("preset").value) this.choose("");
   }
 
-  request(body) {
-    this.showError(null);
-    this.dispatchEvent(new CustomEvent("run", { detail: body }));
+  /** Ask for a run; `origin` ("form" or "source") is where its errors are shown. */
+  request(body, origin) {
+    this.clearErrors();
+    this.dispatchEvent(new CustomEvent("run", { detail: { body, origin } }));
   }
 
-  /** A server error, as text: `line 3, column 5: …` for the source. */
-  showError(error) {
-    const box = $("source-error");
-    box.textContent = error ? error.message : "";
-    if (error && error.line) {
+  clearErrors() {
+    $("run-error").textContent = "";
+    $("source-error").textContent = "";
+  }
+
+  /**
+   * A server error, as text, where the request was made: an error with a line and column
+   * (`line 3, column 5: …`) beside the source, opened and the place selected; any other beside
+   * the button that asked (`origin`: "source", else the form).
+   */
+  showError(error, origin = "form") {
+    if (!error) { this.clearErrors(); return; }
+    const atSource = Boolean(error.line) || origin === "source";
+    $(atSource ? "source-error" : "run-error").textContent = error.message;
+    if (atSource) this.toggleSource(true);
+    if (error.line) {
       this.toggleSource(true);
       const source = $("source");
       const lines = source.value.split("\n");

@@ -40,7 +40,8 @@ def test_steps_carry_mathml_right_after_their_latex():
     assert keys[keys.index("latex") + 1] == "mathml" and steps[1]["mathml"].startswith("<math")
     backward = next(s for s in steps if s["phase"] == "backward" and s["contributions"])
     assert set(backward["contributions"][0]) == {"edge", "to", "accumulate", "shape", "latex",
-                                                 "code", "arrived", "expected"}
+                                                 "code", "arrived", "expected", "gradient"}
+    assert backward["contributions"][0]["gradient"] == "∂e/∂c"  # the loss's own name
 
 
 def test_bad_latex_still_gives_mathml():

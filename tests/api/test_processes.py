@@ -49,7 +49,10 @@ def urls(run: dict) -> list[str]:
             found.append(f"{it}/steps/{k}")
         last = f"{it}/steps/{steps - 1}/tensors"
         for quantity in run["quantities"]:
-            for node in (nodes[0], nodes[-1]):
+            # a data input has no gradient unless the run computes the inputs' (input_grads)
+            first = nodes[0] if quantity != "grad" or run["input_grads"] else next(
+                n["id"] for n in run["graph"]["nodes"] if n["kind"] == "param")
+            for node in (first, nodes[-1]):
                 found += [f"{last}/{node}/{quantity}", f"{last}/{node}/{quantity}?format=npy"]
     return found
 

@@ -11,8 +11,8 @@ from .conftest import create_run, open_run, until, wait_step
 
 SMALL = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
          "params": {"N": 8, "D_in": 20, "H": 6, "D_out": 3}}
-TANGENT = "rgb(143, 109, 0)"  # --tangent
-VALUE = "rgb(0, 114, 178)"  # --value
+TANGENT = "rgb(122, 93, 0)"  # --tangent
+VALUE = "rgb(0, 106, 166)"  # --value
 
 
 @pytest.fixture(scope="module")

@@ -168,8 +168,10 @@ def test_next_iteration_is_prefetched_and_a_few_are_kept(guard, server, api):
     visit(1)
     assert fetched(1) == 1  # the prefetched document, not a second request
     visit(2)
-    visit(3)  # kept now: 1, 2, 3 — iteration 0 was the least recently used
-    visit(2)
+    visit(3)
+    visit(4)
+    visit(5)  # kept now: 1 to 5 (the one shown, 3 ahead while playing training, one more)
+    visit(2)  # — iteration 0 was the least recently used
     assert fetched(2) == 1
     visit(0)
     assert fetched(0) == 1  # fetched again, once
@@ -214,8 +216,8 @@ def test_a_forward_mode_run_is_drawn_as_it_declares(guard, server, api):
     assert page.text_content('g.node[data-id="e"] .node-tangent') == "δ 2"  # ∂e/∂a = d = 2
     colour = lambda selector, prop: page.eval_on_selector(  # noqa: E731
         selector, f"e => getComputedStyle(e).getPropertyValue('{prop}').trim()")
-    assert colour('g.node[data-id="e"] .node-tangent', "fill") == "rgb(143, 109, 0)"
-    assert colour('g.node[data-id="e"] .node-value', "fill") == "rgb(0, 114, 178)"
+    assert colour('g.node[data-id="e"] .node-tangent', "fill") == "rgb(122, 93, 0)"
+    assert colour('g.node[data-id="e"] .node-value', "fill") == "rgb(0, 106, 166)"
     page.click('g.node[data-id="e"]')
     page.click('#inspector button[data-tab="tangent"]')
     assert page.get_attribute('#inspector button[data-tab="tangent"]', "aria-pressed") == "true"

@@ -46,9 +46,12 @@ def check_against_reverse(spec: RunSpec, t: int, per_leaf: int = 2) -> None:
 def test_loss_tangent_is_the_reverse_gradient_entry_on_every_preset(preset):
     """(custom-backward's wrong backward disagrees with forward mode on purpose: it is tested
     in test_custom_ops.py)"""
-    spec = RunSpec(preset=preset, iterations=2 if preset != "colah-sum-of-paths" else None)
+    # input_grads: the inputs' tangents are checked against their reverse gradients too
+    spec = RunSpec(preset=preset, iterations=2 if preset != "colah-sum-of-paths" else None,
+                   input_grads=True)
     if preset == "pytorch-numpy-two-layer":
-        spec = RunSpec(preset=preset, iterations=2, params={"N": 8, "D_in": 30})
+        spec = RunSpec(preset=preset, iterations=2, params={"N": 8, "D_in": 30},
+                       input_grads=True)
     for t in range(min(2, Run(spec, Limits()).iterations)):
         check_against_reverse(spec, t)
 

@@ -11,6 +11,7 @@ import pytest
 from app.engine.language import parse
 from app.engine.limits import Limits
 from app.engine.notation import Notation, name_tex, num_tex, operand_tex, shape_tex
+from app.engine.run import Run, RunSpec
 
 
 @pytest.mark.parametrize(("name", "tex"), [
@@ -100,13 +101,27 @@ def test_unnamed_sub_expressions_are_written_as_their_formula(notation):
     assert matmul in notation.formula("h")
 
 
-def test_a_long_sub_expression_is_abbreviated(notation):
+def test_a_sub_expression_is_written_out_as_the_graph_shows_it(notation):
     ids = _by_label(notation)
-    long = ids["sum(h ** 2) + lam * sum(w_out * w_out)"]
-    assert notation.abbreviated(long)
-    assert notation.symbol(long).startswith("t_{")
-    assert notation.symbol(long) in notation.formula("loss")
-    assert not any(notation.abbreviated(ids[label]) for label in ("x", "h", "x @ w_out"))
+    moderate = ids["sum(h ** 2) + lam * sum(w_out * w_out)"]
+    assert not notation.abbreviated(moderate)
+    assert notation.symbol(moderate) in notation.formula("loss")
+    assert "t_{" not in notation.formula("loss")
+
+
+def test_only_a_sub_expression_too_long_to_write_out_is_abbreviated_and_the_step_says_so():
+    terms = " + ".join(f"sum(relu(h - {k}) ** 2)" for k in range(1, 13))
+    source = f"x = input(3, 2)\nw = param(2, 1)\nh = x @ w\nloss = 2 * ({terms})\n"
+    run = Run(RunSpec(source=source), Limits())
+    notation = Notation(run.graph)
+    ids = _by_label(notation)
+    long = ids[terms]
+    assert notation.abbreviated(long) and notation.symbol(long).startswith("t_{")
+    alias = notation.alias_text(long)
+    forward = next(s for s in run.trace(0).step_list if s.phase == "forward" and s.node == long)
+    # findable: the step that computes it defines it, in its formula and its narration
+    assert forward.latex.startswith(notation.symbol(long) + " = ")
+    assert f"(written {alias} in the formulas)" in forward.narration
 
 
 def test_gradients_read_of_the_loss_with_respect_to_the_node(notation):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.errors import InvalidRequestError, LimitError
+from app.engine.errors import BusyError, InvalidRequestError, LimitError
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
 from tests.engine.conftest import state_json
@@ -34,13 +34,49 @@ def test_from_canonical_rejects_malformed(data, message):
         RunSpec.from_canonical(data)
 
 
-def test_iteration_and_time_limits():
+def test_iteration_limit():
     with pytest.raises(LimitError, match="max_iterations is 10"):
         Run(RunSpec(preset="colah-sum-of-paths", iterations=11), Limits(max_iterations=10))
-    run = Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=5000),
-              Limits(max_compute_seconds=0.05))
-    with pytest.raises(LimitError, match="max_compute_seconds is 0.05"):
-        run.losses()
+
+
+def test_compute_budget_is_counted_from_the_shapes_before_any_work():
+    spec = RunSpec(preset="pytorch-numpy-two-layer", iterations=5000)
+    cost = Run(spec, Limits(max_compute=10**13)).cost
+    # the seed network: two matmuls forward (2·64·1000·100 + 2·64·100·10 FLOPs) and their VJPs
+    assert 2 * 2 * 64 * 1000 * 100 < cost.per_iteration < 4 * 2 * 64 * 1000 * 100
+    assert cost.training == 5000 * cost.per_iteration and cost.total > cost.training
+    with pytest.raises(LimitError, match="max_compute is 1000000000") as refused:
+        Run(spec, Limits(max_compute=10**9))
+    assert refused.value.actual == cost.total  # the same number on every worker, under any load
+    assert "fewer iterations" in refused.value.message
+    assert "per training iteration × 5000 iterations" in refused.value.message
+
+
+def test_training_is_lazy_up_to_the_iteration_asked_for():
+    run = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits())
+    leaves = run.leaves_at(3)
+    assert run.training().trained == 3  # a cold worker asked for iteration 3 trains 3
+    again = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits())
+    again.losses()
+    assert again.training().trained == 500
+    for name, value in again.leaves_at(3).items():
+        assert (value == leaves[name]).all()
+    assert run.losses() == again.losses()
+
+
+def test_the_watchdog_is_busy_not_a_failure_and_keeps_the_progress():
+    run = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits(max_compute_seconds=0.02))
+    busy = 0
+    while True:
+        try:
+            losses = run.losses()
+            break
+        except BusyError as error:
+            busy += 1
+            assert error.retry_after >= 1 and "progress is kept" in error.message
+            assert busy < 10_000
+    assert busy >= 1
+    assert losses == Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits()).losses()
 
 
 def test_free_source_params_are_named_numbers():

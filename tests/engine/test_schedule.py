@@ -20,10 +20,16 @@ def test_events_in_phase_order_with_sends_per_edge():
                                  "backward": [8, 13], "update": [14, 15]}
     backward = schedule.of("backward")
     assert [e.node for e in backward] == ["loss", "tmp2", "tmp1", "y_pred", "h_relu", "h"]
-    # y_pred - y sends to both; x @ w1 sends to x and w1 (inputs get gradients too)
-    assert [s.edge.source for s in backward[2].sends] == ["y_pred", "y"]
-    assert [s.edge.source for s in backward[-1].sends] == ["x", "w1"]
+    # as in the tutorial, no gradient of the data inputs: y_pred - y sends to y_pred only,
+    # x @ w1 to w1 only
+    assert [s.edge.source for s in backward[2].sends] == ["y_pred"]
+    assert [s.edge.source for s in backward[-1].sends] == ["w1"]
     assert schedule.parameters == ["w1", "w2"]
+    # asked for, the inputs get theirs too: the same steps, one more send each
+    with_inputs = Run(RunSpec(**SEED, input_grads=True), Limits()).schedule.of("backward")
+    assert [e.node for e in with_inputs] == [e.node for e in backward]
+    assert [s.edge.source for s in with_inputs[2].sends] == ["y_pred", "y"]
+    assert [s.edge.source for s in with_inputs[-1].sends] == ["x", "w1"]
 
 
 def test_fan_out_accumulates_after_the_first_arrival():

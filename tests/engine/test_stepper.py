@@ -91,3 +91,12 @@ def test_nan_and_inf_are_reported_not_raised():
     assert state["nodes"]["tmp2"]["value"]["values"] == "-Infinity"
     assert state["nodes"]["loss"]["value"]["nan"] == 1
     assert run.losses()[0] != run.losses()[0]  # NaN, and training went on
+
+
+def test_a_large_graphs_load_step_names_a_few_leaves_and_counts_the_rest():
+    from bench.graphs import deep_mlp_source
+
+    run = Run(RunSpec(source=deep_mlp_source(48), iterations=2), Limits())
+    load = run.trace(0).step_list[0]
+    assert "and 90 more" in load.narration  # x, y and 96 parameters: 8 named
+    assert len(load.narration) < 600 and "and 90 more" in load.latex

@@ -180,7 +180,9 @@ def torch_gradients(run: Run, leaves: dict[str, np.ndarray]) -> dict[str, np.nda
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 @pytest.mark.parametrize("iteration", [0, 1])
 def test_preset_gradients_match_torch(preset, iteration):
-    run = Run(RunSpec(preset=preset), Limits())
+    # input_grads: the data inputs' gradients are checked too (a preset's default prunes them;
+    # test_schedule.py checks that pruning leaves the parameters' gradients as they are)
+    run = Run(RunSpec(preset=preset, input_grads=True), Limits())
     if iteration >= run.iterations:
         pytest.skip("the preset has one iteration")
     trace = run.trace(iteration)

@@ -1,0 +1,230 @@
+/**
+ * The graph's camera: which part of the drawing the SVG shows, as a scale (screen pixels per
+ * drawing unit) and the drawing point at the top left. It fits boxes, eases between views,
+ * zooms and pans — by wheel, drag, keys, and on touch screens by one finger (pan) or two
+ * (pinch) — and says when it moved (`change`). It knows nothing of steps or nodes: what to
+ * look at is follow.js's choice.
+ *
+ * `#graph[data-moving]` is present while it eases; `#graph[data-zoomed]` while the view
+ * shows less than the whole drawing.
+ */
+
+/** the smallest and largest scale a user can zoom to, relative to the whole-graph fit */
+const ZOOM_OUT = 0.5;
+const ZOOM_IN = 12;
+/** one press of `+` or `-` */
+export const ZOOM_STEP = 1.25;
+
+const ease = (f) => (f < 0.5 ? 4 * f * f * f : 1 - (-2 * f + 2) ** 3 / 2);
+
+export class Camera extends EventTarget {
+  /**
+   * `svg`: the drawing; `container`: the element whose size the SVG has; `reducedMotion`: jump,
+   * never ease.
+   */
+  constructor(svg, container, reducedMotion) {
+    super();
+    this.svg = svg;
+    this.container = container;
+    this.reducedMotion = reducedMotion;
+    /** the view: drawing point at the top left and screen pixels per drawing unit */
+    this.view = { x: 0, y: 0, s: 1 };
+    /** the whole drawing's box [x, y, w, h], set by fitAll */
+    this.bounds = [0, 0, 1, 1];
+    /** pixels at the top that fits keep clear (the mode switch over the graph) */
+    this.insetTop = 0;
+    /** whether the view is the whole-drawing fit (kept so when the container changes size) */
+    this.fitted = false;
+    /** the container's size when the view was set */
+    this.size = [this.width, this.height];
+    this.animation = 0;
+    this.listen();
+  }
+
+  get width() { return this.container.clientWidth || 1; }
+  get height() { return this.container.clientHeight || 1; }
+
+  /** The view box as the SVG takes it: the container's own proportions, never stretched. */
+  get viewBox() {
+    const { x, y, s } = this.view;
+    return [x, y, this.width / s, this.height / s];
+  }
+
+  /** The scale at which the whole drawing fits. */
+  get fitScale() { return this.boxView(this.bounds).s; }
+
+  /** True when the view shows less than the whole drawing (a part is outside). */
+  get zoomed() {
+    const [x, y, w, h] = this.viewBox;
+    const [bx, by, bw, bh] = this.bounds;
+    const slack = 2 / this.view.s;
+    return bx < x - slack || by < y - slack || bx + bw > x + w + slack || by + bh > y + h + slack;
+  }
+
+  /**
+   * The view that shows `box` [x, y, w, h] whole and centred below the inset, its scale kept
+   * between `min` and `max`. When `min` makes the box too big for the screen, the view centres
+   * on `keep` (a box that must stay in view) as far as the box allows.
+   */
+  boxView(box, { min = 0, max = Infinity, keep = null } = {}) {
+    const [bx, by, bw, bh] = box;
+    const inset = Math.min(this.insetTop, this.height / 3);
+    const room = [this.width, this.height - inset];
+    const s = Math.max(min, Math.min(max, room[0] / Math.max(bw, 1), room[1] / Math.max(bh, 1)));
+    let cx = bx + bw / 2;
+    let cy = by + bh / 2;
+    if (keep) {
+      // the box is wider or taller than the screen: slide toward `keep` until it is in view
+      const [kx, ky, kw, kh] = keep;
+      const halfW = room[0] / s / 2;
+      const halfH = room[1] / s / 2;
+      cx = Math.min(Math.max(cx, kx + kw - halfW), kx + halfW);
+      cy = Math.min(Math.max(cy, ky + kh - halfH), ky + halfH);
+    }
+    return { x: cx - this.width / s / 2, y: cy - (inset + room[1] / 2) / s, s };
+  }
+
+  /** Fit the whole drawing; `bounds` is its box (a new drawing), else the last one's. */
+  fitAll(bounds = null, duration = 0) {
+    if (bounds) this.bounds = bounds;
+    const done = this.go(this.boxView(this.bounds), duration);
+    if (!duration || this.reducedMotion) this.fitted = true;
+    else done.then(() => { this.fitted = true; });
+    return done;
+  }
+
+  /**
+   * The container changed size (the narration below took a line more or less): the whole
+   * drawing stays fitted, any other view keeps its centre and scale.
+   */
+  resized() {
+    const [w, h] = this.size;
+    if (w === this.width && h === this.height) return;
+    if (this.fitted && !this.container.hasAttribute("data-moving")) {
+      this.set(this.boxView(this.bounds));
+      this.fitted = true;
+      return;
+    }
+    const { x, y, s } = this.view;
+    this.set({ x: x + (w - this.width) / s / 2, y: y + (h - this.height) / s / 2, s },
+      this.container.hasAttribute("data-moving"));
+  }
+
+  /** Go to a view, eased over `duration` ms (at once with reduced motion or 0). */
+  go(view, duration = 0) {
+    cancelAnimationFrame(this.animation);
+    this.fitted = false;
+    if (!duration || this.reducedMotion) {
+      this.set(view);
+      return Promise.resolve();
+    }
+    const from = { ...this.view };
+    // the point at the centre moves in a straight line; the scale changes evenly in log
+    const centre = (v) => [v.x + this.width / v.s / 2, v.y + this.height / v.s / 2];
+    const [fx, fy] = centre(from);
+    const [tx, ty] = centre(view);
+    const start = performance.now();
+    this.container.dataset.moving = "";
+    return new Promise((resolve) => {
+      const frame = (now) => {
+        const f = Math.min(1, (now - start) / duration);
+        const e = ease(f);
+        const s = Math.exp(Math.log(from.s) + (Math.log(view.s) - Math.log(from.s)) * e);
+        const cx = fx + (tx - fx) * e;
+        const cy = fy + (ty - fy) * e;
+        this.set({ x: cx - this.width / s / 2, y: cy - this.height / s / 2, s }, f < 1);
+        if (f < 1) this.animation = requestAnimationFrame(frame);
+        else resolve();
+      };
+      this.animation = requestAnimationFrame(frame);
+    });
+  }
+
+  /** Stop easing where the view is now. */
+  stop() {
+    cancelAnimationFrame(this.animation);
+    delete this.container.dataset.moving;
+  }
+
+  set(view, moving = false) {
+    this.view = view;
+    this.size = [this.width, this.height];
+    if (!moving) this.fitted = false;
+    this.svg.setAttribute("viewBox", this.viewBox.map((v) => v.toFixed(1)).join(" "));
+    if (!moving) delete this.container.dataset.moving;
+    this.container.toggleAttribute("data-zoomed", this.zoomed);
+    this.dispatchEvent(new CustomEvent("change"));
+  }
+
+  /** Zoom by `factor` about the screen point (px, py), the centre by default; a user's move. */
+  zoom(factor, px = this.width / 2, py = this.height / 2) {
+    this.stop();
+    const { x, y, s } = this.view;
+    const fit = this.fitScale;
+    const to = Math.max(fit * ZOOM_OUT, Math.min(fit * ZOOM_IN, s * factor));
+    this.set({ x: x + px / s - px / to, y: y + py / s - py / to, s: to });
+    this.moved();
+  }
+
+  /** Pan by (dx, dy) screen pixels (the drawing moves the other way); a user's move. */
+  pan(dx, dy) {
+    this.stop();
+    const { x, y, s } = this.view;
+    this.set({ x: x + dx / s, y: y + dy / s, s });
+    this.moved();
+  }
+
+  /** Centre the drawing point (cx, cy) at scale `s` (the current one by default). */
+  centre(cx, cy, s = this.view.s, duration = 0) {
+    const inset = Math.min(this.insetTop, this.height / 3);
+    return this.go({ x: cx - this.width / s / 2, y: cy - (inset + (this.height - inset) / 2) / s, s },
+      duration);
+  }
+
+  /** A user moved the view (wheel, drag, pinch, keys): `user` is told, follow.js listens. */
+  moved() { this.dispatchEvent(new CustomEvent("user")); }
+
+  /** Wheel zoom; mouse drag and one-finger pan; two-finger pinch zoom and pan. */
+  listen() {
+    const svg = this.svg;
+    svg.addEventListener("wheel", (e) => {
+      e.preventDefault();
+      const rect = svg.getBoundingClientRect();
+      this.zoom(Math.exp(-Math.sign(e.deltaY) * 0.12), e.clientX - rect.left, e.clientY - rect.top);
+    }, { passive: false });
+    /** pointer id -> its last screen position */
+    const pointers = new Map();
+    let gesture = null;
+    const start = () => {
+      const pts = [...pointers.values()];
+      const mid = pts.reduce(([a, b], p) => [a + p.x / pts.length, b + p.y / pts.length], [0, 0]);
+      const span = pts.length > 1 ? Math.hypot(pts[0].x - pts[1].x, pts[0].y - pts[1].y) : 0;
+      gesture = { mid, span };
+    };
+    svg.addEventListener("pointerdown", (e) => {
+      // a click on a node selects it (a touch pinch may start on one)
+      if (e.pointerType === "mouse" && (e.button !== 0 || e.target.closest(".node"))) return;
+      pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      try { svg.setPointerCapture(e.pointerId); } catch { /* a pointer already gone */ }
+      start();
+    });
+    svg.addEventListener("pointermove", (e) => {
+      if (!pointers.has(e.pointerId) || !gesture) return;
+      pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      const before = gesture;
+      start();
+      const rect = svg.getBoundingClientRect();
+      if (before.span && gesture.span) {
+        this.zoom(gesture.span / before.span, gesture.mid[0] - rect.left, gesture.mid[1] - rect.top);
+      }
+      this.pan(before.mid[0] - gesture.mid[0], before.mid[1] - gesture.mid[1]);
+    });
+    const end = (e) => {
+      if (!pointers.delete(e.pointerId)) return;
+      if (pointers.size) start();
+      else gesture = null;
+    };
+    svg.addEventListener("pointerup", end);
+    svg.addEventListener("pointercancel", end);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The viewer in front of a room: the camera that follows the step (follow.js) and the keys
+ * that zoom and pan it, the minimap, finding a node by name, the presenter window, the
+ * narration kept to two lines with the whole sentence one key away, formulas that always fit
+ * their box, and the inspector as a large panel. Listens to the player and the graph view;
+ * main.js only creates it. Shows; decides nothing about math.
+ */
+
+import { ZOOM_STEP } from "./camera.js";
+import { Follow } from "./follow.js";
+import { MathFit } from "./mathfit.js";
+import { Minimap } from "./minimap.js";
+import { PresenterLink } from "./presenterlink.js";
+import { Search } from "./search.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** the smallest readable formula, in px: in the chain-rule card, and under a lecture's graph */
+const CARD_MATH_MIN_PX = 12;
+const LECTURE_MATH_MIN_PX = 22;
+/** one press of Shift + an arrow pans this much of the graph's width or height */
+const PAN_FRACTION = 0.2;
+
+export class Lecture {
+  constructor(app) {
+    this.app = app;
+    const lecture = () => app.lecture;
+    this.follow = new Follow(app.view, lecture);
+    this.minimap = new Minimap($("minimap"), app.view);
+    this.search = new Search(app.view, lecture, app.groups);
+    this.presenter = new PresenterLink(app);
+    this.fits = [new MathFit(document.querySelector("#chain .mathml"), () => CARD_MATH_MIN_PX),
+      new MathFit($("lecture-math"), () => LECTURE_MATH_MIN_PX)];
+    this.inspectorHome = null;
+    app.overlays.add("inspector-panel", {
+      open: () => this.openInspector(),
+      close: () => this.closeInspector(),
+    });
+    app.view.addEventListener("drawn", () => this.drawn());
+    app.view.addEventListener("select", () => {
+      if (app.lecture && !app.overlays.isOpen("inspector-panel")) app.overlays.open("inspector-panel");
+    });
+    app.player.addEventListener("change", (e) => this.show(e.detail));
+    app.player.addEventListener("play", () => this.presenter.send());
+    app.player.addEventListener("scope", () => this.presenter.send());
+    $("narration").addEventListener("click", () => this.toggleNarration());
+    // after main.js has fitted the resized graph
+    window.addEventListener("resize", () => requestAnimationFrame(() => this.refollow()));
+  }
+
+  /** A new drawing (a run, or lecture mode switched): minimap and camera start again. */
+  drawn() {
+    this.minimap.draw();
+    this.refollow();
+  }
+
+  /** The camera on the step shown, at once. */
+  refollow() {
+    const current = this.app.current;
+    if (current && this.app.view.svg) this.follow.show(current.step, 0, this.watchingTraining);
+  }
+
+  get watchingTraining() {
+    const p = this.app.player;
+    return p.playing && p.scope === "training";
+  }
+
+  /** A step drawn: the camera follows it, the minimap marks it, the presenter hears of it. */
+  show({ step, how, previous, t }) {
+    const stepped = ["step", "play"].includes(how) && previous.t === t;
+    const duration = how === "scrub" ? 0
+      : stepped ? Math.min(900, Math.max(250, this.app.player.stepDuration)) : 450;
+    this.follow.show(step, duration, this.watchingTraining);
+    this.minimap.mark(step.node);
+    this.presenter.send();
+  }
+
+  // ----- keys -----
+
+  zoom(direction) {
+    const camera = this.app.view.camera;
+    if (!camera) return;
+    if (direction === 0) {
+      camera.stop();
+      this.app.view.fit(this.app.view.reducedMotion ? 0 : 350);
+      this.follow.mark("overview");
+      return;
+    }
+    camera.zoom(direction > 0 ? ZOOM_STEP : 1 / ZOOM_STEP);
+  }
+
+  /** Pan a fifth of the view toward (dx, dy) = (±1, 0) or (0, ±1). */
+  pan(dx, dy) {
+    const camera = this.app.view.camera;
+    camera?.pan(dx * camera.width * PAN_FRACTION, dy * camera.height * PAN_FRACTION);
+  }
+
+  toggleFollow() {
+    const on = this.follow.toggle();
+    this.app.status(on ? "The camera follows the step (C)." : "The camera stays where you put it (C).",
+      { progress: true });
+    if (on) this.refollow();
+  }
+
+  /** The whole narration, or two lines of it (lecture mode). */
+  toggleNarration() {
+    const narration = $("narration");
+    narration.classList.toggle("full");
+    narration.setAttribute("aria-expanded", String(narration.classList.contains("full")));
+  }
+
+  // ----- the inspector as a large panel -----
+
+  toggleInspector() { this.app.overlays.toggle("inspector-panel"); }
+
+  /** Move the inspector into the large panel, inspecting the step's node if none is. */
+  openInspector() {
+    const inspector = $("inspector");
+    this.inspectorHome = { parent: inspector.parentNode, next: inspector.nextSibling };
+    $("inspector-panel-body").appendChild(inspector);
+    const app = this.app;
+    if (!app.inspector.nodeId) {
+      const id = app.current?.step.node || app.player.run?.graph.loss;
+      if (id) app.view.dispatchEvent(new CustomEvent("select", { detail: id }));
+    }
+  }
+
+  /** Put the inspector back in its column. */
+  closeInspector() {
+    const home = this.inspectorHome;
+    if (!home) return;
+    home.parent.insertBefore($("inspector"), home.next);
+    this.inspectorHome = null;
+  }
+}
