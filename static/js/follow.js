@@ -11,6 +11,8 @@
 
 /** the smallest label, in screen pixels, the camera shows the step's nodes with */
 export const READABLE_PX = { lecture: 24, normal: 13 };
+/** a screen this narrow follows the step by default */
+const NARROW = window.matchMedia("(max-width: 600px)");
 /** how much closer than readable the camera may go on a lone node */
 const CLOSEST = 1.5;
 
@@ -19,14 +21,16 @@ export class Follow {
   constructor(view, lecture) {
     this.view = view;
     this.lecture = lecture;
-    /** null: the mode's default (on in lecture mode); else the user's choice */
+    /** null: the default (on in lecture mode and on narrow screens); else the user's choice */
     this.choice = null;
     this.token = 0;
     this.phase = null;
     view.addEventListener("camera", (e) => { if (e.detail.user) this.mark("free"); });
   }
 
-  get on() { return this.choice ?? this.lecture(); }
+  /** On by default in lecture mode and on a phone-sized screen (the whole graph is too small
+   * to read there); the user's choice (C) wins. */
+  get on() { return this.choice ?? (this.lecture() || NARROW.matches); }
 
   toggle() {
     this.choice = !this.on;

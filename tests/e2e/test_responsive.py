@@ -36,12 +36,33 @@ def test_narrow_screens_show_the_graph_first_and_the_panels_below(guard, server,
         assert box[1] >= 0 and box[2] <= width, box
     page.click("#btn-forward")
     wait_step(page, 0, 4)
-    node = page.locator('g.node[data-id="w1"]')
+    # the step's node is on screen (on a phone the camera follows the step): inspect it
+    steps = page.evaluate("async (id) => (await (await fetch(`/api/v1/runs/${id}/iterations/0"
+                          "/steps`)).json()).steps", small_run["run_id"])
+    at = steps[4]["node"]
+    label = next(n["label"] for n in small_run["graph"]["nodes"] if n["id"] == at)
+    node = page.locator(f'g.node[data-id="{at}"]')
     node.scroll_into_view_if_needed()
     node.click()
     page.wait_for_selector("#inspector .stats")
-    assert page.inner_text("#inspector-title").startswith("w1")
+    assert page.inner_text("#inspector-title").startswith(label)
     # the drawing fills the graph's box (as wide or as tall as it), not a strip in it
     drawn = page.eval_on_selector("#graph svg g.nodes", "g => { const r = g.getBoundingClientRect();"
                                   " return {width: r.width, height: r.height}; }")
     assert drawn["width"] >= 0.8 * graph["width"] or drawn["height"] >= 0.6 * graph["height"]
+
+
+def test_a_phone_follows_the_step_so_its_labels_read(guard, server, api):
+    """At 390 px the whole seed network would draw its labels at ~5 px: the camera follows the
+    step there, as in lecture mode, and the step's node reads (>= 13 px)."""
+    page = guard
+    page.set_viewport_size({"width": 390, "height": 844})
+    run = create_run(api, preset="d2l-mlp-l2", iterations=2)
+    open_run(page, server, run["run_id"], 0, 20)
+    page.wait_for_timeout(800)  # the camera eases there
+    assert page.get_attribute("#graph", "data-camera") == "follow"
+    step = api.get(f"/runs/{run['run_id']}/iterations/0/steps").json()["steps"][20]["node"]
+    size = page.eval_on_selector(
+        f'g.node[data-id="{step}"] .node-label',
+        "t => t.getBoundingClientRect().height")
+    assert size >= 13
