@@ -17,6 +17,7 @@ import math
 import numpy as np
 from latex2mathml.converter import convert as latex_to_mathml
 
+from app.api.cache import LRU
 from app.engine.schedule import QUANTITIES
 from app.engine.summary import Summary
 from app.layout import layout
@@ -73,12 +74,23 @@ def run_document(run_id: str, description: dict) -> dict:
     return shaped
 
 
+#: formulas already converted: most of an iteration's formulas are the same in the next one
+#: (only those with numbers change), and converting them is most of an iteration document's
+#: cost; bounded in bytes like every cache of the worker
+MATHML_CACHE_BYTES = 4 << 20
+_mathml_cache = LRU(MATHML_CACHE_BYTES)
+
+
 def mathml(latex: str) -> str:
     """The same formula as MathML; a user's odd name must never turn a step into an error."""
+    found = _mathml_cache.get(latex)
+    if found is not None:
+        return found
     try:
-        return latex_to_mathml(latex, display="block")
+        converted = latex_to_mathml(latex, display="block")
     except Exception:  # latex2mathml raises many kinds; the LaTeX is still in the step
-        return f'<math display="block"><mtext>{html.escape(latex)}</mtext></math>'
+        converted = f'<math display="block"><mtext>{html.escape(latex)}</mtext></math>'
+    return _mathml_cache.put(latex, converted, 2 * (len(latex) + len(converted)) + 100)
 
 
 def steps_json(steps) -> list[dict]:
