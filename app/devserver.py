@@ -48,7 +48,8 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """Terminate `process` (a server), killing it if it has not exited within 15 s."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -89,11 +90,11 @@ def devserver(
                 if exited is not None or time.monotonic() > deadline:
                     what = (f"exited with code {exited}" if exited is not None
                             else f"did not answer /healthz within {timeout:g} s")
-                    _stop(process)
+                    stop(process)
                     stderr.seek(0)
                     log = stderr.read().decode("utf-8", "replace")[-4000:]
                     raise DevServerError(f"{' '.join(argv)}: {what}\n{log}")
                 time.sleep(0.1)
             yield base
         finally:
-            _stop(process)
+            stop(process)

@@ -40,7 +40,7 @@ from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
-from app.devserver import HOST, ROOT, _healthy, free_port  # noqa: E402
+from app.devserver import HOST, ROOT, _healthy, free_port, stop  # noqa: E402
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 #: each worker's cache budget here (GRADWALK_CACHE_BYTES); RSS must stay under
@@ -100,16 +100,6 @@ def _wait_healthy(url: str, process: subprocess.Popen, what: str, timeout: float
         time.sleep(0.1)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def cluster(workers: int = 2, env: dict | None = None) -> Iterator[Cluster]:
     """`workers` Gradwalk processes behind nginx (deploy/'s recipe); yields the proxy's URL."""
@@ -145,9 +135,9 @@ def cluster(workers: int = 2, env: dict | None = None) -> Iterator[Cluster]:
                           Path(directory) / "timing.log")
         finally:
             if nginx is not None:
-                _stop(nginx)
+                stop(nginx)
             for process in started:
-                _stop(process)
+                stop(process)
 
 
 @dataclass
