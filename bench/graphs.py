@@ -68,3 +68,13 @@ def random_graph(nodes: int, rng) -> dict:
              for k, (s, t, j) in enumerate((s, nid, j) for nid, _, ins in spec
                                            for j, s in enumerate(ins))]
     return {"loss": "loss", "nodes": graph_nodes, "edges": edges}
+
+
+def rnn_source(steps: int) -> str:
+    """An unrolled RNN (backprop through time): W and U are read at every step, so their
+    edges span the whole drawing (5 nodes a step, 999 nodes at 199 steps)."""
+    lines = ["W = param(4, 4)", "U = param(3, 4)", "h0 = input(1, 4)"]
+    for t in range(1, steps + 1):
+        lines += [f"x{t} = input(1, 3)", f"h{t} = tanh(h{t - 1} @ W + x{t} @ U)"]
+    lines.append(f"loss = sum(h{steps})")
+    return "\n".join(lines)

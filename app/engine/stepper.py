@@ -471,7 +471,16 @@ class Trace:
                                 f"tensors are {', '.join(repr(q) for q in self.quantities)}")
         if version is None:
             when = f"from step {first} on" if first is not None else "in no step"
-            raise NotFoundError(f"{which} of node {nid!r} at step", k, f"it exists {when}")
+            why = ""
+            if first is None and which == "grad":  # never computed: say why
+                kind = self.graph.nodes[nid].kind
+                why = ("; this run has input_grads false, so the backward pass does not "
+                       "compute the gradients of data inputs (create the run with "
+                       "\"input_grads\": true)" if kind == "input" else
+                       f"; the backward pass never computes the gradient of a {kind}"
+                       f"{' (a constant)' if kind == 'const' else ''}"
+                       if kind in ("const", "labels") else "")
+            raise NotFoundError(f"{which} of node {nid!r} at step", k, f"it exists {when}{why}")
         return np.asarray(self.tape.array(nid, which, version), dtype=np.float64)
 
     @property
