@@ -238,7 +238,15 @@ def mixed_load(the: Cluster, clients: int, seconds: float, kill: bool = True,
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        return asyncio.run(_load(the.base, clients, seconds, half, seed))
+        # a thread of its own: the caller may be inside an event loop (pytest-playwright's)
+        done: list = []
+        runner = threading.Thread(
+            target=lambda: done.append(asyncio.run(_load(the.base, clients, seconds, half, seed))))
+        runner.start()
+        runner.join()
+        if not done:
+            raise RuntimeError("the load's event loop failed (see the thread's traceback above)")
+        return done[0]
     finally:
         sampling = False
         sampler.join()
