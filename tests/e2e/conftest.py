@@ -125,6 +125,16 @@ def create_run(api, **body) -> dict:
     return response.json()
 
 
+#: the seed network, small: quick to draw and to step through
+SMALL_SEED = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
+              "params": {"N": 8, "D_in": 20, "H": 10, "D_out": 10}}
+
+
+@pytest.fixture(scope="module")
+def small_run(api) -> dict:
+    return create_run(api, **SMALL_SEED)
+
+
 def headline(summary):
     """The number a node shows: a one-element tensor's value, else the L2 norm (viewer-dom.md)."""
     if summary is None:

@@ -4,17 +4,7 @@ suffix inside its node, and the two edges of `s * s`."""
 
 from __future__ import annotations
 
-import pytest
-
 from .conftest import create_run, open_run, until
-
-SMALL = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
-         "params": {"N": 8, "D_in": 20, "H": 10, "D_out": 10}}
-
-
-@pytest.fixture(scope="module")
-def small_run(api):
-    return create_run(api, **SMALL)
 
 
 def boxes(page, selector: str) -> list[dict]:

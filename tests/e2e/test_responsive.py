@@ -8,14 +8,6 @@ import pytest
 
 from .conftest import create_run, open_run, wait_step
 
-SMALL = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
-         "params": {"N": 8, "D_in": 20, "H": 10, "D_out": 10}}
-
-
-@pytest.fixture(scope="module")
-def small_run(api):
-    return create_run(api, **SMALL)
-
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (768, 1024)])
 def test_narrow_screens_show_the_graph_first_and_the_panels_below(guard, server, small_run, width, height):
