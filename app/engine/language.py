@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import dataclasses
 import math
 import re
 import sys
@@ -51,10 +50,6 @@ MAX_PARTS = 64
 MAX_AXES = 32
 #: the largest magnitude a number of the language may have: a float's
 MAX_NUMBER = sys.float_info.max
-#: `with group("…"):` blocks: the longest name, the deepest nesting, the most blocks
-MAX_GROUP_CHARS = 40
-MAX_GROUP_DEPTH = 8
-MAX_GROUPS = 256
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: line endings as `ast` counts lines (not a form feed)
 _LINE_ENDS = re.compile(r"(\r\n|\n|\r)")
@@ -198,19 +193,19 @@ class _Builder:
         if loss.shape != ():
             raise _error(stmt, f"the loss {loss_id!r} must be a scalar, but its shape is "
                                f"{loss.shape}; wrap it in sum(...) or mean(...)")
-        ids = {n.id for n in self.nodes}
-        for name, where in self.group_at.items():
-            if name in ids:
-                raise _error(where, f"the group {name!r} has the name of a node; name it "
-                                    "differently (a collapsed group is drawn as one node whose "
-                                    "id is the group's name)")
+        if self.group_at:
+            from .groups import check_group_names
+
+            check_group_names(self)
         graph = Graph(self.nodes, loss_id, self.limits, custom=self.custom)
         graph.definitions = list(self.defs.values())
         return graph
 
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.With):
-            return self.group(stmt)
+            from .groups import read_group  # it builds on this module
+
+            return read_group(self, stmt)
         if isinstance(stmt, ast.FunctionDef):
             if self.group_path:
                 raise _error(stmt, "define functions outside any `with group(...)` block")
@@ -247,76 +242,6 @@ class _Builder:
                                 f"computation")
         self.names[name] = nid
         return name, stmt
-
-    # ----- groups -----
-
-    def group(self, stmt: ast.With):
-        """`with group("layer 1"):` — every node its statements make carries the group (and
-        the groups around it). Returns the block's last assignment, as `statement` does."""
-        name = self.group_name(stmt)
-        if len(self.group_path) >= MAX_GROUP_DEPTH:
-            raise _error(stmt, f"groups nest at most {MAX_GROUP_DEPTH} deep")
-        if name in self.group_at:
-            line, column = _where(self.group_at[name])
-            raise _error(stmt.items[0].context_expr.args[0],
-                         f"the group {name!r} is already used at line {line}, column {column}; "
-                         "each group has its own name")
-        if len(self.group_at) >= MAX_GROUPS:
-            raise _error(stmt, f"a source has at most {MAX_GROUPS} groups")
-        self.group_at[name] = stmt
-        first = len(self.nodes)
-        self.group_path += (name,)
-        last = None
-        try:
-            for inner in stmt.body:
-                made = len(self.nodes)
-                done = self.statement(inner)
-                last = done if done is not None else last
-                if not isinstance(inner, ast.With):  # a nested block tags its own
-                    for i in range(made, len(self.nodes)):
-                        self.nodes[i] = dataclasses.replace(self.nodes[i],
-                                                            groups=self.group_path)
-        finally:
-            self.group_path = self.group_path[:-1]
-        if not any(name in n.groups for n in self.nodes[first:]):
-            raise _error(stmt, f"the group {name!r} holds no node: put assignments that "
-                               "compute or declare tensors in it")
-        return last
-
-    def group_name(self, stmt: ast.With) -> str:
-        """The name in `with group("name"):`, checked: a short, printable, one-line string
-        without commas (the layout endpoint lists groups separated by commas)."""
-        if len(stmt.items) != 1:
-            raise _error(stmt, 'one group per `with`: nest them, `with group("a"):` and '
-                               'inside it `with group("b"):`')
-        item = stmt.items[0]
-        call = item.context_expr
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id == "group"):
-            raise _error(call, '`with` is only for groups of the graph, like '
-                               '`with group("layer 1"):`')
-        if item.optional_vars is not None:
-            raise _error(item.optional_vars, '`with group("name"):` takes no `as`')
-        if call.keywords or len(call.args) != 1:
-            raise _error(call, 'group() takes one name, like group("layer 1")')
-        arg = call.args[0]
-        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-            raise _error(arg, "a group's name is a string in quotes, like group(\"layer 1\")")
-        name = arg.value
-        if not name.strip():
-            raise _error(arg, "a group's name cannot be empty")
-        if len(name) > MAX_GROUP_CHARS:
-            raise _error(arg, f"a group's name has at most {MAX_GROUP_CHARS} characters; "
-                              f"this one has {len(name)}")
-        if name != name.strip():
-            raise _error(arg, "a group's name cannot start or end with a space")
-        if "," in name:
-            raise _error(arg, "a group's name cannot contain a comma (the layout endpoint "
-                              "lists collapsed groups separated by commas)")
-        if not name.isprintable():
-            raise _error(arg, "a group's name is printable text on one line (no tabs, no "
-                              "line breaks)")
-        return name
 
     def check_name(self, target: ast.Name, name: str) -> None:
         if name.startswith("__"):

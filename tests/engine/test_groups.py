@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.engine.errors import SourceError
-from app.engine.language import MAX_GROUP_CHARS, MAX_GROUP_DEPTH, MAX_GROUPS, parse
+from app.engine.groups import MAX_GROUP_CHARS, MAX_GROUP_DEPTH, MAX_GROUPS
+from app.engine.language import parse
 from app.engine.limits import Limits
 from app.engine.presets import get_preset
 from app.engine.run import Run, RunSpec
