@@ -84,6 +84,12 @@ async def cached(
         run_id = request.path_params.get("run_id")
         if run_id is not None:
             store.raise_failure(run_id)  # a run known to fail costs no queue place
+            if not store.has_run(run_id):
+                # Every request under the id first shares the run's one build (one queue place
+                # for the run, however many of its URLs are asked for at once): a run that
+                # cannot be built fails them all with its own error, not a full queue.
+                await store.compute.run(("entry", run_id), lambda: store.entry(run_id),
+                                        group=run_id)
         body = await store.compute.run(key, produce, group=run_id)
         body = store.keep_response(key, body)
     return serve(request, body, immutable)

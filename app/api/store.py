@@ -127,6 +127,10 @@ class RunStore:
             self._remember(run_id, error)  # as asked, so the next request is answered at once
             raise
 
+    def has_run(self, run_id: str) -> bool:
+        """Whether the run of `run_id` (as written) is built and cached."""
+        return self.cache.get(("run", run_id)) is not None
+
     # ----- failures -----
 
     def failure(self, run_id: str) -> GradwalkError | None:

@@ -160,11 +160,20 @@ def test_many_requests_for_one_uncached_state_trace_it_once():
 
 
 def test_hammering_an_over_budget_run_builds_it_once_and_leaves_others_alone():
-    app = _app(max_compute=10**9)
+    # A small queue and a slow build: 100 requests for 100 iterations of one run arrive while
+    # its build is in flight. They wait for that one build (a queue place for the run, not one
+    # per iteration): 413 for every one, never 503 (seen in CI when the build was slow).
+    app = _app(max_compute=10**9, max_queue=8)
     store = app.state.store
     built = []
     original = store._build
-    store._build = lambda *args: built.append(args[0]) or original(*args)
+
+    def slow_build(*args):
+        built.append(args[0])
+        time.sleep(0.3)
+        return original(*args)
+
+    store._build = slow_build
     big = create_app(Settings())
 
     async def main():
