@@ -68,9 +68,10 @@ export class Groups extends EventTarget {
 
   /**
    * The groups of a run, drawn with its `quantities` rows; a large graph starts with its
-   * outermost groups collapsed.
+   * outermost groups collapsed, unless `wanted` (a deep link's `collapsed=` text) says which.
+   * Returns the names in `wanted` that are no group of this run (they are left out).
    */
-  async setRun(run, quantities) {
+  async setRun(run, quantities, wanted = null) {
     this.run = run;
     this.quantities = quantities;
     this.layouts.clear();
@@ -82,13 +83,38 @@ export class Groups extends EventTarget {
         if (!this.parents.has(g)) this.parents.set(g, i ? node.groups[i - 1] : null);
       });
     }
-    const start = run.graph.nodes.length > COLLAPSE_ABOVE_NODES
-      ? [...this.parents].filter(([, parent]) => parent === null).map(([g]) => g) : [];
+    this.defaults = run.graph.nodes.length > COLLAPSE_ABOVE_NODES
+      ? [...this.parents].filter(([, parent]) => parent === null).map(([g]) => g).sort() : [];
+    const asked = wanted === null ? null : wanted.split(",").filter(Boolean);
+    const start = asked === null ? this.defaults : asked.filter((g) => this.parents.has(g));
     try {
       await this.apply(new Set(start));
     } catch (error) {  // no collapsed drawing: the whole graph, and say why
       this.collapsed = new Set();
       this.draw(run.graph);
+      this.dispatchEvent(new CustomEvent("failure", { detail: error }));
+    }
+    return asked === null ? [] : asked.filter((g) => !this.parents.has(g));
+  }
+
+  /**
+   * The collapsed groups as a deep link writes them: null when they are the run's default
+   * (the link stays short), else the names joined by commas ("" when every group is expanded).
+   */
+  get linkValue() {
+    if (!this.run) return null;
+    const now = [...this.collapsed].sort().join(",");
+    return now === (this.defaults || []).join(",") ? null : now;
+  }
+
+  /** Draw the groups a deep link's `collapsed=` text names (null: the run's default). */
+  async applyLink(wanted) {
+    if (!this.run) return;
+    const names = wanted === null ? this.defaults : wanted.split(",").filter((g) => this.parents.has(g));
+    if ([...names].sort().join(",") === [...this.collapsed].sort().join(",")) return;
+    try {
+      await this.apply(new Set(names));
+    } catch (error) {
       this.dispatchEvent(new CustomEvent("failure", { detail: error }));
     }
   }

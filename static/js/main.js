@@ -42,6 +42,10 @@ class App {
     /** collapsed groups: what the view draws in their place (the current state, if this run's) */
     this.groups = new Groups(this.view, () => (this.shownRun === this.player.run ? this.current : null));
     this.groups.addEventListener("failure", (e) => this.status(e.detail.message));
+    // which groups are collapsed is part of the link (replaced, not a new history entry)
+    this.groups.addEventListener("change", () => {
+      if (this.player.run && this.shownRun === this.player.run) this.remember(false);
+    });
     this.panels = new Panels();
     this.modeSwitch = new ModeSwitch($("mode-switch"));
     this.inspector = new Inspector((direction) => this.modeSwitch.goAlong(direction));
@@ -183,8 +187,12 @@ class App {
       this.linkError(linkWords(error), error.message, true);
       return;
     }
-    await this.load(run, null, where.t ?? 0);
+    const unknown = await this.load(run, null, where.t ?? 0, where.collapsed);
     const problems = [];
+    if (unknown.length) {
+      problems.push(`collapsed= names ${unknown.length === 1 ? "a group" : "groups"} this run `
+        + `does not have (${unknown.join(", ")})`);
+    }
     for (const [name, value, last] of [["iter", where.t, run.iterations - 1], ["step", where.k, run.steps_per_iteration - 1]]) {
       if (q.has(name) && value === null) problems.push(`${name}=${q.get(name)} is not a whole number`);
       else if (value !== null && value > last) problems.push(`${name}=${value} is past this run's last, ${last}`);
@@ -193,7 +201,7 @@ class App {
     const k = Math.min(where.k ?? 0, run.steps_per_iteration - 1);
     await this.player.go(t, k, "history");
     if (problems.length) {
-      this.linkError(`This link's position cannot be shown as written: ${problems.join("; ")}. `
+      this.linkError(`This link cannot be shown exactly as written: ${problems.join("; ")}. `
         + `Showing iteration ${t}, step ${k} of its run instead.`, "", false);
     }
   }
@@ -231,9 +239,9 @@ class App {
     document.body.dataset.ready = "0";
   }
 
-  async openRun(runId, t, k) {
+  async openRun(runId, t, k, collapsed = null) {
     const run = await api.getRun(runId);
-    await this.load(run, null, t);
+    await this.load(run, null, t, collapsed);
     await this.player.go(t, k, "history");
   }
 
@@ -241,14 +249,14 @@ class App {
    * Show a new run's graph; its panels are filled as their requests answer (`origin`: see
    * createRun). Iteration `t`'s document, the largest request, is fetched meanwhile.
    */
-  async load(run, origin = null, t = 0) {
+  async load(run, origin = null, t = 0, collapsed = null) {
     this.player.load(run);
     if (Number.isInteger(t)) this.player.iterationOf(Math.max(0, Math.min(t, run.iterations - 1)));
     this.labels = new Map(run.graph.nodes.map((n) => [n.id, n.label]));
     this.modeSwitch.show(run);
     this.measureInsets();
     // a large graph's collapsed drawing comes from the server: the other requests go meanwhile
-    const drawn = this.groups.setRun(run, this.player.quantities);
+    const drawn = this.groups.setRun(run, this.player.quantities, collapsed);
     this.panels.setRun(run);
     this.inspector.setQuantities(this.player.quantities, run.direction);
     document.body.dataset.mode = run.mode || "reverse";
@@ -282,7 +290,7 @@ class App {
       this.overlays.follow();
     }).catch((error) => this.status(error.message));
     this.overlays.follow();
-    await drawn;
+    return drawn;
   }
 
   /** The help's colour key: one swatch per quantity of the run. */
@@ -320,8 +328,7 @@ class App {
     this.losses.mark(t);
     $("iteration").value = String(t);
     this.inspector.update({ runId: this.player.run.run_id, t, k, state });
-    const record = !["play", "history", "scrub"].includes(how);
-    writeUrl({ run: this.player.run.run_id, t, k, lecture: this.lecture }, record);
+    this.remember(!["play", "history", "scrub"].includes(how));
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
     this.overlays.follow();
   }
@@ -341,6 +348,13 @@ class App {
     })());
   }
 
+  /** Write the position shown (run, iteration, step, mode, collapsed groups) into the URL. */
+  remember(push) {
+    const { t, k } = this.player;
+    writeUrl({ run: this.player.run.run_id, t, k, lecture: this.lecture,
+      collapsed: this.groups.linkValue }, push);
+  }
+
   goIteration(t) {
     if (!this.player.run) return;
     this.player.pause();
@@ -351,8 +365,9 @@ class App {
     if (!where || !where.run) return;
     this.setLecture(where.lecture ?? where.mode === "lecture", false);
     if (!this.player.run || this.player.run.run_id !== where.run) {
-      await this.openRun(where.run, where.t ?? 0, where.k ?? 0);
+      await this.openRun(where.run, where.t ?? 0, where.k ?? 0, where.collapsed ?? null);
     } else {
+      await this.groups.applyLink(where.collapsed ?? null);
       await this.player.go(where.t ?? 0, where.k ?? 0, "history");
     }
   }
@@ -367,8 +382,7 @@ class App {
     if (this.player.run) {
       this.groups.redraw();
       if (record) {
-        const { t, k } = this.player;
-        writeUrl({ run: this.player.run.run_id, t, k, lecture: on }, true);
+        this.remember(true);
       }
     }
   }

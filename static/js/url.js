@@ -1,12 +1,17 @@
 /**
  * Deep links: the URL always holds run, iteration, step and mode (`/?run=…&iter=…&step=…`),
- * and the browser's back/forward walk through the states the user visited.
+ * and the collapsed groups when they are not the run's default (`&collapsed=layer 1,layer 2`;
+ * `collapsed=` with nothing: every group expanded); the browser's back/forward walk through the
+ * states the user visited.
  */
 
 export function readUrl() {
   const q = new URLSearchParams(window.location.search);
   const int = (name) => (q.has(name) && /^\d+$/.test(q.get(name)) ? Number(q.get(name)) : null);
-  return { run: q.get("run"), t: int("iter"), k: int("step"), mode: q.get("mode") };
+  return {
+    run: q.get("run"), t: int("iter"), k: int("step"), mode: q.get("mode"),
+    collapsed: q.has("collapsed") ? q.get("collapsed") : null,
+  };
 }
 
 /** Replacements while playing or scrubbing wait this long, the last one wins. */
@@ -24,12 +29,13 @@ export function writeUrl(where, push) {
   else pending = setTimeout(() => write(where, false), REPLACE_DELAY_MS);
 }
 
-function write({ run, t, k, lecture }, push) {
+function write({ run, t, k, lecture, collapsed = null }, push) {
   const q = new URLSearchParams({ run, iter: String(t), step: String(k) });
   if (lecture) q.set("mode", "lecture");
+  if (collapsed !== null) q.set("collapsed", collapsed);
   const url = `/?${q}`;
   if (url === window.location.pathname + window.location.search) return;
-  const state = { run, t, k, lecture };
+  const state = { run, t, k, lecture, collapsed };
   try {
     if (push) window.history.pushState(state, "", url);
     else window.history.replaceState(state, "", url);

@@ -124,3 +124,31 @@ def test_search_finds_a_node_inside_a_collapsed_group_and_opens_it(guard, server
     until(page, "!document.body.dataset.collapsed.split(',').includes('layer 7')")
     assert "layer 6" in collapsed(page)  # only the group hiding it was opened
     until(page, "document.querySelector('#graph g.node[data-id=\"w7\"]') !== null")
+
+
+def test_the_collapsed_groups_are_in_the_link_and_a_link_opens_them(guard, server, small_run,
+                                                                     big_run):
+    page = guard
+    open_run(page, server, small_run["run_id"])
+    until(page, "document.body.dataset.collapsed !== undefined")
+    assert "collapsed" not in page.url  # the default set writes nothing
+    page.locator('#graph g.group-tab[data-group="layer 2"]').click()
+    until(page, "new URLSearchParams(location.search).get('collapsed') === 'layer 2'")
+    link = page.url
+    # the link opens the same drawing in a fresh page
+    page.goto("about:blank")
+    page.goto(link)
+    until(page, "document.body.dataset.collapsed === 'layer 2'")
+    assert page.locator('#graph g.node[data-group="layer 2"]').count() == 1
+    # a large graph expanded by hand: `collapsed=` (nothing) keeps it expanded
+    page.goto(f"{server}/?run={big_run['run_id']}&iter=0&step=0&collapsed=")
+    until(page, "document.body.dataset.ready === '1'")
+    until(page, "document.body.dataset.collapsed === ''")
+    assert page.locator('#graph g.node[data-id="w5"]').count() == 1
+    # a group the run does not have is said in words; the others are still collapsed
+    page.goto(f"{server}/?run={small_run['run_id']}&iter=0&step=0"
+              "&collapsed=layer%203,no%20such%20group")
+    until(page, "document.body.dataset.collapsed === 'layer 3'")
+    message = page.locator("#link-error")
+    until(page, "!document.getElementById('link-error').hidden")
+    assert "no such group" in message.text_content()
