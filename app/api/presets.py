@@ -13,7 +13,7 @@ from app.api.responses import cached, encoded
 from app.api.schemas import MemorySweepOut, PresetDetail, PresetList, error_responses
 from app.engine.errors import InvalidRequestError
 from app.engine.presets import PRESETS, get_preset
-from app.engine.run import MAX_SWEEP_VALUES, peak_memory_sweep
+from app.engine.run import MAX_SWEEP_VALUES, SOURCE_DEFAULTS, peak_memory_sweep
 
 router = APIRouter(prefix="/presets", tags=["presets"])
 
@@ -22,7 +22,8 @@ router = APIRouter(prefix="/presets", tags=["presets"])
 async def read_presets(request: Request, store: StoreDep) -> Response:
     def produce():
         presets = [present.preset_summary(preset) for preset in PRESETS.values()]
-        return encoded(present.encode_json({"presets": presets}))
+        return encoded(present.encode_json({"presets": presets,
+                                            "source_defaults": SOURCE_DEFAULTS}))
 
     return await cached(request, store, produce, immutable=False)
 

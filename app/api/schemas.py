@@ -113,8 +113,18 @@ class PresetDetail(PresetSummary):
     source: str
 
 
+class SourceDefaults(_Out):
+    seed: int
+    lr: float
+    iterations: int
+    input_grads: bool
+
+
 class PresetList(_Out):
     presets: list[PresetSummary]
+    source_defaults: SourceDefaults = Field(
+        description="what a run of your own `source` uses for the seed, lr, iterations and "
+                    "input_grads its request leaves out")
 
 
 # ----- Runs -----

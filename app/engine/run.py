@@ -30,6 +30,10 @@ MAX_FREE_PARAMS = 32
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
+#: what a run of your own source uses for what its request leaves out (GET /presets says it)
+SOURCE_DEFAULTS = {"seed": 0, "lr": 0.01, "iterations": 100, "input_grads": True}
+
+
 @dataclass(frozen=True)
 class RunSpec:
     source: str | None = None
@@ -51,7 +55,8 @@ class RunSpec:
         """`input_grads` with the default filled in: the preset's (true only where its source
         text computes them), True for a source (as every run before the option)."""
         if self.input_grads is None:
-            return get_preset(self.preset).input_grads if self.preset is not None else True
+            return get_preset(self.preset).input_grads if self.preset is not None \
+                else SOURCE_DEFAULTS["input_grads"]
         if not isinstance(self.input_grads, bool):
             raise InvalidRequestError("must be true or false", "input_grads")
         return self.input_grads
@@ -108,9 +113,10 @@ class RunSpec:
                                               "of at most 32 characters", "params")
                 numbers[name] = _param_value(name, value, "number", -1e12, 1e12)
             source = self.source
-            lr = 0.01 if self.lr is None else self.lr
-            iterations = 100 if self.iterations is None else self.iterations
-            seed = 0 if self.seed is None else self.seed
+            lr = SOURCE_DEFAULTS["lr"] if self.lr is None else self.lr
+            iterations = SOURCE_DEFAULTS["iterations"] if self.iterations is None \
+                else self.iterations
+            seed = SOURCE_DEFAULTS["seed"] if self.seed is None else self.seed
         if not isinstance(source, str):
             raise InvalidRequestError("must be text", "source")
         check_text(source)  # a lone surrogate has no UTF-8: no id, no response could hold it

@@ -28,7 +28,7 @@ export class Setup extends EventTarget {
   constructor() {
     super();
     this.presets = [];
-    /** your own source's seed, lr and iterations: empty (the server's defaults) until set */
+    /** your own source's seed, lr and iterations: the server's defaults (GET /presets) until set */
     this.own = { seed: "", lr: "", iterations: "" };
     $("run-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitPreset(); });
     $("preset").addEventListener("change", () => this.choose($("preset").value));
@@ -58,7 +58,12 @@ export class Setup extends EventTarget {
   }
 
   async init(selected) {
-    this.presets = await api.listPresets();
+    const listed = await api.listPresets();
+    this.presets = listed.presets;
+    // your own source starts from the server's defaults, shown in the fields
+    const d = listed.source_defaults;
+    for (const id of ["seed", "lr", "iterations"]) if (this.own[id] === "") this.own[id] = String(d[id]);
+    this.ownInputGrads = d.input_grads;
     const select = $("preset");
     select.replaceChildren();
     for (const p of this.presets) {
@@ -83,7 +88,7 @@ export class Setup extends EventTarget {
     if (!preset) {
       $("preset-description").textContent = "Your own expression: edit the source below.";
       if (run) this.own = { seed: String(run.seed), lr: String(run.lr), iterations: String(run.iterations) };
-      $("input-grads").checked = run?.input_grads ?? true;
+      $("input-grads").checked = run?.input_grads ?? this.ownInputGrads ?? true;
       this.fillNumbers(this.own);
       if (run) this.fillMode(run);
       return;

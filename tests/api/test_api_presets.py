@@ -18,6 +18,13 @@ def test_presets_list_ids_parameters_and_bounds(client):
     assert "source" not in seed
 
 
+def test_presets_say_what_a_source_uses_for_what_it_leaves_out(client):
+    defaults = client.get(f"{API}/presets").json()["source_defaults"]
+    assert defaults == {"seed": 0, "lr": 0.01, "iterations": 100, "input_grads": True}
+    run = client.post(f"{API}/runs", json={"source": "w = param(2)\nloss = sum(w * w)\n"}).json()
+    assert {k: run[k] for k in defaults} == defaults
+
+
 def test_one_preset_has_its_source(client):
     response = client.get(f"{API}/presets/{SEED_PRESET}")
     assert response.status_code == 200

@@ -129,8 +129,9 @@ def test_your_own_source_starts_from_the_apis_defaults_and_keeps_its_settings(gu
     assert page.input_value("#lr") == "0.000001"
     page.click("#btn-edit-source")
     assert page.input_value("#preset") == ""  # your own source
-    assert page.input_value("#lr") == "" and page.input_value("#iterations") == ""
-    assert page.get_attribute("#lr", "placeholder") == "default"
+    # the API's defaults for a source, shown before the first run (GET /presets says them)
+    assert page.input_value("#lr") == "0.01" and page.input_value("#iterations") == "100"
+    assert page.input_value("#seed") == "0"
     page.fill("#source", "a = param(value=2.0)\nb = param(value=-1.0)\nloss = (a * b - 1) ** 2\n")
     page.click("#btn-source-run")
     until(page, f"document.body.dataset.ready === '1' && !location.search.includes('{small_run['run_id']}')")
