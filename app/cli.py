@@ -133,9 +133,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     os.environ[REQUEST_TIMEOUT_ENV] = str(args.request_timeout)  # read by every worker
     max_header_bytes = Settings().max_run_id_chars + HEADER_BYTES_BEYOND_RUN_ID
     # Facing clients, the worker bounds request heads and slow clients itself (h11 with a
-    # deadline); behind the nginx of deploy/ the proxy bounds them and uvicorn's faster default
-    # parser is used.
-    bounded = {} if args.behind_proxy else {
+    # deadline); behind the nginx of deploy/ the proxy bounds them and uvicorn's faster
+    # httptools parser is used, sending each response whole (app/wholeresponse.py: a worker
+    # that dies mid-response leaves nginx nothing, so nginx retries on another worker).
+    bounded = {"http": "app.wholeresponse:WholeResponseHttpTools"} if args.behind_proxy else {
         "http": "app.cli:BoundedH11Protocol", "h11_max_incomplete_event_size": max_header_bytes}
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host, port=args.port,
