@@ -7,6 +7,9 @@ work — new runs, step lists, states, iteration documents, .npy tensors — and
 worker with SIGKILL. Prints requests, failures (any answer other than 2xx/304, or no answer),
 p50/p99 latency, the nginx cache hit ratio on repeated GETs and each worker's peak RSS; then
 the rate of one cached GET straight from a worker and through nginx (`wrk`, when installed).
+With wrk, the same mixed load is sent once more by wrk itself (a C client: each connection a
+user thinking 0–2 s between requests), so the latency at the clients is not the Python
+client's own scheduling.
 
 The test tests/api/test_load_nginx.py runs `mixed_load` the same way and asserts 0 failures,
 ≥ 90 % hits and RSS under budget; this script prints figures only (targets: p99 ≤ 250 ms at
@@ -86,6 +89,11 @@ class Cluster:
             out.append((float(seconds), cache))
         return out
 
+    def nginx_errors(self) -> list[str]:
+        """The lines nginx's error log has so far (a dead worker's, a client's close)."""
+        path = self.timing_log.parent / "error.log" if self.timing_log else None
+        return path.read_text().splitlines() if path is not None and path.exists() else []
+
     def sample_rss(self) -> None:
         for i, worker in enumerate(self.workers):
             if worker.poll() is None:
@@ -159,9 +167,18 @@ class LoadResult:
         return self.repeated_hits / self.repeated if self.repeated else 0.0
 
 
+#: seconds a client thinks between an answer and its next request: uniform from 0 to this
+#: (a user reading what came back; without it 200 clients in one Python process saturate its
+#: event loop, which then sends requests seconds late: nginx's client_header_timeout closes
+#: such a connection, a failure of the load generator, not of the servers)
+THINK_SECONDS = 2.0
+
+
 async def _client(http: httpx.AsyncClient, rng: random.Random, runs: dict, answered: set,
-                  result: LoadResult, stop_at: float) -> None:
+                  result: LoadResult, stop_at: float, think: float) -> None:
     while time.monotonic() < stop_at:
+        if think:  # before the first request too: 200 users do not all arrive at once
+            await asyncio.sleep(rng.uniform(0, think))
         if not runs or rng.random() < 0.05:
             kind, body = "new run", rng.choice(RUNS)
             request = http.build_request("POST", "/api/v1/runs", json=body)
@@ -205,7 +222,8 @@ async def _client(http: httpx.AsyncClient, rng: random.Random, runs: dict, answe
                 result.repeated_hits += response.headers.get("x-cache-status") == "HIT"
 
 
-async def _load(base: str, clients: int, seconds: float, on_half, seed: int) -> LoadResult:
+async def _load(base: str, clients: int, seconds: float, on_half, seed: int,
+                think: float) -> LoadResult:
     result = LoadResult()
     runs: dict = {}
     answered: set = set()
@@ -214,7 +232,8 @@ async def _load(base: str, clients: int, seconds: float, on_half, seed: int) -> 
                                  headers={"Accept-Encoding": "gzip"}) as http:
         stop_at = time.monotonic() + seconds
         tasks = [asyncio.ensure_future(_client(http, random.Random(seed + i), runs, answered,
-                                                result, stop_at)) for i in range(clients)]
+                                                result, stop_at, think))
+                 for i in range(clients)]
         await asyncio.sleep(seconds / 2)
         await asyncio.get_running_loop().run_in_executor(None, on_half)
         await asyncio.gather(*tasks)
@@ -222,8 +241,9 @@ async def _load(base: str, clients: int, seconds: float, on_half, seed: int) -> 
 
 
 def mixed_load(the: Cluster, clients: int, seconds: float, kill: bool = True,
-               seed: int = 0) -> LoadResult:
-    """`clients` clients of mixed work for `seconds`; halfway the last worker is SIGKILLed."""
+               seed: int = 0, think: float = THINK_SECONDS) -> LoadResult:
+    """`clients` clients of mixed work for `seconds`, each thinking 0 to `think` seconds
+    between an answer and its next request; halfway the last worker is SIGKILLed."""
     sampling = True
 
     def sample():
@@ -241,7 +261,8 @@ def mixed_load(the: Cluster, clients: int, seconds: float, kill: bool = True,
         # a thread of its own: the caller may be inside an event loop (pytest-playwright's)
         done: list = []
         runner = threading.Thread(
-            target=lambda: done.append(asyncio.run(_load(the.base, clients, seconds, half, seed))))
+            target=lambda: done.append(asyncio.run(_load(the.base, clients, seconds, half, seed,
+                                                         think))))
         runner.start()
         runner.join()
         if not done:
@@ -269,6 +290,84 @@ def _wrk_rate(url: str, seconds: int = 5, connections: int = 200) -> float | Non
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])
     return None
+
+
+#: wrk's script for the mixed load (the request paths are filled in): each connection is one
+#: user who, after each answer, thinks 0–2 s (wrk's `delay()`), then sends a new run (5 %, a new
+#: seed each time: real work) or a GET of a run-addressed URL. wrk measures the latency in C.
+WRK_SCRIPT = r"""
+local paths = {%(paths)s}
+local presets = {%(presets)s}
+-- globals, not locals: done() reads each thread's `errors` with thread:get
+counter, errors, threads = 0, 0, {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  math.randomseed(1000 + id)
+end
+function request()
+  counter = counter + 1
+  if math.random() < 0.05 then
+    local body = string.format('{"preset": "%%s", "seed": %%d}',
+                               presets[math.random(#presets)], 100000 * (id + 1) + counter)
+    return wrk.format("POST", "/api/v1/runs", {["Content-Type"] = "application/json"}, body)
+  end
+  return wrk.format("GET", paths[math.random(#paths)], {["Accept-Encoding"] = "gzip"})
+end
+function delay()
+  return math.random(0, 2000)
+end
+function response(status, headers, body)
+  if status >= 300 and status ~= 304 then errors = errors + 1 end
+end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("errors") end
+  local e = summary.errors
+  io.write(string.format("WRK requests %%d failed %%d sockets %%d p50 %%.1f p99 %%.1f max %%.1f\n",
+    summary.requests, failed, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def wrk_mixed_load(the: Cluster, clients: int, seconds: int, kill: bool = True) -> str | None:
+    """The mixed load sent by wrk (a C client on the same machine) instead of Python: `clients`
+    connections, each a user thinking 0–2 s between requests; halfway the last worker is
+    SIGKILLed. Returns wrk's line of figures, or None without wrk."""
+    if shutil.which("wrk") is None:
+        return None
+    paths, presets = [], sorted({r["preset"] for r in RUNS if "iterations" not in r})
+    for body in RUNS:  # the runs the GETs ask about (made first, as the Python load makes them)
+        document = httpx.post(f"{the.base}/api/v1/runs", json=body, timeout=120).json()
+        run_id, steps = document["run_id"], document["steps_per_iteration"]
+        base = f"/api/v1/runs/{run_id}"
+        for t in range(min(3, document["iterations"])):
+            paths += [f"{base}/iterations/{t}/steps", f"{base}/iterations/{t}"]
+            paths += [f"{base}/iterations/{t}/steps/{k}" for k in range(steps)]
+            paths.append(f"{base}/iterations/{t}/steps/{steps - 1}/tensors/"
+                         f"{document['graph']['loss']}/value?format=npy")
+        paths.append(base)
+    script = WRK_SCRIPT % {"paths": ", ".join(f'"{p}"' for p in paths),
+                           "presets": ", ".join(f'"{p}"' for p in presets)}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
+    killer = threading.Timer(seconds / 2, lambda: kill and the.workers[-1].send_signal(
+        signal.SIGKILL))
+    killer.start()
+    try:
+        done = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s",
+                               "--timeout", "60s", "-s", file.name, the.base],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+        out = done.stdout
+    finally:
+        killer.cancel()
+        os.unlink(file.name)
+    return next((line[4:] for line in out.splitlines() if line.startswith("WRK ")), out)
 
 
 OVER_BUDGET = {"preset": "pytorch-numpy-two-layer", "iterations": 5000}
@@ -333,9 +432,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--victim-only", action="store_true",
                         help="only the victim figure (it needs no nginx, so it runs on old code)")
+    parser.add_argument("--wrk-only", action="store_true", help="only the mixed load sent by wrk")
     args = parser.parse_args()
-    victim()
+    if not args.wrk_only:
+        victim()
     if args.victim_only:
+        return
+    if args.wrk_only:
+        with cluster(args.workers) as the:
+            print(wrk_mixed_load(the, args.clients, int(args.seconds)))
         return
     with cluster(args.workers) as the:
         result = mixed_load(the, args.clients, args.seconds)
@@ -345,6 +450,8 @@ def main() -> None:
               f"failures {len(result.failures)}")
         for failure in result.failures[:5]:
             print(f"    {failure}")
+        if result.failures:
+            print("  nginx's error log:", *the.nginx_errors()[-20:], sep="\n    ")
         print(f"  latency at the clients p50 {1e3 * result.percentile(0.5):.1f} ms  "
               f"p99 {1e3 * result.percentile(0.99):.1f} ms  (one Python process on the same "
               f"cores: its own scheduling included)")
@@ -365,6 +472,14 @@ def main() -> None:
             print(f"  worker {i}: RSS {base / 2**20:.0f} MiB at start, peak {peak / 2**20:.0f} "
                   f"MiB (budget {(base + CACHE_BYTES + RSS_SLACK) / 2**20:.0f} MiB)")
         print(f"  by kind: {result.by_kind}")
+    with cluster(args.workers) as the:
+        figures = wrk_mixed_load(the, args.clients, int(args.seconds))
+        if figures is None:
+            print("mixed load sent by wrk: needs wrk (apt-get install wrk)")
+        else:
+            print(f"mixed load sent by wrk (C): {args.clients} connections, each a user "
+                  f"thinking 0-2 s, {args.seconds:g} s, one worker killed halfway; latency "
+                  f"in ms (target p99 <= 250 ms):\n  {figures}")
     with cluster(1) as the:
         created = httpx.post(f"{the.base}/api/v1/runs", json={"preset": "micrograd-neuron"})
         url = f"/api/v1/runs/{created.json()['run_id']}/iterations/1/steps/3"
