@@ -103,9 +103,13 @@ class Presenter {
       this.run = await api.getRun(run);
     }
     const doc = await this.doc(t);
+    const last = this.run.steps_per_iteration - 1;
+    // the next step too (it may be the next iteration's first) before anything is written:
+    // the window never shows one step with another's "next"
+    const [nt, nk] = k < last ? [t, k + 1] : [t + 1, 0];
+    const next = nt < this.run.iterations ? (await this.doc(nt)).steps[nk] : null;
     if (token !== this.token) return;
     const step = doc.steps[k];
-    const last = this.run.steps_per_iteration - 1;
     $("p-step-label").textContent = `Step ${k} / ${last} · ${step.phase} · iteration ${t} of ${this.run.iterations}`;
     $("p-narration").textContent = step.narration;
     const math = safeMathml(step.mathml || "");
@@ -117,21 +121,17 @@ class Presenter {
     $("p-play").setAttribute("aria-pressed", String(Boolean(playing)));
     $("p-play").textContent = playing ? "⏸" : "▶";
     $("p-scope").setAttribute("aria-pressed", String(scope === "training"));
+    this.showNext(t, nt, nk, next);
     Object.assign(document.body.dataset, { iter: String(t), step: String(k) });
-    await this.showNext(t, k, token);
   }
 
-  /** What the next → shows: the next step, or the next iteration's first. */
-  async showNext(t, k, token) {
-    const last = this.run.steps_per_iteration - 1;
-    const [nt, nk] = k < last ? [t, k + 1] : [t + 1, 0];
-    if (nt >= this.run.iterations) {
+  /** What the next → shows: step `nk` of iteration `nt` (`next`; null past the last). */
+  showNext(t, nt, nk, next) {
+    if (!next) {
       $("p-next-label").textContent = "";
       $("p-next").textContent = "This is the last step of the last iteration.";
       return;
     }
-    const next = (await this.doc(nt)).steps[nk];
-    if (token !== this.token) return;
     $("p-next-label").textContent = `· step ${nk} · ${next.phase}${nt !== t ? ` · iteration ${nt}` : ""}`;
     $("p-next").textContent = next.narration;
   }

@@ -6,6 +6,7 @@ narration, formula, code, the next step and a clock; it and the viewer stay in s
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 
@@ -60,11 +61,25 @@ def test_presenter_window_follows_and_drives_the_viewer(guard, server, api):
     presenter.wait_for_selector('body[data-step="2"]')
     presenter.click("#p-forward")
     wait_step(page, 0, 3)
+    # the next step of the last one is the next iteration's first, whose document the
+    # presenter asks for then: held back here, the window must not show the last step with the
+    # old step's "next" meanwhile (it did, and CI saw it by chance)
+    held = []
+    presenter.route("**/api/v1/runs/*/iterations/1", lambda route: held.append(route))
     presenter.keyboard.press("End")
     last = run["steps_per_iteration"] - 1
     wait_step(page, 0, last)
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        presenter.wait_for_timeout(50)  # Playwright hands the request over while it waits
+    assert held, "the presenter did not ask for the next iteration's steps"
+    presenter.wait_for_timeout(300)  # time enough to show the last step meanwhile
+    if presenter.get_attribute("body", "data-step") == str(last):
+        assert "iteration 1" in presenter.inner_text("#p-next-label")
+    for route in held:
+        route.continue_()
+    presenter.unroute("**/api/v1/runs/*/iterations/1")
     presenter.wait_for_selector(f'body[data-step="{last}"]')
-    # the next step of the last one is the next iteration's first
     assert "iteration 1" in presenter.inner_text("#p-next-label")
     presenter.keyboard.press("ArrowRight")
     wait_step(page, 1, 0)
