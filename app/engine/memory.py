@@ -41,12 +41,19 @@ class Ledger:
 
 
 def saved(schedule: Schedule, nid: str) -> list[str]:
-    """The op nodes whose values the VJP of `nid` reads (one entry per read)."""
+    """The op nodes whose values the VJPs of `nid` that run read (one entry per read): a VJP
+    runs for each input that gets a gradient (the registry's `reads`: what each one reads)."""
     graph = schedule.graph
     if schedule.mode == "forward" or nid not in schedule.grad_nodes:
         return []  # forward mode keeps nothing for a backward pass: there is none
     node = graph.nodes[nid]
-    refs = [nid if ref == "out" else node.inputs[int(ref)] for ref in graph.op(nid).saves]
+    op = graph.op(nid)
+    needing = [j for j, source in enumerate(node.inputs) if source in schedule.grad_nodes]
+    if op.reads is None:
+        wanted = set(op.saves) if needing else set()
+    else:
+        wanted = {ref for j in needing for ref in op.reads[j]}
+    refs = [nid if ref == "out" else node.inputs[int(ref)] for ref in op.saves if ref in wanted]
     return [r for r in refs if graph.nodes[r].kind == "op"]
 
 

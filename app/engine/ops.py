@@ -82,6 +82,10 @@ class Op:
     #: what the VJP reads: "out" and/or input positions "0", "1" (a tuple: ordered, so what is
     #: served never depends on the process's hash seed)
     saves: tuple[str, ...]
+    #: per input, which of `saves` that input's VJP reads (None: all of them). A VJP that is
+    #: not needed (its input needs no gradient: a constant, a data input with `input_grads`
+    #: false) does not keep what only it reads: `y * log(p)` keeps log(p) only for ∂/∂y
+    reads: tuple[tuple[str, ...], ...] | None = None
     #: keyword attributes the op takes, with defaults
     attrs: dict = field(default_factory=dict)
     #: extra template values computed from the attributes
@@ -137,6 +141,9 @@ def register(op: Op) -> Op:
         assert all(isinstance(rule, PerInput) for rule in rules), f"{op.name}: PerInput rules"
     else:
         assert all(len(rule) == op.arity for rule in rules), f"{op.name}: a rule per input"
+    if op.reads is not None:
+        assert len(op.reads) == op.arity, f"{op.name}: reads per input"
+        assert all(ref in op.saves for refs in op.reads for ref in refs), f"{op.name}: reads ⊆ saves"
     REGISTRY[op.name] = op
     return op
 
@@ -421,7 +428,7 @@ register(Op(
     jvp=(lambda t, out, a, b: t * b, lambda t, out, a, b: a * t),
     tangent=("{t} \\odot {1}", "{0} \\odot {t}"),
     code_jvp=("{t} * {1}", "{0} * {t}"),
-    saves=("0", "1"),
+    reads=(("1",), ("0",)), saves=("0", "1"),
     broadcasts=True,
 ))
 register(Op(
@@ -442,7 +449,7 @@ register(Op(
     jvp=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * a / b ** 2),
     tangent=("\\frac{{{t}}}{{{1}}}", "-{t} \\odot \\frac{{{0}}}{{{1}^2}}"),
     code_jvp=("{t} / {1}", "-{t} * {0} / {1} ** 2"),
-    saves=("0", "1"),
+    reads=(("1",), ("0", "1")), saves=("0", "1"),
     broadcasts=True,
 ))
 
@@ -467,7 +474,7 @@ register(Op(
     jvp=(lambda t, out, a, b: t @ b, lambda t, out, a, b: a @ t),
     tangent=("{t}\\,{1}", "{0}\\,{t}"),
     code_jvp=("{t} @ {1}", "{0} @ {t}"),
-    saves=("0", "1"),
+    reads=(("1",), ("0",)), saves=("0", "1"),
 ))
 register(Op(
     name="transpose",
@@ -956,7 +963,7 @@ register(Op(
     jvp=(lambda t, out, a, b: np.matmul(t, b), lambda t, out, a, b: np.matmul(a, t)),
     tangent=("{t}\\,{1}", "{0}\\,{t}"),
     code_jvp=("{t} @ {1}", "{0} @ {t}"),
-    saves=("0", "1"), helpers=("matmul_grad",),
+    reads=(("1",), ("0",)), saves=("0", "1"), helpers=("matmul_grad",),
     flops=lambda out, a, b: 2 * prod(out) * a[-1],
     routes="matmul (vectors and batches, numpy's rules) multiplies the gradient by the other "
            "operand transposed, and sums it over broadcast batch axes.",
@@ -1078,7 +1085,8 @@ register(Op(
     tangent=("\\textstyle\\sum \\frac{{1}}{{N}}(\\operatorname{{softmax}}({0}) - "
              "\\mathbb{{1}}_{{{1}}}) \\odot {t}", "0 \\cdot {t}"),
     code_jvp=("np.sum({t} * cross_entropy_grad({0}, {1}))", "0.0 * np.sum({t})"),
-    saves=("0", "1"), call_like=True, helpers=("logsumexp", "softmax", "cross_entropy"),
+    reads=(("0", "1"), ()), saves=("0", "1"), call_like=True,
+    helpers=("logsumexp", "softmax", "cross_entropy"),
     routes="cross_entropy sends the logits the gradient times (softmax − one-hot of the "
            "label) / N: up for every wrong class, down for the right one; labels get none.",
 ))
@@ -1121,7 +1129,7 @@ register(Op(
     jvp=(lambda t, out, a, b: t * b * a ** (b - 1), lambda t, out, a, b: t * out * np.log(a)),
     tangent=("{1}\\,{0}^{{{1} - 1}} \\odot {t}", "{out} \\log {0} \\odot {t}"),
     code_jvp=("{t} * {1} * {0} ** ({1} - 1)", "{t} * {out} * np.log({0})"),
-    saves=("out", "0", "1"), broadcasts=True,
+    reads=(("0", "1"), ("out", "0")), saves=("out", "0", "1"), broadcasts=True,
     routes="a power aᵇ with a tensor exponent sends the gradient times b·aᵇ⁻¹ to the base "
            "and times aᵇ·log a to the exponent.",
 ))

@@ -71,6 +71,21 @@ def test_memory_ledger_grows_in_forward_and_shrinks_in_backward(seed_trace):
     assert peak.held == ["h", "h_relu", "tmp1"]
 
 
+@pytest.mark.parametrize("input_grads", [False, True])
+def test_the_ledger_keeps_only_what_the_gradients_computed_need(input_grads):
+    """`y * log(p)`: log(p) is read only by ∂/∂y. Without the data inputs' gradients it is
+    not kept (the old ledger kept it, by op, and the narration said so); with them it is."""
+    run = Run(RunSpec(preset="logistic-regression", input_grads=input_grads), Limits())
+    trace = run.trace(0)
+    labels = {n["id"]: n["label"] for n in run.describe()["graph"]["nodes"]}
+    held = {labels[n] for s in trace.step_list for n in s.held}
+    for only_for_y in ("log(p)", "log(1 - p)"):
+        assert (only_for_y in held) == input_grads
+    assert {"p", "1 - p", "1 - y"} <= held  # ∂/∂p and ∂/∂(1 - p) read these
+    forward = " ".join(s.narration for s in trace.step_list if s.phase == "forward")
+    assert ("log(p) kept for the backward pass" in forward) == input_grads
+
+
 def test_unknown_step_node_and_missing_grad_are_not_found(seed_trace):
     with pytest.raises(NotFoundError, match="steps are 0 to 15"):
         state_json(seed_trace, 17)
