@@ -81,6 +81,8 @@ export class Setup extends EventTarget {
 
   /** Show a preset's parameters, defaults and description (or the run's own values). */
   async choose(id, run = null) {
+    // a later choice (or Edit source) makes this one's late source text stale
+    const token = this.choosing = (this.choosing || 0) + 1;
     $("preset").value = id || "";
     const preset = this.presets.find((p) => p.id === id);
     const params = $("params");
@@ -111,6 +113,9 @@ export class Setup extends EventTarget {
     }
     this.fillNumbers(run || { seed: preset.seed, lr: preset.lr, iterations: preset.iterations });
     const detail = await api.getPreset(id);
+    // the text arrives late: written only if this preset is still the one chosen (Edit source
+    // chooses your own: what you type there stays)
+    if (token !== this.choosing || $("preset").value !== id) return;
     if (!run || run.preset === id) $("source").value = detail.source;
   }
 

@@ -5,6 +5,8 @@ and a diverging loss is said in words."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .conftest import create_run, open_run, until, wait_step
@@ -161,3 +163,27 @@ def test_a_diverging_loss_is_said_in_words_with_a_hint(guard, server, api):
     assert page.get_attribute("#loss-note", "role") == "alert"
     marked = page.get_attribute("#losses .loss-nonfinite", "data-iterations")
     assert marked == ",".join(str(i) for i, v in enumerate(losses) if not isinstance(v, float | int))
+
+
+def test_what_you_type_is_never_replaced_by_a_preset_arriving_late(guard, server, api):
+    """A preset's source text arrives after the page shows its run; typed meanwhile into Edit
+    source, your text must stay (it was replaced: seen on a loaded machine, and here with the
+    preset's request held back)."""
+    page = guard
+    run = create_run(api, preset="colah-sum-of-paths")
+    held = []
+    page.route("**/api/v1/presets/colah-sum-of-paths", lambda route: held.append(route))
+    open_run(page, server, run["run_id"])
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # Playwright hands the request over while it waits
+    assert held, "the form did not ask for the preset's source"
+    page.click("#btn-edit-source")
+    mine = "w = param(value=3.0)\nloss = w * w\n"
+    page.fill("#source", mine)
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/v1/presets/colah-sum-of-paths")
+    page.wait_for_timeout(500)
+    assert page.input_value("#source") == mine
+    assert page.input_value("#preset") == ""  # still your own source
