@@ -122,7 +122,11 @@ class App {
     if (where.run !== null) await this.openLink(where);
     else await this.createRun({ preset: DEFAULT_PRESET });
     await form;
-    if (this.player.run) await this.setup.showRun(this.player.run);
+    try {
+      if (this.player.run) await this.setup.showRun(this.player.run);
+    } finally {
+      this.setup.hold(false);  // the form shows the run: typing into it is safe now
+    }
   }
 
   /**

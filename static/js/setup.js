@@ -31,6 +31,7 @@ export class Setup extends EventTarget {
     /** your own source's seed, lr and iterations: the server's defaults (GET /presets) until set */
     this.own = { seed: "", lr: "", iterations: "" };
     $("run-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitPreset(); });
+    this.hold(true);
     $("preset").addEventListener("change", () => this.choose($("preset").value));
     $("btn-edit-source").addEventListener("click", () => this.toggleSource());
     // what is typed while your own source is chosen stays your source's, not a preset's
@@ -50,6 +51,15 @@ export class Setup extends EventTarget {
     description.addEventListener("keydown", (e) => {
       if (e.key === "Enter") { e.preventDefault(); expand(); }
     });
+  }
+
+  /**
+   * The form's controls are disabled (`hold(true)`) until it shows the page's first run: what
+   * is typed before would be overwritten when the presets and that run's values arrive.
+   */
+  hold(on) {
+    for (const control of $("run-form").elements) control.disabled = on;
+    $("run-form").setAttribute("aria-busy", String(on));
   }
 
   /** Forward mode's direction field shows only with forward mode. */

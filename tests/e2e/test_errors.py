@@ -165,25 +165,51 @@ def test_a_diverging_loss_is_said_in_words_with_a_hint(guard, server, api):
     assert marked == ",".join(str(i) for i, v in enumerate(losses) if not isinstance(v, float | int))
 
 
-def test_what_you_type_is_never_replaced_by_a_preset_arriving_late(guard, server, api):
-    """A preset's source text arrives after the page shows its run; typed meanwhile into Edit
-    source, your text must stay (it was replaced: seen on a loaded machine, and here with the
-    preset's request held back)."""
+def test_a_preset_chosen_before_is_not_shown_when_its_source_arrives_late(guard, server, api):
+    """Two presets chosen in quick succession: the first one's source text, arriving last,
+    must not replace the second's (the form's choice carries a token; its request is held
+    back here; seen failing first)."""
     page = guard
     run = create_run(api, preset="colah-sum-of-paths")
-    held = []
-    page.route("**/api/v1/presets/colah-sum-of-paths", lambda route: held.append(route))
     open_run(page, server, run["run_id"])
+    until(page, "document.getElementById('run-form').getAttribute('aria-busy') === 'false'")
+    held = []
+    page.route("**/api/v1/presets/micrograd-neuron", lambda route: held.append(route))
+    page.select_option("#preset", "micrograd-neuron")
     deadline = time.monotonic() + 10
     while not held and time.monotonic() < deadline:
         page.wait_for_timeout(50)  # Playwright hands the request over while it waits
     assert held, "the form did not ask for the preset's source"
-    page.click("#btn-edit-source")
-    mine = "w = param(value=3.0)\nloss = w * w\n"
-    page.fill("#source", mine)
+    page.select_option("#preset", "logistic-regression")
+    wanted = api.get("/presets/logistic-regression").json()["source"]
+    until(page, f"document.getElementById('source').value === {wanted!r}")
     for route in held:
         route.continue_()
-    page.unroute("**/api/v1/presets/colah-sum-of-paths")
+    page.unroute("**/api/v1/presets/micrograd-neuron")
     page.wait_for_timeout(500)
-    assert page.input_value("#source") == mine
-    assert page.input_value("#preset") == ""  # still your own source
+    assert page.input_value("#source") == wanted
+    assert page.input_value("#preset") == "logistic-regression"
+
+
+def test_the_form_cannot_be_typed_into_before_it_shows_the_run(guard, server, api):
+    """Typed before the presets and the run's values arrive, a field was overwritten by them
+    (iterations 100000 became the run's 3, and Run ran that: seen on a loaded machine). The
+    form is disabled until it shows the page's run; here the presets' list is held back."""
+    page = guard
+    run = create_run(api, preset="micrograd-neuron", iterations=3)
+    held = []
+    page.route("**/api/v1/presets", lambda route: held.append(route))
+    open_run(page, server, run["run_id"])
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the form did not ask for the presets"
+    assert page.locator("#iterations").is_disabled() and page.locator("#btn-run").is_disabled()
+    assert page.get_attribute("#run-form", "aria-busy") == "true"
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/v1/presets")
+    page.fill("#iterations", "7")  # waits until the field is enabled
+    assert page.get_attribute("#run-form", "aria-busy") == "false"
+    page.wait_for_timeout(300)
+    assert page.input_value("#iterations") == "7"
