@@ -42,6 +42,9 @@ function pressable(g, label, action) {
   });
 }
 
+/** A set of group names as one text: sorted, joined by commas (the layout endpoint's form). */
+const setKey = (names) => [...names].sort().join(",");
+
 export class Groups extends EventTarget {
   /**
    * `view`: the GraphView; `current()`: what is drawn now ({state, step} or null), redrawn
@@ -85,16 +88,24 @@ export class Groups extends EventTarget {
     }
     this.defaults = run.graph.nodes.length > COLLAPSE_ABOVE_NODES
       ? [...this.parents].filter(([, parent]) => parent === null).map(([g]) => g).sort() : [];
-    const asked = wanted === null ? null : wanted.split(",").filter(Boolean);
-    const start = asked === null ? this.defaults : asked.filter((g) => this.parents.has(g));
+    const { names, unknown } = this.linked(wanted);
     try {
-      await this.apply(new Set(start));
+      await this.apply(new Set(names));
     } catch (error) {  // no collapsed drawing: the whole graph, and say why
       this.collapsed = new Set();
       this.draw(run.graph);
       this.dispatchEvent(new CustomEvent("failure", { detail: error }));
     }
-    return asked === null ? [] : asked.filter((g) => !this.parents.has(g));
+    return unknown;
+  }
+
+  /** A link's `collapsed=` text (null: the run's default) as the groups of this run it names,
+   * and the names that are no group of it. */
+  linked(wanted) {
+    if (wanted === null) return { names: this.defaults, unknown: [] };
+    const asked = wanted.split(",").filter(Boolean);
+    return { names: asked.filter((g) => this.parents.has(g)),
+      unknown: asked.filter((g) => !this.parents.has(g)) };
   }
 
   /**
@@ -103,15 +114,15 @@ export class Groups extends EventTarget {
    */
   get linkValue() {
     if (!this.run) return null;
-    const now = [...this.collapsed].sort().join(",");
-    return now === (this.defaults || []).join(",") ? null : now;
+    const now = setKey(this.collapsed);
+    return now === setKey(this.defaults || []) ? null : now;
   }
 
   /** Draw the groups a deep link's `collapsed=` text names (null: the run's default). */
   async applyLink(wanted) {
     if (!this.run) return;
-    const names = wanted === null ? this.defaults : wanted.split(",").filter((g) => this.parents.has(g));
-    if ([...names].sort().join(",") === [...this.collapsed].sort().join(",")) return;
+    const { names } = this.linked(wanted);
+    if (setKey(names) === setKey(this.collapsed)) return;
     try {
       await this.apply(new Set(names));
     } catch (error) {
@@ -123,7 +134,7 @@ export class Groups extends EventTarget {
   async apply(names) {
     const token = ++this.token;
     const run = this.run;
-    const key = [...names].sort().join(",");
+    const key = setKey(names);
     const graph = key ? await this.layoutOf(key) : run.graph;
     if (token !== this.token || run !== this.run) return;
     this.collapsed = new Set(names);
@@ -159,7 +170,7 @@ export class Groups extends EventTarget {
       this.view.update(now.state, now.step);
       this.show(now.step);
     }
-    document.body.dataset.collapsed = [...this.collapsed].sort().join(",");
+    document.body.dataset.collapsed = setKey(this.collapsed);
     this.dispatchEvent(new CustomEvent("change", { detail: [...this.collapsed] }));
   }
 
@@ -265,7 +276,7 @@ export class Groups extends EventTarget {
       const names = new Set(this.collapsed);
       if (names.has(name)) names.delete(name);
       else names.add(name);
-      const key = [...names].sort().join(",");
+      const key = setKey(names);
       if (key) this.layoutOf(key).catch(() => {});
     };
     g.addEventListener("pointerenter", ask);
