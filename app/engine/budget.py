@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
+from .errors import LimitError
 from .graph import Graph
-from .ops import op_flops
+from .ops import Op, op_flops
 from .schedule import Event, Schedule
 
 #: element operations one numpy call costs beyond its arithmetic (about 10 µs of numpy and
@@ -24,6 +25,48 @@ from .schedule import Event, Schedule
 CALL_COST = 10_000
 #: a traced iteration against a training iteration: every gradient, summaries, copies kept
 TRACE_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one evaluation of an op costs, in element operations with its numpy calls."""
+
+    forward: int
+    #: one VJP (one input's contribution)
+    vjp: int
+    #: one JVP (one input's tangent term)
+    jvp: int
+
+
+def op_work(op: Op, out_shape, *input_shapes) -> Work:
+    """The registry's ops: their FLOPs and one call, for each rule; an op the source defines
+    says what its definition runs (custom.py)."""
+    if op.work is not None:
+        return op.work(tuple(out_shape), *map(tuple, input_shapes))
+    each = op_flops(op, out_shape, *input_shapes) + CALL_COST
+    return Work(each, each, each)
+
+
+def charge(cost: int, limits, what: str, reduce: str) -> int:
+    """Refuse work whose counted `cost` (element operations) is over the budget, before it
+    starts: LimitError (413) naming `what` was counted and what to `reduce`. Every route
+    that computes calls this (or counts into a run's Cost) before any numerics."""
+    if cost > limits.max_compute:
+        raise LimitError("max_compute", limits.max_compute, cost,
+                         f"for {what} (counted from the shapes before any work; {reduce})")
+    return cost
+
+
+def graph_work(graph: Graph) -> Work:
+    """One pass over a graph's ops: its forward, its reverse sweep (a VJP per input of every
+    op) and its forward-mode sweep (a JVP per input)."""
+    forward = vjp = jvp = 0
+    for node in graph.ops:
+        work = _work(graph, node.id)
+        forward += work.forward
+        vjp += work.vjp * len(node.inputs)
+        jvp += work.jvp * len(node.inputs)
+    return Work(forward, forward + vjp, forward + jvp)
 
 
 @dataclass(frozen=True)
@@ -35,6 +78,8 @@ class Cost:
     iterations: int
     #: one traced iteration (the whole sweep, summaries and copies)
     trace: int
+    #: the checks of hand-written backwards against finite differences (custom.py)
+    checks: int = 0
 
     @property
     def training(self) -> int:
@@ -42,33 +87,37 @@ class Cost:
 
     @property
     def total(self) -> int:
-        """Training every iteration and tracing one: what a run may cost at most."""
-        return self.training + self.trace
+        """Training every iteration, tracing one and checking the backwards: what a run may
+        cost at most."""
+        return self.training + self.trace + self.checks
 
     def replay(self, iterations: int) -> int:
         return self.per_iteration * iterations
 
 
-def _op_cost(graph: Graph, nid: str) -> int:
+def _work(graph: Graph, nid: str) -> Work:
     node = graph.nodes[nid]
     shapes = (graph.nodes[i].shape for i in node.inputs)
-    return op_flops(graph.op(nid), node.shape, *shapes) + CALL_COST
+    return op_work(graph.op(nid), node.shape, *shapes)
 
 
 def _numel(graph: Graph, nid: str) -> int:
     return prod(graph.nodes[nid].shape)
 
 
-def events_cost(graph: Graph, events: list[Event]) -> int:
-    """Element operations of running `events` once."""
+def events_cost(graph: Graph, events: list[Event], tangents: bool = False) -> int:
+    """Element operations of running `events` once (with tangents: forward mode's)."""
     cost = 0
     for event in events:
         if event.phase == "forward":
-            cost += _op_cost(graph, event.node)
+            work = _work(graph, event.node)
+            cost += work.forward
+            if tangents:  # forward mode: a JVP per input (an upper bound: those that carry one)
+                cost += work.jvp * len(graph.nodes[event.node].inputs)
         elif event.phase == "backward":
-            op = _op_cost(graph, event.node)
+            vjp = _work(graph, event.node).vjp
             for send in event.sends:
-                cost += op + (_numel(graph, send.edge.source) + CALL_COST) * send.accumulate
+                cost += vjp + (_numel(graph, send.edge.source) + CALL_COST) * send.accumulate
         elif event.phase == "update":
             cost += 2 * _numel(graph, event.node) + CALL_COST
         else:  # load, seed
@@ -76,11 +125,12 @@ def events_cost(graph: Graph, events: list[Event]) -> int:
     return cost
 
 
-def cost(schedule: Schedule, sweep: Schedule, iterations: int) -> Cost:
+def cost(schedule: Schedule, sweep: Schedule, iterations: int, checks: int = 0) -> Cost:
     """The cost of training `schedule` for `iterations` and tracing one iteration of `sweep`
-    (the schedule itself in reverse mode, forward mode's sweep otherwise)."""
+    (the schedule itself in reverse mode, forward mode's sweep otherwise), and of `checks`."""
     graph = schedule.graph
     per_iteration = events_cost(graph, schedule.pruned(schedule.parameters))
     values = sum(_numel(graph, n) for n in graph.nodes)
-    trace = TRACE_FACTOR * (events_cost(graph, sweep.events) + 2 * values)
-    return Cost(per_iteration, iterations, trace)
+    sweep_cost = events_cost(graph, sweep.events, tangents=sweep.mode == "forward")
+    trace = TRACE_FACTOR * (sweep_cost + 2 * values)
+    return Cost(per_iteration, iterations, trace, checks)

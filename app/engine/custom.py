@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import prod
 
 import numpy as np
 
+from . import budget
 from .graph import Graph
 from .ops import Op, apply_jvp, op_flops
 from .schedule import Schedule
@@ -45,6 +47,10 @@ class Definition:
     name: str
     args: list[str]
     instantiate: Instantiate
+    #: the definitions its body and its backward call (what a recursion check follows)
+    calls: set[str] = field(default_factory=set)
+    #: the argument shapes of its first call: the op is made, and its backward checked, for them
+    shapes: tuple | None = None
     #: the backward's parameters (g, out, then the arguments), or None without a backward
     backward_args: list[str] | None = None
     instantiate_backward: InstantiateBackward | None = None
@@ -144,10 +150,22 @@ def make_op(d: Definition, shapes: tuple, helpers: tuple[str, ...]) -> Op:
     def shape(*shapes, **_):
         return graphs(shapes).nodes[graphs(shapes).loss].shape
 
-    def flops(out_shape, *shapes):
+    def count_flops(shapes):
         graph = graphs(shapes)
         return sum(op_flops(graph.op(n.id), n.shape, *(graph.nodes[i].shape for i in n.inputs))
                    for n in graph.ops)
+
+    def count_work(shapes):
+        """Every op the definition runs, nested definitions with theirs (each counted once per
+        shapes: a body built once is charged for each time it runs)."""
+        through = budget.graph_work(graphs(shapes))
+        if backwards is None:
+            return through
+        out = graphs(shapes).nodes[graphs(shapes).loss].shape
+        users = budget.graph_work(backwards((out, out, *shapes))[0]).forward
+        return budget.Work(through.forward, users, through.jvp)
+
+    flops_of, work_of = _Cache(count_flops), _Cache(count_work)
 
     n = _tex_name(d.name).replace("{", "{{").replace("}", "}}")  # as a template
     #: ∂name/∂(argument i), as a template
@@ -179,7 +197,8 @@ def make_op(d: Definition, shapes: tuple, helpers: tuple[str, ...]) -> Op:
         jvp=tuple(jvp_rule(i) for i in range(arity)),
         tangent=tuple(t + "\\,{t}" for t in local),
         code_jvp=tuple(f"{d.name}_jvp_{i}({{t}}, {args})" for i in range(arity)),
-        saves=saves, flops=flops, call_like=True, helpers=helpers,
+        saves=saves, flops=lambda out, *shapes: flops_of(shapes),
+        work=lambda out, *shapes: work_of(shapes), call_like=True, helpers=helpers,
         syntax="custom", script=script_functions(d, shapes),
         routes=(f"{d.name} routes the gradient by your backward, "
                 f"{', '.join(d.backward_text)}." if d.has_backward else
@@ -215,6 +234,14 @@ def backward_latex(d: Definition, shapes: tuple) -> tuple[str, ...]:
 def _tex_name(name: str) -> str:
     escaped = name.replace("_", "\\_")
     return f"\\mathrm{{{escaped}}}"
+
+
+def check_cost(op: Op, shapes: tuple) -> int:
+    """What check_backward costs: a forward pass, then per argument its VJP and two forward
+    passes per element compared."""
+    work = budget.op_work(op, op.shape(*shapes), *shapes)
+    return work.forward + sum(work.vjp + 2 * min(prod(s), CHECK_ELEMENTS) * work.forward
+                              for s in shapes)
 
 
 def check_backward(d: Definition, op: Op, shapes: tuple, seed: int = 0) -> BackwardCheck:

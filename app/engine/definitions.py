@@ -3,17 +3,24 @@
 The language (language.py) hands each `def` statement and each call of a defined name here. A
 definition's form is checked when it is read; its body is built per call, for the call's
 shapes, by a builder of the same language that knows the named numbers and the earlier
-definitions. The first call makes the op (custom.py) and checks a hand-written backward.
+definitions. A body is built once per argument shapes and reused by every call (a
+definition that calls an earlier one twice costs two nodes to build, not two bodies), and
+definitions nest at most MAX_NESTING deep. The first call makes the op (custom.py); its
+hand-written backward is checked when the run is built, inside the compute budget (run.py).
+A definition never reaches itself, not through its backward either.
 """
 
 from __future__ import annotations
 
 import ast
 
-from .custom import Definition, check_backward, make_op
+from .custom import Definition, make_op
 from .errors import SourceError
 from .graph import Graph, Node
 from .language import REGISTRY, RESERVED, _Builder, _error, _where
+
+#: definitions calling definitions, at most this deep (each level is a body inside a body)
+MAX_NESTING = 32
 
 
 def define(builder: _Builder, stmt: ast.FunctionDef) -> None:
@@ -53,12 +60,14 @@ def define(builder: _Builder, stmt: ast.FunctionDef) -> None:
     if base is not None and base in builder.defs:
         _define_backward(builder, stmt, base, args, body, read)
         return
+    calls = {c for c in called if c in builder.defs}
     unused = [arg for arg in args if arg not in read]
     if not args or unused:
         raise _error(stmt, f"def {name}: every argument must be used"
                      + (f" ({', '.join(unused)} is not)" if unused else " (it has none)"))
     builder.defs[name] = Definition(name, args,
-                                    _instantiator(builder, stmt, args, [body], backward=False))
+                                    _instantiator(builder, stmt, args, [body], backward=False),
+                                    calls=calls)
 
 
 def _check_def_name(builder: _Builder, stmt: ast.FunctionDef, name: str, is_backward: bool):
@@ -91,25 +100,56 @@ def _define_backward(builder: _Builder, stmt: ast.FunctionDef, base: str, args: 
         raise _error(body, f"{stmt.name} returns {len(returns)} gradient(s); {base} has "
                            f"{len(d.args)} argument(s): return one gradient per argument "
                            f"(a tuple for several)")
+    calls = [n for n in ast.walk(body) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id in builder.defs]
+    for call in calls:
+        if base in _reached(builder, call.func.id):
+            via = "" if call.func.id == base else f" (through {call.func.id})"
+            raise _error(call, f"{stmt.name} calls {base}{via}, whose backward is this one: "
+                               f"recursion is not part of the language; write the gradient "
+                               f"with ops and earlier functions")
+    d.calls |= {call.func.id for call in calls}
     d.backward_args = args
     d.instantiate_backward = _instantiator(builder, stmt, args, returns, backward=True)
     d.backward_text = [builder.segment(r) for r in returns]
     d.backward_reads = read
 
 
+def _reached(builder: _Builder, name: str) -> set[str]:
+    """The definitions `name` reaches through its body and its backward, itself included."""
+    seen, stack = set(), [name]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(builder.defs[current].calls)
+    return seen
+
+
 def _instantiator(builder: _Builder, stmt: ast.FunctionDef, args: list[str],
                   returns: list[ast.expr], backward: bool):
     """(shapes) -> the body's graph for arguments of those shapes, built by a builder that
     knows the named numbers and earlier definitions; a backward's comes with the nodes it
-    returns, one per argument of its function."""
+    returns, one per argument of its function. Built once per shapes."""
     numbers = dict(builder.numbers)
     defs = dict(builder.defs)
     line, column = _where(stmt)
+    built: dict[tuple, object] = {}
+
+    def once(shapes):
+        shapes = tuple(tuple(s) for s in shapes)
+        if shapes not in built:
+            built[shapes] = instantiate(shapes)
+        return built[shapes]
 
     def instantiate(shapes):
+        depth = getattr(builder, "nesting", 0) + 1
+        if depth > MAX_NESTING:
+            raise _error(stmt, f"definitions nested more than {MAX_NESTING} deep "
+                               f"(a function calling a function … calling {stmt.name})")
         sub = _Builder(builder.source, builder.limits, numbers)
         sub.defs, sub.custom, sub.def_names = defs, builder.custom, builder.def_names
-        sub.called = builder.called
+        sub.called, sub.nesting = builder.called, depth
         for arg, shape in zip(args, shapes, strict=True):
             sub.nodes.append(Node(arg, "input", arg, tuple(shape), line, column,
                                   init={"dist": "value", "value": 0.0}, named=True))
@@ -124,7 +164,7 @@ def _instantiator(builder: _Builder, stmt: ast.FunctionDef, args: list[str],
                                      f"arguments, not return one of them or a number")
         return Graph(sub.nodes, outputs[0], builder.limits, custom=builder.custom)
 
-    return instantiate
+    return once
 
 
 def custom_call(builder: _Builder, node: ast.Call, fn: str, name: str | None, sub) -> str:
@@ -139,7 +179,7 @@ def custom_call(builder: _Builder, node: ast.Call, fn: str, name: str | None, su
     shapes = tuple(by_id[i].shape for i in inputs)
     line = node.lineno
     try:
-        graph = d.instantiate(shapes)
+        graph = _instantiate(builder, node, d, shapes)
         if d.has_backward:
             out_shape = graph.nodes[graph.loss].shape
             bgraph, outputs = d.instantiate_backward((out_shape, out_shape, *shapes))
@@ -154,9 +194,20 @@ def custom_call(builder: _Builder, node: ast.Call, fn: str, name: str | None, su
                           e.column) from None
     if fn not in builder.custom:
         helpers = tuple(dict.fromkeys(h for n in graph.ops for h in graph.op(n.id).helpers))
-        op = make_op(d, shapes, helpers)
-        builder.custom[fn] = op
-        d.check = check_backward(d, op, shapes) if d.has_backward else None
+        builder.custom[fn] = make_op(d, shapes, helpers)
+        d.shapes = shapes
     builder.called.add(fn)
     return builder.op(node, fn, inputs, {}, name)
 
+
+
+def _instantiate(builder: _Builder, node: ast.Call, d: Definition, shapes: tuple) -> Graph:
+    """The body of `d` for `shapes`; the outermost call turns a stack too deep for Python
+    (bodies nested in bodies, each with deep expressions) into a SourceError."""
+    if getattr(builder, "nesting", 0):
+        return d.instantiate(shapes)
+    try:
+        return d.instantiate(shapes)
+    except RecursionError:
+        raise _error(node, f"{d.name}(...): definitions and expressions nested too deeply "
+                           f"to build; flatten them") from None

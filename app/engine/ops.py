@@ -96,6 +96,10 @@ class Op:
     #: floating-point operations of one forward evaluation, flops(out_shape, *input_shapes);
     #: None: one per element of the largest of the output and the inputs
     flops: Callable[..., int] | None = None
+    #: what one evaluation costs in the budget's element operations, numpy calls included:
+    #: work(out_shape, *input_shapes) -> budget.Work (forward, one VJP, one JVP); None: the
+    #: FLOPs plus one call each (an op the source defines counts every op it runs)
+    work: Callable[..., object] | None = None
     #: how the language writes it: "call" (`relu(x)`, keyword attributes as in `attrs`), a
     #: binary operator ("+", "@", "**", …), "unary -" or ".T"
     syntax: str = "call"

@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from . import budget, codegen, gradcheck, memory, modes
+from . import budget, codegen, custom, gradcheck, memory, modes
 from .errors import InvalidRequestError, LimitError, NotFoundError
 from .language import check_text, parse
 from .limits import Limits
@@ -243,14 +243,19 @@ class Run:
         self.sweep = self.schedule if self.mode == "reverse" else \
             Schedule.forward_mode(self.graph, self.direction[0])
         #: what training every iteration and tracing one costs, counted before any work
-        self.cost = budget.cost(self.schedule, self.sweep, self.iterations)
+        checked = [d for d in self.graph.definitions if d.has_backward and d.shapes]
+        checks = sum(custom.check_cost(self.graph.custom[d.name], d.shapes) for d in checked)
+        self.cost = budget.cost(self.schedule, self.sweep, self.iterations, checks)
         if self.cost.total > limits.max_compute:
+            checking = f" + {checks:.3g} to check your backwards" if checks else ""
             raise LimitError(
                 "max_compute", limits.max_compute, self.cost.total,
                 f"for the run's compute ({self.cost.per_iteration:.3g} element operations per "
                 f"training iteration × {self.iterations} iterations + {self.cost.trace:.3g} to "
-                f"trace one = {self.cost.total:.3g}; ask for fewer iterations or smaller "
-                f"tensors)")
+                f"trace one{checking} = {self.cost.total:.3g}; ask for fewer iterations or "
+                f"smaller tensors)")
+        for d in checked:  # inside the budget: each backward against finite differences
+            d.check = custom.check_backward(d, self.graph.custom[d.name], d.shapes)
         self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
         self._training: Training | None = None
