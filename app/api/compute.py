@@ -11,7 +11,8 @@ group (the run it belongs to). Then:
   in a worker thread blocked on the run's lock;
 - **a bounded queue**: at most `max_queue` computations are admitted (running or waiting); one
   more is answered at once with 503 and `Retry-After` (BusyError) instead of piling up;
-- a fixed pool of `threads` worker threads does the work.
+- a fixed pool of `threads` worker threads does the work, each item inside `around` (the
+  store's watchdog: every computation of the pool has a deadline, not only training).
 
 Nothing here knows the engine or HTTP; the store decides what a failure means.
 """
@@ -21,14 +22,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from app.engine.errors import BusyError
 
 
 class Compute:
-    def __init__(self, threads: int, max_queue: int):
+    def __init__(self, threads: int, max_queue: int,
+                 around: Callable[[Callable[[], Any]], Any] | None = None):
         self.threads = threads
+        self._around = around
         self.max_queue = max_queue
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="gradwalk-compute")
         #: key -> the task computing it (its result is every waiting request's)
@@ -60,6 +64,8 @@ class Compute:
         return await asyncio.shield(task)
 
     async def _compute(self, key: Hashable, work: Callable[[], Any], group: Hashable) -> Any:
+        if self._around is not None:
+            work = partial(self._around, work)
         held = self._groups.setdefault(group, [asyncio.Lock(), 0]) if group is not None else None
         try:
             if held is None:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.errors import engine_error_response
 from app.api.store import Encoded, RunStore, encoded
 
-__all__ = ["IMMUTABLE", "ServeCachedRuns", "cached", "encoded", "serve"]
+__all__ = ["IMMUTABLE", "ServeCachedRuns", "built", "cached", "encoded", "redirect", "serve"]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -83,16 +83,27 @@ async def cached(
     if body is None:
         run_id = request.path_params.get("run_id")
         if run_id is not None:
-            store.raise_failure(run_id)  # a run known to fail costs no queue place
-            if not store.has_run(run_id):
-                # Every request under the id first shares the run's one build (one queue place
-                # for the run, however many of its URLs are asked for at once): a run that
-                # cannot be built fails them all with its own error, not a full queue.
-                await store.compute.run(("entry", run_id), lambda: store.entry(run_id),
-                                        group=run_id)
+            await built(store, run_id)
         body = await store.compute.run(key, produce, group=run_id)
         body = store.keep_response(key, body)
     return serve(request, body, immutable)
+
+
+async def built(store: RunStore, run_id: str):
+    """The entry of `run_id`, built off the event loop if it is not cached."""
+    store.raise_failure(run_id)  # a run known to fail costs no queue place
+    if not store.has_run(run_id):
+        # Every request under the id first shares the run's one build (one queue place for
+        # the run, however many of its URLs are asked for at once): a run that cannot be
+        # built fails them all with its own error, not a full queue.
+        await store.compute.run(("entry", run_id), lambda: store.entry(run_id), group=run_id)
+    return store.entry(run_id)
+
+
+def redirect(location: str) -> Response:
+    """308 to the one spelling of an answer: everything under a run id is immutable, so the
+    redirect is too (a cache keeps it and never asks again)."""
+    return Response(status_code=308, headers={"Location": location, "Cache-Control": IMMUTABLE})
 
 
 def cache_key(path: str, variant: str = "") -> str:

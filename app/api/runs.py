@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
-from app.api.responses import cached, encoded, serve
+from app.api.responses import built, cached, encoded, redirect, serve
 from app.api.schemas import (
     LayoutOut,
     LossesOut,
@@ -20,6 +20,7 @@ from app.api.schemas import (
     error_responses,
 )
 from app.collapse import collapse, parse_collapsed
+from app.engine import modes
 from app.engine.run import RunSpec
 from app.layout import layout
 
@@ -116,14 +117,17 @@ async def read_modes(
                                      "(default: every parameter)")] = None,
 ) -> Response:
     wanted = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+    graph = (await built(store, run_id)).run.graph
+    query = modes.canonical_query(graph, of, wanted)
+    if request.url.query != query:  # one URL per question: every spelling is sent to it
+        return redirect(request.url.path + (f"?{query}" if query else ""))
 
     def produce():
         found = store.with_run(run_id, lambda run: run.modes(of, wanted))
         return encoded(present.encode_json(present.modes_document(found)))
 
     # seconds are measured on this worker: kept per worker, but not immutable across workers
-    variant = f"modes|{of}|{','.join(wanted) if wanted is not None else None}"
-    return await cached(request, store, produce, variant=variant, immutable=False)
+    return await cached(request, store, produce, variant=f"modes|{query}", immutable=False)
 
 
 @router.get(

@@ -374,6 +374,10 @@ class SweepsOut(_Out):
     seconds_per_sweep: float = Field(description="measured on this server")
     seconds_total: float = Field(description="seconds_per_sweep × sweeps")
     measured_all: bool = Field(description="every sweep was timed (else a sample, extrapolated)")
+    timed: int = Field(description="sweeps timed: at most as many as fit in 1/64 of the "
+                       "compute budget (max_compute)")
+    cost_per_sweep: int = Field(description="the compute budget's count of one sweep (element "
+                                "operations, numpy calls included)")
 
 
 class ModesOut(_Out):

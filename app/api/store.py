@@ -17,12 +17,14 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from app.api import present, runids
 from app.api.cache import LRU
 from app.api.compute import Compute
 from app.api.settings import Settings
+from app.engine import budget
 from app.engine.errors import BusyError, GradwalkError
 from app.engine.run import Run, RunSpec
 from app.engine.stepper import Trace
@@ -80,7 +82,8 @@ class RunStore:
         #: ("run", id) -> RunEntry, ("trace", id, t) -> Trace, ("response", key) -> Encoded
         self.cache = LRU(settings.cache_bytes)
         #: where the blocking work of the routes runs (single flight, bounded queue)
-        self.compute = Compute(settings.compute_threads, settings.max_queue)
+        self.compute = Compute(settings.compute_threads, settings.max_queue,
+                               partial(budget.watched, seconds=self.limits.max_compute_seconds))
 
     # ----- encoded responses -----
 

@@ -8,14 +8,24 @@ again, an accumulation one element operation per element) and the updates; a tra
 is the whole sweep (every gradient, the viewer's summaries) plus `TRACE_FACTOR` for what the
 tape keeps. The same run has the same cost on every worker under any load, so whether a run id
 is within the budget never depends on the moment it is asked for.
+
+The same count guards every other computing route: `charge(cost, limits, what, reduce)` refuses
+work over `max_compute` before it starts (413 naming what to reduce), `op_work` and
+`events_cost` count an op or a list of events, and `watchdog`/`check_time` are the wall-clock
+safety net every computation of the compute pool runs under.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from math import prod
+from typing import TypeVar
 
-from .errors import LimitError
+from .errors import BusyError, LimitError
 from .graph import Graph
 from .ops import Op, op_flops
 from .schedule import Event, Schedule
@@ -55,6 +65,40 @@ def charge(cost: int, limits, what: str, reduce: str) -> int:
         raise LimitError("max_compute", limits.max_compute, cost,
                          f"for {what} (counted from the shapes before any work; {reduce})")
     return cost
+
+
+T = TypeVar("T")
+#: the deadline of the computation running on this thread (None: no watchdog)
+_clock = threading.local()
+
+
+@contextmanager
+def watchdog(seconds: float) -> Iterator[None]:
+    """A deadline for the computation run inside: every loop of counted work calls
+    `check_time`, so a computation the count got wrong stops instead of holding a thread.
+    A safety net only: the budget is the count."""
+    previous = getattr(_clock, "deadline", None)
+    _clock.deadline = time.monotonic() + seconds
+    _clock.seconds = seconds
+    try:
+        yield
+    finally:
+        _clock.deadline = previous
+
+
+def watched(work: Callable[[], T], seconds: float) -> T:
+    """`work()` under a watchdog of `seconds` (what the compute pool runs every work item
+    in)."""
+    with watchdog(seconds):
+        return work()
+
+
+def check_time(what: str) -> None:
+    """BusyError (503, Retry-After) when this thread's computation is past its deadline."""
+    deadline = getattr(_clock, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise BusyError(f"the server is busy: {what} stopped after {_clock.seconds:g} s "
+                        f"(max_compute_seconds); send the request again later", retry_after=2)
 
 
 def graph_work(graph: Graph) -> Work:

@@ -263,6 +263,7 @@ def check_backward(d: Definition, op: Op, shapes: tuple, seed: int = 0) -> Backw
                 positions = [positions[i] for i in sorted(chosen)]
             numeric, mine = [], []
             for pos in positions:
+                budget.check_time("the check of your backward")
                 h = 1e-6 * max(1.0, abs(float(x[pos])))
                 ahead, behind = [a.copy() for a in xs], [a.copy() for a in xs]
                 ahead[index][pos] += h

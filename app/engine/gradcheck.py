@@ -11,9 +11,11 @@ forward ops in the dtype asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
+from . import budget
 from .errors import InvalidRequestError
 from .graph import Graph
 from .schedule import Schedule
@@ -82,6 +84,7 @@ class _Loss:
         self.leaves = {n: np.asarray(v, dtype=dtype) for n, v in leaves.items()}
 
     def __call__(self, leaf: str, value: np.ndarray) -> float:
+        budget.check_time("the gradient check")
         values = {**self.leaves, leaf: np.asarray(value, dtype=self.dtype)}
         for nid in self.ops:
             values[nid] = forward(self.graph, values, nid)
@@ -95,14 +98,44 @@ class _Loss:
         return (self(leaf, ahead) - self(leaf, behind)) / (2 * h)
 
 
+def passes(graph: Graph) -> int:
+    """Forward passes of a check: per parameter, two along a direction and two per entry
+    checked; the sweep of h on the first parameter, two per h."""
+    params = graph.parameters
+    return sum(2 + 2 * min(ENTRIES, prod(p.shape)) for p in params) + \
+        (2 * len(SWEEP_H) if params else 0)
+
+
+def cost(schedule: Schedule) -> tuple[int, int]:
+    """(element operations of the whole check, of one forward pass)."""
+    graph = schedule.graph
+    each = budget.events_cost(graph, schedule.of("forward"))
+    return budget.events_cost(graph, schedule.events) + passes(graph) * each, each
+
+
+def _schedule(graph: Graph) -> Schedule:
+    schedule = Schedule(graph, [p.id for p in graph.parameters])
+    schedule.events = [e for e in schedule.events if e.phase != "update"]
+    return schedule
+
+
+def charge(graph: Graph, limits) -> int:
+    """The check's cost, refused over the compute budget (LimitError) before any pass."""
+    total, each = cost(_schedule(graph))
+    return budget.charge(total, limits,
+                         f"the gradient check ({passes(graph)} forward passes of {each:.3g} "
+                         f"element operations: 2 + 2 per checked entry for each of "
+                         f"{len(graph.parameters)} parameters, {2 * len(SWEEP_H)} for the "
+                         f"sweep of h)", "ask for fewer parameters or smaller tensors")
+
+
 def check(graph: Graph, leaves: dict[str, np.ndarray], seed: int,
           dtype: str = "float64") -> GradCheck:
     """Every parameter's gradient at `leaves` against central differences."""
     if dtype not in DTYPES:
         raise InvalidRequestError(f"must be one of {', '.join(DTYPES)}", "dtype")
     params = [p.id for p in graph.parameters]
-    schedule = Schedule(graph, params)
-    schedule.events = [e for e in schedule.events if e.phase != "update"]
+    schedule = _schedule(graph)
     with np.errstate(all="ignore"):
         grads = Tape(schedule, leaves, 0.0, summaries=False).grads
         loss = _Loss(graph, schedule, leaves, DTYPES[dtype])

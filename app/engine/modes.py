@@ -7,6 +7,10 @@ so it needs one sweep per output element. For a scalar loss and many parameters,
 by the number of parameters — the tutorial's "reverse order"; for a wide output and few
 inputs, forward wins. FLOPs are counted from the shapes (the op registry's `flops`); seconds
 are measured here, on the same tape that traces iterations, with summaries off.
+
+The measurement is counted like any work (budget.py): a sweep costing more than a
+1/SHARE of the compute budget is refused (413), and each mode times only as many sweeps as
+fit in that share (then extrapolates), so a request costs at most 2/SHARE of a run's budget.
 """
 
 from __future__ import annotations
@@ -17,19 +21,20 @@ from math import prod
 
 import numpy as np
 
+from . import budget
 from .errors import InvalidRequestError, NotFoundError
 from .graph import Graph
 from .ops import op_flops
 from .schedule import Schedule
 from .tape import Tape
 
-#: sweeps timed at most per mode: every one up to this many, else a sample of SAMPLE_SWEEPS
-#: (or fewer past SAMPLE_SECONDS), extrapolated; MAX_SECONDS stops any measurement (a safety
-#: net for the largest graphs, then measured_all is false)
+#: sweeps timed at most per mode: every one up to this many, else a sample of SAMPLE_SWEEPS,
+#: extrapolated; and never more than fit in 1/SHARE of the compute budget (counted), nor past
+#: MAX_SECONDS (a safety net for a count that is wrong; then measured_all is false)
 MEASURE_SWEEPS = 1000
 SAMPLE_SWEEPS = 50
-SAMPLE_SECONDS = 2.0
-MAX_SECONDS = 20.0
+SHARE = 64
+MAX_SECONDS = 1.0
 #: leaves named in ?wrt at most
 MAX_WRT = 64
 
@@ -45,6 +50,10 @@ class Sweeps:
     seconds_total: float
     #: every sweep was timed (else a sample, extrapolated)
     measured_all: bool
+    #: sweeps timed
+    timed: int
+    #: the budget's count of one sweep (element operations with the numpy calls)
+    cost_per_sweep: int
 
 
 @dataclass
@@ -81,12 +90,24 @@ def resolve(graph: Graph, of: str | None, wrt: list[str] | None) -> tuple[str, l
         if leaf not in leaves:
             raise InvalidRequestError(f"{leaf!r} is not an input or parameter; leaves: "
                                       f"{', '.join(leaves)}", "wrt")
-    return of, list(dict.fromkeys(wrt))
+    wanted = set(wrt)
+    return of, [leaf for leaf in leaves if leaf in wanted]
+
+
+def canonical_query(graph: Graph, of: str | None, wrt: list[str] | None) -> str:
+    """The one query string of a question: `of` unless the loss, `wrt` unless the default,
+    in the graph's order, each once (404/422 as `resolve` for what is not a leaf)."""
+    of, wrt = resolve(graph, of, wrt)
+    parts = [] if of == graph.loss else [f"of={of}"]
+    if wrt != resolve(graph, None, None)[1]:
+        parts.append("wrt=" + ",".join(wrt))
+    return "&".join(parts)
 
 
 def costs(graph: Graph, leaves: dict[str, np.ndarray], of: str | None = None,
-          wrt: list[str] | None = None) -> ModeCosts:
-    """Forward and reverse mode's cost for the Jacobian of `of` w.r.t. `wrt`, at `leaves`."""
+          wrt: list[str] | None = None, limits=None) -> ModeCosts:
+    """Forward and reverse mode's cost for the Jacobian of `of` w.r.t. `wrt`, at `leaves`;
+    with `limits`, a sweep over 1/SHARE of the budget is refused (LimitError) before any."""
     of, wrt = resolve(graph, of, wrt)
     needed = graph.ancestors(of)
     outputs = prod(graph.nodes[of].shape)
@@ -98,12 +119,24 @@ def costs(graph: Graph, leaves: dict[str, np.ndarray], of: str | None = None,
     backward = Schedule(graph, wrt, output=of)
     backward.events = [e for e in backward.events if e.phase != "update"]
     gradient_work = sum(_flops(graph, e.node) * len(e.sends) for e in backward.of("backward"))
-    forward_sweep = _forward_sweeper(graph, leaves, wrt)
+    schedules = {leaf: Schedule.forward_mode(graph, leaf) for leaf in wrt}
+    forward_cost = max(budget.events_cost(graph, s.events, tangents=True)
+                       for s in schedules.values())
+    reverse_cost = budget.events_cost(graph, backward.events)
+    share = None
+    if limits is not None:
+        share = limits.max_compute // SHARE
+        for mode, each in (("forward", forward_cost), ("reverse", reverse_cost)):
+            budget.charge(each * SHARE, limits,
+                          f"timing {mode} mode: one sweep costs {each:.3g} element operations, "
+                          f"more than 1/{SHARE} of the budget",
+                          "ask about a smaller output (of=) or smaller tensors")
+    forward_sweep = _forward_sweeper(graph, leaves, wrt, schedules)
     reverse_sweep = _reverse_sweeper(backward, leaves, graph.nodes[of].shape)
     return ModeCosts(
         of=of, wrt=wrt, outputs=outputs, inputs=inputs,
-        forward=_measure(inputs, base + tangent_work, forward_sweep),
-        reverse=_measure(outputs, base + gradient_work, reverse_sweep),
+        forward=_measure(inputs, base + tangent_work, forward_cost, forward_sweep, share),
+        reverse=_measure(outputs, base + gradient_work, reverse_cost, reverse_sweep, share),
     )
 
 
@@ -113,8 +146,7 @@ def _elements(graph: Graph, wrt: list[str]):
             yield leaf, tuple(int(i) for i in index)
 
 
-def _forward_sweeper(graph: Graph, leaves: dict, wrt: list[str]):
-    schedules = {leaf: Schedule.forward_mode(graph, leaf) for leaf in wrt}
+def _forward_sweeper(graph: Graph, leaves: dict, wrt: list[str], schedules: dict):
     elements = _elements(graph, wrt)
 
     def sweep() -> None:
@@ -135,16 +167,19 @@ def _reverse_sweeper(schedule: Schedule, leaves: dict, shape: tuple[int, ...]):
     return sweep
 
 
-def _measure(sweeps: int, flops: int, sweep) -> Sweeps:
-    """Time every sweep when there are at most MEASURE_SWEEPS, else a sample; extrapolate."""
-    every = sweeps <= MEASURE_SWEEPS
-    wanted, cap = (sweeps, MAX_SECONDS) if every else (SAMPLE_SWEEPS, SAMPLE_SECONDS)
+def _measure(sweeps: int, flops: int, cost: int, sweep, share: int | None) -> Sweeps:
+    """Time every sweep when there are at most MEASURE_SWEEPS, else a sample, never more than
+    fit in `share` (counted); extrapolate."""
+    wanted = sweeps if sweeps <= MEASURE_SWEEPS else SAMPLE_SWEEPS
+    if share is not None:
+        wanted = max(1, min(wanted, share // max(cost, 1)))
     timed, elapsed = 0, 0.0
     with np.errstate(all="ignore"):
-        while timed < wanted and (timed == 0 or elapsed < cap):
+        while timed < wanted and (timed == 0 or elapsed < MAX_SECONDS):
+            budget.check_time("timing the modes")
             start = time.perf_counter()
             sweep()
             elapsed += time.perf_counter() - start
             timed += 1
     per = elapsed / timed
-    return Sweeps(sweeps, flops, per, per * sweeps, timed == sweeps)
+    return Sweeps(sweeps, flops, per, per * sweeps, timed == sweeps, timed, cost)

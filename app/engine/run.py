@@ -211,12 +211,16 @@ def peak_memory_sweep(preset_id: str, vary: str, values: list, params: dict,
                                   f"those are: {', '.join(sizes) or 'none'}", "vary")
     if not 1 <= len(values) <= MAX_SWEEP_VALUES:
         raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
-    peaks = []
+    peaks, cost = [], 0
     for value in values:
         spec = RunSpec(preset=preset_id, params={**params, vary: value})
         source, numbers, *_ = spec.resolved()
         graph = parse(source, limits, numbers)
         schedule = Schedule(graph, gradient_leaves(graph, spec.resolved_input_grads()))
+        # a parse and a ledger: a call's worth per node and per event, counted as they come
+        cost += budget.CALL_COST * (len(graph.nodes) + len(schedule.events))
+        budget.charge(cost, limits, f"the memory sweep ({len(values)} graphs of {preset_id})",
+                      "ask for fewer values")
         peaks.append(memory.ledger(schedule).peak_bytes)
     return peaks
 
@@ -341,12 +345,17 @@ class Run:
 
     def leaves_at(self, t: int) -> dict:
         """Every leaf's value at iteration t (the parameters after t updates)."""
+        self._iteration(t)
+        return self.leaves if t == 0 else self.training().leaves_at(t)
+
+    def _iteration(self, t: int) -> None:
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.iterations:
             raise NotFoundError("iteration", t, f"iterations are 0 to {self.iterations - 1}")
-        return self.leaves if t == 0 else self.training().leaves_at(t)
 
     def gradcheck(self, t: int, dtype: str = "float64") -> gradcheck.GradCheck:
         """Iteration t's gradients against central differences (forward pass in `dtype`)."""
+        self._iteration(t)
+        gradcheck.charge(self.graph, self.limits)  # before training to t, before any pass
         return gradcheck.check(self.graph, self.leaves_at(t), self.seed, dtype)
 
     def memory(self) -> memory.Ledger:
@@ -355,7 +364,7 @@ class Run:
 
     def modes(self, of: str | None = None, wrt: list[str] | None = None) -> modes.ModeCosts:
         """Forward vs reverse mode for the Jacobian of `of` w.r.t. `wrt`, at iteration 0."""
-        return modes.costs(self.graph, self.leaves, of, wrt)
+        return modes.costs(self.graph, self.leaves, of, wrt, self.limits)
 
     def trace(self, t: int) -> Trace:
         """Iteration t traced step by step (a new trace each call: the API caches them)."""

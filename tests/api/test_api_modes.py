@@ -34,7 +34,11 @@ def test_a_wide_output_and_a_small_input_turn_the_count_around(seed_run):
     doc = client.get(f"{API}/runs/{run_id}/modes", params={"of": "y_pred", "wrt": "w2"}).json()
     assert (doc["outputs"], doc["inputs"]) == (640, 1000)
     assert doc["forward"]["sweeps"] == 1000 and doc["reverse"]["sweeps"] == 640
-    assert doc["forward"]["measured_all"] and doc["reverse"]["measured_all"]
+    # a sweep through x @ w1 costs 1.3e7: a 1/64 share of the budget times about 60 of them
+    for mode in ("forward", "reverse"):
+        sweeps = doc[mode]
+        assert 1 <= sweeps["timed"] < sweeps["sweeps"] and not sweeps["measured_all"]
+        assert sweeps["timed"] * sweeps["cost_per_sweep"] <= 60_000_000_000 // 64
 
 
 def test_modes_errors_name_what_exists(seed_run):
