@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.canonical import canonical_target
 from app.api.errors import engine_error_response
 from app.api.store import Encoded, RunStore, encoded
 
@@ -111,7 +112,8 @@ def cache_key(path: str, variant: str = "") -> str:
 
 
 class ServeCachedRuns:
-    """Answers a plain GET of an already encoded run-addressed URL before routing, and any
+    """Sends a run-addressed request written in another spelling to its canonical URL (308),
+    answers a plain GET of an already encoded run-addressed URL before routing, and any
     request under a run id whose run is remembered as failed (store.py).
 
     The bytes are the ones the route produced; skipping validation and dependency injection
@@ -124,6 +126,13 @@ class ServeCachedRuns:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+                and scope["path"].startswith(self.prefix)):
+            # one spelling per answer, before any cache key is made of this one (canonical.py)
+            target = canonical_target(scope, self.prefix, self.store)
+            if target is not None:
+                await redirect(target)(scope, receive, send)
+                return
         if (
             scope["type"] == "http"
             and scope["method"] == "GET"
