@@ -450,6 +450,15 @@ class _Builder:
             for key, value in kw.items():
                 attrs[key] = self.attr_value(fn, key, value)
             return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
+        if rule.positional_attrs and len(args) > rule.arity:  # clip(x, -1, 1), as numpy
+            extra = args[rule.arity:]
+            names = rule.positional_attrs[:len(extra)]
+            if len(extra) > len(rule.positional_attrs) or any(n in kw for n in names):
+                raise _error(node, f"{fn}() takes {rule.arity} tensor(s), then "
+                                   f"{', '.join(rule.positional_attrs)} (by position or name, "
+                                   f"once each)")
+            attrs.update({n: self.attr_value(fn, n, v) for n, v in zip(names, extra, strict=True)})
+            args = args[:rule.arity]
         if rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
             extra = args[rule.arity:]
             items = extra[0].elts if len(extra) == 1 and isinstance(extra[0], ast.Tuple) \

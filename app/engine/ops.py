@@ -113,6 +113,9 @@ class Op:
     names: tuple[str, ...] = ()
     #: the attribute the call's extra positional arguments give (`reshape(x, (2, 3))`)
     positional: str = ""
+    #: attributes the call's extra positional arguments give, one each, in order (numpy's
+    #: `clip(x, lo, hi)`)
+    positional_attrs: tuple[str, ...] = ()
     #: one sentence: how the op routes the gradient back to its inputs (the narration's and
     #: the chain-rule card's "gate pattern")
     routes: str = ""
@@ -362,6 +365,17 @@ def _winners(a, out, axis, keepdims):
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
+def _select(g, weights):
+    """g times the weights where they are not 0, else 0 (selected, so a NaN in g is not sent
+    where the weight blocks it)."""
+    return np.where(weights != 0, g * weights, 0.0)
+
+
+def _over(num, den):
+    """num / den, and 0 where den is 0 (PyTorch's masking at a norm or a std of 0)."""
+    return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
+
+
 def _reduce_fmt_count(axis=None, keepdims=False):
     return {**_reduce_fmt(axis, keepdims),
             "count": _count_code(axis),
@@ -550,16 +564,17 @@ register(Op(
     call_like=True,
     arity=1,
     forward=lambda a: np.maximum(a, 0),
-    vjp=(lambda g, out, a: g * (a > 0),),
+    # a gate selects, never multiplies: a NaN upstream stays where it is blocked (PyTorch's)
+    vjp=(lambda g, out, a: np.where(a > 0, g, 0.0),),
     shape=same_shape,
     latex="\\mathrm{{relu}}({0})",
     local=("\\mathbb{{1}}[{0} > 0]",),
     contrib=("{g} \\odot \\mathbb{{1}}[{0} > 0]",),
     code="np.maximum({0}, 0)",
-    code_vjp=("{g} * ({0} > 0)",),
-    jvp=(lambda t, out, a: t * (a > 0),),
+    code_vjp=("np.where({0} > 0, {g}, 0.0)",),
+    jvp=(lambda t, out, a: np.where(a > 0, t, 0.0),),
     tangent=("\\mathbb{{1}}[{0} > 0] \\odot {t}",),
-    code_jvp=("{t} * ({0} > 0)",),
+    code_jvp=("np.where({0} > 0, {t}, 0.0)",),
     saves=("0",),
 ))
 register(Op(
@@ -938,15 +953,17 @@ register(Op(
 register(Op(
     name="clip", arity=1,
     forward=lambda a, min=-1.0, max=1.0: np.clip(a, min, max),
-    vjp=(lambda g, out, a, min=-1.0, max=1.0: g * ((a >= min) & (a <= max)),),
+    vjp=(lambda g, out, a, min=-1.0, max=1.0: np.where((a >= min) & (a <= max), g, 0.0),),
     shape=same_shape, latex="\\operatorname{{clip}}_{{[{min}, {max}]}}({0})",
     local=("\\mathbb{{1}}[{min} \\le {0} \\le {max}]",),
     contrib=("{g} \\odot \\mathbb{{1}}[{min} \\le {0} \\le {max}]",),
-    code="np.clip({0}, {min}, {max})", code_vjp=("{g} * (({0} >= {min}) & ({0} <= {max}))",),
-    jvp=(lambda t, out, a, min=-1.0, max=1.0: t * ((a >= min) & (a <= max)),),
+    code="np.clip({0}, {min}, {max})",
+    code_vjp=("np.where(({0} >= {min}) & ({0} <= {max}), {g}, 0.0)",),
+    jvp=(lambda t, out, a, min=-1.0, max=1.0: np.where((a >= min) & (a <= max), t, 0.0),),
     tangent=("\\mathbb{{1}}[{min} \\le {0} \\le {max}] \\odot {t}",),
-    code_jvp=("{t} * (({0} >= {min}) & ({0} <= {max}))",),
+    code_jvp=("np.where(({0} >= {min}) & ({0} <= {max}), {t}, 0.0)",),
     saves=("0",), call_like=True, attrs={"min": -1.0, "max": 1.0},
+    positional_attrs=("min", "max"),
     fmt=lambda min=-1.0, max=1.0: {"min": _num(min), "max": _num(max)},
     routes="clip passes the gradient where x is inside [min, max] (its ends included, as "
            "PyTorch) and blocks it outside.",
@@ -1104,15 +1121,16 @@ for _name, _np_fn, _cmp, _sign, _word in (("maximum", np.maximum, np.greater, ">
     _code = f"np.{_cmp.__name__}"
     register(Op(
         name=_name, arity=2, forward=_np_fn,
-        # ties split the gradient evenly between the inputs, as torch.maximum/minimum
-        vjp=(lambda g, out, a, b, _c=_cmp: g * (_c(a, b) + 0.5 * (a == b)),
-             lambda g, out, a, b, _c=_cmp: g * (_c(b, a) + 0.5 * (a == b))),
+        # ties split the gradient evenly between the inputs, as torch.maximum/minimum; the
+        # other input gets 0, selected (a NaN upstream is not sent where it is blocked)
+        vjp=(lambda g, out, a, b, _c=_cmp: np.where(_c(a, b), g, np.where(a == b, 0.5 * g, 0.0)),
+             lambda g, out, a, b, _c=_cmp: np.where(_c(b, a), g, np.where(a == b, 0.5 * g, 0.0))),
         shape=broadcast_shape, latex=f"\\{_name[:3]}({{0}}, {{1}})",
         local=(_first, _second),
         contrib=("{g} \\odot " + _first, "{g} \\odot " + _second),
         code=f"np.{_name}({{0}}, {{1}})",
-        code_vjp=(f"{{g}} * ({_code}({{0}}, {{1}}) + 0.5 * ({{0}} == {{1}}))",
-                  f"{{g}} * ({_code}({{1}}, {{0}}) + 0.5 * ({{0}} == {{1}}))"),
+        code_vjp=(f"np.where({_code}({{0}}, {{1}}), {{g}}, np.where({{0}} == {{1}}, 0.5 * {{g}}, 0.0))",
+                  f"np.where({_code}({{1}}, {{0}}), {{g}}, np.where({{0}} == {{1}}, 0.5 * {{g}}, 0.0))"),
         jvp=(lambda t, out, a, b, _c=_cmp: t * (_c(a, b) + 0.5 * (a == b)),
              lambda t, out, a, b, _c=_cmp: t * (_c(b, a) + 0.5 * (a == b))),
         tangent=(_first + " \\odot {t}", _second + " \\odot {t}"),
@@ -1125,18 +1143,32 @@ for _name, _np_fn, _cmp, _sign, _word in (("maximum", np.maximum, np.greater, ">
 register(Op(
     name="power", arity=2, names=("pow",),
     forward=lambda a, b: a ** b,
-    vjp=(lambda g, out, a, b: g * b * a ** (b - 1), lambda g, out, a, b: g * out * np.log(a)),
+    # PyTorch's edges: an exponent of 0 sends the base 0 (not 0·0⁻¹), and a zero base with
+    # an exponent ≥ 0 sends the exponent 0 (not 0·log 0)
+    vjp=(lambda g, out, a, b: np.where(b == 0, 0.0, g * b * a ** (b - 1)),
+         lambda g, out, a, b: g * _log_term(out, a, b)),
     shape=broadcast_shape, latex="{0}^{{{1}}}",
     local=("{1}\\,{0}^{{{1} - 1}}", "{out} \\log {0}"),
     contrib=("{g} \\odot {1}\\,{0}^{{{1} - 1}}", "{g} \\odot {out} \\log {0}"),
-    code="{0} ** {1}", code_vjp=("{g} * {1} * {0} ** ({1} - 1)", "{g} * {out} * np.log({0})"),
-    jvp=(lambda t, out, a, b: t * b * a ** (b - 1), lambda t, out, a, b: t * out * np.log(a)),
+    code="{0} ** {1}",
+    code_vjp=("np.where({1} == 0, 0.0, {g} * {1} * {0} ** ({1} - 1))",
+              "{g} * power_log({out}, {0}, {1})"),
+    jvp=(lambda t, out, a, b: np.where(b == 0, 0.0, t * b * a ** (b - 1)),
+         lambda t, out, a, b: t * _log_term(out, a, b)),
     tangent=("{1}\\,{0}^{{{1} - 1}} \\odot {t}", "{out} \\log {0} \\odot {t}"),
-    code_jvp=("{t} * {1} * {0} ** ({1} - 1)", "{t} * {out} * np.log({0})"),
-    reads=(("0", "1"), ("out", "0")), saves=("out", "0", "1"), broadcasts=True,
+    code_jvp=("np.where({1} == 0, 0.0, {t} * {1} * {0} ** ({1} - 1))",
+              "{t} * power_log({out}, {0}, {1})"),
+    reads=(("0", "1"), ("out", "0", "1")), saves=("out", "0", "1"), broadcasts=True,
+    helpers=("power_log",),
     routes="a power aᵇ with a tensor exponent sends the gradient times b·aᵇ⁻¹ to the base "
            "and times aᵇ·log a to the exponent.",
 ))
+
+def _log_term(out, a, b):
+    """aᵇ·log a, and 0 where a = 0 and b ≥ 0 (PyTorch's), without evaluating log 0 there."""
+    zero = (a == 0) & (b >= 0)
+    return np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))
+
 
 # ----- More reductions (axis=None or an axis, keepdims) -----
 
@@ -1182,41 +1214,41 @@ register(Op(
     name="std", arity=1,
     forward=lambda a, axis=None, keepdims=False: np.std(a, axis=axis, keepdims=keepdims),
     vjp=(lambda g, out, a, axis=None, keepdims=False:
-         _expand(g, axis, keepdims) * (a - np.mean(a, axis=axis, keepdims=True))
-         / (_count(a, axis) * _expand(out, axis, keepdims)),),
+         _over(_expand(g, axis, keepdims) * (a - np.mean(a, axis=axis, keepdims=True)),
+               _count(a, axis) * _expand(out, axis, keepdims)),),
     shape=reduce_shape, latex="\\operatorname{{std}} {0}",
     local=("\\frac{{{0} - \\bar{{{0}}}}}{{n\\,{out}}}",),
     contrib=("{g}\\,\\frac{{{0} - \\bar{{{0}}}}}{{n\\,{out}}}",),
     code="np.std({0}{kw})",
-    code_vjp=("{gx} * ({0} - np.mean({0}{kwk})) / ({count} * {outx})",),
+    code_vjp=("over({gx} * ({0} - np.mean({0}{kwk})), {count} * {outx})",),
     jvp=(lambda t, out, a, axis=None, keepdims=False:
-         np.sum(t * (a - np.mean(a, axis=axis, keepdims=True))
-                / (_count(a, axis) * _expand(out, axis, keepdims)), axis=axis,
+         np.sum(_over(t * (a - np.mean(a, axis=axis, keepdims=True)),
+                      _count(a, axis) * _expand(out, axis, keepdims)), axis=axis,
                 keepdims=keepdims),),
     tangent=("\\textstyle\\sum \\frac{{{0} - \\bar{{{0}}}}}{{n\\,{out}}} \\odot {t}",),
-    code_jvp=("np.sum({t} * ({0} - np.mean({0}{kwk})) / ({count} * {outx}){kw})",),
+    code_jvp=("np.sum(over({t} * ({0} - np.mean({0}{kwk})), {count} * {outx}){kw})",),
     saves=("out", "0"), call_like=True, attrs={"axis": None, "keepdims": False},
-    fmt=_reduce_fmt_count,
+    fmt=_reduce_fmt_count, helpers=("over",),
     routes="std (numpy's, ddof 0) sends each element the gradient times its distance from "
-           "the mean over n·std.",
+           "the mean over n·std (0 where the std is 0, as PyTorch).",
 ))
 register(Op(
     name="norm", arity=1,
     forward=lambda a, axis=None, keepdims=False:
         np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims)),
     vjp=(lambda g, out, a, axis=None, keepdims=False:
-         _expand(g, axis, keepdims) * a / _expand(out, axis, keepdims),),
+         _over(_expand(g, axis, keepdims) * a, _expand(out, axis, keepdims)),),
     shape=reduce_shape, latex="\\lVert {0} \\rVert",
     local=("\\frac{{{0}}}{{{out}}}",), contrib=("{g}\\,\\frac{{{0}}}{{{out}}}",),
-    code="np.sqrt(np.sum({0} * {0}{kw}))", code_vjp=("{gx} * {0} / {outx}",),
+    code="np.sqrt(np.sum({0} * {0}{kw}))", code_vjp=("over({gx} * {0}, {outx})",),
     jvp=(lambda t, out, a, axis=None, keepdims=False:
-         np.sum(t * a / _expand(out, axis, keepdims), axis=axis, keepdims=keepdims),),
+         np.sum(_over(t * a, _expand(out, axis, keepdims)), axis=axis, keepdims=keepdims),),
     tangent=("\\textstyle\\sum \\frac{{{0}}}{{{out}}} \\odot {t}",),
-    code_jvp=("np.sum({t} * {0} / {outx}{kw})",),
+    code_jvp=("np.sum(over({t} * {0}, {outx}){kw})",),
     saves=("out", "0"), call_like=True, attrs={"axis": None, "keepdims": False},
-    fmt=_reduce_fmt_count,
+    fmt=_reduce_fmt_count, helpers=("over",),
     routes="norm (L2) sends each element the gradient times the element over the norm: "
-           "along the direction of the vector.",
+           "along the direction of the vector (0 for a zero vector, as PyTorch).",
 ))
 for _name, _np_fn, _word in (("max", np.max, "largest"), ("min", np.min, "smallest")):
     register(Op(
@@ -1224,23 +1256,24 @@ for _name, _np_fn, _word in (("max", np.max, "largest"), ("min", np.min, "smalle
         forward=lambda a, axis=None, keepdims=False, _f=_np_fn: _f(a, axis=axis,
                                                                    keepdims=keepdims),
         vjp=(lambda g, out, a, axis=None, keepdims=False:
-             _expand(g, axis, keepdims) * _winners(a, out, axis, keepdims),),
+             _select(_expand(g, axis, keepdims), _winners(a, out, axis, keepdims)),),
         shape=reduce_shape, latex=f"\\{_name} {{0}}",
         local=(f"\\mathbb{{{{1}}}}[{{0}} = \\{_name}] / \\#",),
         contrib=(f"{{g}} \\odot \\mathbb{{{{1}}}}[{{0}} = \\{_name}] / \\#",),
         code=f"np.{_name}({{0}}{{kw}})",
-        code_vjp=("{gx} * winners({0}, {out}{wkw})",),
+        code_vjp=("select({gx}, winners({0}, {out}{wkw}))",),
         jvp=(lambda t, out, a, axis=None, keepdims=False:
-             np.sum(t * _winners(a, out, axis, keepdims), axis=axis, keepdims=keepdims),),
+             np.sum(_select(t, _winners(a, out, axis, keepdims)), axis=axis,
+                    keepdims=keepdims),),
         tangent=(f"\\textstyle\\sum \\mathbb{{{{1}}}}[{{0}} = \\{_name}] / \\# "
                  f"\\odot {{t}}",),
-        code_jvp=("np.sum({t} * winners({0}, {out}{wkw}){kw})",),
+        code_jvp=("np.sum(select({t}, winners({0}, {out}{wkw})){kw})",),
         saves=("out", "0"), call_like=True, attrs={"axis": None, "keepdims": False},
         fmt=lambda axis=None, keepdims=False: {
             **_reduce_fmt_count(axis, keepdims),
             "wkw": (f", {axis}" if axis is not None else ", None")
                    + (", True" if keepdims else ", False")},
-        helpers=("winners",),
+        helpers=("winners", "select"),
         routes=f"{_name} routes the gradient to the {_word} element (split evenly among ties, "
                f"as torch.a{_name}); the others get 0.",
     ))
@@ -1299,6 +1332,19 @@ SCRIPT_HELPERS["winners"] = (
     "    kept = out if axis is None or keepdims else np.expand_dims(out, axis)\n"
     "    hit = (a == kept).astype(np.float64)\n"
     "    return hit / np.sum(hit, axis=axis, keepdims=True)\n"
+)
+SCRIPT_HELPERS["select"] = (
+    "def select(g, weights):\n"
+    "    return np.where(weights != 0, g * weights, 0.0)\n"
+)
+SCRIPT_HELPERS["over"] = (
+    "def over(num, den):\n"
+    "    return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))\n"
+)
+SCRIPT_HELPERS["power_log"] = (
+    "def power_log(out, a, b):\n"
+    "    zero = (a == 0) & (b >= 0)\n"
+    "    return np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))\n"
 )
 SCRIPT_HELPERS["scatter"] = (
     "def scatter(g, shape, key):\n"
