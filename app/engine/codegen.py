@@ -4,10 +4,17 @@ Statements are named after the graph's variables, in the seed script's style: `h
 `grad_w1 = x.T @ grad_h` (`grad_v` is the gradient of the loss with respect to v). Every
 statement comes from the op registry's code templates; the script is the same statements the
 stepper shows, in the schedule's order (schedule.py), so each step knows its lines in the script.
+
+The script is the run for every name the language allows: a user's name that the script uses
+itself (numpy's `np`, a builtin it calls, a helper, a definition's `f_vjp`, a named number
+`grad_x`) is renamed in the script (`np_`, `n_grad_x`), and the script's own variables (the
+learning rate, the RandomState, the loop variable) take names no node has (ScriptNames).
 """
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +26,56 @@ from .schedule import Schedule
 _ALIAS = re.compile(r"grad_\w+(\.T)*")
 #: a function the script defines (helpers, the source's own functions)
 _TOP_LEVEL_DEF = re.compile(r"^def\s+(\w+)", re.MULTILINE)
+#: the names the helpers define (functions, their imports and globals)
+HELPER_NAMES = frozenset(
+    name for text in SCRIPT_HELPERS.values()
+    for groups in re.findall(r"^def (\w+)|^(\w+) =|^import (\w+)", text, re.MULTILINE)
+    for name in groups if name)
+#: every name the script uses beside the user's: numpy, Python's builtins and keywords, the
+#: helpers; `grad_` and `dot_` begin its gradients and tangents
+VOCABULARY = frozenset({"np"} | HELPER_NAMES | set(dir(builtins)) | set(keyword.kwlist))
+PREFIXES = ("grad_", "dot_")
+
+
+def definition_functions(name: str, arity: int) -> set[str]:
+    """The functions the script defines for a definition `name` of `arity` arguments."""
+    return {name, f"{name}_backward", f"{name}_vjp",
+            *(f"{name}_jvp_{i}" for i in range(arity))}
+
+
+class ScriptNames:
+    """The script's name of every node of a graph, and the names of its own variables."""
+
+    def __init__(self, graph: Graph):
+        functions = set()
+        for op in graph.custom.values():  # the functions the script defines for them
+            functions |= set(_TOP_LEVEL_DEF.findall(op.script))
+        used = VOCABULARY | functions
+        taken = set(used) | set(graph.nodes)
+        self.of: dict[str, str] = {}
+        for nid in graph.order:
+            name = nid
+            if nid in used or nid.startswith(PREFIXES):
+                name = f"n_{nid}" if nid.startswith(PREFIXES) else f"{nid}_"
+                while name in taken:
+                    name += "_"
+                taken.add(name)
+            self.of[nid] = name
+        taken |= {prefix + name for name in self.of.values() for prefix in PREFIXES}
+        self.lr = _free_name(taken, "learning_rate", "lr", "step_size")
+        self.rs = _free_name(taken | {self.lr}, "rs", "rng", "random_state")
+        self.t = _free_name(taken | {self.lr, self.rs}, "t", "it", "iteration")
+        #: the upstream gradient of a definition's VJP and the tangent of its JVPs
+        self.g = _free_name(taken, "g")
+        self.dot = _free_name(taken | {self.g}, "t")
+
+
+def names(graph: Graph) -> ScriptNames:
+    """The graph's ScriptNames, made once (a graph never changes)."""
+    found = graph.__dict__.get("_script_names")
+    if found is None:
+        found = graph.__dict__["_script_names"] = ScriptNames(graph)
+    return found
 
 
 def var(graph: Graph, nid: str) -> str:
@@ -27,11 +84,11 @@ def var(graph: Graph, nid: str) -> str:
     if node.kind == "const" and not node.named:
         value = node.init["value"]
         return _num(value) if value >= 0 else f"({_num(value)})"
-    return nid
+    return names(graph).of[nid]
 
 
-def grad_var(nid: str) -> str:
-    return f"grad_{nid}"
+def grad_var(graph: Graph, nid: str) -> str:
+    return f"grad_{names(graph).of[nid]}"
 
 
 def _fmt(graph: Graph, nid: str) -> dict:
@@ -42,7 +99,7 @@ def _fmt(graph: Graph, nid: str) -> dict:
 def forward_code(graph: Graph, nid: str) -> str:
     node = graph.nodes[nid]
     inputs = [var(graph, i) for i in node.inputs]
-    return f"{nid} = {render(graph.op(nid).code, _fmt(graph, nid), inputs)}"
+    return f"{var(graph, nid)} = {render(graph.op(nid).code, _fmt(graph, nid), inputs)}"
 
 
 def contribution_code(graph: Graph, edge: Edge, accumulate: bool) -> str:
@@ -51,7 +108,7 @@ def contribution_code(graph: Graph, edge: Edge, accumulate: bool) -> str:
     op = graph.op(node.id)
     inputs = [var(graph, i) for i in node.inputs]
     expr = render(op.code_vjp[edge.index], _fmt(graph, node.id), inputs,
-                  g=grad_var(node.id), out=node.id)
+                  g=grad_var(graph, node.id), out=var(graph, node.id))
     in_shape = graph.nodes[edge.source].shape
     expr = reduce_code(expr, node.shape if op.broadcasts else in_shape, in_shape)
     if not accumulate and _ALIAS.fullmatch(expr) and len(graph.edges_out[edge.source]) > 1:
@@ -59,11 +116,11 @@ def contribution_code(graph: Graph, edge: Edge, accumulate: bool) -> str:
         # grad_h too (and every other name of it), so a gradient that may be added to owns
         # its array
         expr += ".copy()"
-    return f"{grad_var(edge.source)} {'+=' if accumulate else '='} {expr}"
+    return f"{grad_var(graph, edge.source)} {'+=' if accumulate else '='} {expr}"
 
 
-def tangent_var(nid: str) -> str:
-    return f"dot_{nid}"
+def tangent_var(graph: Graph, nid: str) -> str:
+    return f"dot_{names(graph).of[nid]}"
 
 
 def tangent_code(graph: Graph, nid: str, live: list[bool]) -> str | None:
@@ -72,27 +129,29 @@ def tangent_code(graph: Graph, nid: str, live: list[bool]) -> str | None:
     node = graph.nodes[nid]
     op = graph.op(nid)
     inputs = [var(graph, i) for i in node.inputs]
-    terms = [render(op.code_jvp[index], _fmt(graph, nid), inputs, t=tangent_var(i), out=nid)
+    terms = [render(op.code_jvp[index], _fmt(graph, nid), inputs, t=tangent_var(graph, i),
+                    out=var(graph, nid))
              for index, i in enumerate(node.inputs) if live[index]]
     if not terms:
         return None
     text = terms[0]
     for term in terms[1:]:
         text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
-    return f"{tangent_var(nid)} = {text}"
+    return f"{tangent_var(graph, nid)} = {text}"
 
 
 def seed_code(graph: Graph) -> str:
-    return f"{grad_var(graph.loss)} = np.float64(1.0)"
+    return f"{grad_var(graph, graph.loss)} = np.float64(1.0)"
 
 
-def update_code(pid: str) -> str:
-    return f"{pid} -= learning_rate * {grad_var(pid)}"
+def update_code(graph: Graph, pid: str) -> str:
+    return f"{var(graph, pid)} -= {names(graph).lr} * {grad_var(graph, pid)}"
 
 
-def leaf_code(graph: Graph, nid: str, rs: str = "rs") -> list[str]:
-    """The statements that draw leaf `nid` from the RandomState named `rs`."""
-    node = graph.nodes[nid]
+def leaf_code(graph: Graph, leaf: str) -> list[str]:
+    """The statements that draw `leaf` from the script's RandomState."""
+    node = graph.nodes[leaf]
+    nid, rs = var(graph, leaf), names(graph).rs
     init = node.init
     dims = ", ".join(str(n) for n in node.shape)
     if init["dist"] == "value":
@@ -156,7 +215,6 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
     emit('"""')
     emit("import numpy as np")
     emit("")
-    functions = len(out)
     helpers = dict.fromkeys(h for node in graph.ops for h in graph.op(node.id).helpers)
     helpers.update(dict.fromkeys(h for op in graph.custom.values() for h in op.helpers))
     for name in helpers:
@@ -168,18 +226,15 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
     used_numbers = [n for n in graph.order if graph.nodes[n].kind == "const"
                     and graph.nodes[n].named]
     for name in used_numbers:
-        emit(f"{name} = {_num(graph.nodes[name].init['value'])}", ("load", None))
-    # the script's own names, unless the user took them (a node, or a function defined
-    # above); `learning_rate` the language refuses: the update steps show it
-    taken = set(graph.nodes) | set(_TOP_LEVEL_DEF.findall("\n".join(out[functions:])))
-    rs = _free_name(taken, "rs", "rng", "random_state")
-    t = _free_name(taken, "t", "it", "iteration")
+        emit(f"{var(graph, name)} = {_num(graph.nodes[name].init['value'])}", ("load", None))
+    own = names(graph)
+    rs, t = own.rs, own.t
     emit(f"{rs} = np.random.RandomState({seed})")
     for nid in graph.order:
         if graph.nodes[nid].kind in ("input", "param", "labels"):
-            for text in leaf_code(graph, nid, rs):
+            for text in leaf_code(graph, nid):
                 emit(text, ("load", None))
-    emit(f"learning_rate = {lr!r}")
+    emit(f"{own.lr} = {lr!r}")
     emit("")
     emit(f"for {t} in range({iterations}):")
     headers = {"forward": ["# Forward pass"],
@@ -195,12 +250,12 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
         if event.phase == "forward":
             emit(forward_code(graph, event.node), key, 1)
             if event.node == graph.loss:
-                emit(f"print({t}, float({graph.loss}))", indent=1)
+                emit(f"print({t}, float({var(graph, graph.loss)}))", indent=1)
         elif event.phase == "seed":
             emit(seed_code(graph), key, 1)
         elif event.phase == "backward":
             for send in event.sends:
                 emit(contribution_code(graph, send.edge, send.accumulate), key, 1)
         elif event.phase == "update":
-            emit(update_code(event.node), key, 1)
+            emit(update_code(graph, event.node), key, 1)
     return Script("\n".join(out) + "\n", lines)

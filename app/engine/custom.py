@@ -167,6 +167,7 @@ def make_op(d: Definition, shapes: tuple, helpers: tuple[str, ...]) -> Op:
 
     flops_of, work_of = _Cache(count_flops), _Cache(count_work)
 
+    fn = script_name(d.name)
     n = _tex_name(d.name).replace("{", "{{").replace("}", "}}")  # as a template
     #: ∂name/∂(argument i), as a template
     local = tuple("\\frac{{\\partial " + n + "}}{{\\partial {" + str(i) + "}}}"
@@ -176,14 +177,14 @@ def make_op(d: Definition, shapes: tuple, helpers: tuple[str, ...]) -> Op:
     pick = (lambda i: f"[{i}]") if arity > 1 else (lambda i: "")
     if d.has_backward:
         contrib = backward_latex(d, shapes)
-        code_vjp = tuple(f"{d.name}_backward({{g}}, {{out}}, {args}){pick(i)}"
+        code_vjp = tuple(f"{fn}_backward({{g}}, {{out}}, {args}){pick(i)}"
                          for i in range(arity))
         reads = d.backward_reads
         saves = (("out",) if d.backward_args[1] in reads else ()) + tuple(
             str(i) for i, a in enumerate(d.backward_args[2:]) if a in reads)
     else:
         contrib = tuple("{g}\\," + local[i] for i in range(arity))
-        code_vjp = tuple(f"{d.name}_vjp({{g}}, {args}){pick(i)}" for i in range(arity))
+        code_vjp = tuple(f"{fn}_vjp({{g}}, {args}){pick(i)}" for i in range(arity))
         saves = tuple(map(str, range(arity)))
     return Op(
         name=d.name, arity=arity, forward=run_forward,
@@ -192,11 +193,11 @@ def make_op(d: Definition, shapes: tuple, helpers: tuple[str, ...]) -> Op:
         latex=f"{n}({slots})",
         local=local,
         contrib=contrib,
-        code=f"{d.name}({args})",
+        code=f"{fn}({args})",
         code_vjp=code_vjp,
         jvp=tuple(jvp_rule(i) for i in range(arity)),
         tangent=tuple(t + "\\,{t}" for t in local),
-        code_jvp=tuple(f"{d.name}_jvp_{i}({{t}}, {args})" for i in range(arity)),
+        code_jvp=tuple(f"{fn}_jvp_{i}({{t}}, {args})" for i in range(arity)),
         saves=saves, flops=lambda out, *shapes: flops_of(shapes),
         work=lambda out, *shapes: work_of(shapes), call_like=True, helpers=helpers,
         syntax="custom", script=script_functions(d, shapes),
@@ -278,50 +279,64 @@ def check_backward(d: Definition, op: Op, shapes: tuple, seed: int = 0) -> Backw
     return BackwardCheck(worst <= CHECK_TOLERANCE, worst)
 
 
+def script_name(name: str) -> str:
+    """The name of a definition's function in the exported script: its own, unless a helper
+    of the script has it (`winners` → `winners_`)."""
+    from .codegen import HELPER_NAMES  # codegen imports nothing of this module
+
+    while name in HELPER_NAMES:
+        name += "_"
+    return name
+
+
 def script_functions(d: Definition, shapes: tuple) -> str:
     """The Python functions the exported script defines for one custom op: its forward, its
     backward (the user's, or the reverse sweep through the definition as statements) and one
-    JVP per argument — from the same graphs, with the same code templates."""
+    JVP per argument — from the same graphs, with the same code templates, and the script's
+    names of their variables (codegen.ScriptNames: an argument may be called `t` or `np`)."""
     from . import codegen  # codegen imports nothing of this module
 
     graph = d.instantiate(shapes)
-    args = ", ".join(d.args)
-    lines = [f"def {d.name}({args}):"]
+    own = codegen.names(graph)
+    fn = script_name(d.name)
+    args = ", ".join(codegen.var(graph, a) for a in d.args)
+    lines = [f"def {fn}({args}):"]
     lines += [f"    {codegen.forward_code(graph, n.id)}" for n in graph.ops]
     lines += [f"    return {codegen.var(graph, graph.loss)}", ""]
     if d.has_backward:
         bgraph, outputs = d.instantiate_backward(
             (graph.nodes[graph.loss].shape, graph.nodes[graph.loss].shape, *shapes))
-        lines.append(f"def {d.name}_backward({', '.join(d.backward_args)}):")
+        backward_args = ", ".join(codegen.var(bgraph, a) for a in d.backward_args)
+        lines.append(f"def {fn}_backward({backward_args}):")
         lines += [f"    {codegen.forward_code(bgraph, n.id)}" for n in bgraph.ops]
         returned = ", ".join(codegen.var(bgraph, o) for o in outputs)
         lines += [f"    return {returned}" if len(outputs) == 1 else f"    return ({returned})",
                   ""]
     else:
         schedule = Schedule(graph, d.args, output=graph.loss)
-        lines.append(f"def {d.name}_vjp(g, {args}):")
+        lines.append(f"def {fn}_vjp({own.g}, {args}):")
         lines += [f"    {codegen.forward_code(graph, n.id)}" for n in graph.ops]
-        lines.append(f"    {codegen.grad_var(graph.loss)} = g")
+        lines.append(f"    {codegen.grad_var(graph, graph.loss)} = {own.g}")
         for event in schedule.of("backward"):
             for send in event.sends:
                 lines.append(f"    {codegen.contribution_code(graph, send.edge, send.accumulate)}")
-        grads = [codegen.grad_var(a) if a in schedule.grad_nodes and any(
+        grads = [codegen.grad_var(graph, a) if a in schedule.grad_nodes and any(
             s.edge.source == a for e in schedule.of("backward") for s in e.sends)
-            else f"np.zeros_like({a})" for a in d.args]
+            else f"np.zeros_like({codegen.var(graph, a)})" for a in d.args]
         lines += [f"    return {grads[0]}" if len(grads) == 1 else
                   f"    return ({', '.join(grads)})", ""]
     for index, arg in enumerate(d.args):
-        lines.append(f"def {d.name}_jvp_{index}(t, {args}):")
+        lines.append(f"def {fn}_jvp_{index}({own.dot}, {args}):")
         lines += [f"    {codegen.forward_code(graph, n.id)}" for n in graph.ops]
         live = {arg}
-        lines.append(f"    {codegen.tangent_var(arg)} = t")
+        lines.append(f"    {codegen.tangent_var(graph, arg)} = {own.dot}")
         for n in graph.ops:
             flags = [i in live for i in n.inputs]
             text = codegen.tangent_code(graph, n.id, flags)
             if text is not None:
                 lines.append(f"    {text}")
                 live.add(n.id)
-        result = codegen.tangent_var(graph.loss) if graph.loss in live else \
+        result = codegen.tangent_var(graph, graph.loss) if graph.loss in live else \
             f"np.zeros_like({codegen.var(graph, graph.loss)})"
         lines += [f"    return {result}", ""]
     return "\n".join(lines)

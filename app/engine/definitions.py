@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 
+from .codegen import definition_functions
 from .custom import Definition, make_op
 from .errors import SourceError
 from .graph import Graph, Node
@@ -78,6 +79,20 @@ def _check_def_name(builder: _Builder, stmt: ast.FunctionDef, name: str, is_back
             or name in builder.numbers:
         raise _error(stmt, f"def {name}: {name!r} is already a variable or a function; "
                            f"choose another name")
+    for prefix, what in (("grad_", "the gradients"), ("dot_", "forward mode's tangents")):
+        if name.startswith(prefix):
+            raise _error(stmt, f"def {name}: names starting with {prefix} are {what} of the "
+                               f"exported script; choose another name")
+    if not is_backward:
+        arity = len(stmt.args.args)
+        clash = sorted(
+            other for other, d in builder.defs.items()
+            if name in definition_functions(other, len(d.args))
+            or other in definition_functions(name, arity))
+        if clash:
+            raise _error(stmt, f"def {name}: the exported script names {clash[0]}'s backward, "
+                               f"VJP and JVPs {clash[0]}_backward, {clash[0]}_vjp, "
+                               f"{clash[0]}_jvp_0 …; choose a name apart from them")
     if name.endswith("_backward") and not is_backward:
         raise _error(stmt, f"def {name}: a backward comes after the function it is for "
                            f"(def {name.removesuffix('_backward')}(...) first)")

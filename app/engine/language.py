@@ -36,10 +36,10 @@ _BY_SYNTAX = {op.syntax: op.name for op in REGISTRY.values()}
 MATMUL, MATMUL_ND, INDEX = _BY_SYNTAX["@"], _BY_SYNTAX["@ (vectors, batches)"], _BY_SYNTAX["x[…]"]
 POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 #: names a user may not assign: the language's functions, Python builtins the generated
-#: script uses, numpy's alias, the script's learning rate (its update steps show it); `grad_`
-#: names are the gradients of the exported script, `dot_` names forward mode's tangents. (The
-#: script's other names, `rs` and `t`, give way to a user's: codegen.py.)
-RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np", "learning_rate"}
+#: script uses, numpy's alias; `grad_` names are the gradients of the exported script, `dot_`
+#: names forward mode's tangents. (The script's other names — its learning rate, `rs`, `t`,
+#: its helpers — give way to a user's: codegen.py.)
+RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np"}
 RESERVED_PREFIXES = {"grad_": "the gradients of the exported script (grad_x is ∂loss/∂x)",
                      "dot_": "forward mode's tangents (dot_x is the derivative of x along "
                              "the direction)"}
@@ -248,7 +248,6 @@ class _Builder:
             raise _error(target, f"dunder names like {name!r} are not allowed")
         if name in RESERVED:
             why = ("a function of the language" if name in LEAVES or name in FUNCTIONS else
-                   "the exported script's learning rate" if name == "learning_rate" else
                    "a name the exported numpy script uses (a Python builtin or numpy's np)")
             raise _error(target, f"{name!r} is reserved: {why}; choose another name")
         for prefix, why in RESERVED_PREFIXES.items():

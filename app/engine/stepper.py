@@ -367,7 +367,7 @@ class Trace:
                   f"Update: {pid} ← {pid} − lr · {self.tex.grad_text(pid)}: the parameter steps "
                   f"against the gradient of {self.tex.the_loss()} with respect to {pid} "
                   f"(lr = {self.lr:g}).",
-                  tex, [codegen.update_code(pid)])
+                  tex, [codegen.update_code(self.graph, pid)])
 
     # ----- states, read off the tape -----
 

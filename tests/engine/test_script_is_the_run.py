@@ -104,7 +104,7 @@ def test_the_presets_scripts_keep_the_seed_script_s_names(preset):
     assert "rs = np.random.RandomState(" in script and "\nfor t in range(" in script
 
 
-@pytest.mark.parametrize("name", ["learning_rate", "grad_x", "np", "range", "print", "float",
+@pytest.mark.parametrize("name", ["grad_x", "np", "range", "print", "float",
                                   "dot_x"])
 def test_names_the_script_or_its_steps_must_keep_are_refused_with_the_reason(name):
     with pytest.raises(SourceError) as raised:

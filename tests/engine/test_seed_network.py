@@ -64,7 +64,7 @@ def test_backward_steps_use_the_seed_names():
     trace = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits()).trace(0)
     code = "\n".join(s.code for s in trace.step_list if s.phase == "backward")
     for statement in ("grad_w2 = h_relu.T @ grad_y_pred", "grad_h_relu = grad_y_pred @ w2.T",
-                      "grad_h = grad_h_relu * (h > 0)", "grad_w1 = x.T @ grad_h"):
+                      "grad_h = np.where(h > 0, grad_h_relu, 0.0)", "grad_w1 = x.T @ grad_h"):
         assert statement in code
     by_node = {s.node: s for s in trace.step_list if s.phase == "backward"}
     assert "gradient of the loss with respect to h_relu is complete" in by_node["h_relu"].narration
