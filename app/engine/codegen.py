@@ -137,6 +137,11 @@ def tangent_code(graph: Graph, nid: str, live: list[bool]) -> str | None:
     text = terms[0]
     for term in terms[1:]:
         text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    if op.broadcasts and any(graph.nodes[i].shape != node.shape
+                             for index, i in enumerate(node.inputs) if live[index]):
+        # a tangent only a smaller input carries is broadcast to the output's shape, as the
+        # tape's (apply_jvp): `dot_v = dot_a` would keep a's shape
+        text = f"np.broadcast_to({text}, {tuple(node.shape)!r})"
     return f"{tangent_var(graph, nid)} = {text}"
 
 
