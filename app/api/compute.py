@@ -12,7 +12,10 @@ group (the run it belongs to). Then:
 - **a bounded queue**: at most `max_queue` computations are admitted (running or waiting); one
   more is answered at once with 503 and `Retry-After` (BusyError) instead of piling up;
 - a fixed pool of `threads` worker threads does the work, each item inside `around` (the
-  store's watchdog: every computation of the pool has a deadline, not only training).
+  store's watchdog: every computation of the pool has a deadline, not only training);
+- **a light lane**: work the caller counted as light (a small run's build, trace or answer,
+  well under a second) runs on threads of its own, so it never waits behind the heavy work
+  of others (two clients asking for costly answers occupy `threads`, not the server).
 
 Nothing here knows the engine or HTTP; the store decides what a failure means.
 """
@@ -30,11 +33,13 @@ from app.engine.errors import BusyError
 
 class Compute:
     def __init__(self, threads: int, max_queue: int,
-                 around: Callable[[Callable[[], Any]], Any] | None = None):
+                 around: Callable[[Callable[[], Any]], Any] | None = None,
+                 light_threads: int = 1):
         self.threads = threads
         self._around = around
         self.max_queue = max_queue
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="gradwalk-compute")
+        self._light = ThreadPoolExecutor(light_threads, thread_name_prefix="gradwalk-light")
         #: key -> the task computing it (its result is every waiting request's)
         self._flights: dict[Hashable, asyncio.Task] = {}
         #: group -> [its lock, the computations admitted for it]
@@ -44,8 +49,10 @@ class Compute:
         #: requests answered by a computation already in flight (for the tests and benches)
         self.shared = 0
 
-    async def run(self, key: Hashable, work: Callable[[], Any], group: Hashable = None) -> Any:
-        """`work()`'s result, computed once for every concurrent request of `key`."""
+    async def run(self, key: Hashable, work: Callable[[], Any], group: Hashable = None,
+                  light: bool = False) -> Any:
+        """`work()`'s result, computed once for every concurrent request of `key` (in the
+        light lane if `light`)."""
         task = self._flights.get(key)
         if task is not None:
             self.shared += 1
@@ -57,23 +64,25 @@ class Compute:
                     retry_after=1,
                 )
             self.admitted += 1
-            task = asyncio.ensure_future(self._compute(key, work, group))
+            task = asyncio.ensure_future(self._compute(key, work, group, light))
             task.add_done_callback(_retrieved)
             self._flights[key] = task
         # shield: a request that goes away does not cancel the computation the others wait for
         return await asyncio.shield(task)
 
-    async def _compute(self, key: Hashable, work: Callable[[], Any], group: Hashable) -> Any:
+    async def _compute(self, key: Hashable, work: Callable[[], Any], group: Hashable,
+                       light: bool) -> Any:
         if self._around is not None:
             work = partial(self._around, work)
+        executor = self._light if light else self._executor
         held = self._groups.setdefault(group, [asyncio.Lock(), 0]) if group is not None else None
         try:
             if held is None:
-                return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+                return await asyncio.get_running_loop().run_in_executor(executor, work)
             held[1] += 1
             try:
                 async with held[0]:
-                    return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+                    return await asyncio.get_running_loop().run_in_executor(executor, work)
             finally:
                 held[1] -= 1
                 if held[1] == 0:
@@ -84,6 +93,7 @@ class Compute:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._light.shutdown(wait=False, cancel_futures=True)
 
 
 def _retrieved(task: asyncio.Task) -> None:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.canonical import canonical_target
 from app.api.errors import engine_error_response
-from app.api.store import Encoded, RunStore, encoded
+from app.api.store import Encoded, RunEntry, RunStore, encoded
 
 __all__ = ["IMMUTABLE", "ServeCachedRuns", "built", "cached", "encoded", "redirect", "serve"]
 
@@ -75,17 +75,23 @@ async def cached(
     produce: Callable[[], Encoded],
     variant: str = "",
     immutable: bool = True,
+    cost: Callable | None = None,
 ) -> Response:
     """Serve the cached bytes of this path (and variant, e.g. a non-default format), or
     produce them off the event loop (one computation per key and per run at a time: compute.py)
-    and keep them. Unvalidated query never reaches the key."""
+    and keep them. Unvalidated query never reaches the key. Under a run id the work is light
+    (compute.py's light lane) when `cost(run)` — default: the run's whole counted cost — is
+    small; `cost` returning None means heavy."""
     key = cache_key(request.url.path, variant)
     body = store.response(key)
     if body is None:
         run_id = request.path_params.get("run_id")
+        light = False
         if run_id is not None:
-            await built(store, run_id)
-        body = await store.compute.run(key, produce, group=run_id)
+            run = (await built(store, run_id)).run
+            counted = run.cost.total if cost is None else cost(run)
+            light = counted is not None and store.light(run, counted)
+        body = await store.compute.run(key, produce, group=run_id, light=light)
         body = store.keep_response(key, body)
     return serve(request, body, immutable)
 
@@ -96,8 +102,13 @@ async def built(store: RunStore, run_id: str):
     if not store.has_run(run_id):
         # Every request under the id first shares the run's one build (one queue place for
         # the run, however many of its URLs are asked for at once): a run that cannot be
-        # built fails them all with its own error, not a full queue.
-        await store.compute.run(("entry", run_id), lambda: store.entry(run_id), group=run_id)
+        # built fails them all with its own error, not a full queue. Validating and counting
+        # it is light; finishing it (checks, layout) as light as it counts.
+        prepared = await store.compute.run(("prepare", run_id), lambda: store.prepare_id(run_id),
+                                           group=run_id, light=True)
+        if not isinstance(prepared, RunEntry):
+            await store.compute.run(("entry", run_id), lambda: store.finish(*prepared),
+                                    group=run_id, light=store.light(prepared[1]))
     return store.entry(run_id)
 
 

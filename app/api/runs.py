@@ -19,6 +19,7 @@ from app.api.schemas import (
     RunOut,
     error_responses,
 )
+from app.api.store import RunEntry
 from app.collapse import collapse, parse_collapsed
 from app.engine import modes
 from app.engine.run import RunSpec
@@ -37,7 +38,12 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Response:
     spec = RunSpec(**body.model_dump())
     key = ("create", present.encode_json(spec.canonical()))
-    entry = await store.compute.run(key, lambda: store.create(spec))
+    # validating and counting the run is light; finishing it (checks, layout) as it counts
+    entry = await store.compute.run(("prepare", *key), lambda: store.prepare(spec), light=True)
+    if not isinstance(entry, RunEntry):
+        run_id, run = entry
+        entry = await store.compute.run(key, lambda: store.finish(run_id, run),
+                                        light=store.light(run))
     location = {"Location": f"{request.url.path}/{entry.run_id}"}
     return serve(request, entry.document, immutable=False, status_code=201, headers=location)
 
@@ -127,7 +133,8 @@ async def read_modes(
         return encoded(present.encode_json(present.modes_document(found)))
 
     # seconds are measured on this worker: kept per worker, but not immutable across workers
-    return await cached(request, store, produce, variant=f"modes|{query}", immutable=False)
+    return await cached(request, store, produce, variant=f"modes|{query}", immutable=False,
+                        cost=lambda run: None)  # timed for up to a second: never light
 
 
 @router.get(

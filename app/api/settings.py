@@ -53,6 +53,11 @@ class Settings(_EngineLimitSettings):
     compute_threads: int = Field(
         2, ge=1, le=64, description="worker threads computing runs, traces and layouts"
     )
+    light_threads: int = Field(
+        1, ge=1, le=64, description="worker threads for light work only (a small run's build, "
+                                    "trace or answer, counted before it starts): it never "
+                                    "waits behind the heavy work of others"
+    )
     max_queue: int = Field(
         64, ge=1, description="computations admitted at once (running or waiting); one more is "
                               "answered 503 with Retry-After",

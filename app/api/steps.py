@@ -20,6 +20,7 @@ from app.api.schemas import (
     TensorOut,
     error_responses,
 )
+from app.engine import gradcheck
 
 router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 
@@ -61,7 +62,8 @@ async def read_gradcheck(
         check = store.with_run(run_id, lambda run: run.gradcheck(t, dtype))
         return encoded(present.encode_json(present.gradcheck_document(check)))
 
-    return await cached(request, store, produce, variant="" if dtype == "float64" else dtype)
+    return await cached(request, store, produce, variant="" if dtype == "float64" else dtype,
+                        cost=lambda run: gradcheck.cost(gradcheck.schedule_of(run.graph))[0])
 
 
 @router.get("/steps", response_model=StepsOut, responses=ERRORS, summary="The steps of iteration t")

@@ -56,6 +56,12 @@ FAILURE_BYTES = 2048
 #: bodies smaller than this are not worth a gzip header
 GZIP_MINIMUM_BYTES = 1000
 
+#: work counted at most this many element operations (a fifth of a second at the budget's
+#: 1e9 a second) runs in the compute pool's light lane (compute.py)
+LIGHT_COST = 200_000_000
+#: a run's document lays out its graph: up to this many nodes it is light work
+LIGHT_NODES = 200
+
 
 def encoded(body: bytes, media_type: str = "application/json", headers=None) -> Encoded:
     """Encode a body once: its ETag and (mtime 0, so byte-stable) gzip are computed here."""
@@ -83,7 +89,8 @@ class RunStore:
         self.cache = LRU(settings.cache_bytes)
         #: where the blocking work of the routes runs (single flight, bounded queue)
         self.compute = Compute(settings.compute_threads, settings.max_queue,
-                               partial(budget.watched, seconds=self.limits.max_compute_seconds))
+                               partial(budget.watched, seconds=self.limits.max_compute_seconds),
+                               settings.light_threads)
 
     # ----- encoded responses -----
 
@@ -97,6 +104,12 @@ class RunStore:
 
     def create(self, spec: RunSpec) -> RunEntry:
         """The entry of the run `spec` describes (a new run or the cached one)."""
+        prepared = self.prepare(spec)
+        return prepared if isinstance(prepared, RunEntry) else self.finish(*prepared)
+
+    def prepare(self, spec: RunSpec) -> RunEntry | tuple[str, Run]:
+        """The cached entry of `spec`'s run, or its id and the Run validated and counted (the
+        light half of a build: parse, shapes, the budget; `finish` does the rest)."""
         if spec.mode == "forward" and spec.direction is None:
             # the default direction written out: one run, one id, however it was asked for
             leaf, index = Run(spec, self.limits).direction
@@ -106,9 +119,56 @@ class RunStore:
         if found is not None:
             return found
         self.raise_failure(run_id)
-        entry = self._build(run_id, spec)  # first, so an over-limit run hears of its own limit
-        runids.check_length(run_id, self.settings.max_run_id_chars)
+        return run_id, self._build(run_id, spec)
+
+    def _build(self, run_id: str, spec: RunSpec) -> Run:
+        """The run validated and counted (a failure remembered: it is built once)."""
+        try:
+            return Run(spec, self.limits)
+        except GradwalkError as error:
+            self._remember(run_id, error)
+            raise
+
+    def finish(self, run_id: str, run: Run) -> RunEntry:
+        """The entry of a prepared run: its backwards checked, its document laid out."""
+        found = self.cache.get(("run", run_id))
+        if found is not None:
+            return found
+        try:
+            document = encoded(present.encode_json(present.run_document(run_id,
+                                                                        run.describe())))
+        except GradwalkError as error:
+            self._remember(run_id, error)
+            raise
+        entry = self.cache.put(("run", run_id), RunEntry(run_id, run, document),
+                               run.nbytes + document.size + OVERHEAD_BYTES)
+        runids.check_length(run_id, self.settings.max_run_id_chars)  # after: its own limit first
         return entry
+
+    def prepare_id(self, run_id: str) -> RunEntry | tuple[str, Run]:
+        """`prepare` for a run id: decoded, then as `prepare` (a failure remembered as asked)."""
+        found = self.cache.get(("run", run_id))
+        if found is not None:
+            return found
+        self.raise_failure(run_id)
+        spec = runids.decode(
+            run_id, self.settings.max_run_id_chars, self.settings.max_run_id_json_bytes
+        )
+        try:
+            return self.prepare(spec)
+        except GradwalkError as error:
+            self._remember(run_id, error)
+            raise
+
+    @staticmethod
+    def light(run: Run, cost: int | None = None) -> bool:
+        """Whether work of `cost` (default: finishing the run — its checks and its layout) on
+        `run` is light: it runs in the compute pool's light lane."""
+        if cost is None:
+            cost = run.cost.checks
+            if len(run.graph.nodes) > LIGHT_NODES:
+                return False
+        return cost <= LIGHT_COST
 
     def entry(self, run_id: str) -> RunEntry:
         """The entry of an existing run id; decodes and rebuilds the run on a miss."""
@@ -125,7 +185,8 @@ class RunStore:
         if found is not None:
             return found
         try:
-            return self._build(canonical_id, spec)
+            prepared = self.prepare(spec)
+            return prepared if isinstance(prepared, RunEntry) else self.finish(*prepared)
         except GradwalkError as error:
             self._remember(run_id, error)  # as asked, so the next request is answered at once
             raise
@@ -149,16 +210,6 @@ class RunStore:
     def _remember(self, run_id: str, error: GradwalkError) -> None:
         if not isinstance(error, BusyError):  # busy is a moment, not an answer
             self.cache.put(("failure", run_id), error, FAILURE_BYTES)
-
-    def _build(self, run_id: str, spec: RunSpec) -> RunEntry:
-        try:
-            run = Run(spec, self.limits)
-        except GradwalkError as error:
-            self._remember(run_id, error)
-            raise
-        document = encoded(present.encode_json(present.run_document(run_id, run.describe())))
-        entry = RunEntry(run_id, run, document)
-        return self.cache.put(("run", run_id), entry, self._weight(entry))
 
     @staticmethod
     def _weight(entry: RunEntry) -> int:

@@ -113,7 +113,8 @@ def cost(schedule: Schedule) -> tuple[int, int]:
     return budget.events_cost(graph, schedule.events) + passes(graph) * each, each
 
 
-def _schedule(graph: Graph) -> Schedule:
+def schedule_of(graph: Graph) -> Schedule:
+    """The check's reverse sweep: every parameter's gradient, no update."""
     schedule = Schedule(graph, [p.id for p in graph.parameters])
     schedule.events = [e for e in schedule.events if e.phase != "update"]
     return schedule
@@ -121,7 +122,7 @@ def _schedule(graph: Graph) -> Schedule:
 
 def charge(graph: Graph, limits) -> int:
     """The check's cost, refused over the compute budget (LimitError) before any pass."""
-    total, each = cost(_schedule(graph))
+    total, each = cost(schedule_of(graph))
     return budget.charge(total, limits,
                          f"the gradient check ({passes(graph)} forward passes of {each:.3g} "
                          f"element operations: 2 + 2 per checked entry for each of "
@@ -135,7 +136,7 @@ def check(graph: Graph, leaves: dict[str, np.ndarray], seed: int,
     if dtype not in DTYPES:
         raise InvalidRequestError(f"must be one of {', '.join(DTYPES)}", "dtype")
     params = [p.id for p in graph.parameters]
-    schedule = _schedule(graph)
+    schedule = schedule_of(graph)
     with np.errstate(all="ignore"):
         grads = Tape(schedule, leaves, 0.0, summaries=False).grads
         loss = _Loss(graph, schedule, leaves, DTYPES[dtype])

@@ -258,8 +258,8 @@ class Run:
                 f"training iteration × {self.iterations} iterations + {self.cost.trace:.3g} to "
                 f"trace one{checking} = {self.cost.total:.3g}; ask for fewer iterations or "
                 f"smaller tensors)")
-        for d in checked:  # inside the budget: each backward against finite differences
-            d.check = custom.check_backward(d, self.graph.custom[d.name], d.shapes)
+        #: the hand-written backwards still to check (check_backwards, inside the budget)
+        self._unchecked = checked
         self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
         self._training: Training | None = None
@@ -288,10 +288,19 @@ class Run:
                                       "direction.index")
         return leaf, index
 
+    def check_backwards(self) -> None:
+        """Check each hand-written backward against finite differences (counted in the run's
+        cost; done once, before the run is described or traced)."""
+        with self._lock:
+            for d in self._unchecked:
+                d.check = custom.check_backward(d, self.graph.custom[d.name], d.shapes)
+            self._unchecked = []
+
     def phases(self) -> dict[str, list[int]]:
         return self.sweep.phases()
 
     def describe(self) -> dict:
+        self.check_backwards()
         phases = self.phases()
         return {
             "source": self.source, "preset": self.spec.preset,
@@ -369,6 +378,7 @@ class Run:
     def trace(self, t: int) -> Trace:
         """Iteration t traced step by step (a new trace each call: the API caches them)."""
         leaves = self.leaves_at(t)
+        self.check_backwards()
         return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script(),
                      self.direction)
 
