@@ -54,6 +54,14 @@ class LRU:
             self._entries[key] = (found[0], nbytes)
             self._shrink()
 
+    def reserve(self, nbytes: int) -> None:
+        """Make room for `nbytes` about to be made (least recently used out first), so a
+        computation's own arrays are inside the budget while it runs, not on top of it."""
+        with self._lock:
+            while self._bytes + nbytes > self.max_bytes and self._entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
     def _shrink(self) -> None:
         while self._bytes > self.max_bytes and self._entries:
             _, (_, dropped) = self._entries.popitem(last=False)
