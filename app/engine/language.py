@@ -20,6 +20,7 @@ from .errors import LimitError, SourceError
 from .graph import Graph, Node
 from .limits import Limits
 from .ops import REGISTRY, VARIADIC, Op, ShapeError
+from .spellings import MODULES, spelled
 
 #: leaf constructors and what they draw from the RandomState
 LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli",
@@ -40,6 +41,7 @@ POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 #: names are the gradients of the exported script, `dot_` names forward mode's tangents. (The
 #: script's other names, `rs` and `t`, give way to a user's: codegen.py.)
 RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np", "learning_rate"}
+RESERVED |= MODULES  # `F.relu(x)`, `torch.exp(x)`: a module prefix, never a variable
 RESERVED_PREFIXES = {"grad_": "the gradients of the exported script (grad_x is ∂loss/∂x)",
                      "dot_": "forward mode's tangents (dot_x is the derivative of x along "
                              "the direction)"}
@@ -53,6 +55,8 @@ MAX_NUMBER = sys.float_info.max
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: line endings as `ast` counts lines (not a form feed)
 _LINE_ENDS = re.compile(r"(\r\n|\n|\r)")
+_AUGMENTED = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.MatMult: "@=",
+              ast.Pow: "**="}
 _NOT_ALLOWED = {
     ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
@@ -118,14 +122,26 @@ def parse(source: str, limits: Limits, numbers: dict[str, float] | None = None) 
 
 
 def _statements(body: list[ast.stmt]):
-    """Every statement, those inside `with` blocks too (a loop: nesting has no depth limit
-    before the group check)."""
+    """Every statement, those inside `with` blocks and loops too (a loop: nesting has no
+    depth limit before the group check)."""
     stack = list(reversed(body))
     while stack:
         stmt = stack.pop()
         yield stmt
-        if isinstance(stmt, ast.With):
+        if isinstance(stmt, (ast.With, ast.For)):
             stack.extend(reversed(stmt.body))
+
+
+def _assigned(stmt: ast.stmt):
+    """The names a statement assigns: its targets (a tuple's too), a loop's variable, a
+    comprehension's."""
+    targets = [*getattr(stmt, "targets", []), getattr(stmt, "target", None)]
+    if isinstance(getattr(stmt, "value", None), ast.ListComp):
+        targets += [g.target for g in stmt.value.generators]
+    for target in targets:
+        for node in target.elts if isinstance(target, ast.Tuple) else [target]:
+            if isinstance(node, ast.Name):
+                yield node.id
 
 
 def _where(node: ast.AST) -> tuple[int, int]:
@@ -163,6 +179,14 @@ class _Builder:
         #: where each group was opened
         self.group_path: tuple[str, ...] = ()
         self.group_at: dict[str, ast.AST] = {}
+        #: how many times each tensor's name was assigned (`h = relu(h)` makes h_2)
+        self.versions: dict[str, int] = {}
+        #: lists of tensors by name (`W = [param(8, 8) for i in range(L)]`): their nodes
+        self.lists: dict[str, list[str]] = {}
+        #: the variables of the loops being read (and of a comprehension), with their values
+        self.loop_values: dict[str, int] = {}
+        #: passes of loops and elements of lists read so far (unroll.py bounds them)
+        self.passes = 0
 
     # ----- statements -----
 
@@ -170,9 +194,7 @@ class _Builder:
         if not tree.body:
             raise SourceError("the source is empty: expected assignments ending with the loss", 1, 1)
         for stmt in _statements(tree.body):
-            for target in getattr(stmt, "targets", []):
-                if isinstance(target, ast.Name):
-                    self.taken.add(target.id)
+            self.taken.update(_assigned(stmt))
             if isinstance(stmt, ast.FunctionDef):
                 self.def_names.add(stmt.name)
         last = None
@@ -213,8 +235,15 @@ class _Builder:
 
             define(self, stmt)
             return None
+        if isinstance(stmt, ast.For):
+            from .unroll import read_for  # it builds on this module
+
+            return read_for(self, stmt)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            raise _error(stmt, "imports are not allowed; expected `name = expression`")
+            raise _error(stmt, "imports are not allowed; np., torch. and F. are known without "
+                               "them; expected `name = expression`")
+        if isinstance(stmt, ast.AugAssign):
+            stmt = self.augmented(stmt)
         if not isinstance(stmt, ast.Assign):
             kind = type(stmt).__name__.lower()
             raise _error(stmt, f"a {kind} statement is not part of the language; "
@@ -222,26 +251,104 @@ class _Builder:
         if any(isinstance(t, ast.Subscript) for t in stmt.targets):
             raise _error(stmt, "assignment to a subscript (x[0] = …) is not part of the "
                                "language: every value is computed once")
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple):
+            return self.numbers_unpacked(stmt)
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             raise _error(stmt, "expected one plain name on the left of `=` (like `h = x @ w1`)")
-        name = stmt.targets[0].id
-        self.check_name(stmt.targets[0], name)
+        target = stmt.targets[0]
+        name = target.id
+        self.check_name(target, name)
         value = stmt.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
-                and value.func.id in LEAVES:
-            return self.leaf(name, value, stmt), stmt
         number = self.constant_number(value)
         if number is not None:
+            self.check_number(target, name)
             self.numbers[name] = number
             return None, stmt
+        if name in self.numbers or name in self.lists:
+            kind = "a named number" if name in self.numbers else "a list"
+            raise _error(target, f"{name!r} is {kind} and is assigned once; only a tensor's "
+                                 f"name may be assigned again")
+        if isinstance(value, ast.ListComp):
+            if name in self.names:
+                raise _error(target, f"{name!r} is a tensor; a list needs a name of its own")
+            from .unroll import read_list  # it builds on this module
+
+            return read_list(self, name, value, stmt)
+        nid = self.next_id(name)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id in LEAVES:
+            self.names[name] = self.leaf(nid, value, stmt)
+            return nid, stmt
         if isinstance(value, ast.Name):
             raise _error(value, f"`{name} = {value.id}` only renames; assign a computation")
-        nid = self.expr(value, name=name, line=stmt.lineno)
-        if nid != name:  # `loss = +x`: a unary plus changes nothing
+        made = self.expr(value, name=nid, line=stmt.lineno)
+        if made != nid:  # `loss = +x`: a unary plus changes nothing
             raise _error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
                                 f"computation")
         self.names[name] = nid
-        return name, stmt
+        return nid, stmt
+
+    def next_id(self, name: str) -> str:
+        """The node id of `name`'s next assignment: `h` first, then `h_2`, `h_3`, … (with `_`
+        appended while the source uses that name itself)."""
+        version = self.versions.get(name, 0) + 1
+        self.versions[name] = version
+        return name if version == 1 else self.unused(f"{name}_{version}")
+
+    def element_id(self, name: str, index: int) -> str:
+        """The node id of a list's element: `W_0` is W[0] (with `_` appended while the
+        source uses that name itself)."""
+        return self.unused(f"{name}_{index}")
+
+    def unused(self, nid: str) -> str:
+        while nid in self.taken:
+            nid += "_"
+        self.taken.add(nid)
+        return nid
+
+    def augmented(self, stmt: ast.AugAssign) -> ast.Assign:
+        """`c += e` is `c = c + e`: a new version of c (the node's text is the statement)."""
+        target = stmt.target
+        if not isinstance(target, ast.Name):
+            raise _error(stmt, "augmented assignment to a subscript or an attribute (x[0] += …) "
+                               "is not part of the language: every value is computed once; "
+                               "write `x = x + …`")
+        if target.id not in self.names:
+            if target.id in self.numbers or target.id in self.loop_values:
+                raise _error(target, f"{target.id!r} is a number; only a tensor can be updated "
+                                     f"with {_AUGMENTED.get(type(stmt.op), '+=')}")
+            raise _error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
+                                 f"tensor defined before")
+        left = ast.Name(id=target.id, ctx=ast.Load())
+        value = ast.BinOp(left=ast.copy_location(left, target), op=stmt.op, right=stmt.value)
+        for key in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            setattr(value, key, getattr(stmt, key))
+            setattr(left, key, getattr(target, key))
+        return ast.copy_location(ast.Assign(targets=[target], value=value), stmt)
+
+    def numbers_unpacked(self, stmt: ast.Assign):
+        """`N, D_in, H, D_out = 64, 1000, 100, 10`: named numbers, as the seed script writes
+        them."""
+        targets, value = stmt.targets[0].elts, stmt.value
+        numbers = [self.constant_number(v) for v in getattr(value, "elts", [])]
+        if not isinstance(value, ast.Tuple) or len(numbers) != len(targets) \
+                or any(n is None for n in numbers) \
+                or not all(isinstance(t, ast.Name) for t in targets):
+            raise _error(stmt, "unpacking assigns named numbers only, like "
+                               "`N, D_in = 64, 1000`; declare tensors one per line")
+        for target, number in zip(targets, numbers, strict=True):
+            self.check_name(target, target.id)
+            self.check_number(target, target.id)
+            self.numbers[target.id] = number
+        return None, stmt
+
+    def check_number(self, target: ast.Name, name: str) -> None:
+        if name in self.names or name in self.numbers or name in self.lists:
+            raise _error(target, f"{name!r} is already defined; a named number is assigned "
+                                 f"once")
+        if self.loop_values:
+            raise _error(target, "named numbers are assigned outside loops (a loop's passes "
+                                 "would assign them again)")
 
     def check_name(self, target: ast.Name, name: str) -> None:
         if name.startswith("__"):
@@ -249,18 +356,20 @@ class _Builder:
         if name in RESERVED:
             why = ("a function of the language" if name in LEAVES or name in FUNCTIONS else
                    "the exported script's learning rate" if name == "learning_rate" else
+                   "a module prefix, as in F.relu(x)" if name in MODULES - {"np"} else
                    "a name the exported numpy script uses (a Python builtin or numpy's np)")
             raise _error(target, f"{name!r} is reserved: {why}; choose another name")
         for prefix, why in RESERVED_PREFIXES.items():
             if name.startswith(prefix):
                 raise _error(target, f"{name!r} is reserved: names starting with {prefix} are "
                                      f"{why}; choose another name")
-        if name in self.names or name in self.numbers:
-            raise _error(target, f"{name!r} is already defined; each name is assigned once")
+        if name in self.loop_values:
+            raise _error(target, f"{name!r} is the variable of a loop; choose another name")
 
     # ----- leaves -----
 
     def leaf(self, name: str, call: ast.Call, stmt: ast.stmt) -> str:
+        """The leaf `name = input(…)` (or param, …) declares: `name` is its node's id."""
         kind_fn = call.func.id
         dist = LEAVES[kind_fn]
         allowed = {"normal": ("scale", "value"), "onehot": (), "bernoulli": (),
@@ -305,7 +414,6 @@ class _Builder:
         line, column = _where(stmt)
         kind = "labels" if dist == "labels" else "param" if trained else "input"
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
-        self.names[name] = name
         return name
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
@@ -341,6 +449,8 @@ class _Builder:
                                     f"and at most {MAX_NUMBER:.4g} in size")
         elif isinstance(inner, ast.Name) and inner.id in self.numbers:
             value = self.numbers[inner.id]
+        elif isinstance(inner, ast.Name) and inner.id in self.loop_values:
+            value = self.loop_values[inner.id]
         else:
             return None
         return -value if negative else value
@@ -378,6 +488,9 @@ class _Builder:
         if isinstance(node, ast.Name):
             if node.id in self.names:
                 return self.names[node.id]
+            if node.id in self.lists:
+                raise _error(node, f"{node.id} is a list of {len(self.lists[node.id])} tensors: "
+                                   f"pick one, like {node.id}[i] or {node.id}[0]")
             if node.id in LEAVES or node.id in FUNCTIONS or node.id in self.defs:
                 raise _error(node, f"{node.id} is a function; call it, like {node.id}(...)")
             raise _error(node, f"undefined name {node.id!r}; defined so far: "
@@ -405,6 +518,9 @@ class _Builder:
                 raise _error(node, f"attribute .{node.attr} is not allowed; only .T (transpose)")
             return self.op(node, TRANSPOSE, [sub(node.value)], {}, name)
         if isinstance(node, ast.Call):
+            normal = spelled(self, node)  # np.exp(x), x.sum(axis=1), x.dot(w): the same op
+            if normal is not node:
+                return self.expr(normal, name=name, line=line, depth=depth + 1)
             return self.call(node, name, sub)
         if isinstance(node, ast.Subscript):
             return self.index(node, name, sub)
@@ -416,8 +532,6 @@ class _Builder:
         raise _error(node, f"{what} are not part of the language")
 
     def call(self, node: ast.Call, name: str | None, sub) -> str:
-        if not isinstance(node.func, ast.Name):
-            raise _error(node.func, "only plain function calls like relu(x) are allowed")
         fn = node.func.id
         if fn in LEAVES:
             raise _error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
@@ -470,7 +584,12 @@ class _Builder:
         return value
 
     def index(self, node: ast.Subscript, name: str | None, sub) -> str:
-        """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only."""
+        """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only; W[i] of a
+        list is its element."""
+        if isinstance(node.value, ast.Name) and node.value.id in self.lists:
+            from .unroll import element  # it builds on this module
+
+            return element(self, node)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if len(items) > MAX_AXES:
             raise _error(node, f"at most {MAX_AXES} indices")
@@ -488,8 +607,10 @@ class _Builder:
         return self.op(node, INDEX, [sub(node.value)], {"key": ", ".join(parts)}, name)
 
     def index_number(self, node: ast.expr) -> int:
-        value = self.constant_number(node)
-        if not isinstance(value, int) or isinstance(value, bool):
+        from .unroll import whole  # it builds on this module
+
+        value = whole(self, node)
+        if value is None:
             raise _error(node, "an index is a constant whole number or a slice like 1:3 "
                                "(no boolean masks, no tensor indices)")
         return value
@@ -537,7 +658,7 @@ class _Builder:
         return nid
 
     def const(self, node: ast.expr, value) -> str:
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and node.id not in self.loop_values:
             if node.id not in self.number_nodes:
                 line, column = _where(node)
                 self.nodes.append(Node(node.id, "const", node.id, (), line, column,
@@ -546,7 +667,9 @@ class _Builder:
             return self.number_nodes[node.id]
         nid = self.fresh()
         line, column = _where(node)
-        self.nodes.append(Node(nid, "const", self.segment(node), (), line, column,
+        # a loop's variable is its pass's number
+        label = str(value) if isinstance(node, ast.Name) else self.segment(node)
+        self.nodes.append(Node(nid, "const", label, (), line, column,
                                init={"dist": "value", "value": float(value)}))
         return nid
 
