@@ -18,6 +18,7 @@ from math import prod
 from .custom import Definition
 from .errors import LimitError, SourceError
 from .graph import Graph, Node
+from .labels import versioned_text
 from .limits import Limits
 from .ops import REGISTRY, VARIADIC, Op, ShapeError
 from .spellings import MODULES, spelled
@@ -207,7 +208,7 @@ class _Builder:
         loss_id, stmt = last
         if loss_id is None:
             raise _error(stmt, "the last assignment is the loss and must be computed by an "
-                               "operation, not a number")
+                               "operation, not a number or another name")
         loss = next(n for n in self.nodes if n.id == loss_id)
         if loss.kind != "op":
             raise _error(stmt, f"the loss {loss_id!r} must be computed by an operation, "
@@ -274,13 +275,15 @@ class _Builder:
             from .unroll import read_list  # it builds on this module
 
             return read_list(self, name, value, stmt)
+        if isinstance(value, ast.Name) and value.id in self.names:
+            # `h = x`, as before a loop: h names x's node (the loss cannot be a name)
+            self.names[name] = self.names[value.id]
+            return None, stmt
         nid = self.next_id(name)
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                 and value.func.id in LEAVES:
             self.names[name] = self.leaf(nid, value, stmt)
             return nid, stmt
-        if isinstance(value, ast.Name):
-            raise _error(value, f"`{name} = {value.id}` only renames; assign a computation")
         made = self.expr(value, name=nid, line=stmt.lineno)
         if made != nid:  # `loss = +x`: a unary plus changes nothing
             raise _error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
@@ -317,6 +320,9 @@ class _Builder:
             if target.id in self.numbers or target.id in self.loop_values:
                 raise _error(target, f"{target.id!r} is a number; only a tensor can be updated "
                                      f"with {_AUGMENTED.get(type(stmt.op), '+=')}")
+        if type(stmt.op) not in _AUGMENTED:
+            raise _error(stmt, f"the operator {type(stmt.op).__name__} is not allowed; use "
+                               f"{' '.join(_AUGMENTED.values())}")
             raise _error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
                                  f"tensor defined before")
         left = ast.Name(id=target.id, ctx=ast.Load())
@@ -324,6 +330,11 @@ class _Builder:
         for key in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
             setattr(value, key, getattr(stmt, key))
             setattr(left, key, getattr(target, key))
+        right = versioned_text(self, stmt.value, self.segment(stmt.value))
+        if not isinstance(stmt.value, (ast.Name, ast.Call, ast.Constant, ast.Subscript,
+                                       ast.Attribute)):
+            right = f"({right})"
+        value.written = f"{self.names[target.id]} {_AUGMENTED[type(stmt.op)][:-1]} {right}"
         return ast.copy_location(ast.Assign(targets=[target], value=value), stmt)
 
     def numbers_unpacked(self, stmt: ast.Assign):
@@ -652,9 +663,11 @@ class _Builder:
         self.check_size(node, shape)
         nid = name or self.fresh()
         line, column = _where(node)
-        self.nodes.append(Node(nid, "op", name or label, shape, line, column, op=op,
+        # the text names the versions it reads (`h_2 @ W_1`); `c += e` is written c_2 + (e)
+        text = getattr(node, "written", None) or versioned_text(self, node, label)
+        self.nodes.append(Node(nid, "op", name or text, shape, line, column, op=op,
                                inputs=tuple(inputs), attrs=attrs, named=name is not None,
-                               expr=label))
+                               expr=text))
         return nid
 
     def const(self, node: ast.expr, value) -> str:
