@@ -310,7 +310,7 @@ class _Builder:
         return nid
 
     def augmented(self, stmt: ast.AugAssign) -> ast.Assign:
-        """`c += e` is `c = c + e`: a new version of c (the node's text is the statement)."""
+        """`c += e` is `c = c + e`: a new version of c, its text `c_2 + (e)`."""
         target = stmt.target
         if not isinstance(target, ast.Name):
             raise _error(stmt, "augmented assignment to a subscript or an attribute (x[0] += …) "
@@ -320,6 +320,8 @@ class _Builder:
             if target.id in self.numbers or target.id in self.loop_values:
                 raise _error(target, f"{target.id!r} is a number; only a tensor can be updated "
                                      f"with {_AUGMENTED.get(type(stmt.op), '+=')}")
+            raise _error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
+                                 f"tensor defined before")
         if type(stmt.op) not in _AUGMENTED:
             raise _error(stmt, f"the operator {type(stmt.op).__name__} is not allowed; use "
                                f"{' '.join(_AUGMENTED.values())}")

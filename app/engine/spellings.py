@@ -118,6 +118,10 @@ def spelled(builder, call: ast.Call) -> ast.expr:
             raise _error(func, f"unknown module {prefix}; ops are written plain (exp(x)) or "
                                f"with {', '.join(p + '.' for p in sorted(PREFIXES))}")
     else:
+        if path is not None and path[0] not in builder.names and path[0] not in builder.lists:
+            raise _error(func, f"undefined name {path[0]!r}: a method is called on a tensor "
+                               f"(x.exp()), a function with "
+                               f"{', '.join(p + '.' for p in sorted(PREFIXES))} or plain")
         fn = func.attr
         written, method, args = f".{fn}()", True, [func.value, *call.args]
         prefix = ""

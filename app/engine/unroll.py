@@ -66,9 +66,9 @@ def _check_variable(builder: _Builder, target: ast.expr) -> str:
     if not isinstance(target, ast.Name):
         raise _error(target, "a loop's variable is one name, like `for i in range(L):`")
     name = target.id
-    builder.check_name(target, name)
     if name in builder.loop_values:
         raise _error(target, f"{name!r} is already the variable of an enclosing loop")
+    builder.check_name(target, name)
     return name
 
 
