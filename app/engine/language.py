@@ -21,7 +21,7 @@ from .graph import Graph, Node
 from .labels import versioned_text
 from .limits import Limits
 from .ops import REGISTRY, VARIADIC, Op, ShapeError
-from .spellings import MODULES, spelled
+from .spellings import MODULES, SPELLINGS, spelled
 
 #: leaf constructors and what they draw from the RandomState
 LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli",
@@ -76,9 +76,11 @@ _WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
 
 
 def ops_table() -> str:
-    """Every op of the registry as a Markdown table: how it is written in the language and
-    how it routes the gradient (the registry's sentence). The README holds this table."""
-    rows = ["| op | written | how it routes the gradient |", "|---|---|---|"]
+    """Every op of the registry as a Markdown table: how it is written in the language, the
+    names numpy and PyTorch give it (spellings.py), and how it routes the gradient (the
+    registry's sentence). The README holds this table."""
+    rows = ["| op | written | also, after `np.`, `torch.`, `F.` or as a method | "
+            "how it routes the gradient |", "|---|---|---|---|"]
     for name, op in REGISTRY.items():
         written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
         attrs = {k: v for k, v in op.attrs.items() if k not in ("n", "p", "key", "shape")}
@@ -90,7 +92,11 @@ def ops_table() -> str:
             else:
                 keywords = "".join(f", {k}={v}" for k, v in attrs.items())
                 written.append(f"`{call}({', '.join('abcd'[:op.arity])}{keywords})`")
-        rows.append(f"| `{name}` | {', '.join(written)} | {op.routes} |")
+        # `pow` and `power` write `**`: a constant exponent is pow, a tensor one power
+        spelled = sorted(n for n, o in SPELLINGS.items() if o == name
+                         or (name == "pow" and o == "power"))
+        also = ", ".join(f"`{n}`" for n in spelled)
+        rows.append(f"| `{name}` | {', '.join(written)} | {also} | {op.routes} |")
     return "\n".join(rows) + "\n"
 
 

@@ -5,6 +5,9 @@ engine's losses."""
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -190,3 +193,13 @@ def test_a_residual_net_with_rebinding_equals_pytorch():
                                    atol=1e-12, err_msg=name)
     assert run.graph.nodes["x_4"].expr == "x_3 + (x_3 * x_3).mean(dim=1, keepdim=True)"
     assert_same_losses(run)
+
+
+def test_the_readme_s_language_examples_are_these_programs():
+    """The README's language section shows the seed's forward pass and the loop as tested."""
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    section = readme.split("## The expression language", 1)[1].split("\n## ", 1)[0]
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", section, re.DOTALL)]
+    assert SEED in blocks and LOOP in blocks
