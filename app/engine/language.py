@@ -192,7 +192,7 @@ class _Builder:
         self.lists: dict[str, list[str]] = {}
         #: the variables of the loops being read (and of a comprehension), with their values
         self.loop_values: dict[str, int] = {}
-        #: passes of loops and elements of lists read so far (unroll.py bounds them)
+        #: statements loops and lists read so far (unroll.py bounds them)
         self.passes = 0
 
     # ----- statements -----

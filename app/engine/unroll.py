@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 
 from .errors import LimitError
-from .groups import MAX_GROUPS, in_group
+from .groups import MAX_GROUP_DEPTH, MAX_GROUPS, in_group
 from .language import LEAVES, MAX_DEPTH, _Builder, _error, _where
 
 #: the operators whole-number arithmetic of bounds and indices may use
@@ -23,6 +23,8 @@ _WHOLE_OPS = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
               ast.FloorDiv: int.__floordiv__, ast.Mod: int.__mod__}
 #: the largest whole number a bound or an index may reach
 MAX_WHOLE = 2 ** 53
+#: statements loops and lists may read, per node of the node limit
+UNROLLED = 2
 
 
 def whole(builder: _Builder, node: ast.expr, depth: int = 0) -> int | None:
@@ -72,16 +74,17 @@ def _check_variable(builder: _Builder, target: ast.expr) -> str:
     return name
 
 
-def _check_passes(builder: _Builder, where: ast.AST, passes: int) -> None:
-    """Every pass of every loop is counted: they are at most the node limit."""
-    builder.passes += passes
+def _check_passes(builder: _Builder, where: ast.AST, statements: int) -> None:
+    """The statements loops and lists read again, counted before they are read: at most
+    `UNROLLED` times the node limit (a statement that makes no node, `h = x`, is still read)."""
+    builder.passes += statements
     limit = builder.limits.max_nodes
-    if builder.passes > limit:
+    if builder.passes > UNROLLED * limit:
         line, column = _where(where)
-        raise LimitError("max_nodes", limit, builder.passes,
-                         f"(passes of loops and elements of lists, which are at most the "
-                         f"nodes of a graph; the one at line {line}, column {column} would "
-                         f"reach that)")
+        raise LimitError("max_nodes", limit, None,
+                         f"(loops and lists read at most {UNROLLED} statements per node of "
+                         f"the limit; the one at line {line}, column {column} would read "
+                         f"{builder.passes})")
 
 
 def _check_projection(builder: _Builder, where: ast.AST, before: int, remaining: int) -> None:
@@ -111,7 +114,10 @@ def read_for(builder: _Builder, stmt: ast.For):
                                 "write `with group(...)` around the loop, not inside it")
         if isinstance(inner, ast.FunctionDef):
             raise _error(inner, "define functions outside loops")
-    _check_passes(builder, stmt, len(passes))
+    _check_passes(builder, stmt, len(passes) * len(stmt.body))
+    if len(builder.group_path) >= MAX_GROUP_DEPTH:
+        raise _error(stmt, f"groups nest at most {MAX_GROUP_DEPTH} deep, and each pass of a "
+                           f"loop is a group")
     if len(builder.group_at) + len(passes) > MAX_GROUPS:
         raise _error(stmt, f"a source has at most {MAX_GROUPS} groups, and each pass of a "
                            f"loop is one: this loop would make {len(passes)} more")

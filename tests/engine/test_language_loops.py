@@ -243,6 +243,21 @@ def test_loops_and_lists_are_bounded_before_they_are_built(source):
         assert "range() takes constant whole numbers" in info.value.detail  # no ** in bounds
 
 
+def test_statements_that_make_no_node_still_count_against_the_bound():
+    body = "".join(f"    a{k} = x\n" for k in range(300))
+    source = f"x = input(2)\nh = x * 1\nfor i in range(200):\n{body}    h = h * 2\nloss = sum(h)\n"
+    with pytest.raises(LimitError) as info:
+        parse(source, LIMITS)
+    assert "the one at line 3, column 1 would read 60200" in info.value.message
+
+
+def test_loops_nest_as_deep_as_groups():
+    source = "x = input(2)\nh = x * 1\n" + "".join(
+        "    " * k + f"for i{k} in range(1):\n" for k in range(9)) + "    " * 9 + "h = h * 2\n"
+    error = error_of(source + "loss = sum(h)\n")
+    assert "groups nest at most 8 deep" in error.detail and error.line == 11
+
+
 def test_a_loop_of_many_passes_is_refused_when_its_groups_pass_the_limit():
     source = "x = input(2)\nh = x * 1\nfor i in range(300):\n    h = h * 2\nloss = sum(h)\n"
     error = error_of(source)
