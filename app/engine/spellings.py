@@ -53,6 +53,8 @@ SPELLINGS: dict[str, str] = {
     **{alias: op.name for op in REGISTRY.values() for alias in op.names},
     **RENAMED,
 }
+#: the language's own function names (not numpy's or PyTorch's other names) -> the op
+_PLAIN = {n: op for n, op in SPELLINGS.items() if n not in RENAMED}
 #: ops written with an operator: registry op -> how the language writes it
 _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}
 _SYNTAX = {op.name: op.syntax for op in REGISTRY.values() if op.syntax != "call"}
@@ -101,7 +103,10 @@ def _unknown(func: ast.AST, fn: str, written: str, method: bool) -> SourceError:
 def spelled(builder, call: ast.Call) -> ast.expr:
     """`call` in the language's own syntax: itself when it is a plain call (`relu(x)`)."""
     func = call.func
-    if isinstance(func, ast.Name):
+    if isinstance(func, ast.Name):  # relu(x); sum(x, dim=1) takes PyTorch's keywords too
+        if func.id in _PLAIN and any(k.arg in KEYWORDS or k.arg in _BY_N for k in call.keywords):
+            return _at(ast.Call(func=func, args=call.args, keywords=_keywords(
+                call, _PLAIN[func.id], f"{func.id}()", torch=False)), call)
         return call
     if not isinstance(func, ast.Attribute):
         raise _error(func, "only function calls by name are allowed, like relu(x), np.exp(x) "
@@ -168,8 +173,8 @@ def _keywords(call: ast.Call, op: str, written: str, torch: bool) -> list[ast.ke
             continue
         out.append(_at(ast.keyword(arg=KEYWORDS.get(k.arg, k.arg), value=k.value), k))
     if op in ("var", "std") and torch and by_n is None:
-        raise _error(call, f"{written} is PyTorch's, which divides by n - 1 unless told "
-                           f"otherwise; the language's {op} divides by n (numpy's): write "
+        raise _error(call, f"{written}: PyTorch's {op} divides by n - 1 unless told "
+                           f"otherwise, the language's divides by n (numpy's): write "
                            f"correction=0 (or unbiased=False)")
     return out
 

@@ -74,7 +74,7 @@ def test_named_numbers_scalars_axis_keepdims_and_transpose():
     # keyword tricks
     (HEAD + "loss = sum(x, **{'axis': 0})\n", 3, 17, "** keyword unpacking is not allowed"),
     (HEAD + "loss = sum(*x)\n", 3, 12, "* argument unpacking is not allowed"),
-    (HEAD + "loss = sum(x @ w, dim=0)\n", 3, 23, "sum() takes axis=, keepdims=, not dim="),
+    (HEAD + "loss = sum(x @ w, dtype=0)\n", 3, 25, "sum() takes axis=, keepdims=, not dtype="),
     # other statements and misuse
     (HEAD + "if x:\n    y = x\n", 3, 1, "a if statement is not part of the language"),
     ("N = 3\nN = 4\n", 2, 1, "'N' is already defined; a named number is assigned once"),

@@ -63,6 +63,8 @@ def ops_of(source: str) -> list[tuple]:
     ("x.std(axis=0)", "std(x, axis=0)"), ("x.var()", "var(x)"),
     ("torch.std(x, dim=0, correction=0)", "std(x, axis=0)"),
     ("x.var(dim=1, unbiased=False)", "var(x, axis=1)"), ("np.std(x, ddof=0)", "std(x)"),
+    ("sum(x, dim=1, keepdim=True)", "sum(x, axis=1, keepdims=True)"),
+    ("softmax(x, dim=0)", "softmax(x, axis=0)"), ("std(x, ddof=0)", "std(x)"),
     ("np.absolute(x)", "abs(x)"), ("x.abs()", "abs(x)"), ("np.amin(x)", "min(x)"),
 ])
 def test_a_spelling_is_the_registry_s_op(spelled, plain):
@@ -197,6 +199,7 @@ def test_a_list_element_may_be_an_expression():
     (HEAD + "z = np.random.randn(3, 4)\n", 3, 5, "makes data: declare a leaf instead"),
     (HEAD + "loss = sum(torch.std(x, dim=0))\n", 3, 12, "write correction=0"),
     (HEAD + "loss = sum(x.std(ddof=1))\n", 3, 23, "only ddof=0 is allowed"),
+    (HEAD + "loss = sum(std(x, dim=1))\n", 3, 12, "write correction=0"),
     (HEAD + "loss = sum(x.transpose(0, 1))\n", 3, 24, "takes no axes"),
     (HEAD + "loss = sum(x.sum(0, True, 3))\n", 3, 27, "takes 1 tensor then axis, keepdims"),
     (HEAD + "loss = sum(x.sum(0, axis=1))\n", 3, 18, "axis is given twice"),
