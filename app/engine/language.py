@@ -481,9 +481,11 @@ class _Builder:
         return value
 
     def size_arg(self, node: ast.expr) -> int:
-        value = self.constant_number(node)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise _error(node, "a size must be a positive whole number (like 64 or N)")
+        from .unroll import whole  # it builds on this module
+
+        value = whole(self, node)  # 64, N, 2 * H, or i + 1 in a loop
+        if value is None or value < 1:
+            raise _error(node, "a size must be a positive whole number (like 64, N or 2 * N)")
         return value
 
     def check_size(self, node: ast.AST, shape: tuple[int, ...]) -> None:
@@ -547,6 +549,9 @@ class _Builder:
             what = "strings" if isinstance(node.value, (str, bytes)) else repr(node.value)
             raise _error(node, f"{what} are not allowed here; expected a number or an expression"
                          if what == "strings" else f"{what} is not allowed; expected a number")
+        if isinstance(node, ast.ListComp):
+            raise _error(node, "a list is assigned to a name on its own, like `W = [param(8, 8) "
+                               "for i in range(L)]`, and its elements picked, like W[i]")
         what = _NOT_ALLOWED.get(type(node), type(node).__name__)
         raise _error(node, f"{what} are not part of the language")
 

@@ -153,6 +153,12 @@ def test_a_loop_variable_is_a_number_in_formulas_and_indices():
         == ["0", "1", "2"]
 
 
+def test_sizes_may_be_formulas_of_named_numbers_and_loop_variables():
+    graph = parse("N = 2\nW = [param(N * (i + 1), 3) for i in range(3)]\n"
+                  "loss = sum(W[0]) + sum(W[2])\nloss += sum(W[1])\n", LIMITS)
+    assert [graph.nodes[f"W_{i}"].shape for i in range(3)] == [(2, 3), (4, 3), (6, 3)]
+
+
 def test_a_list_element_may_be_an_expression():
     graph = parse("x = input(3)\nP = [x * (k + 1) for k in range(2)]\nloss = sum(P[0] + P[-1])\n",
                   LIMITS)
