@@ -56,8 +56,6 @@ MAX_NUMBER = sys.float_info.max
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: line endings as `ast` counts lines (not a form feed)
 _LINE_ENDS = re.compile(r"(\r\n|\n|\r)")
-_AUGMENTED = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.MatMult: "@=",
-              ast.Pow: "**="}
 _NOT_ALLOWED = {
     ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
     ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
@@ -250,7 +248,9 @@ class _Builder:
             raise _error(stmt, "imports are not allowed; np., torch. and F. are known without "
                                "them; expected `name = expression`")
         if isinstance(stmt, ast.AugAssign):
-            stmt = self.augmented(stmt)
+            from .assignments import augmented  # it builds on this module
+
+            stmt = augmented(self, stmt)
         if not isinstance(stmt, ast.Assign):
             kind = type(stmt).__name__.lower()
             raise _error(stmt, f"a {kind} statement is not part of the language; "
@@ -259,7 +259,9 @@ class _Builder:
             raise _error(stmt, "assignment to a subscript (x[0] = …) is not part of the "
                                "language: every value is computed once")
         if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple):
-            return self.numbers_unpacked(stmt)
+            from .assignments import numbers_unpacked  # it builds on this module
+
+            return numbers_unpacked(self, stmt)
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             raise _error(stmt, "expected one plain name on the left of `=` (like `h = x @ w1`)")
         target = stmt.targets[0]
@@ -314,52 +316,6 @@ class _Builder:
             nid += "_"
         self.taken.add(nid)
         return nid
-
-    def augmented(self, stmt: ast.AugAssign) -> ast.Assign:
-        """`c += e` is `c = c + e`: a new version of c, its text `c_2 + (e)`."""
-        target = stmt.target
-        if not isinstance(target, ast.Name):
-            raise _error(stmt, "augmented assignment to a subscript or an attribute (x[0] += …) "
-                               "is not part of the language: every value is computed once; "
-                               "write `x = x + …`")
-        if target.id not in self.names:
-            if target.id in self.numbers or target.id in self.loop_values:
-                raise _error(target, f"{target.id!r} is a number; only a tensor can be updated "
-                                     f"with {_AUGMENTED.get(type(stmt.op), '+=')}")
-            raise _error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
-                                 f"tensor defined before")
-        if type(stmt.op) not in _AUGMENTED:
-            raise _error(stmt, f"the operator {type(stmt.op).__name__} is not allowed; use "
-                               f"{' '.join(_AUGMENTED.values())}")
-            raise _error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
-                                 f"tensor defined before")
-        left = ast.Name(id=target.id, ctx=ast.Load())
-        value = ast.BinOp(left=ast.copy_location(left, target), op=stmt.op, right=stmt.value)
-        for key in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
-            setattr(value, key, getattr(stmt, key))
-            setattr(left, key, getattr(target, key))
-        right = versioned_text(self, stmt.value, self.segment(stmt.value))
-        if not isinstance(stmt.value, (ast.Name, ast.Call, ast.Constant, ast.Subscript,
-                                       ast.Attribute)):
-            right = f"({right})"
-        value.written = f"{self.names[target.id]} {_AUGMENTED[type(stmt.op)][:-1]} {right}"
-        return ast.copy_location(ast.Assign(targets=[target], value=value), stmt)
-
-    def numbers_unpacked(self, stmt: ast.Assign):
-        """`N, D_in, H, D_out = 64, 1000, 100, 10`: named numbers, as the seed script writes
-        them."""
-        targets, value = stmt.targets[0].elts, stmt.value
-        numbers = [self.constant_number(v) for v in getattr(value, "elts", [])]
-        if not isinstance(value, ast.Tuple) or len(numbers) != len(targets) \
-                or any(n is None for n in numbers) \
-                or not all(isinstance(t, ast.Name) for t in targets):
-            raise _error(stmt, "unpacking assigns named numbers only, like "
-                               "`N, D_in = 64, 1000`; declare tensors one per line")
-        for target, number in zip(targets, numbers, strict=True):
-            self.check_name(target, target.id)
-            self.check_number(target, target.id)
-            self.numbers[target.id] = number
-        return None, stmt
 
     def check_number(self, target: ast.Name, name: str) -> None:
         if name in self.names or name in self.numbers or name in self.lists:
