@@ -271,3 +271,14 @@ def test_a_loop_of_many_passes_is_refused_when_its_groups_pass_the_limit():
     source = "x = input(2)\nh = x * 1\nfor i in range(300):\n    h = h * 2\nloss = sum(h)\n"
     error = error_of(source)
     assert "each pass of a loop is one" in error.detail and error.line == 3
+
+
+def test_a_loop_within_the_node_limit_still_meets_the_counted_budget():
+    from app.engine.run import Run, RunSpec
+
+    source = ("x = input(100, 100)\nW = [param(100, 100) for i in range(100)]\nh = x\n"
+              "for i in range(100):\n    h = tanh(h @ W[i])\nloss = sum(h)\n")
+    with pytest.raises(LimitError) as info:
+        Run(RunSpec(source=source, iterations=5000), LIMITS)
+    assert info.value.limit == "max_compute"
+    assert Run(RunSpec(source=source, iterations=2), LIMITS).cost.total < LIMITS.max_compute
