@@ -5,6 +5,8 @@ unrolled."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.engine import language
 from app.engine.errors import LimitError, SourceError
@@ -282,3 +284,45 @@ def test_a_loop_within_the_node_limit_still_meets_the_counted_budget():
         Run(RunSpec(source=source, iterations=5000), LIMITS)
     assert info.value.limit == "max_compute"
     assert Run(RunSpec(source=source, iterations=2), LIMITS).cost.total < LIMITS.max_compute
+
+
+# ----- generated spellings: each parses to what its plain call does -----
+
+#: ops of one tensor whose attributes are axis and keepdims: spelled every way
+REDUCING = sorted(n for n, op in REGISTRY.items() if op.syntax == "call" and op.arity == 1
+                  and set(op.attrs) <= {"axis", "keepdims"})
+
+
+@st.composite
+def spelled_calls(draw):
+    """(a call written as numpy, PyTorch or a method write it, the plain call, the shape)."""
+    op = REGISTRY[draw(st.sampled_from(REDUCING))]
+    name = draw(st.sampled_from(sorted(n for n, o in SPELLINGS.items() if o == op.name)))
+    shape = draw(st.sampled_from([(3,), (2, 3), (2, 3, 4)]))
+    attrs = {}
+    if "axis" in op.attrs:
+        axes = list(range(-len(shape), len(shape)))
+        attrs["axis"] = draw(st.sampled_from(axes + [None] if op.attrs["axis"] is None else axes))
+    if "keepdims" in op.attrs:
+        attrs["keepdims"] = draw(st.booleans())
+    plain = f"{op.name}(x{''.join(f', {k}={v}' for k, v in attrs.items())})"
+    style = draw(st.sampled_from(["np", "numpy", "torch", "F", "method", "positional"]))
+    pytorch = style in ("torch", "F", "method") and draw(st.booleans())
+    given = {{"axis": "dim", "keepdims": "keepdim"}[k]: v for k, v in attrs.items()} \
+        if pytorch else dict(attrs)
+    if op.name in ("var", "std") and (pytorch or style in ("torch", "F")):
+        given["correction"] = 0  # PyTorch's var and std divide by n - 1 unless told
+    keywords = ", ".join(f"{k}={v}" for k, v in given.items())
+    if style == "method":
+        return f"x.{name}({keywords})", plain, shape
+    if style == "positional":
+        return f"x.{name}({', '.join(str(v) for v in attrs.values())})", plain, shape
+    return f"{style}.{name}(x{', ' if keywords else ''}{keywords})", plain, shape
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(spelled_calls())
+def test_a_generated_spelling_is_its_plain_call(case):
+    spelled, plain, shape = case
+    program = f"x = param{shape}\nloss = sum({{}})\n"
+    assert ops_of(program.format(spelled)) == ops_of(program.format(plain)), spelled
