@@ -190,6 +190,9 @@ class _Builder:
         self.lists: dict[str, list[str]] = {}
         #: the variables of the loops being read (and of a comprehension), with their values
         self.loop_values: dict[str, int] = {}
+        #: the variables of the loops being read, as their passes' groups name them (`i=3`,
+        #: `w=W_3`: a loop over a list binds its variable to a node)
+        self.loop_bindings: dict[str, str] = {}
         #: statements loops and lists read so far (unroll.py bounds them)
         self.passes = 0
 
@@ -338,7 +341,7 @@ class _Builder:
             if name.startswith(prefix):
                 raise _error(target, f"{name!r} is reserved: names starting with {prefix} are "
                                      f"{why}; choose another name")
-        if name in self.loop_values:
+        if name in self.loop_values or name in self.loop_bindings:
             raise _error(target, f"{name!r} is the variable of a loop; choose another name")
 
     # ----- leaves -----

@@ -1,11 +1,12 @@
-"""Loops and lists in the source: `for i in range(L):` unrolled into the graph, and lists of
-tensors made by a comprehension, `W = [param(8, 8) for i in range(L)]`, indexed `W[i]`.
+"""Loops and lists in the source: `for i in range(L):` (or over a list, `for w in W:`,
+`enumerate(W)`, `zip(W, B)`) unrolled into the graph, and lists of tensors made by a
+comprehension, `W = [param(8, 8) for i in range(L)]`, indexed `W[i]`.
 
 The language (language.py) hands each `for` statement, each comprehension and each index of a
 list here. A loop's bounds are constant (numbers, named numbers, the variables of the loops
-around it, and + - * // % of them); every pass is read again with its variable bound to a number,
-inside a group of its own named after the variable's value (`i=3`; nested, `i=3 j=0`), so a
-long loop collapses pass by pass. A list element is a node of its own, `W_0`, `W_1`, … (what
+around it, and + - * // % of them); every pass is read again with its variable bound to a number
+(or a list's node), inside a group of its own named after the variable's value (`i=3`, `w=W_3`; nested,
+`i=3 j=0`), so a long loop collapses pass by pass. A list element is a node of its own, `W_0`, `W_1`, … (what
 `W[0]`, `W[1]` pick). Before a loop is unrolled past its first pass, the nodes it would make are
 counted: a loop past the node limit is refused then, never built.
 """
@@ -68,10 +69,40 @@ def _check_variable(builder: _Builder, target: ast.expr) -> str:
     if not isinstance(target, ast.Name):
         raise _error(target, "a loop's variable is one name, like `for i in range(L):`")
     name = target.id
-    if name in builder.loop_values:
+    if name in builder.loop_values or name in builder.loop_bindings:
         raise _error(target, f"{name!r} is already the variable of an enclosing loop")
     builder.check_name(target, name)
+    if name in builder.names or name in builder.numbers or name in builder.lists:
+        raise _error(target, f"{name!r} is already defined; a loop's variable needs a name of "
+                             f"its own")
     return name
+
+
+def _sequence(builder: _Builder, node: ast.expr) -> range | list[str]:
+    """What one loop variable runs over: a range's numbers, or a list's nodes."""
+    if isinstance(node, ast.Name) and node.id in builder.lists:
+        return builder.lists[node.id]
+    return _range(builder, node)
+
+
+def _passes(builder: _Builder, stmt: ast.For) -> tuple[list[str], list[range | list[str]]]:
+    """The loop's variables and what each runs over: `for i in range(L)`, `for w in W`,
+    `for i, w in enumerate(W)`, `for w, b in zip(W, B)` (as long as the shortest)."""
+    it, target = stmt.iter, stmt.target
+    call = it.func.id if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) else ""
+    if call in ("zip", "enumerate"):
+        if it.keywords or not it.args or (call == "enumerate" and len(it.args) != 1):
+            raise _error(it, f"{call}() takes {'one list' if call == 'enumerate' else 'lists'}"
+                             f" or ranges, like {call}(W{', B' if call == 'zip' else ''})")
+        sequences = [_sequence(builder, a) for a in it.args]
+        if call == "enumerate":
+            sequences.insert(0, range(len(sequences[0])))
+        if not isinstance(target, ast.Tuple) or len(target.elts) != len(sequences):
+            raise _error(target, f"this loop gives {len(sequences)} values per pass: name each, "
+                                 f"like `for {', '.join('abcdefgh'[:len(sequences)])} in ...`")
+        return [_check_variable(builder, t) for t in target.elts], sequences
+    sequences = [_sequence(builder, it)]
+    return [_check_variable(builder, target)], sequences
 
 
 def _check_passes(builder: _Builder, where: ast.AST, statements: int) -> None:
@@ -106,8 +137,8 @@ def read_for(builder: _Builder, stmt: ast.For):
     the last assignment of the last pass, as `statement` does."""
     if stmt.orelse:
         raise _error(stmt.orelse[0], "for … else is not part of the language")
-    name = _check_variable(builder, stmt.target)
-    passes = _range(builder, stmt.iter)
+    names, sequences = _passes(builder, stmt)
+    passes = range(min(len(s) for s in sequences))
     for inner in stmt.body:
         if isinstance(inner, ast.With):
             raise _error(inner, "a loop's passes are groups of their own (i=0, i=1, …): "
@@ -123,9 +154,13 @@ def read_for(builder: _Builder, stmt: ast.For):
                            f"loop is one: this loop would make {len(passes)} more")
     last = None
     try:
-        for k, value in enumerate(passes):
-            builder.loop_values[name] = value
-            group = " ".join(f"{v}={n}" for v, n in builder.loop_values.items())
+        for k in passes:
+            for name, sequence in zip(names, sequences, strict=True):
+                value = sequence[k]  # a number, or a node's id: the variable names that node
+                (builder.loop_values if isinstance(sequence, range) else builder.names)[name] \
+                    = value
+                builder.loop_bindings[name] = str(value)
+            group = " ".join(f"{v}={n}" for v, n in builder.loop_bindings.items())
             if group in builder.group_at:  # an earlier loop over the same variable
                 group += f" (line {stmt.lineno})"
             if group in builder.group_at:
@@ -139,7 +174,9 @@ def read_for(builder: _Builder, stmt: ast.For):
             if k == 0:
                 _check_projection(builder, stmt, before, len(passes) - 1)
     finally:
-        builder.loop_values.pop(name, None)
+        for name in names:
+            for bound in (builder.loop_values, builder.names, builder.loop_bindings):
+                bound.pop(name, None)
     return last
 
 

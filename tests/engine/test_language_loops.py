@@ -145,6 +145,30 @@ def test_nested_loops_unroll_one_group_per_pass():
     assert [m.label for m in matmuls] == ["x @ W_0", "h @ W_1", "h_2 @ W_1", "h_3 @ W_2"]
 
 
+ZIPPED = """x = input(2, 3)
+W = [param(3, 3) for k in range(3)]
+B = [param(3) for k in range(3)]
+h = x
+{loop}
+loss = sum(h)
+"""
+
+
+@pytest.mark.parametrize("loop", [
+    "for w, b in zip(W, B):\n    h = relu(h @ w + b)",
+    "for i, w in enumerate(W):\n    h = relu(h @ w + B[i])",
+    "for i, w, b in zip(range(3), W, B):\n    h = relu(h @ w + b)",
+])
+def test_a_loop_over_lists_is_the_loop_over_their_indices(loop):
+    indexed = ops_of(ZIPPED.format(loop="for i in range(3):\n    h = relu(h @ W[i] + B[i])"))
+    assert ops_of(ZIPPED.format(loop=loop)) == indexed
+    graph = parse(ZIPPED.format(loop=loop), LIMITS)
+    assert graph.nodes["h_3"].inputs[0] != graph.nodes["h_2"].inputs[0]
+    assert [graph.nodes[n].label for n in graph.order if graph.nodes[n].op == "matmul"] == \
+        ["x @ W_0", "h @ W_1", "h_2 @ W_2"]
+    assert graph.nodes["h_2"].groups[0] in ("w=W_1 b=B_1", "i=1 w=W_1", "i=1 w=W_1 b=B_1")
+
+
 def test_a_loop_variable_is_a_number_in_formulas_and_indices():
     graph = parse("x = input(3, 4)\nh = x * 1\nfor i in range(3):\n    h = h + x[i] * i\n"
                   "loss = sum(h)\n", LIMITS)
@@ -182,6 +206,15 @@ def test_a_list_element_may_be_an_expression():
      "already the variable of an enclosing loop"),
     (HEAD + "for i in range(2):\n    h = x * 2\nloss = sum(h * i)\n", 5, 16, "undefined name 'i'"),
     (HEAD + "for i in range(3, 1, 0):\n    h = x\n", 3, 22, "step cannot be 0"),
+    (HEAD + "for x in range(3):\n    h = w * 2\n", 3, 5, "a loop's variable needs a name"),
+    (HEAD + "W = [param(2) for i in range(3)]\nfor w, b in zip(W):\n    h = w * 2\n", 4, 5,
+     "this loop gives 1 values per pass"),
+    (HEAD + "W = [param(2) for i in range(3)]\nfor w in zip(W, W):\n    h = w * 2\n", 4, 5,
+     "this loop gives 2 values per pass"),
+    (HEAD + "W = [param(2) for i in range(3)]\nfor i, w in enumerate(W, 1):\n    h = w * 2\n",
+     4, 13, "enumerate() takes one list"),
+    (HEAD + "W = [param(2) for i in range(3)]\nfor v in W:\n    v = v * 2\n", 5, 5,
+     "'v' is the variable of a loop"),
     (HEAD + "for sum in range(2):\n    h = x\n", 3, 5, "'sum' is reserved"),
     (HEAD + "W = [param(2) for i in range(3)]\nloss = sum(W[3])\n", 4, 14, "out of range"),
     (HEAD + "W = [param(2) for i in range(3)]\nloss = sum(W[0:2])\n", 4, 14, "pick one element"),
