@@ -324,7 +324,7 @@ class _Builder:
         if name in self.names or name in self.numbers or name in self.lists:
             raise _error(target, f"{name!r} is already defined; a named number is assigned "
                                  f"once")
-        if self.loop_values:
+        if self.loop_bindings:
             raise _error(target, "named numbers are assigned outside loops (a loop's passes "
                                  "would assign them again)")
 

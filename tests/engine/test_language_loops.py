@@ -201,6 +201,8 @@ def test_a_list_element_may_be_an_expression():
     (HEAD + "for i in range(2):\n    def f(a):\n        return a\n", 4, 5,
      "define functions outside loops"),
     (HEAD + "for i in range(2):\n    n = 3\n", 4, 5, "named numbers are assigned outside loops"),
+    (HEAD + "W = [param(2) for i in range(3)]\nfor v in W:\n    n = 3\n", 5, 5,
+     "named numbers are assigned outside loops"),
     (HEAD + "for i in range(2):\n    i = x * 2\n", 4, 5, "'i' is the variable of a loop"),
     (HEAD + "for i in range(2):\n    for i in range(2):\n        h = x * 2\n", 4, 9,
      "already the variable of an enclosing loop"),
