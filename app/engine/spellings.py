@@ -124,6 +124,9 @@ def spelled(builder, call: ast.Call) -> ast.expr:
                                f"with {', '.join(p + '.' for p in sorted(PREFIXES))}")
     else:
         if path is not None and path[0] not in builder.names and path[0] not in builder.lists:
+            if builder.constant_number(ast.Name(id=path[0], ctx=ast.Load())) is not None:
+                raise _error(func, f"{path[0]} is a number: a method is called on a tensor, "
+                                   f"like x.exp()")
             raise _error(func, f"undefined name {path[0]!r}: a method is called on a tensor "
                                f"(x.exp()), a function with "
                                f"{', '.join(p + '.' for p in sorted(PREFIXES))} or plain")

@@ -238,6 +238,7 @@ def test_a_list_element_may_be_an_expression():
     (HEAD + "loss = sum(x.sqaure())\n", 3, 12, "unknown method .sqaure(); did you mean .square()?"),
     (HEAD + "loss = sum(x.backward())\n", 3, 12, "is not an op of the language"),
     (HEAD + "loss = sum(math.exp(x))\n", 3, 12, "undefined name"),
+    (HEAD + "N = 3\nloss = sum(x * N.exp())\n", 4, 16, "N is a number: a method is called on"),
     (HEAD + "loss = sum(torch.special.expit(x))\n", 3, 12, "unknown module torch.special"),
     (HEAD + "z = np.random.randn(3, 4)\n", 3, 5, "makes data: declare a leaf instead"),
     (HEAD + "loss = sum(torch.std(x, dim=0))\n", 3, 12, "write correction=0"),
