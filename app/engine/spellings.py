@@ -143,8 +143,7 @@ def spelled(builder, call: ast.Call) -> ast.expr:
             raise _error(a, "* argument unpacking is not allowed")
     op = REGISTRY[SPELLINGS[fn]]
     keywords = _keywords(call, op.name, written, torch=prefix in TORCH_PREFIXES)
-    if op.name in ("max", "min") and len(args) == 2 \
-            and not isinstance(builder.constant_number(args[1]), int):
+    if op.name in ("max", "min") and len(args) == 2 and not _is_axis(builder, args[1]):
         op = REGISTRY["maximum" if op.name == "max" else "minimum"]  # torch.max(a, b)
     if op.name in _SYNTAX:
         return _operator(call, op.name, args, keywords, written)
@@ -158,6 +157,13 @@ def spelled(builder, call: ast.Call) -> ast.expr:
     args, keywords = _positional_attrs(op, args, keywords, written)
     return _at(ast.Call(func=_at(ast.Name(id=op.name, ctx=ast.Load()), func), args=args,
                         keywords=keywords), call)
+
+
+def _is_axis(builder, node: ast.expr) -> bool:
+    """`1`, `None`, `(0, 1)`: an axis (np.max(x, 1)), not a tensor (torch.max(a, b))."""
+    items = node.elts if isinstance(node, ast.Tuple) else [node]
+    return all(isinstance(item, ast.Constant) and item.value is None
+               or isinstance(builder.constant_number(item), int) for item in items)
 
 
 def _keywords(call: ast.Call, op: str, written: str, torch: bool) -> list[ast.keyword]:

@@ -46,6 +46,8 @@ def ops_of(source: str) -> list[tuple]:
     ("x.sum(1, True)", "sum(x, axis=1, keepdims=True)"),
     ("x.max(axis=0)", "max(x, axis=0)"), ("torch.amax(x, dim=1)", "max(x, axis=1)"),
     ("torch.max(x, x * 2)", "maximum(x, x * 2)"), ("x.min(0)", "min(x, axis=0)"),
+    ("np.max(x, None)", "max(x)"), ("np.min(x, (0, 1))", "min(x, axis=(0, 1))"),
+    ("torch.min(x, 2.5)", "minimum(x, 2.5)"),
     ("x.tanh()", "tanh(x)"), ("x.exp()", "exp(x)"), ("np.exp(x)", "exp(x)"),
     ("numpy.log1p(x * x)", "log1p(x * x)"), ("x.sigmoid()", "sigmoid(x)"),
     ("x.pow(2)", "x ** 2"), ("np.power(x, 3)", "x ** 3"), ("torch.pow(x, x)", "x ** x"),
