@@ -32,7 +32,8 @@ class Node:
     init: dict = field(default_factory=dict)
     #: whether the user named it (an assignment) rather than a nested sub-expression
     named: bool = False
-    #: the source text of the expression that computes it (ops)
+    #: the source text of the expression that computes it (ops), each name written as the
+    #: node it reads (`h_2 @ W_1` where h and W were rebound or indexed in a loop)
     expr: str = ""
     #: the `with group("…"):` blocks it was written in, outermost first
     groups: tuple[str, ...] = ()

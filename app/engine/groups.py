@@ -32,25 +32,35 @@ def read_group(builder: _Builder, stmt: ast.With):
                      "each group has its own name")
     if len(builder.group_at) >= MAX_GROUPS:
         raise _error(stmt, f"a source has at most {MAX_GROUPS} groups")
-    builder.group_at[name] = stmt
+    return in_group(builder, name, stmt, stmt.body,
+                    f"the group {name!r} holds no node: put assignments that compute or "
+                    "declare tensors in it")
+
+
+def in_group(builder: _Builder, name: str, where: ast.stmt, body: list[ast.stmt],
+             empty: str):
+    """Read `body` inside the group `name` (a `with` block, or one pass of a loop): every
+    node its statements make carries the group and the groups around it. `empty`: the error
+    when they make none. Returns the last assignment, as `statement` does."""
+    builder.group_at[name] = where
     first = len(builder.nodes)
     builder.group_path += (name,)
     last = None
     try:
-        for inner in stmt.body:
+        for inner in body:
             made = len(builder.nodes)
             done = builder.statement(inner)
             last = done if done is not None else last
-            if not isinstance(inner, ast.With):  # a nested block tags its own
+            if not isinstance(inner, (ast.With, ast.For)):  # a nested block tags its own
                 for i in range(made, len(builder.nodes)):
                     builder.nodes[i] = dataclasses.replace(builder.nodes[i],
                                                         groups=builder.group_path)
     finally:
         builder.group_path = builder.group_path[:-1]
     if not any(name in n.groups for n in builder.nodes[first:]):
-        raise _error(stmt, f"the group {name!r} holds no node: put assignments that "
-                           "compute or declare tensors in it")
+        raise _error(where, empty)
     return last
+
 
 def group_name(stmt: ast.With) -> str:
     """The name in `with group("name"):`, checked: a short, printable, one-line string

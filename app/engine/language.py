@@ -18,8 +18,10 @@ from math import prod
 from .custom import Definition
 from .errors import LimitError, SourceError
 from .graph import Graph, Node
+from .labels import versioned_text
 from .limits import Limits
 from .ops import REGISTRY, VARIADIC, Op, ShapeError
+from .spellings import MODULES, SPELLINGS, spelled
 
 #: leaf constructors and what they draw from the RandomState
 LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli",
@@ -40,6 +42,7 @@ POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 #: names forward mode's tangents. (The script's other names — its learning rate, `rs`, `t`,
 #: its helpers — give way to a user's: codegen.py.)
 RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np"}
+RESERVED |= MODULES  # `F.relu(x)`, `torch.exp(x)`: a module prefix, never a variable
 RESERVED_PREFIXES = {"grad_": "the gradients of the exported script (grad_x is ∂loss/∂x)",
                      "dot_": "forward mode's tangents (dot_x is the derivative of x along "
                              "the direction)"}
@@ -71,9 +74,11 @@ _WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
 
 
 def ops_table() -> str:
-    """Every op of the registry as a Markdown table: how it is written in the language and
-    how it routes the gradient (the registry's sentence). The README holds this table."""
-    rows = ["| op | written | how it routes the gradient |", "|---|---|---|"]
+    """Every op of the registry as a Markdown table: how it is written in the language, the
+    names numpy and PyTorch give it (spellings.py), and how it routes the gradient (the
+    registry's sentence). The README holds this table."""
+    rows = ["| op | written | also, after `np.`, `torch.`, `F.` or as a method | "
+            "how it routes the gradient |", "|---|---|---|---|"]
     for name, op in REGISTRY.items():
         written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
         attrs = {k: v for k, v in op.attrs.items() if k not in ("n", "p", "key", "shape")}
@@ -85,7 +90,11 @@ def ops_table() -> str:
             else:
                 keywords = "".join(f", {k}={v}" for k, v in attrs.items())
                 written.append(f"`{call}({', '.join('abcd'[:op.arity])}{keywords})`")
-        rows.append(f"| `{name}` | {', '.join(written)} | {op.routes} |")
+        # `pow` and `power` write `**`: a constant exponent is pow, a tensor one power
+        spelled = sorted(n for n, o in SPELLINGS.items() if o == name
+                         or (name == "pow" and o == "power"))
+        also = ", ".join(f"`{n}`" for n in spelled)
+        rows.append(f"| `{name}` | {', '.join(written)} | {also} | {op.routes} |")
     return "\n".join(rows) + "\n"
 
 
@@ -118,14 +127,26 @@ def parse(source: str, limits: Limits, numbers: dict[str, float] | None = None) 
 
 
 def _statements(body: list[ast.stmt]):
-    """Every statement, those inside `with` blocks too (a loop: nesting has no depth limit
-    before the group check)."""
+    """Every statement, those inside `with` blocks and loops too (a loop: nesting has no
+    depth limit before the group check)."""
     stack = list(reversed(body))
     while stack:
         stmt = stack.pop()
         yield stmt
-        if isinstance(stmt, ast.With):
+        if isinstance(stmt, (ast.With, ast.For)):
             stack.extend(reversed(stmt.body))
+
+
+def _assigned(stmt: ast.stmt):
+    """The names a statement assigns: its targets (a tuple's too), a loop's variable, a
+    comprehension's."""
+    targets = [*getattr(stmt, "targets", []), getattr(stmt, "target", None)]
+    if isinstance(getattr(stmt, "value", None), ast.ListComp):
+        targets += [g.target for g in stmt.value.generators]
+    for target in targets:
+        for node in target.elts if isinstance(target, ast.Tuple) else [target]:
+            if isinstance(node, ast.Name):
+                yield node.id
 
 
 def _where(node: ast.AST) -> tuple[int, int]:
@@ -163,6 +184,17 @@ class _Builder:
         #: where each group was opened
         self.group_path: tuple[str, ...] = ()
         self.group_at: dict[str, ast.AST] = {}
+        #: how many times each tensor's name was assigned (`h = relu(h)` makes h_2)
+        self.versions: dict[str, int] = {}
+        #: lists of tensors by name (`W = [param(8, 8) for i in range(L)]`): their nodes
+        self.lists: dict[str, list[str]] = {}
+        #: the variables of the loops being read (and of a comprehension), with their values
+        self.loop_values: dict[str, int] = {}
+        #: the variables of the loops being read, as their passes' groups name them (`i=3`,
+        #: `w=W_3`: a loop over a list binds its variable to a node)
+        self.loop_bindings: dict[str, str] = {}
+        #: statements loops and lists read so far (unroll.py bounds them)
+        self.passes = 0
 
     # ----- statements -----
 
@@ -170,9 +202,7 @@ class _Builder:
         if not tree.body:
             raise SourceError("the source is empty: expected assignments ending with the loss", 1, 1)
         for stmt in _statements(tree.body):
-            for target in getattr(stmt, "targets", []):
-                if isinstance(target, ast.Name):
-                    self.taken.add(target.id)
+            self.taken.update(_assigned(stmt))
             if isinstance(stmt, ast.FunctionDef):
                 self.def_names.add(stmt.name)
         last = None
@@ -185,7 +215,7 @@ class _Builder:
         loss_id, stmt = last
         if loss_id is None:
             raise _error(stmt, "the last assignment is the loss and must be computed by an "
-                               "operation, not a number")
+                               "operation, not a number or another name")
         loss = next(n for n in self.nodes if n.id == loss_id)
         if loss.kind != "op":
             raise _error(stmt, f"the loss {loss_id!r} must be computed by an operation, "
@@ -213,8 +243,17 @@ class _Builder:
 
             define(self, stmt)
             return None
+        if isinstance(stmt, ast.For):
+            from .unroll import read_for  # it builds on this module
+
+            return read_for(self, stmt)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            raise _error(stmt, "imports are not allowed; expected `name = expression`")
+            raise _error(stmt, "imports are not allowed; np., torch. and F. are known without "
+                               "them; expected `name = expression`")
+        if isinstance(stmt, ast.AugAssign):
+            from .assignments import augmented  # it builds on this module
+
+            stmt = augmented(self, stmt)
         if not isinstance(stmt, ast.Assign):
             kind = type(stmt).__name__.lower()
             raise _error(stmt, f"a {kind} statement is not part of the language; "
@@ -222,44 +261,92 @@ class _Builder:
         if any(isinstance(t, ast.Subscript) for t in stmt.targets):
             raise _error(stmt, "assignment to a subscript (x[0] = …) is not part of the "
                                "language: every value is computed once")
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple):
+            from .assignments import numbers_unpacked  # it builds on this module
+
+            return numbers_unpacked(self, stmt)
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
             raise _error(stmt, "expected one plain name on the left of `=` (like `h = x @ w1`)")
-        name = stmt.targets[0].id
-        self.check_name(stmt.targets[0], name)
+        target = stmt.targets[0]
+        name = target.id
+        self.check_name(target, name)
         value = stmt.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
-                and value.func.id in LEAVES:
-            return self.leaf(name, value, stmt), stmt
         number = self.constant_number(value)
         if number is not None:
+            self.check_number(target, name)
             self.numbers[name] = number
             return None, stmt
-        if isinstance(value, ast.Name):
-            raise _error(value, f"`{name} = {value.id}` only renames; assign a computation")
-        nid = self.expr(value, name=name, line=stmt.lineno)
-        if nid != name:  # `loss = +x`: a unary plus changes nothing
+        if name in self.numbers or name in self.lists:
+            kind = "a named number" if name in self.numbers else "a list"
+            raise _error(target, f"{name!r} is {kind} and is assigned once; only a tensor's "
+                                 f"name may be assigned again")
+        if isinstance(value, ast.ListComp):
+            if name in self.names:
+                raise _error(target, f"{name!r} is a tensor; a list needs a name of its own")
+            from .unroll import read_list  # it builds on this module
+
+            return read_list(self, name, value, stmt)
+        if isinstance(value, ast.Name) and value.id in self.names:
+            # `h = x`, as before a loop: h names x's node (the loss cannot be a name)
+            self.names[name] = self.names[value.id]
+            return None, stmt
+        nid = self.next_id(name)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id in LEAVES:
+            self.names[name] = self.leaf(nid, value, stmt)
+            return nid, stmt
+        made = self.expr(value, name=nid, line=stmt.lineno)
+        if made != nid:  # `loss = +x`: a unary plus changes nothing
             raise _error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
                                 f"computation")
         self.names[name] = nid
-        return name, stmt
+        return nid, stmt
+
+    def next_id(self, name: str) -> str:
+        """The node id of `name`'s next assignment: `h` first, then `h_2`, `h_3`, … (with `_`
+        appended while the source uses that name itself)."""
+        version = self.versions.get(name, 0) + 1
+        self.versions[name] = version
+        return name if version == 1 else self.unused(f"{name}_{version}")
+
+    def element_id(self, name: str, index: int) -> str:
+        """The node id of a list's element: `W_0` is W[0] (with `_` appended while the
+        source uses that name itself)."""
+        return self.unused(f"{name}_{index}")
+
+    def unused(self, nid: str) -> str:
+        while nid in self.taken:
+            nid += "_"
+        self.taken.add(nid)
+        return nid
+
+    def check_number(self, target: ast.Name, name: str) -> None:
+        if name in self.names or name in self.numbers or name in self.lists:
+            raise _error(target, f"{name!r} is already defined; a named number is assigned "
+                                 f"once")
+        if self.loop_bindings:
+            raise _error(target, "named numbers are assigned outside loops (a loop's passes "
+                                 "would assign them again)")
 
     def check_name(self, target: ast.Name, name: str) -> None:
         if name.startswith("__"):
             raise _error(target, f"dunder names like {name!r} are not allowed")
         if name in RESERVED:
             why = ("a function of the language" if name in LEAVES or name in FUNCTIONS else
+                   "a module prefix, as in F.relu(x)" if name in MODULES - {"np"} else
                    "a name the exported numpy script uses (a Python builtin or numpy's np)")
             raise _error(target, f"{name!r} is reserved: {why}; choose another name")
         for prefix, why in RESERVED_PREFIXES.items():
             if name.startswith(prefix):
                 raise _error(target, f"{name!r} is reserved: names starting with {prefix} are "
                                      f"{why}; choose another name")
-        if name in self.names or name in self.numbers:
-            raise _error(target, f"{name!r} is already defined; each name is assigned once")
+        if name in self.loop_values or name in self.loop_bindings:
+            raise _error(target, f"{name!r} is the variable of a loop; choose another name")
 
     # ----- leaves -----
 
     def leaf(self, name: str, call: ast.Call, stmt: ast.stmt) -> str:
+        """The leaf `name = input(…)` (or param, …) declares: `name` is its node's id."""
         kind_fn = call.func.id
         dist = LEAVES[kind_fn]
         allowed = {"normal": ("scale", "value"), "onehot": (), "bernoulli": (),
@@ -304,7 +391,6 @@ class _Builder:
         line, column = _where(stmt)
         kind = "labels" if dist == "labels" else "param" if trained else "input"
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
-        self.names[name] = name
         return name
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
@@ -340,6 +426,8 @@ class _Builder:
                                     f"and at most {MAX_NUMBER:.4g} in size")
         elif isinstance(inner, ast.Name) and inner.id in self.numbers:
             value = self.numbers[inner.id]
+        elif isinstance(inner, ast.Name) and inner.id in self.loop_values:
+            value = self.loop_values[inner.id]
         else:
             return None
         return -value if negative else value
@@ -351,9 +439,11 @@ class _Builder:
         return value
 
     def size_arg(self, node: ast.expr) -> int:
-        value = self.constant_number(node)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise _error(node, "a size must be a positive whole number (like 64 or N)")
+        from .unroll import whole  # it builds on this module
+
+        value = whole(self, node)  # 64, N, 2 * H, or i + 1 in a loop
+        if value is None or value < 1:
+            raise _error(node, "a size must be a positive whole number (like 64, N or 2 * N)")
         return value
 
     def check_size(self, node: ast.AST, shape: tuple[int, ...]) -> None:
@@ -377,6 +467,9 @@ class _Builder:
         if isinstance(node, ast.Name):
             if node.id in self.names:
                 return self.names[node.id]
+            if node.id in self.lists:
+                raise _error(node, f"{node.id} is a list of {len(self.lists[node.id])} tensors: "
+                                   f"pick one, like {node.id}[i] or {node.id}[0]")
             if node.id in LEAVES or node.id in FUNCTIONS or node.id in self.defs:
                 raise _error(node, f"{node.id} is a function; call it, like {node.id}(...)")
             raise _error(node, f"undefined name {node.id!r}; defined so far: "
@@ -404,6 +497,9 @@ class _Builder:
                 raise _error(node, f"attribute .{node.attr} is not allowed; only .T (transpose)")
             return self.op(node, TRANSPOSE, [sub(node.value)], {}, name)
         if isinstance(node, ast.Call):
+            normal = spelled(self, node)  # np.exp(x), x.sum(axis=1), x.dot(w): the same op
+            if normal is not node:
+                return self.expr(normal, name=name, line=line, depth=depth + 1)
             return self.call(node, name, sub)
         if isinstance(node, ast.Subscript):
             return self.index(node, name, sub)
@@ -411,12 +507,13 @@ class _Builder:
             what = "strings" if isinstance(node.value, (str, bytes)) else repr(node.value)
             raise _error(node, f"{what} are not allowed here; expected a number or an expression"
                          if what == "strings" else f"{what} is not allowed; expected a number")
+        if isinstance(node, ast.ListComp):
+            raise _error(node, "a list is assigned to a name on its own, like `W = [param(8, 8) "
+                               "for i in range(L)]`, and its elements picked, like W[i]")
         what = _NOT_ALLOWED.get(type(node), type(node).__name__)
         raise _error(node, f"{what} are not part of the language")
 
     def call(self, node: ast.Call, name: str | None, sub) -> str:
-        if not isinstance(node.func, ast.Name):
-            raise _error(node.func, "only plain function calls like relu(x) are allowed")
         fn = node.func.id
         if fn in LEAVES:
             raise _error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
@@ -478,7 +575,12 @@ class _Builder:
         return value
 
     def index(self, node: ast.Subscript, name: str | None, sub) -> str:
-        """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only."""
+        """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only; W[i] of a
+        list is its element."""
+        if isinstance(node.value, ast.Name) and node.value.id in self.lists:
+            from .unroll import element  # it builds on this module
+
+            return element(self, node)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if len(items) > MAX_AXES:
             raise _error(node, f"at most {MAX_AXES} indices")
@@ -496,8 +598,10 @@ class _Builder:
         return self.op(node, INDEX, [sub(node.value)], {"key": ", ".join(parts)}, name)
 
     def index_number(self, node: ast.expr) -> int:
-        value = self.constant_number(node)
-        if not isinstance(value, int) or isinstance(value, bool):
+        from .unroll import whole  # it builds on this module
+
+        value = whole(self, node)
+        if value is None:
             raise _error(node, "an index is a constant whole number or a slice like 1:3 "
                                "(no boolean masks, no tensor indices)")
         return value
@@ -539,13 +643,15 @@ class _Builder:
         self.check_size(node, shape)
         nid = name or self.fresh()
         line, column = _where(node)
-        self.nodes.append(Node(nid, "op", name or label, shape, line, column, op=op,
+        # the text names the versions it reads (`h_2 @ W_1`); `c += e` is written c_2 + (e)
+        text = getattr(node, "written", None) or versioned_text(self, node, label)
+        self.nodes.append(Node(nid, "op", name or text, shape, line, column, op=op,
                                inputs=tuple(inputs), attrs=attrs, named=name is not None,
-                               expr=label))
+                               expr=text))
         return nid
 
     def const(self, node: ast.expr, value) -> str:
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and node.id not in self.loop_values:
             if node.id not in self.number_nodes:
                 line, column = _where(node)
                 self.nodes.append(Node(node.id, "const", node.id, (), line, column,
@@ -554,7 +660,9 @@ class _Builder:
             return self.number_nodes[node.id]
         nid = self.fresh()
         line, column = _where(node)
-        self.nodes.append(Node(nid, "const", self.segment(node), (), line, column,
+        # a loop's variable is its pass's number
+        label = str(value) if isinstance(node, ast.Name) else self.segment(node)
+        self.nodes.append(Node(nid, "const", label, (), line, column,
                                init={"dist": "value", "value": float(value)}))
         return nid
 

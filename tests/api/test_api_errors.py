@@ -10,13 +10,13 @@ LANGUAGE_ERRORS = [
     ("unknown function", "x = input(3)\nloss = foo(x)", 2),
     ("unknown name", "x = input(3)\nloss = sum(z)", 2),
     ("statement not allowed", "import os\nx = input(3)\nloss = sum(x)", 1),
-    ("call on an attribute", "x = input(3)\nloss = x.sum()", 2),
+    ("unknown method", "x = input(3)\nloss = x.item()", 2),
     ("shape mismatch", "a = input(2, 3)\nb = input(4, 5)\nloss = sum(a @ b)", 3),
     ("loss not a scalar", "x = input(3)\nloss = x * 2", 2),
     ("boolean mask", "x = input(3)\nloss = sum(x[x > 0])", 2),
     ("bad leaf size", "x = input(-3)\nloss = sum(x)", 1),
     ("unknown keyword", "x = input(3)\nloss = sum(x, axes=0)", 2),
-    ("name reused", "x = input(3)\nx = input(3)\nloss = sum(x)", 2),
+    ("named number reused", "n = 2\nn = 3\nx = input(3)\nloss = sum(x * n)", 2),
     ("no assignment", "1 + 2", 1),
 ]
 

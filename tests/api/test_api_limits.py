@@ -118,3 +118,13 @@ def test_every_engine_limit_is_a_setting(monkeypatch):
     monkeypatch.setenv("GRADWALK_MAX_NODES", "0")
     with pytest.raises(ValueError, match="max_nodes"):
         Settings()
+
+
+def test_a_loop_past_the_node_limit_is_413_before_it_is_unrolled():
+    """Issue 25: a loop's nodes are counted after its first pass, never built past the limit."""
+    source = ("x = input(2)\nh = x * 1\nfor i in range(200):\n    h = tanh(h * 2) + sin(h)\n"
+              "loss = sum(h)\n")
+    response = make_client(max_nodes=300).post(f"{API}/runs", json={"source": source})
+    _assert_limit(response, "max_nodes", 300)
+    assert "the loop at line 3, column 1 would make 5 nodes per pass" in \
+        response.json()["error"]["message"]

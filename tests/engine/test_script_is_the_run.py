@@ -6,13 +6,15 @@ an array that aliased another gradient (`a = w + w`: the script's ∂loss/∂w w
 scalar leaf drawn from the normal (`rs.randn()` is a Python float: `mean`'s backward line
 called `.size` on it), user names that are the script's own (`t`, `rs`, `learning_rate`). A
 property test then runs the script of generated graphs — fan-out, reused parameters, every
-op of the registry — and compares every loss to the engine's.
+op of the registry, numpy's and PyTorch's spellings, names assigned again (`h = relu(h)`,
+`h += …`) — and compares every loss to the engine's; another unrolls generated loops by hand.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import subprocess
 import sys
 
@@ -152,11 +154,19 @@ class _Graph:
         self.used: set[str] = set()
         self.names = iter(rng.sample(NAMES, len(NAMES)))
 
-    def assign(self, expr: str, shape) -> str:
-        name = next(self.names)
+    def assign(self, expr: str, shape, again: str | None = None) -> str:
+        """`name = expr`; `again`: a name assigned before, assigned again (a new version)."""
+        name = again or next(self.names)
         self.lines.append(f"{name} = {expr}")
         self.shapes[name] = tuple(shape)
+        self.used.discard(name)
         return name
+
+    def again(self) -> str | None:
+        """Sometimes a name already used, to assign again (`h = relu(h)`): its old version
+        reaches the loss through its users."""
+        used = sorted(self.used)
+        return self.rng.choice(used) if used and self.rng.random() < 0.3 else None
 
     def leaf(self) -> str:
         kind = self.rng.choice(["param", "param", "input"])
@@ -182,6 +192,9 @@ class _Graph:
             operands = [self.pick() for _ in range(arity)]
             if arity == 2 and self.rng.random() < 0.3:
                 operands[1] = operands[0]  # `w + w`: one node, two edges into one consumer
+            update = operator(op) and self.used and self.rng.random() < 0.5
+            if update:  # `h += b`
+                operands[0] = self.rng.choice(sorted(self.used))
             attrs = {}
             if "axis" in op.attrs:
                 ndim = len(self.shapes[operands[0]])
@@ -200,26 +213,52 @@ class _Graph:
                                  **{**op.attrs, **attrs})
             except (ShapeError, TypeError, ValueError, IndexError, KeyError):
                 continue
-            self.assign(self.render(op, operands, attrs), shape)
             self.used.update(operands)
+            again = operands[0] if update else self.again()
+            text = self.render(op, operands, attrs, plain=update)
+            if again is not None and again == operands[0] and operator(op) \
+                    and text.startswith(f"{again} {operator(op)} "):  # h = h + b: h += b
+                self.lines.append(f"{again} {operator(op)}= {text[len(again) + 3:]}")
+                self.shapes[again] = tuple(shape)
+                self.used.discard(again)
+            else:
+                self.assign(text, shape, again)
             return True
         return False
 
-    def render(self, op, operands: list[str], attrs: dict) -> str:
+    def render(self, op, operands: list[str], attrs: dict, plain: bool = False) -> str:
+        """The op as the language writes it, or as numpy or PyTorch do (`np.exp(a)`,
+        `torch.sum(a, dim=1)`, `a.mean(axis=0)`, `a.pow(2)`, `np.add(a, b)`)."""
+        style = "plain" if plain else self.rng.choice(["plain", "plain", "np", "torch", "method"])
         a = self.positive(operands[0]) if op.name in POSITIVE else operands[0]
         if op.syntax == "**" and op.arity == 1:
             base = operands[0] if attrs["p"] in (2, 3) else self.positive(operands[0])
-            return f"{base} ** {attrs['p']}"
+            return {"np": f"np.power({base}, {attrs['p']})", "torch": f"torch.pow({base}, "
+                    f"{attrs['p']})", "method": f"{base}.pow({attrs['p']})"}.get(
+                style, f"{base} ** {attrs['p']}")
         if op.syntax == "unary -":
-            return f"-{a}"
+            return {"np": f"np.negative({a})", "method": f"{a}.neg()"}.get(style, f"-{a}")
         if op.syntax == ".T":
-            return f"{a}.T"
+            return {"np": f"np.transpose({a})", "method": f"{a}.transpose()"}.get(style,
+                                                                              f"{a}.T")
         if operator(op):
             b = self.positive(operands[1]) if op.name == "div" else operands[1]
-            return f"{a} {operator(op)} {b}"
-        keywords = "".join(f", {k}={v}" for k, v in attrs.items()
-                           if v != op.attrs.get(k))  # other attributes keep their default
-        return f"{op.name}({', '.join([a, *operands[1:]])}{keywords})"
+            numpy = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "divide"}
+            torch = op.name if op.name in numpy else "matmul"
+            method = self.rng.choice([torch, "dot"]) if torch == "matmul" else torch
+            return {"np": f"np.{numpy.get(op.name, 'dot')}({a}, {b})",
+                    "torch": f"torch.{torch}({a}, {b})", "method": f"{a}.{method}({b})"}.get(
+                style, f"{a} {operator(op)} {b}")
+        given = {k: v for k, v in attrs.items() if v != op.attrs.get(k)}  # others: default
+        if style == "torch":
+            given = {{"axis": "dim", "keepdims": "keepdim"}.get(k, k): v for k, v in given.items()}
+            if op.name in ("var", "std"):
+                given["correction"] = 0  # PyTorch's default divides by n - 1
+        keywords = "".join(f", {k}={v}" for k, v in given.items())
+        if style == "method" and op.arity == 1:
+            return f"{a}.{op.name}({keywords[2:]})"
+        prefix = {"np": "np.", "torch": "torch."}.get(style, "")
+        return f"{prefix}{op.name}({', '.join([a, *operands[1:]])}{keywords})"
 
     def source(self) -> str:
         unused = [n for n in self.shapes if n not in self.used]
@@ -284,6 +323,19 @@ def test_generated_graphs_cover_every_simple_op_fan_out_and_reuse():
     assert fan_out >= len(CASES) and reused >= 3
 
 
+def test_generated_graphs_use_numpy_and_pytorch_spellings_and_assign_names_again():
+    sources = [run.source for run in (generated_run(seed, focus) for seed, focus in CASES)
+               if run is not None]
+    lines = [line for source in sources for line in source.splitlines()]
+    for written in ("np.", "torch.", "dim=", "+= ", ".pow("):
+        assert any(written in line for line in lines), written
+    assert sum(bool(re.search(r"\w\.(sum|mean|max|min|exp|tanh|relu|dot|neg)\(", line))
+               for line in lines) >= 10  # method forms
+    again = [run for run in (generated_run(seed, focus) for seed, focus in CASES)
+             if run is not None and any(n.endswith("_2") for n in run.graph.nodes)]
+    assert len(again) >= 10
+
+
 # ----- two numeric edges, fixed in the registry (ops.py) -----
 
 def test_w_to_the_power_0_at_0_has_gradient_0():
@@ -305,3 +357,60 @@ def test_logsumexp_of_all_minus_infinity_is_minus_infinity():
     run = make_run("x = param(3)\nloss = logsumexp(-log(x * 0))", iterations=1)
     assert run.losses() == [math.inf]
     assert script_losses(run) == [math.inf]
+
+
+# ----- generated loops: unrolled by the language, and by hand -----
+
+#: an activation as numpy, PyTorch or a method write it, and as the language's plain call
+ACTIVATIONS = [("np.tanh({})", "tanh({})"), ("torch.sigmoid({})", "sigmoid({})"),
+               ("({}).relu()", "relu({})"), ("F.softplus({})", "softplus({})"),
+               ("np.sin({})", "sin({})"), ("tanh({})", "tanh({})")]
+#: the loss as written, and plainly
+REDUCTIONS = [("np.square({}).sum()", "sum(square({}))"), ("({}).mean()", "mean({})"),
+              ("torch.sum({} ** 2)", "sum({} ** 2)"), ("{}.abs().max()", "max(abs({}))")]
+
+
+def loop_programs(seed: int) -> tuple[str, str, int]:
+    """A random program with (nested) loops, rebinding, `+=` and a list of parameters, and
+    the same program unrolled by hand (W0, h3, …); the number of layers."""
+    rng = random.Random(seed)
+    layers, inner, width = rng.randint(1, 5), rng.randint(0, 3), rng.choice([2, 3, 4])
+    act, act_plain = rng.choice(ACTIVATIONS)
+    red, red_plain = rng.choice(REDUCTIONS)
+    residual, update = rng.random() < 0.5, rng.choice(["+", "-", "*"])
+    loop = [f"L = {layers}", f"x = input(4, {width})",
+            f"W = [param({width}, {width}, scale=0.5) for i in range(L)]", "h = x",
+            "for i in range(L):",
+            f"    h = {act.format('h @ W[i]')}" + (" + h" if residual else "")]
+    flat = [f"x = input(4, {width})"]
+    flat += [f"W{i} = param({width}, {width}, scale=0.5)" for i in range(layers)]
+    if inner:
+        loop += [f"    for j in range({inner}):", f"        h {update}= h * (j + i) * 0.1"]
+    current, count = "x", 0
+    for i in range(layers):
+        count += 1
+        flat.append(f"h{count} = {act_plain.format(f'{current} @ W{i}')}"
+                    + (f" + {current}" if residual else ""))
+        current = f"h{count}"
+        for j in range(inner):
+            count += 1
+            flat.append(f"h{count} = {current} {update} ({current} * ({j} + {i}) * 0.1)")
+            current = f"h{count}"
+    loop.append(f"loss = {red.format('h')}")
+    flat.append(f"loss = {red_plain.format(current)}")
+    return "\n".join(loop) + "\n", "\n".join(flat) + "\n", layers
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_generated_loop_equals_it_unrolled_by_hand_and_its_script_prints_its_losses(seed):
+    loop_source, flat_source, layers = loop_programs(seed)
+    loop, flat = make_run(loop_source, seed=seed), make_run(flat_source, seed=seed)
+    assert loop.losses() == flat.losses(), loop_source + "\n" + flat_source
+    ops = [(n.op, n.shape) for n in loop.graph.ops]
+    assert ops == [(n.op, n.shape) for n in flat.graph.ops]
+    loop_trace, flat_trace = loop.trace(1), flat.trace(1)
+    last = len(loop_trace.step_list) - 1
+    for i in range(layers):
+        np.testing.assert_array_equal(loop_trace.tensor(last, f"W_{i}", "grad"),
+                                      flat_trace.tensor(last, f"W{i}", "grad"))
+    assert_same_losses(loop)
