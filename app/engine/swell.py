@@ -19,6 +19,7 @@ import numpy as np
 import sympy
 
 from .errors import InvalidRequestError, LimitError
+from .evaluate import evaluate
 from .graph import Graph
 from .limits import Limits
 from .ops import op_flops
@@ -235,11 +236,8 @@ def derivative(graph: Graph, leaves: dict[str, np.ndarray], wrt: str,
     nodes = tree_nodes(d)
     shown, nodes_shown = shortened(d, nodes)
     latex = sympy.latex(shown, symbol_names=_tex_names(where), order="none")
-    used = sorted(d.free_symbols - {_ELIDED}, key=lambda s: s.name)
     start = time.perf_counter()
-    evaluate = sympy.lambdify(used, d, modules="numpy", cse=lambda _: (replacements, reduced))
-    with np.errstate(all="ignore"):
-        value = float(evaluate(*(leaves[where[s][0]][where[s][1]] for s in used)))
+    value = evaluate(d, {s: leaves[where[s][0]][where[s][1]] for s in d.free_symbols})
     seconds["evaluate"] = time.perf_counter() - start
     schedule = tape_schedule(graph, wrt)
     start = time.perf_counter()
@@ -254,7 +252,7 @@ def derivative(graph: Graph, leaves: dict[str, np.ndarray], wrt: str,
         sizes=Sizes(expression=nodes, with_cse=cse_nodes(replacements, reduced),
                     graph=len(graph.nodes), tape_ops=tape_ops(schedule),
                     loss=tree_nodes(loss), estimate=estimate.nodes),
-        leaves=estimate.leaves, derivative_leaves=len(used), value=value, autodiff=autodiff,
+        leaves=estimate.leaves, derivative_leaves=len(d.free_symbols), value=value, autodiff=autodiff,
         rel_error=0.0 if scale == 0 else abs(value - autodiff) / scale, seconds=seconds,
     )
 

@@ -68,8 +68,14 @@ class SympyAlgebra:
         return sympy.Min(*terms)
 
 
+def _abs(x, evaluate=False):
+    """|x| by its sign (x, −x, or 0 at 0): SymPy's Abs of a symbol not known to be real
+    differentiates through re and im."""
+    return sympy.Piecewise((x, x > 0), (-x, x < 0), (0, True))
+
+
 _SYMPY_FUNCTIONS = {"tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log,
-                    "sqrt": sympy.sqrt, "abs": sympy.Abs, "sin": sympy.sin, "cos": sympy.cos,
+                    "sqrt": sympy.sqrt, "abs": _abs, "sin": sympy.sin, "cos": sympy.cos,
                     "erf": sympy.erf}
 
 
@@ -313,9 +319,12 @@ def leaf_symbols(graph: Graph) -> dict[str, np.ndarray]:
 
 
 def expand(graph: Graph, leaves: dict[str, np.ndarray], algebra,
-           symbols: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+           symbols: dict[str, np.ndarray] | None = None,
+           definitions: dict | None = None) -> dict[str, np.ndarray]:
     """Every node of `graph` as an array of scalars of `algebra`: the leaves `symbols` (or,
-    tallied, one node each), constants and labels their numbers, each op its FORWARD."""
+    tallied, one node each), constants and labels their numbers, each op its FORWARD, each op
+    the source defines its definition (`definitions`: those of the graphs around this one)."""
+    definitions = {**(definitions or {}), **{d.name: d for d in graph.definitions}}
     values = dict(leaves)
     elements: dict[str, np.ndarray] = {}
     for nid in graph.order:
@@ -330,22 +339,23 @@ def expand(graph: Graph, leaves: dict[str, np.ndarray], algebra,
         if nid not in values:
             values[nid] = numeric_forward(graph, values, nid)
         args = [elements[i] for i in node.inputs]
-        elements[nid] = _apply(graph, nid, algebra, args, [values[i] for i in node.inputs])
+        elements[nid] = _apply(graph, nid, algebra, args, [values[i] for i in node.inputs],
+                               definitions)
     return elements
 
 
-def _apply(graph: Graph, nid: str, algebra, args: list, values: list) -> np.ndarray:
+def _apply(graph: Graph, nid: str, algebra, args: list, values: list,
+           definitions: dict) -> np.ndarray:
     node = graph.nodes[nid]
-    if node.op in graph.custom:  # a definition of the source: its own graph, written out
-        definition = next(d for d in graph.definitions if d.name == node.op)
+    if node.op in definitions:  # a definition of the source: its own graph, written out
+        definition = definitions[node.op]
         inner = definition.instantiate(tuple(np.shape(v) for v in values))
         bound = dict(zip(definition.args, values, strict=True))
         for cid in inner.order:
             if inner.nodes[cid].kind == "const":
                 bound[cid] = np.array(inner.nodes[cid].init["value"], dtype=np.float64)
         given = dict(zip(definition.args, args, strict=True))
-        inner_elements = expand(inner, bound, algebra, given)
-        return inner_elements[inner.loss]
+        return expand(inner, bound, algebra, given, definitions)[inner.loss]
     rule = FORWARD.get(node.op)
     if rule is None:
         raise MissingFormulaError(
