@@ -119,7 +119,7 @@ async def read_preset_symbolic(
                                "`params.NAME=value`, else their defaults)",
                                examples=["depth"])],
     values: Annotated[str, Query(max_length=200, description="comma-separated whole numbers",
-                                 examples=["1,2,3,4"])],
+                                 examples=["1,2"])],
 ) -> Response:
     get_preset(preset_id)
     wanted = _numbers(values)
