@@ -532,7 +532,8 @@ def strict_openapi(schema: dict, settings) -> dict:
 class SymbolicSizesOut(_Out):
     expression: int = Field(description="nodes of the derivative's expression tree (a shared "
                             "subexpression counted every time it occurs)")
-    with_cse: int = Field(description="nodes after common-subexpression elimination")
+    with_cse: int = Field(description="nodes after common-subexpression elimination: every "
+                          "distinct subexpression once")
     graph: int = Field(description="nodes of the run's graph")
     tape_ops: int = Field(description="operations reverse mode ran for the whole gradient "
                           "(forward ops + backward sends)")
@@ -544,7 +545,7 @@ class SymbolicSizesOut(_Out):
 class SymbolicSecondsOut(_Out):
     write: float = Field(description="writing the loss out as one SymPy expression")
     differentiate: float = Field(description="SymPy's diff")
-    cse: float = Field(description="finding the common subexpressions again")
+    cse: float = Field(description="finding the shared subexpressions again")
     evaluate: float = Field(description="evaluating the derivative at the run's numbers")
     reverse: float = Field(description="the tape's reverse sweep for the whole gradient")
 

@@ -104,10 +104,19 @@ def tree_nodes(expr) -> int:
     return sizes[expr]
 
 
-def cse_nodes(replacements, reduced) -> int:
-    """Nodes after common-subexpression elimination: each shared subexpression's definition
-    once, and the expression that uses them."""
-    return sum(tree_nodes(r) for _, r in replacements) + tree_nodes(reduced)
+def shared_nodes(expr) -> int:
+    """Nodes after common-subexpression elimination: every distinct subexpression once (the
+    expression as the graph it is, each repeated part computed once and reused — what the
+    tape does by construction). SymPy's own `cse` also splits sums and products to share
+    parts of them, and on Max and Heaviside it takes seconds; this is linear in the graph."""
+    seen = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e not in seen:
+            seen.add(e)
+            stack.extend(e.args)
+    return len(seen)
 
 
 def _cut(e, budget: list[int]):
@@ -231,7 +240,7 @@ def derivative(graph: Graph, leaves: dict[str, np.ndarray], wrt: str,
     d = sympy.diff(loss, symbols[wrt][index])
     seconds["differentiate"] = time.perf_counter() - start
     start = time.perf_counter()
-    replacements, reduced = sympy.cse(d, order="none", list=False)
+    with_cse = shared_nodes(d)
     seconds["cse"] = time.perf_counter() - start
     nodes = tree_nodes(d)
     shown, nodes_shown = shortened(d, nodes)
@@ -249,7 +258,7 @@ def derivative(graph: Graph, leaves: dict[str, np.ndarray], wrt: str,
     return SymbolicDerivative(
         wrt=wrt, index=list(index), latex=latex, latex_shortened=nodes_shown < nodes,
         nodes_shown=nodes_shown,
-        sizes=Sizes(expression=nodes, with_cse=cse_nodes(replacements, reduced),
+        sizes=Sizes(expression=nodes, with_cse=with_cse,
                     graph=len(graph.nodes), tape_ops=tape_ops(schedule),
                     loss=tree_nodes(loss), estimate=estimate.nodes),
         leaves=estimate.leaves, derivative_leaves=len(d.free_symbols), value=value, autodiff=autodiff,
@@ -294,7 +303,7 @@ def sizes_of(graph: Graph, leaves: dict[str, np.ndarray], limits: Limits) -> Swe
     loss, symbols, _ = _written(graph, leaves)
     d = sympy.diff(loss, symbols[wrt][index])
     point.expression = tree_nodes(d)
-    point.with_cse = cse_nodes(*sympy.cse(d, order="none", list=False))
+    point.with_cse = shared_nodes(d)
     return point
 
 

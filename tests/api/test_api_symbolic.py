@@ -31,7 +31,7 @@ def test_micrograds_derivative_written_out(client):
     assert size["tape_ops"] == 5 + 7  # five forward ops; seven sends reach a leaf or an op
     assert set(doc["seconds"]) == {"write", "differentiate", "cse", "evaluate", "reverse"}
     assert doc["bounds"] == {"max_symbolic_work": 100_000, "max_symbolic_leaves": 512,
-                             "max_symbolic_nodes": 10_000}
+                             "max_symbolic_nodes": 4_000}
 
 
 def test_a_tensor_element_at_a_later_iteration(client):

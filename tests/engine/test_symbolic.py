@@ -24,7 +24,7 @@ SMALL = {
     "logistic-regression": {"N": 4, "D": 3},
     "softmax-classifier": {"N": 3, "D": 2, "C": 3},
     "max-pool-hinge": {"N": 3, "D": 2},
-    "batch-standardise": {"N": 3, "D": 2, "H": 2, "C": 2},
+    "batch-standardise": {"N": 2, "D": 2, "H": 2, "C": 2},
     "embedding-lookup": {},
     "deep-tanh": {},
 }
@@ -54,10 +54,10 @@ loss = sum(k) + mean(q)
     "reductions": """x = input(2, 3)
 s0 = param(2, 3, scale=0.5)
 s = maximum(x, s0) + minimum(x, 0.2) + 2 ** s0 + pow(abs(x) + 1, s0)
-u = var(s, axis=0) + std(s, axis=1, keepdims=True).T @ x[:, 0:1] + norm(s, axis=1) @ s[:, 0]
+u = var(s, axis=0) + std(s, axis=1, keepdims=True).T @ x[:, 0:1] + norm(s0, axis=1) @ x[:, 0]
 w = max(s, axis=(0, 1)) - min(s, axis=1)[0]
 z = sum(sin(s) * cos(s) + exp(-s) / sqrt(s ** 2 + 1)) + sum(square(s0))
-z2 = sum(softmax(s, axis=1) + log_softmax(s, axis=0)) + mean(log(abs(s) + 1))
+z2 = sum(softmax(s, axis=1) + log_softmax(s, axis=0)) + mean(log(abs(x) + 1))
 loss = sum(u) + w + z + z2
 """,
 }
