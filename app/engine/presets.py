@@ -322,7 +322,7 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
     ),
     Preset(
         "deep-tanh",
-        "D2L 4.7: symbolic differentiation swells with depth",
+        "D2L 4.7: symbolic expressions swell",
         "deep-mlp with tanh: a stack of `depth` tanh layers of `width` units on a batch of N. "
         "Symbolic differentiation writes the loss out as one formula of the weights and "
         "differentiates the formula: every layer's output is written again wherever it is "
