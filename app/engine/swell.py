@@ -33,6 +33,9 @@ from .tape import Tape
 LATEX_NODES = 300
 #: values of a size in one sweep, at most
 MAX_SWEEP_VALUES = 12
+#: a sweep differentiates values while their tallies add up to at most this many times
+#: max_symbolic_nodes (deep-tanh's depths 1 … 8 add up to 7,172 of 8,000)
+SWEEP_NODES = 2
 _ELIDED = sympy.Symbol("⋯")
 
 
@@ -287,9 +290,11 @@ def first_element(graph: Graph) -> tuple[str, tuple[int, ...]]:
     return wrt.id, (0,) * len(wrt.shape)
 
 
-def sizes_of(graph: Graph, leaves: dict[str, np.ndarray], limits: Limits) -> SweepPoint:
+def sizes_of(graph: Graph, leaves: dict[str, np.ndarray], limits: Limits,
+             spent: int = 0) -> SweepPoint:
     """The sizes for ∂loss/∂(first element), and no numerics beyond them: past a bound only
-    the tape's and the tally (`over` names the bound)."""
+    the tape's and the tally (`over` names the bound). `spent`: the tallies a sweep has
+    differentiated already; together they stay within SWEEP_NODES × max_symbolic_nodes."""
     wrt, index = first_element(graph)
     point = SweepPoint(0, wrt, len(graph.nodes), tape_ops(tape_schedule(graph, wrt)), None,
                        None, None, None)
@@ -299,6 +304,9 @@ def sizes_of(graph: Graph, leaves: dict[str, np.ndarray], limits: Limits) -> Swe
         refuse(found, limits)
     except LimitError as error:
         point.over = error.limit
+        return point
+    if spent + found.nodes > SWEEP_NODES * limits.max_symbolic_nodes:
+        point.over = "max_symbolic_nodes"
         return point
     loss, symbols, _ = _written(graph, leaves)
     d = sympy.diff(loss, symbols[wrt][index])
@@ -321,12 +329,14 @@ def sweep(preset_id: str, vary: str, values: list, params: dict,
                                   f"those are: {', '.join(sizes) or 'none'}", "vary")
     if not 1 <= len(values) <= MAX_SWEEP_VALUES:
         raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
-    points = []
+    points, spent = [], 0
     for value in values:
         spec = RunSpec(preset=preset_id, params={**params, vary: value})
         source, numbers, _, _, seed = spec.resolved()
         graph = parse(source, limits, numbers)
-        point = sizes_of(graph, init_leaves(graph, seed), limits)
+        point = sizes_of(graph, init_leaves(graph, seed), limits, spent)
         point.value = numbers[vary]
+        if point.expression is not None:
+            spent += point.estimate
         points.append(point)
     return points

@@ -191,3 +191,11 @@ def test_a_sweep_past_the_bounds_keeps_the_tapes_sizes():
     assert all(p.expression is None and p.tape_ops == 18 for p in points)
     # within the bound on scalar operations the tally still says how big the loss would be
     assert points[0].estimate > 80 * Limits().max_symbolic_nodes and points[1].estimate is None
+
+
+def test_a_sweep_differentiates_within_twice_the_bound_in_all():
+    """Depth 8 alone is within the bound; after depths 6 and 7 the sweep has spent its share."""
+    points = swell.sweep("deep-tanh", "depth", [6, 7, 8, 8], {}, Limits())
+    assert [p.over for p in points] == [None, None, None, "max_symbolic_nodes"]
+    assert sum(p.estimate for p in points[:3]) <= 2 * Limits().max_symbolic_nodes
+    assert points[3].estimate == points[2].estimate and points[3].expression is None
