@@ -28,8 +28,8 @@ from .schedule import Schedule
 from .symbolic import SympyAlgebra, TallyAlgebra, differentiable, expand, leaf_symbols
 from .tape import Tape
 
-#: nodes of the derivative's expression written out in LaTeX, at most; past it the deepest
-#: subexpressions are written ⋯ (and the answer says so)
+#: nodes of the derivative's expression written out in LaTeX, at most: its first ones in
+#: order, the rest ⋯ (and the answer says so)
 LATEX_NODES = 300
 #: values of a size in one sweep, at most
 MAX_SWEEP_VALUES = 12
@@ -47,8 +47,8 @@ class Estimate:
     work: int
     #: leaf elements the loss is written in (one SymPy symbol each)
     leaves: int
-    #: nodes of the loss's expression tree, tallied
-    nodes: int
+    #: nodes of the loss's expression tree, tallied (None: not tallied, past the work bound)
+    nodes: int | None
 
 
 def estimate(graph: Graph, leaves: dict[str, np.ndarray], limits: Limits) -> Estimate:

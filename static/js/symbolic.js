@@ -219,12 +219,14 @@ export class Symbolic {
       svgText(g, { class: "tick legend-label", x: width - m.r + 42, y: ly }, label);
     });
     const over = points.filter((p) => p.over);
+    const parts = [svg];
     if (over.length) {
-      svgText(svg, { class: "tick over-note", x: width - m.r + 12, y: m.t + 14 + SERIES.length * 24 + 10 },
-        `past a bound (${[...new Set(over.map((p) => p.over))].join(", ")}):`);
-      svgText(svg, { class: "tick over-note", x: width - m.r + 12, y: m.t + 14 + SERIES.length * 24 + 28 },
-        `${over.map((p) => p.value).join(", ")} not differentiated`);
+      const note = document.createElement("p");
+      note.className = "over-note";
+      note.textContent = `${answer.vary} ${over.map((p) => p.value).join(", ")}: not differentiated, past a bound `
+        + `(${[...new Set(over.map((p) => p.over))].join(", ")}); the tape's operations and the tally are still drawn.`;
+      parts.push(note);
     }
-    this.growth.replaceChildren(svg);
+    this.growth.replaceChildren(...parts);
   }
 }
