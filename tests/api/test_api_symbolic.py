@@ -125,3 +125,14 @@ def test_a_bad_sweep_is_a_422(client, query):
 def test_an_unknown_preset_is_a_404(client):
     response = client.get(f"{API}/presets/nope/symbolic", params={"vary": "N", "values": "1"})
     assert response.status_code == 404
+
+
+def test_an_op_without_a_formula_is_a_422_naming_it(client, monkeypatch):
+    from app.engine import symbolic
+
+    monkeypatch.delitem(symbolic.FORWARD, "tanh")
+    rid = run_id(client, {"preset": "micrograd-neuron", "seed": 7})
+    response = client.get(f"{API}/runs/{rid}/symbolic", params={"wrt": "b"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "'tanh' has no symbolic formula" in error["message"] and error["line"] == 6
