@@ -84,11 +84,10 @@ async def read_symbolic(
     element = _index(index)
 
     def produce():
-        def differentiate(run):
-            leaves = run.leaves_at(iteration)
-            return swell.derivative(run.graph, leaves, wrt, element, run.limits)
-
-        found = store.with_run(run_id, differentiate)
+        # the run's lock only while its leaves are read (training to `iteration` if needed):
+        # SymPy works on its own data, beside the run's other requests
+        graph, leaves = store.with_run(run_id, lambda run: (run.graph, run.leaves_at(iteration)))
+        found = swell.derivative(graph, leaves, wrt, element, store.limits)
         return encoded(present.encode_json(symbolic_document(found, iteration, store.limits)))
 
     # seconds are measured on this worker: kept per worker, not immutable across workers
