@@ -528,3 +528,66 @@ def strict_openapi(schema: dict, settings) -> dict:
                 if parameter.get("in") == "path" and parameter["name"] in bounds:
                     parameter["schema"] = {**parameter["schema"], **bounds[parameter["name"]]}
     return schema
+
+
+# ----- Symbolic differentiation (app/api/symbolic.py) -----
+
+
+class SymbolicSizesOut(_Out):
+    expression: int = Field(description="nodes of the derivative's expression tree (a shared "
+                            "subexpression counted every time it occurs)")
+    with_cse: int = Field(description="nodes after common-subexpression elimination: every "
+                          "distinct subexpression once")
+    graph: int = Field(description="nodes of the run's graph")
+    tape_ops: int = Field(description="operations reverse mode ran for the whole gradient "
+                          "(forward ops + backward sends)")
+    loss: int = Field(description="nodes of the loss's own expression tree")
+    estimate: int = Field(description="the loss's nodes as tallied before it was written "
+                          "(what max_symbolic_nodes bounds)")
+
+
+class SymbolicSecondsOut(_Out):
+    write: float = Field(description="writing the loss out as one SymPy expression")
+    differentiate: float = Field(description="SymPy's diff")
+    cse: float = Field(description="finding the shared subexpressions again")
+    evaluate: float = Field(description="evaluating the derivative at the run's numbers")
+    reverse: float = Field(description="the tape's reverse sweep for the whole gradient")
+
+
+class SymbolicOut(_Out):
+    wrt: str
+    index: list[int]
+    iteration: int
+    derivative_latex: str = Field(description="the derivative's LaTeX; past `latex_nodes` "
+                                  "nodes its first nodes only, the rest \\cdots")
+    derivative_mathml: str
+    latex_shortened: bool = Field(description="the LaTeX shows `nodes_shown` of "
+                                  "`size.expression` nodes")
+    nodes_shown: int
+    latex_nodes: int = Field(description="the bound on nodes written out")
+    size: SymbolicSizesOut
+    leaves: int = Field(description="leaf elements (symbols) the loss is written in")
+    derivative_leaves: int = Field(description="symbols left in the derivative")
+    value: Number = Field(description="the symbolic derivative evaluated at the run's numbers")
+    autodiff: Number = Field(description="the tape's entry of ∂loss/∂wrt")
+    rel_error: Number
+    seconds: SymbolicSecondsOut
+    bounds: dict[str, int] = Field(description="the bounds checked before any work")
+
+
+class SymbolicPointOut(_Out):
+    value: int | float
+    graph: int
+    tape_ops: int
+    estimate: int | None = Field(description="the loss's nodes, tallied (null past "
+                                 "max_symbolic_work)")
+    expression: int | None = Field(description="the derivative's nodes (null past a bound)")
+    with_cse: int | None
+    over: str | None = Field(description="the bound this value passes, if any")
+
+
+class SymbolicSweepOut(_Out):
+    vary: str
+    wrt: str = Field(description="the derivative measured: ∂loss/∂ this leaf's first element")
+    points: list[SymbolicPointOut]
+    bounds: dict[str, int]

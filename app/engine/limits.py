@@ -34,4 +34,16 @@ class Limits:
         60.0, "seconds one request may compute before the watchdog stops it (a safety net "
               "answered 503 with Retry-After; the budget is max_compute)"
     )
-
+    #: symbolic differentiation writes the loss out element by element (app/engine/swell.py):
+    #: each bound is checked before SymPy is asked for anything, and a 413 names the one passed
+    max_symbolic_work: int = _limit(
+        100_000, "scalar operations of writing the loss out element by element for symbolic "
+                 "differentiation (the ops' FLOPs, from the shapes)")
+    max_symbolic_leaves: int = _limit(
+        512, "leaf elements (SymPy symbols) the loss written out for symbolic differentiation "
+             "may have")
+    #: deep-tanh (width 2, N 1) at depth 8 tallies 3,588 and is answered in 0.6 s of CPU
+    #: (bench/symbolic.py); d2l-mlp-l2's defaults tally 8,157 and are refused
+    max_symbolic_nodes: int = _limit(
+        4_000, "nodes of the loss written as one expression for symbolic differentiation, "
+                "counted before it is written")

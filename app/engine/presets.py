@@ -49,20 +49,28 @@ class Preset:
         return {p.name: p.default for p in self.params}
 
 
-def _deep_mlp(numbers: dict) -> str:
-    """`depth` ReLU layers of width 64 on a batch of N, a linear output, a squared error;
-    each layer a `with group("layer k"):` block."""
-    depth = int(numbers["depth"])
-    lines = ["x = input(N, 16)", "y = input(N, 1)"]
-    previous, fan_in = "x", 16
+def _deep_mlp(numbers: dict, activation: str = "relu") -> str:
+    """`depth` layers of `width` units (64 unless given) on a batch of N, a linear output, a
+    squared error; each layer a `with group("layer k"):` block. ReLU layers start at He's
+    scale √(2/fan-in), tanh layers at √(1/fan-in)."""
+    depth, width = int(numbers["depth"]), int(numbers.get("width", 64))
+    fan_in = 16 if activation == "relu" else width
+    gain = 2 if activation == "relu" else 1
+    lines = [f"x = input(N, {fan_in})", "y = input(N, 1)"]
+    previous = "x"
     for k in range(1, depth + 1):
         lines += [f'with group("layer {k}"):',
-                  f"    w{k} = param({fan_in}, 64, scale={(2 / fan_in) ** 0.5:.4g})",
-                  f"    h{k} = relu({previous} @ w{k})"]
-        previous, fan_in = f"h{k}", 64
-    lines += ['with group("output"):', "    w_out = param(64, 1, scale=0.125)",
+                  f"    w{k} = param({fan_in}, {width}, scale={(gain / fan_in) ** 0.5:.4g})",
+                  f"    h{k} = {activation}({previous} @ w{k})"]
+        previous, fan_in = f"h{k}", width
+    out_scale = 0.125 if activation == "relu" else round((1 / width) ** 0.5, 4)
+    lines += ['with group("output"):', f"    w_out = param({width}, 1, scale={out_scale:g})",
               f"    loss = mean(({previous} @ w_out - y) ** 2)"]
     return "\n".join(lines) + "\n"
+
+
+def _deep_tanh(numbers: dict) -> str:
+    return _deep_mlp(numbers, "tanh")
 
 
 PRESETS: dict[str, Preset] = {p.id: p for p in [
@@ -311,6 +319,24 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
             PresetParam("N", "int", 32, 1, 512, "batch size"),
         ],
         lr=0.01, iterations=50, generate=_deep_mlp,
+    ),
+    Preset(
+        "deep-tanh",
+        "D2L 4.7: symbolic expressions swell",
+        "deep-mlp with tanh: a stack of `depth` tanh layers of `width` units on a batch of N. "
+        "Symbolic differentiation writes the loss out as one formula of the weights and "
+        "differentiates the formula: every layer's output is written again wherever it is "
+        "used, and tanh's derivative 1 − tanh² repeats its argument, so the derivative's "
+        "expression grows much faster than the graph — open \"Symbolic\" and vary the "
+        "depth. Reverse mode computes each intermediate once and reuses it: its operations "
+        "grow with the depth, no faster.",
+        _deep_tanh({"depth": 3, "width": 2}),
+        [
+            PresetParam("depth", "int", 3, 1, 32, "hidden tanh layers"),
+            PresetParam("width", "int", 2, 1, 64, "units per layer"),
+            PresetParam("N", "int", 1, 1, 512, "batch size"),
+        ],
+        lr=0.1, iterations=50, generate=_deep_tanh,
     ),
 ]}
 

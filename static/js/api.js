@@ -81,3 +81,20 @@ export function getPresetMemory(presetId, vary, values, params = {}) {
   }
   return json(`/presets/${encodeURIComponent(presetId)}/memory?${q}`);
 }
+
+/** SymPy's derivative of the loss with respect to `wrt[index]` ("0, 3"; "" for a scalar). */
+export function getSymbolic(runId, wrt, index, t = 0) {
+  const q = new URLSearchParams({ wrt });
+  if (index) q.set("index", index);
+  if (t) q.set("iteration", String(t));
+  return json(`/runs/${runId}/symbolic?${q}`);
+}
+
+/** A preset's symbolic and tape sizes for each of `values` of its integer parameter `vary`. */
+export function getPresetSymbolic(presetId, vary, values, params = {}) {
+  const q = new URLSearchParams({ vary, values: values.join(",") });
+  for (const [name, value] of Object.entries(params)) {
+    if (name !== vary) q.set(`params.${name}`, String(value));
+  }
+  return json(`/presets/${encodeURIComponent(presetId)}/symbolic?${q}`);
+}

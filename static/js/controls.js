@@ -30,6 +30,7 @@ export function shortcuts(app) {
     { keys: ["r", "R"], label: "R", does: "reverse / forward mode", run: () => app.modeSwitch.toggle() },
     { keys: ["w", "W"], label: "W", does: "why reverse? (forward vs reverse)", run: () => app.overlays.toggle("why") },
     { keys: ["g", "G"], label: "G", does: "check gradients (vs numerical)", run: () => app.overlays.toggle("gradcheck") },
+    { keys: ["s", "S"], label: "S", does: "symbolic differentiation (the derivative written out)", run: () => app.overlays.toggle("symbolic") },
     { keys: ["m", "M"], label: "M", does: "memory held for backward", run: () => app.overlays.toggle("memory-panel") },
     { keys: ["+", "="], label: "+", does: "zoom in", run: () => lt().zoom(1) },
     { keys: ["-", "_"], label: "−", does: "zoom out", run: () => lt().zoom(-1) },

@@ -29,6 +29,7 @@ import { Panels } from "./panels.js";
 import { Player } from "./player.js";
 import { GraphView } from "./render.js";
 import { Setup } from "./setup.js";
+import { Symbolic } from "./symbolic.js";
 import { readUrl, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
 
@@ -57,6 +58,7 @@ class App {
     this.ledger = null;
     this.overlays.add("why", new WhyReverse(this));
     this.overlays.add("gradcheck", new GradCheck(this));
+    this.overlays.add("symbolic", new Symbolic(this));
     this.overlays.add("memory-panel", new MemoryPanel(this));
     this.current = null;
     /** the player's last failure on the status line, cleared once a state is drawn again */
@@ -90,6 +92,7 @@ class App {
       { t: this.player.t, k: this.player.k }));
     $("btn-why").addEventListener("click", () => this.overlays.open("why"));
     $("btn-gradcheck").addEventListener("click", () => this.overlays.open("gradcheck"));
+    $("btn-symbolic").addEventListener("click", () => this.overlays.open("symbolic"));
     $("btn-memory").addEventListener("click", () => this.overlays.open("memory-panel"));
     $("btn-memory-open").addEventListener("click", () => this.overlays.open("memory-panel"));
     $("iteration").addEventListener("change", () => this.goIteration(Number($("iteration").value)));
