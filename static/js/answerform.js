@@ -8,7 +8,9 @@
  * and writes; grades nothing.
  */
 
-const SIGNS = [{ value: "-", label: "− negative" }, { value: "0", label: "0 zero" }, { value: "+", label: "+ positive" }];
+const SIGNS = [{ value: "−", label: "− negative" }, { value: "0", label: "0 zero" }, { value: "+", label: "+ positive" }];
+/** a sign's choice in words too */
+const SIGN_WORDS = { "−": "− negative", "-": "− negative", 0: "0 zero", "+": "+ positive" };
 
 function make(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -59,7 +61,10 @@ export class AnswerForm {
     const choices = question.choices?.length ? question.choices
       : question.kind === "sign" ? SIGNS : null;
     box.replaceChildren();
-    if (choices) this.radios(choices.map(choice));
+    if (choices) {
+      this.radios(choices.map(choice).map((c) => (question.kind === "sign" && SIGN_WORDS[c.label]
+        ? { ...c, label: SIGN_WORDS[c.label] } : c)));
+    }
     else if (question.kind === "gradient" || question.kind === "value") this.number();
     else if (question.kind === "shape") this.text("shape", "e.g. 8, 10 — empty for a scalar", "text");
     else this.text("expression", "e.g. g * w", "text", true);

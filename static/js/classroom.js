@@ -68,6 +68,8 @@ export class Room extends EventTarget {
     this.pollError = "";
     this.busy = false;
     this.timer = null;
+    /** the class being made (a Promise), while it is */
+    this.making = null;
   }
 
   /** The run shown: its class and open question, if this tab made them. */
@@ -103,20 +105,38 @@ export class Room extends EventTarget {
   }
 
   /** The run's class, created now if it has none (its teacher token kept in this tab). */
-  async ensureClass(title) {
-    if (this.cls) return this.cls;
-    const made = await classes.createClass(this.runId, title);
-    this.cls = { class_id: made.class_id, code: made.code, join_url: made.join_url,
-      teacher_token: made.teacher_token };
-    save(`gradwalk-class:${this.runId}`, this.cls);
-    return this.cls;
+  ensureClass(title) {
+    if (this.cls) return Promise.resolve(this.cls);
+    const runId = this.runId;
+    // one class per run, however many asks wait for it
+    this.making ??= classes.createClass(runId, title).then((made) => {
+      const cls = { class_id: made.class_id, code: made.code, join_url: made.join_url,
+        teacher_token: made.teacher_token };
+      save(`gradwalk-class:${runId}`, cls);
+      if (runId === this.runId) this.cls = cls;
+      return cls;
+    }).finally(() => { this.making = null; });
+    return this.making;
+  }
+
+  /** The class made now if the run has none, so the room can join before the first question. */
+  async open(title) {
+    if (this.cls || !this.runId) return;
+    try {
+      await this.ensureClass(title);
+      this.error = "";
+    } catch (error) {
+      this.error = `No class could be made for this run: ${error.message}`;
+    }
+    this.changed();
   }
 
   /**
    * Ask the room `kind` about `node` at step `step` of iteration `iteration` (`index`: one
-   * element of a tensor, for the element kinds). Resolves true once the question is open.
+   * element of a tensor, for the element kinds; `input`: the input whose contribution a
+   * `backward` question asks, else the server's choice). Resolves true once the question is open.
    */
-  async ask({ iteration, step, node, kind, index = null }, title = "") {
+  async ask({ iteration, step, node, kind, index = null, input = null }, title = "") {
     if (this.busy) return false;
     this.busy = true;
     this.error = "";
@@ -125,6 +145,7 @@ export class Room extends EventTarget {
       const cls = await this.ensureClass(title);
       const body = { iteration, step, node, kind };
       if (index !== null && ELEMENT_KINDS.has(kind)) body.index = index;
+      if (input !== null && kind === "backward") body.input = input;
       const made = await classes.askQuestion(cls, body);
       this.question = { question_id: made.question_id, prompt: made.prompt, iteration, step, node, kind,
         index: body.index ?? null };

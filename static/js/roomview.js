@@ -30,7 +30,11 @@ export class RoomPanel {
     this.carded = null;
     for (const [kind, words] of KINDS) $("room-kind").append(new Option(words, kind));
     app.overlays.add("room", {
-      open: () => { this.open = true; this.show(true); },
+      open: () => {
+        this.open = true;
+        this.show(true);
+        this.room.open(this.title());
+      },
       close: () => { this.open = false; },
       follow: () => { if (!this.room.question) this.showForm(); },
     });
@@ -84,8 +88,11 @@ export class RoomPanel {
     return chosen?.length === node.shape.length ? chosen : node.shape.map(() => 0);
   }
 
+  /** The class's title: the run's preset. */
+  title() { return this.app.player.run?.preset || "Gradwalk graph"; }
+
   /** Ask the question the form says (`kind`, `indexText` as the presenter window sends them). */
-  async ask(kind = $("room-kind").value, indexText = $("room-index").value) {
+  async ask(kind = $("room-kind").value, indexText = $("room-index").value, input = $("room-input").value) {
     const { t, k, node } = this.here();
     if (!node) {
       this.room.error = "This step has no node to ask about: step to a forward or backward step first.";
@@ -100,9 +107,10 @@ export class RoomPanel {
       this.show();
       return;
     }
-    const run = this.app.player.run;
-    const title = `${run.preset || "Gradwalk graph"}, iteration ${t}`;
-    if (await this.room.ask({ iteration: t, step: k, node: node.id, kind, index }, title)) {
+    const title = this.title();
+    const asked = { iteration: t, step: k, node: node.id, kind, index };
+    if (kind === "backward" && node.inputs.includes(input)) asked.input = input;
+    if (await this.room.ask(asked, title)) {
       $("room-btn-reveal").focus({ preventScroll: true });
     }
   }
@@ -132,6 +140,15 @@ export class RoomPanel {
     const element = ELEMENT_KINDS.has(kind) && this.defaultIndex(node);
     $("room-index-label").hidden = !element;
     if (element) $("room-index").placeholder = element.join(", ");
+    // backward: the contribution to which input (the server's default: the first)
+    const inputs = kind === "backward" && node?.inputs?.length ? [...new Set(node.inputs)] : [];
+    $("room-input-label").hidden = !inputs.length;
+    const select = $("room-input");
+    const key = `${node?.id} ${kind}`;
+    if (select.dataset.key !== key) {
+      select.dataset.key = key;
+      select.replaceChildren(...inputs.map((id) => new Option(this.app.labels.get(id) || id, id)));
+    }
     $("room-btn-ask").disabled = !node;
   }
 
@@ -140,6 +157,8 @@ export class RoomPanel {
     const s = this.room.snapshot();
     const state = !s.question ? "ask" : s.revealed ? "revealed" : "open";
     this.element.dataset.state = state;
+    // once the room has joined (the reveal), the code stays in the title, small
+    $("room-title").textContent = state === "revealed" && s.code ? `Ask the room · code ${s.code}` : "Ask the room";
     $("room-status").textContent = s.error || (s.busy ? "asking the server…" : "");
     $("room-status").classList.toggle("error", Boolean(s.error));
     $("room-join").hidden = !s.code;
@@ -190,7 +209,8 @@ export class RoomPanel {
       const math = safeMathml(s.mathml || "");
       if (math) $("room-math").replaceChildren(math);
       else $("room-math").textContent = s.latex || "";
-      $("room-rule").hidden = !s.rule;
+      // a backward step's narration may already end with its gate pattern
+      $("room-rule").hidden = !s.rule || s.narration.includes(s.rule);
       $("room-rule").textContent = s.rule ? `Gate pattern: ${s.rule}` : "";
     } catch (error) {
       this.carded = null;

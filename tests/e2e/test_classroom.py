@@ -1,0 +1,165 @@
+"""Class mode in the browser: a teacher's viewer asks the room (keyboard only) about a step,
+three students on 390 px phones (each their own browser context) join at /join, see the question
+with their own numbers and answer; the projector counts 3 answers and draws them, Reveal marks
+the right band and shows the step's chain-rule card, and each phone shows its own result — the
+expected value being its own run's, as the API's state says. axe-core finds no serious or
+critical violation on /join in any of its states.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from .conftest import create_run, open_run, until
+
+#: small enough that every tensor has exact values (≤ 64 elements)
+SMALL = {"preset": "pytorch-numpy-two-layer", "iterations": 2,
+         "params": {"N": 4, "D_in": 5, "H": 3, "D_out": 2}}
+PHONE = {"width": 390, "height": 844}
+ELEMENT = (1, 2)
+
+
+def serious(page) -> list[str]:
+    violations = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
+            for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def backward_step(api, run_id: str, node: str) -> int:
+    steps = api.get(f"/runs/{run_id}/iterations/0/steps").json()["steps"]
+    return next(k for k, s in enumerate(steps) if s["phase"] == "backward" and s["node"] == node)
+
+
+def grad_element(api, run_id: str, k: int, node: str, index) -> float:
+    """∂loss/∂node[index] after step k of iteration 0 of a run, as the API's state says."""
+    values = api.get(f"/runs/{run_id}/iterations/0/steps/{k}").json()["nodes"][node]["grad"]["values"]
+    for i in index:
+        values = values[i]
+    return values
+
+
+def phone(browser, guard, server: str):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    page = guard.watch(context.new_page())
+    return context, page
+
+
+def test_join_page_is_a_real_route_under_the_csp(server):
+    response = httpx.get(f"{server}/join")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
+    assert "style=" not in response.text
+
+
+def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, api, browser):
+    teacher = guard
+    run = create_run(api, **SMALL)
+    k = backward_step(api, run["run_id"], "h")
+    open_run(teacher, server, run["run_id"], 0, k)
+
+    # keyboard only: A opens the panel (the class is made), Tab to the element, Enter asks
+    teacher.keyboard.press("a")
+    teacher.wait_for_selector('#room:not([hidden])[data-state="ask"]')
+    until(teacher, "document.getElementById('room-code').textContent.length === 6")
+    code = teacher.inner_text("#room-code")
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", code)
+    assert teacher.evaluate("document.activeElement.id") == "room-kind"
+    assert teacher.input_value("#room-kind") == "gradient"
+    assert teacher.get_attribute("#room-qr", "src").endswith(f"/classes/{code}/qr.svg")
+    until(teacher, "document.getElementById('room-qr').naturalWidth > 0")
+    # the teacher token is in this tab's sessionStorage, never in the URL
+    stored = teacher.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
+    assert "teacher_token" in stored and "token" not in teacher.url
+
+    phones = []
+    for name in ("Ada", "Blaise", "Carl"):
+        context, page = phone(browser, guard, server)
+        page.goto(f"{server}/join?code={code}")
+        assert page.input_value("#j-code") == code
+        if name == "Ada":
+            assert serious(page) == [], "join form"
+        page.fill("#j-name", name)
+        page.click("#j-btn-join")
+        page.wait_for_selector('body[data-state="wait"]')
+        phones.append((name, context, page))
+    assert serious(phones[0][2]) == [], "waiting for a question"
+
+    teacher.keyboard.press("Tab")
+    assert teacher.evaluate("document.activeElement.id") == "room-index"
+    teacher.keyboard.type(", ".join(map(str, ELEMENT)))
+    teacher.keyboard.press("Enter")
+    teacher.wait_for_selector('#room[data-state="open"]')
+    assert "h" in teacher.inner_text("#room-prompt")
+    assert teacher.evaluate("document.activeElement.id") == "room-btn-reveal"
+
+    # each phone: its own numbers, its own run; Ada and Carl right, Blaise wrong
+    expected = {}
+    for name, _, page in phones:
+        page.wait_for_selector('body[data-state="question"]', timeout=10000)
+        if name == "Ada":
+            assert serious(page) == [], "a question"
+        me = page.evaluate(f"JSON.parse(localStorage.getItem('gradwalk-student:{code}'))")
+        assert me["run_id"] != run["run_id"]
+        expected[name] = (me["run_id"], grad_element(api, me["run_id"], k, "h", ELEMENT))
+    assert len({v for _, v in expected.values()}) == 3, "every student has their own numbers"
+    for name, _, page in phones:
+        right = expected[name][1]
+        page.fill("#j-input", repr(right * 7 + 1 if name == "Blaise" else right))
+        page.click("#j-btn-send")
+        page.wait_for_selector('body[data-state="sent"]')
+    assert serious(phones[0][2]) == [], "waiting for the reveal"
+
+    # the projector: 3 answers within a few seconds, the histogram counts 3
+    teacher.wait_for_selector('#room-count[data-answers="3"]', timeout=5000)
+    counts = teacher.eval_on_selector_all("#room-chart g.bin", "bins => bins.map(b => Number(b.dataset.count))")
+    assert sum(counts) == 3
+    assert teacher.locator("#room-chart g.bin[data-correct]").count() == 0, "nothing marked before the reveal"
+
+    teacher.keyboard.press("v")
+    teacher.wait_for_selector('#room[data-state="revealed"]')
+    teacher.wait_for_selector("#room-chart g.bin.correct")
+    right_counts = teacher.eval_on_selector_all("#room-chart g.bin.correct", "bins => bins.map(b => Number(b.dataset.count))")
+    assert sum(right_counts) >= 1
+    step = api.get(f"/runs/{run['run_id']}/iterations/0/steps").json()["steps"][k]
+    until(teacher, "document.getElementById('room-narration').textContent.length > 0")
+    assert teacher.inner_text("#room-narration") == step["narration"]
+    assert teacher.locator("#room-math math").count() >= 1
+
+    for name, context, page in phones:
+        page.wait_for_selector('body[data-state="result"]', timeout=10000)
+        run_id, right = expected[name]
+        shown = float(page.get_attribute("#j-expected", "data-value"))
+        assert shown == pytest.approx(right, rel=1e-12, abs=1e-15), name
+        assert page.get_attribute("#j-verdict", "data-correct") == ("false" if name == "Blaise" else "true")
+        assert page.inner_text("#j-narration").strip()
+        href = page.get_attribute("#j-step-link", "href")
+        assert f"run={run_id}" in href and "iter=0" in href and f"step={k}" in href
+        if name == "Ada":
+            assert serious(page) == [], "the result"
+        # a reload is the same student: the same run, the result again
+        page.reload()
+        page.wait_for_selector('body[data-state="result"]', timeout=10000)
+        assert f"run={run_id}" in page.get_attribute("#j-step-link", "href")
+        context.close()
+
+
+def test_a_wrong_code_is_said_plainly_and_the_form_stays(guard, server):
+    page = guard
+    page.set_viewport_size(PHONE)
+    page.expected.append("404")
+    page.goto(f"{server}/join")
+    page.fill("#j-code", "O0I1AB")
+    page.click("#j-btn-join")
+    until(page, "!document.getElementById('j-error').hidden")
+    assert "6 letters and digits" in page.inner_text("#j-error")
+    page.fill("#j-code", "ZZZZZZ")
+    page.click("#j-btn-join")
+    until(page, "document.getElementById('j-error').textContent.includes('no class')")
+    assert page.get_attribute("body", "data-state") == "code"
+    assert serious(page) == []
