@@ -16,11 +16,14 @@
 
 import { AnswerForm, written } from "./answerform.js";
 import * as classes from "./classapi.js";
+import { MathFit } from "./mathfit.js";
 import { safeMathml } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 const RETRIES = 8;
+/** the smallest formula on a phone, in px: a wider one wraps */
+const MATH_MIN_PX = 14;
 const CODE = /^[A-HJ-NP-Z2-9]{6}$/;
 
 /** a random id for Idempotency-Key (crypto.randomUUID needs https; a class may run on plain http) */
@@ -48,6 +51,7 @@ class Student {
     /** the question answered and waiting for its result */
     this.awaiting = null;
     this.timer = null;
+    new MathFit($("j-math"), () => MATH_MIN_PX);
     const code = new URLSearchParams(window.location.search).get("code");
     $("j-code").value = (code || "").toUpperCase().slice(0, 6);
     $("j-join").addEventListener("submit", (e) => { e.preventDefault(); this.join(); });
@@ -113,7 +117,16 @@ class Student {
     $("j-run-link").href = `/?${new URLSearchParams({ run: me.run_id })}`;
     $("j-run-link").hidden = false;
     $("j-btn-leave").hidden = false;
-    this.state("wait");
+    if (me.last) {
+      // answered before this reload: its result comes as soon as it is revealed
+      this.question = me.last.question;
+      this.form = new AnswerForm($("j-fields"), me.last.question);
+      this.awaiting = me.last.question;
+      $("j-sent-answer").textContent = this.form.shown(me.last.yours);
+      this.state("sent");
+    } else {
+      this.state("wait");
+    }
     classes.getClass(code).then((c) => { if (c.title) $("j-class").textContent = `${c.title} · class ${code}`; })
       .catch(() => {});
     this.poll();
@@ -140,15 +153,20 @@ class Student {
     try {
       const question = await classes.currentQuestion(this.code, me.student_token);
       if (me !== this.me) return;
-      $("j-status").textContent = "";
+      if ($("j-status").textContent.startsWith("Cannot reach")) $("j-status").textContent = "";
       if (question && question.question_id !== this.question?.question_id
           && question.question_id !== this.awaiting?.question_id) {
         this.show(question);
-      } else if (!question && !this.awaiting && document.body.dataset.state === "question") {
-        this.state("wait");  // closed before this student answered
+      } else if (!question && document.body.dataset.state === "question") {
+        this.state("wait");
         this.question = null;
+        $("j-status").textContent = "The question closed before your answer was sent.";
       }
-      if (this.awaiting && document.body.dataset.state === "sent") await this.checkResult();
+      // the result once the question is revealed (a reveal closes it: it is no longer current)
+      const waiting = this.awaiting && document.body.dataset.state === "sent";
+      if (waiting && (question?.question_id !== this.awaiting.question_id || question.revealed)) {
+        await this.checkResult();
+      }
     } catch (error) {
       if (me !== this.me) return;
       if (error.status === 401 || error.status === 403 || error.status === 404) {
@@ -170,8 +188,8 @@ class Student {
     $("j-field-error").hidden = true;
     $("j-btn-send").disabled = false;
     if (question.answered) {
-      this.awaiting = question;
-      $("j-sent-answer").textContent = "sent earlier";
+      this.remember(question, question.yours);
+      $("j-sent-answer").textContent = this.form.shown(question.yours);
       this.state("sent");
       return;
     }
@@ -201,7 +219,7 @@ class Student {
         $("j-status").textContent = "";
         break;
       } catch (error) {
-        if (error.status === 409 && /answer/i.test(error.message) && !/closed/i.test(error.message)) {
+        if (error.status === 409 && error.error.code === "conflict") {
           $("j-status").textContent = "You had answered this already: your first answer is kept.";
           break;
         }
@@ -217,13 +235,22 @@ class Student {
       }
     }
     if (question !== this.question) return;
-    this.awaiting = question;
+    this.remember(question, value);
     $("j-sent-answer").textContent = this.form.shown(value);
     this.state("sent");
-    await this.checkResult();
   }
 
-  /** The result of the question answered, once it is revealed (a 409 or 403 before). */
+  /**
+   * The question answered, kept with the student (a reload still shows its result once it is
+   * revealed: a reveal closes the question, so it is no longer the current one).
+   */
+  remember(question, yours) {
+    this.awaiting = question;
+    this.me = { ...this.me, last: { question, yours } };
+    localStorage.setItem(`gradwalk-student:${this.code}`, JSON.stringify(this.me));
+  }
+
+  /** The result of the question answered, once it is revealed (a 409 before). */
   async checkResult() {
     const question = this.awaiting;
     let got;
@@ -244,14 +271,14 @@ class Student {
     $("j-expected").dataset.value = JSON.stringify(result.expected);
     $("j-yours").textContent = written(result.yours);
     const explanation = result.explanation || {};
-    const words = typeof explanation === "string" ? explanation : explanation.narration || "";
-    $("j-narration").textContent = words;
+    $("j-narration").textContent = explanation.narration || "";
     const math = safeMathml(explanation.mathml || "");
     if (math) $("j-math").replaceChildren(math);
-    else $("j-math").textContent = explanation.latex || explanation.formula || "";
-    const t = result.iteration ?? question.iteration;
-    const k = result.step ?? question.step;
-    $("j-step-link").href = `/?${new URLSearchParams({ run: result.run_id || this.me.run_id, iter: t, step: k })}`;
+    else $("j-math").textContent = explanation.latex || "";
+    // the step that explains the answer, in this student's own run
+    const t = explanation.iteration ?? question.iteration;
+    const k = explanation.step ?? question.step;
+    $("j-step-link").href = `/?${new URLSearchParams({ run: this.me.run_id, iter: t, step: k })}`;
     this.state("result");
   }
 }

@@ -1,12 +1,13 @@
 /**
- * The room's answers as a bar chart, drawn in SVG from the server's bins (docs/json.md,
- * Classes: `histogram.bins`, each `{label?, lo?, hi?, count, correct}`): one bar per bin in
- * the server's order, its count above it, its band or answer under it, and after the reveal
- * the right band marked (a colour, a ✓ and a thick outline: not by colour alone). Drawing
- * only: the bins, their counts and which is right are the server's.
+ * The room's answers as a bar chart, drawn in SVG from the server's histogram (docs/json.md,
+ * Classes: `bins`, each `{label, low?, high?, count, correct, right}`, and the answers
+ * `below` and `above` the bins' range): one bar per bin in the server's order, its count above
+ * it, its band or answer under it, and after the reveal the right band marked (a colour, a ✓
+ * and a thick outline: not by colour alone). Drawing only: the bins, their counts and which
+ * is right are the server's.
  *
- * `g.bin[data-count][data-correct]` per bin; `data-correct` is `true`, `false`, or absent
- * before the reveal.
+ * `g.bin[data-count][data-right]` per bin; `data-right` is `true`, `false`, or absent before
+ * the reveal; `.outside` on the bars of the answers below and above the range.
  */
 
 import { num } from "./format.js";
@@ -27,14 +28,23 @@ function el(name, attrs = {}, text = null) {
 
 /** A bin's words: its answer, or its band as two lines ("−0.12", "to −0.05"). */
 export function binLines(bin) {
-  if (bin.label !== undefined && bin.label !== null && (bin.lo === undefined || bin.lo === null)) return [String(bin.label)];
-  if (bin.lo === bin.hi) return [num(bin.lo)];
-  return [num(bin.lo), `to ${num(bin.hi)}`];
+  if (typeof bin.low !== "number" || typeof bin.high !== "number") return [String(bin.label)];
+  return [num(bin.low), `to ${num(bin.high)}`];
+}
+
+/** The bins drawn: the server's, with the answers outside their range as a bar each side. */
+function allBins(histogram) {
+  const bins = [...(histogram?.bins || [])];
+  const first = bins[0];
+  const last = bins.at(-1);
+  if (histogram?.below) bins.unshift({ label: `below ${num(first?.low)}`, count: histogram.below, outside: true });
+  if (histogram?.above) bins.push({ label: `above ${num(last?.high)}`, count: histogram.above, outside: true });
+  return bins;
 }
 
 /** The chart of `histogram` (null: nothing answered yet): an <svg>, or a <p> saying so. */
 export function roomChart(histogram) {
-  const bins = histogram?.bins || [];
+  const bins = allBins(histogram);
   const total = bins.reduce((s, b) => s + b.count, 0);
   if (!total) {
     const none = document.createElement("p");
@@ -54,12 +64,13 @@ export function roomChart(histogram) {
     const x = SIDE + slot * i + (slot - barW) / 2;
     const h = bin.count ? Math.max(3, (bin.count / most) * plot) : 0;
     const g = el("g", { class: "bin", "data-count": bin.count });
-    if (bin.correct === true || bin.correct === false) {
-      g.dataset.correct = String(bin.correct);
-      g.classList.add(bin.correct ? "correct" : "wrong");
+    if (bin.outside) g.classList.add("outside");
+    if (bin.right === true || bin.right === false) {
+      g.dataset.right = String(bin.right);
+      g.classList.add(bin.right ? "correct" : "wrong");
     }
     g.appendChild(el("rect", { x, y: H - BOTTOM - h, width: barW, height: h, rx: 4, class: "bar" }));
-    const mark = bin.correct === true ? "✓ " : "";
+    const mark = bin.right === true ? "✓ " : "";
     g.appendChild(el("text", { x: x + barW / 2, y: H - BOTTOM - h - 10, class: "bin-count" }, `${mark}${bin.count}`));
     const lines = binLines(bin);
     const label = el("text", { x: x + barW / 2, y: H - BOTTOM + labelSize + 6, class: "bin-label", "font-size": labelSize });
@@ -74,7 +85,7 @@ export function roomChart(histogram) {
     }
     g.appendChild(label);
     svg.appendChild(g);
-    words.push(`${lines.join(" ")}: ${bin.count}${bin.correct === true ? " (right)" : ""}`);
+    words.push(`${lines.join(" ")}: ${bin.count}${bin.right === true ? " (right)" : ""}`);
   });
   svg.setAttribute("aria-label", `${total} answer${total === 1 ? "" : "s"} — ${words.join("; ")}`);
   return svg;

@@ -15,6 +15,7 @@ import * as api from "./api.js";
 import { qrUrl } from "./classapi.js";
 import { ELEMENT_KINDS, KINDS, Room, parseIndex } from "./classroom.js";
 import { shape } from "./format.js";
+import { MathFit } from "./mathfit.js";
 import { safeMathml } from "./panels.js";
 import { roomChart } from "./roomchart.js";
 
@@ -28,11 +29,13 @@ export class RoomPanel {
     this.open = false;
     /** the step whose chain-rule card is shown: "run t k" */
     this.carded = null;
+    new MathFit($("room-math"), () => 22);
     for (const [kind, words] of KINDS) $("room-kind").append(new Option(words, kind));
     app.overlays.add("room", {
       open: () => {
         this.open = true;
-        this.show(true);
+        // after Overlays has focused the card: the first field takes the focus
+        queueMicrotask(() => this.show(true));
         this.room.open(this.title());
       },
       close: () => { this.open = false; },
@@ -214,6 +217,7 @@ export class RoomPanel {
       $("room-rule").textContent = s.rule ? `Gate pattern: ${s.rule}` : "";
     } catch (error) {
       this.carded = null;
+    new MathFit($("room-math"), () => 22);
       this.room.error = `The step's chain rule could not be fetched: ${error.message}`;
     }
   }

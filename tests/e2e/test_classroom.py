@@ -21,6 +21,8 @@ SMALL = {"preset": "pytorch-numpy-two-layer", "iterations": 2,
          "params": {"N": 4, "D_in": 5, "H": 3, "D_out": 2}}
 PHONE = {"width": 390, "height": 844}
 ELEMENT = (1, 2)
+#: the counts of the projector's histogram bars
+COUNTS = "bins => bins.map(b => Number(b.dataset.count))"
 
 
 def serious(page) -> list[str]:
@@ -72,7 +74,6 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
     assert teacher.evaluate("document.activeElement.id") == "room-kind"
     assert teacher.input_value("#room-kind") == "gradient"
     assert teacher.get_attribute("#room-qr", "src").endswith(f"/classes/{code}/qr.svg")
-    until(teacher, "document.getElementById('room-qr').naturalWidth > 0")
     # the teacher token is in this tab's sessionStorage, never in the URL
     stored = teacher.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
     assert "teacher_token" in stored and "token" not in teacher.url
@@ -97,6 +98,8 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
     teacher.wait_for_selector('#room[data-state="open"]')
     assert "h" in teacher.inner_text("#room-prompt")
     assert teacher.evaluate("document.activeElement.id") == "room-btn-reveal"
+    question_id = teacher.evaluate("JSON.parse(Object.entries(sessionStorage)"
+                                   ".find(([k]) => k.startsWith('gradwalk-question:'))[1]).question_id")
 
     # each phone: its own numbers, its own run; Ada and Carl right, Blaise wrong
     expected = {}
@@ -117,14 +120,14 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
 
     # the projector: 3 answers within a few seconds, the histogram counts 3
     teacher.wait_for_selector('#room-count[data-answers="3"]', timeout=5000)
-    counts = teacher.eval_on_selector_all("#room-chart g.bin", "bins => bins.map(b => Number(b.dataset.count))")
+    counts = teacher.eval_on_selector_all("#room-chart g.bin", COUNTS)
     assert sum(counts) == 3
-    assert teacher.locator("#room-chart g.bin[data-correct]").count() == 0, "nothing marked before the reveal"
+    assert teacher.locator("#room-chart g.bin[data-right]").count() == 0, "nothing marked before the reveal"
 
     teacher.keyboard.press("v")
     teacher.wait_for_selector('#room[data-state="revealed"]')
     teacher.wait_for_selector("#room-chart g.bin.correct")
-    right_counts = teacher.eval_on_selector_all("#room-chart g.bin.correct", "bins => bins.map(b => Number(b.dataset.count))")
+    right_counts = teacher.eval_on_selector_all("#room-chart g.bin.correct", COUNTS)
     assert sum(right_counts) >= 1
     step = api.get(f"/runs/{run['run_id']}/iterations/0/steps").json()["steps"][k]
     until(teacher, "document.getElementById('room-narration').textContent.length > 0")
@@ -137,9 +140,15 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
         shown = float(page.get_attribute("#j-expected", "data-value"))
         assert shown == pytest.approx(right, rel=1e-12, abs=1e-15), name
         assert page.get_attribute("#j-verdict", "data-correct") == ("false" if name == "Blaise" else "true")
-        assert page.inner_text("#j-narration").strip()
+        # the link opens the step that explains the answer, in the student's own run
+        me = page.evaluate(f"JSON.parse(localStorage.getItem('gradwalk-student:{code}'))")
+        result = httpx.get(f"{server}/api/v1/classes/{code}/questions/{question_id}/result",
+                           headers={"Authorization": f"Bearer {me['student_token']}"}).json()
+        assert result["expected"] == pytest.approx(right, rel=1e-12, abs=1e-15)
         href = page.get_attribute("#j-step-link", "href")
-        assert f"run={run_id}" in href and "iter=0" in href and f"step={k}" in href
+        explained = result["explanation"]
+        assert href == f"/?run={run_id}&iter={explained['iteration']}&step={explained['step']}"
+        assert page.inner_text("#j-narration") == explained["narration"]
         if name == "Ada":
             assert serious(page) == [], "the result"
         # a reload is the same student: the same run, the result again
@@ -147,6 +156,8 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
         page.wait_for_selector('body[data-state="result"]', timeout=10000)
         assert f"run={run_id}" in page.get_attribute("#j-step-link", "href")
         context.close()
+    # the QR code of the join link is drawn (the server's SVG)
+    until(teacher, "document.getElementById('room-qr').naturalWidth > 0")
 
 
 def test_a_wrong_code_is_said_plainly_and_the_form_stays(guard, server):
