@@ -174,3 +174,46 @@ def test_a_wrong_code_is_said_plainly_and_the_form_stays(guard, server):
     until(page, "document.getElementById('j-error').textContent.includes('no class')")
     assert page.get_attribute("body", "data-state") == "code"
     assert serious(page) == []
+
+
+def test_the_presenter_window_asks_and_reveals_with_its_keys(guard, server, api):
+    page = guard
+    run = create_run(api, **SMALL)
+    k = backward_step(api, run["run_id"], "h_relu")
+    open_run(page, server, run["run_id"], 0, k)
+    with page.expect_popup() as popup:
+        page.keyboard.press("p")
+    presenter = page.watch(popup.value)
+    presenter.wait_for_selector(f'body[data-connected="1"][data-step="{k}"]', timeout=15000)
+    assert presenter.get_attribute("#p-room", "data-state") == "ask"
+
+    # A in the presenter: the projector asks the room (the kind chosen there: the sign)
+    presenter.select_option("#p-room-kind", "sign")
+    presenter.focus("#p-room-ask")
+    presenter.keyboard.press("a")
+    page.wait_for_selector('#room:not([hidden])[data-state="open"]', timeout=10000)
+    presenter.wait_for_selector('#p-room[data-state="open"]')
+    code = page.inner_text("#room-code")
+    assert "negative, zero or positive" in page.inner_text("#room-prompt")
+    assert presenter.inner_text("#p-room-prompt") == page.inner_text("#room-prompt")
+    assert f"code {code}" in presenter.inner_text("#p-room-status")
+
+    # a student answers (through the API): both windows count it within 2 s
+    student = httpx.post(f"{server}/api/v1/classes/{code}/students", json={"name": "Dora"}).json()
+    auth = {"Authorization": f"Bearer {student['student_token']}"}
+    question = httpx.get(f"{server}/api/v1/classes/{code}/questions/current", headers=auth).json()
+    assert question["choices"] and question["kind"] == "sign"
+    answered = httpx.post(f"{server}/api/v1/classes/{code}/questions/{question['question_id']}/answers",
+                          json={"answer": question["choices"][0]}, headers=auth)
+    assert answered.status_code == 201, answered.text
+    page.wait_for_selector('#room-count[data-answers="1"]', timeout=3000)
+    until(presenter, "document.getElementById('p-room-status').textContent.includes('1 answer')", 3)
+
+    # V in the presenter reveals on the projector; A then offers a new question
+    presenter.keyboard.press("v")
+    page.wait_for_selector('#room[data-state="revealed"]', timeout=10000)
+    presenter.wait_for_selector('#p-room[data-state="revealed"]')
+    assert presenter.locator("#p-room-chart g.bin[data-right]").count() == 3
+    presenter.keyboard.press("a")
+    page.wait_for_selector('#room[data-state="ask"]', timeout=10000)
+    presenter.wait_for_selector('#p-room[data-state="ask"]')
