@@ -50,6 +50,9 @@ export class RoomPanel {
     $("room-btn-reveal").addEventListener("click", () => this.room.reveal());
     $("room-btn-new").addEventListener("click", () => this.newQuestion());
     this.element.addEventListener("keydown", (e) => this.key(e));
+    // a QR code that cannot be drawn leaves the code and the address, not a broken picture
+    $("room-qr").addEventListener("error", () => { $("room-qr").hidden = true; });
+    $("room-qr").addEventListener("load", () => { $("room-qr").hidden = false; });
     this.room.addEventListener("change", () => this.show());
     app.player.addEventListener("change", () => this.room.setRun(app.player.run.run_id));
   }
