@@ -23,7 +23,7 @@ const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 const RETRIES = 8;
 /** the smallest formula on a phone, in px: a wider one wraps */
-const MATH_MIN_PX = 14;
+const MATH_MIN_PX = 17;
 const CODE = /^[A-HJ-NP-Z2-9]{6}$/;
 
 /** a random id for Idempotency-Key (crypto.randomUUID needs https; a class may run on plain http) */
@@ -265,6 +265,7 @@ class Student {
   }
 
   showResult(question, result) {
+    $("j-result-prompt").textContent = question.prompt;
     $("j-verdict").textContent = result.correct ? "✓ Right" : "✗ Not quite";
     $("j-verdict").dataset.correct = String(Boolean(result.correct));
     $("j-expected").textContent = written(result.expected);

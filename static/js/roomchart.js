@@ -17,7 +17,7 @@ import { num } from "./format.js";
 const SVG = "http://www.w3.org/2000/svg";
 const W = 800;
 /** a row's label is cut into lines of about this many characters (at its font size) */
-const LINE_CHARS = 58;
+const LINE_CHARS = 68;
 
 function el(name, attrs = {}, text = null) {
   const node = document.createElementNS(SVG, name);
@@ -100,7 +100,7 @@ function numbers(svg, bins) {
 /** Choices and other answers: one row each, its words above its bar, the count after it. */
 function categories(svg, bins) {
   const size = 22;
-  const bar = 30;
+  const bar = 26;
   const most = Math.max(...bins.map((b) => b.count), 1);
   const room = W - 90;
   let y = 6;
@@ -115,7 +115,7 @@ function categories(svg, bins) {
     g.appendChild(el("rect", { x: 0, y, width: w, height: bar, rx: 3, class: "bar" }));
     g.appendChild(el("text", { x: w + 10, y: y + bar * 0.78, class: "bin-count row-count" }, countText(bin)));
     svg.appendChild(g);
-    y += bar + 14;
+    y += bar + 10;
   }
   svg.setAttribute("viewBox", `0 0 ${W} ${Math.ceil(y)}`);
 }
