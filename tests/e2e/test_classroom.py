@@ -25,6 +25,13 @@ ELEMENT = (1, 2)
 COUNTS = "bins => bins.map(b => Number(b.dataset.count))"
 
 
+#: nothing on a phone is wider than the phone
+NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
+#: the projector's panel shows all of itself at 1024×768: nothing scrolls, nothing sticks out
+WHOLE = ("(c => c.scrollHeight <= c.clientHeight + 1 && c.scrollWidth <= c.clientWidth + 1)"
+         "(document.querySelector('#room .overlay-card'))")
+
+
 def serious(page) -> list[str]:
     violations = Axe().run(page).response["violations"]
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
@@ -61,8 +68,10 @@ def test_join_page_is_a_real_route_under_the_csp(server):
 
 def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, api, browser):
     teacher = guard
+    teacher.set_viewport_size({"width": 1024, "height": 768})
     run = create_run(api, **SMALL)
-    k = backward_step(api, run["run_id"], "h")
+    # ∂loss/∂h_relu (h's would be 0 wherever relu blocks: the same for many students)
+    k = backward_step(api, run["run_id"], "h_relu")
     open_run(teacher, server, run["run_id"], 0, k)
 
     # keyboard only: A opens the panel (the class is made), Tab to the element, Enter asks
@@ -83,6 +92,7 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
         context, page = phone(browser, guard, server)
         page.goto(f"{server}/join?code={code}")
         assert page.input_value("#j-code") == code
+        assert page.evaluate(NO_SIDEWAYS)
         if name == "Ada":
             assert serious(page) == [], "join form"
         page.fill("#j-name", name)
@@ -96,7 +106,7 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
     teacher.keyboard.type(", ".join(map(str, ELEMENT)))
     teacher.keyboard.press("Enter")
     teacher.wait_for_selector('#room[data-state="open"]')
-    assert "h" in teacher.inner_text("#room-prompt")
+    assert "∂loss/∂h_relu[1, 2]" in teacher.inner_text("#room-prompt")
     assert teacher.evaluate("document.activeElement.id") == "room-btn-reveal"
     question_id = teacher.evaluate("JSON.parse(Object.entries(sessionStorage)"
                                    ".find(([k]) => k.startsWith('gradwalk-question:'))[1]).question_id")
@@ -105,11 +115,12 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
     expected = {}
     for name, _, page in phones:
         page.wait_for_selector('body[data-state="question"]', timeout=10000)
+        assert page.evaluate(NO_SIDEWAYS)
         if name == "Ada":
             assert serious(page) == [], "a question"
         me = page.evaluate(f"JSON.parse(localStorage.getItem('gradwalk-student:{code}'))")
         assert me["run_id"] != run["run_id"]
-        expected[name] = (me["run_id"], grad_element(api, me["run_id"], k, "h", ELEMENT))
+        expected[name] = (me["run_id"], grad_element(api, me["run_id"], k, "h_relu", ELEMENT))
     assert len({v for _, v in expected.values()}) == 3, "every student has their own numbers"
     for name, _, page in phones:
         right = expected[name][1]
@@ -120,6 +131,7 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
 
     # the projector: 3 answers within a few seconds, the histogram counts 3
     teacher.wait_for_selector('#room-count[data-answers="3"]', timeout=5000)
+    assert teacher.evaluate(WHOLE)
     counts = teacher.eval_on_selector_all("#room-chart g.bin", COUNTS)
     assert sum(counts) == 3
     assert teacher.locator("#room-chart g.bin[data-right]").count() == 0, "nothing marked before the reveal"
@@ -133,6 +145,7 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
     until(teacher, "document.getElementById('room-narration').textContent.length > 0")
     assert teacher.inner_text("#room-narration") == step["narration"]
     assert teacher.locator("#room-math math").count() >= 1
+    assert teacher.evaluate(WHOLE)
 
     for name, context, page in phones:
         page.wait_for_selector('body[data-state="result"]', timeout=10000)
@@ -149,6 +162,7 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
         explained = result["explanation"]
         assert href == f"/?run={run_id}&iter={explained['iteration']}&step={explained['step']}"
         assert page.inner_text("#j-narration") == explained["narration"]
+        assert page.evaluate(NO_SIDEWAYS)
         if name == "Ada":
             assert serious(page) == [], "the result"
         # a reload is the same student: the same run, the result again
