@@ -231,3 +231,19 @@ def test_the_presenter_window_asks_and_reveals_with_its_keys(guard, server, api)
     presenter.keyboard.press("a")
     page.wait_for_selector('#room[data-state="ask"]', timeout=10000)
     presenter.wait_for_selector('#p-room[data-state="ask"]')
+
+
+def test_axe_on_the_room_panel_in_normal_and_lecture_mode(guard, server, api):
+    page = guard
+    for mode, iterations in (("", 2), ("lecture", 3)):
+        # a run of its own each time: a run's class and open question stay with the tab
+        run = create_run(api, **{**SMALL, "iterations": iterations})
+        k = backward_step(api, run["run_id"], "h_relu")
+        open_run(page, server, run["run_id"], 0, k, mode=mode)
+        page.keyboard.press("a")
+        page.wait_for_selector('#room:not([hidden])[data-state="ask"]')
+        until(page, "document.getElementById('room-code').textContent.length === 6")
+        assert serious(page) == [], f"the form ({mode or 'normal'})"
+        page.keyboard.press("Enter")
+        page.wait_for_selector('#room[data-state="open"]')
+        assert serious(page) == [], f"a question open ({mode or 'normal'})"
