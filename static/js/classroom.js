@@ -211,6 +211,9 @@ export class Room extends EventTarget {
       wait = RETRY_MS;
       this.changed();
     }
-    if (question === this.question && !this.timer) this.timer = setTimeout(() => this.poll(), wait);
+    // a revealed question is closed: its answers no longer change
+    if (question === this.question && !this.timer && !this.doc?.revealed) {
+      this.timer = setTimeout(() => this.poll(), wait);
+    }
   }
 }
