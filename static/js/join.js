@@ -50,6 +50,8 @@ class Student {
     this.form = null;
     /** the question answered and waiting for its result */
     this.awaiting = null;
+    /** a new question that came while a result is shown */
+    this.next = null;
     this.timer = null;
     new MathFit($("j-math"), () => MATH_MIN_PX);
     const code = new URLSearchParams(window.location.search).get("code");
@@ -57,6 +59,7 @@ class Student {
     $("j-join").addEventListener("submit", (e) => { e.preventDefault(); this.join(); });
     $("j-answer").addEventListener("submit", (e) => { e.preventDefault(); this.send(); });
     $("j-btn-leave").addEventListener("click", () => this.leave());
+    $("j-btn-next").addEventListener("click", () => { if (this.next) this.show(this.next); });
     const known = code && this.load(code.toUpperCase());
     if (known) this.enter(code.toUpperCase(), known);
     else this.state("code");
@@ -154,18 +157,25 @@ class Student {
       const question = await classes.currentQuestion(this.code, me.student_token);
       if (me !== this.me) return;
       if ($("j-status").textContent.startsWith("Cannot reach")) $("j-status").textContent = "";
-      if (question && question.question_id !== this.question?.question_id
-          && question.question_id !== this.awaiting?.question_id) {
+      // the result first, once revealed (a reveal closes the question: it is no longer current;
+      // self-paced homework reveals it on answering, the next question already current)
+      const awaiting = this.awaiting;
+      if (awaiting && document.body.dataset.state === "sent"
+          && (question?.question_id !== awaiting.question_id || question.revealed)) {
+        await this.checkResult();
+      }
+      const fresh = question && question.question_id !== this.question?.question_id
+        && question.question_id !== this.awaiting?.question_id;
+      if (fresh && document.body.dataset.state === "result") {
+        // the student may still be reading their result: the next question is a tap away
+        this.next = question;
+        $("j-btn-next").hidden = false;
+      } else if (fresh) {
         this.show(question);
       } else if (!question && document.body.dataset.state === "question") {
         this.state("wait");
         this.question = null;
         $("j-status").textContent = "The question closed before your answer was sent.";
-      }
-      // the result once the question is revealed (a reveal closes it: it is no longer current)
-      const waiting = this.awaiting && document.body.dataset.state === "sent";
-      if (waiting && (question?.question_id !== this.awaiting.question_id || question.revealed)) {
-        await this.checkResult();
       }
     } catch (error) {
       if (me !== this.me) return;
@@ -182,6 +192,8 @@ class Student {
   /** A new question: its prompt with this student's numbers, and the form for its kind. */
   show(question) {
     this.question = question;
+    this.next = null;
+    $("j-btn-next").hidden = true;
     $("j-prompt").textContent = question.prompt;
     $("j-where").textContent = `Step ${question.step} of iteration ${question.iteration}`;
     this.form = new AnswerForm($("j-fields"), question);

@@ -247,3 +247,34 @@ def test_axe_on_the_room_panel_in_normal_and_lecture_mode(guard, server, api):
         page.keyboard.press("Enter")
         page.wait_for_selector('#room[data-state="open"]')
         assert serious(page) == [], f"a question open ({mode or 'normal'})"
+
+
+def test_self_paced_homework_shows_each_result_then_the_next_question(guard, server, api):
+    page = guard
+    page.set_viewport_size(PHONE)
+    run = create_run(api, **SMALL)
+    made = api.post("/classes", json={"run_id": run["run_id"], "self_paced": True}).json()
+    teacher = {"Authorization": f"Bearer {made['teacher_token']}"}
+    k = backward_step(api, run["run_id"], "h_relu")
+    for kind in ("sign", "shape"):
+        asked = api.post(f"/classes/{made['class_id']}/questions", headers=teacher,
+                         json={"iteration": 0, "step": k, "node": "h_relu", "kind": kind})
+        assert asked.status_code == 201, asked.text
+    page.goto(f"{server}/join?code={made['code']}")
+    page.click("#j-btn-join")
+    page.wait_for_selector('body[data-state="question"]', timeout=10000)
+    assert page.locator("fieldset.j-choices input[type=radio]").count() == 3
+    page.click("#j-choice-0")
+    page.click("#j-btn-send")
+    # homework: the result at once, the next question a tap away
+    page.wait_for_selector('body[data-state="result"]', timeout=10000)
+    page.wait_for_selector("#j-btn-next:not([hidden])", timeout=10000)
+    page.click("#j-btn-next")
+    page.wait_for_selector('body[data-state="question"]')
+    assert "shape" in page.inner_text("#j-prompt")
+    page.fill("#j-input", "4, 3")
+    page.click("#j-btn-send")
+    page.wait_for_selector('body[data-state="result"]', timeout=10000)
+    assert page.get_attribute("#j-verdict", "data-correct") == "true"
+    assert page.inner_text("#j-expected") == "(4, 3)"
+    assert page.evaluate(NO_SIDEWAYS)
