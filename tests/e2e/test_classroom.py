@@ -101,6 +101,9 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
         phones.append((name, context, page))
     assert serious(phones[0][2]) == [], "waiting for a question"
 
+    # the projector polls the question with the ETag it holds: unchanged answers cost a 304
+    polled = []
+    teacher.on("response", lambda r: re.search(r"/questions/[^/]+$", r.url) and polled.append(r.status))
     teacher.keyboard.press("Tab")
     assert teacher.evaluate("document.activeElement.id") == "room-index"
     teacher.keyboard.type(", ".join(map(str, ELEMENT)))
@@ -136,6 +139,7 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
     assert sum(counts) == 3
     assert teacher.locator("#room-chart g.bin[data-right]").count() == 0, "nothing marked before the reveal"
 
+    assert 200 in polled and 304 in polled, polled
     teacher.keyboard.press("v")
     teacher.wait_for_selector('#room[data-state="revealed"]')
     teacher.wait_for_selector("#room-chart g.bin.correct")
@@ -278,3 +282,38 @@ def test_self_paced_homework_shows_each_result_then_the_next_question(guard, ser
     assert page.get_attribute("#j-verdict", "data-correct") == "true"
     assert page.inner_text("#j-expected") == "(4, 3)"
     assert page.evaluate(NO_SIDEWAYS)
+
+
+def test_an_answer_lost_on_the_way_back_is_sent_again_and_stored_once(guard, server, api):
+    page = guard
+    page.set_viewport_size(PHONE)
+    page.expected.append("net::ERR_FAILED")
+    run = create_run(api, **SMALL)
+    made = api.post("/classes", json={"run_id": run["run_id"]}).json()
+    teacher = {"Authorization": f"Bearer {made['teacher_token']}"}
+    k = backward_step(api, run["run_id"], "h_relu")
+    asked = api.post(f"/classes/{made['class_id']}/questions", headers=teacher,
+                     json={"iteration": 0, "step": k, "node": "h_relu", "kind": "value",
+                           "index": list(ELEMENT)}).json()
+    keys = []
+
+    def lose_the_first_answer(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server stores it; its answer never reaches the phone
+            route.abort("failed")
+        else:
+            route.continue_()
+
+    page.route("**/answers", lose_the_first_answer)
+    page.goto(f"{server}/join?code={made['code']}")
+    page.click("#j-btn-join")
+    page.wait_for_selector('body[data-state="question"]', timeout=10000)
+    page.fill("#j-input", "0.5")
+    page.click("#j-btn-send")
+    page.wait_for_selector('body[data-state="sent"]', timeout=10000)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    status = api.get(f"/classes/{made['class_id']}/questions/{asked['question_id']}",
+                     headers=teacher).json()
+    assert status["answers"] == 1
+    assert page.inner_text("#j-sent-answer") == "0.5"
