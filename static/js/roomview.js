@@ -38,7 +38,11 @@ export class RoomPanel {
         queueMicrotask(() => this.show(true));
         this.room.open(this.title());
       },
-      close: () => { this.open = false; },
+      close: () => {
+        this.open = false;
+        // a hidden field would keep the focus (and the keys) until the next frame
+        if (this.element.contains(document.activeElement)) document.activeElement.blur();
+      },
       follow: () => { if (!this.room.question) this.showForm(); },
     });
     $("room-ask").addEventListener("submit", (e) => { e.preventDefault(); this.ask(); });
