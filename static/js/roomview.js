@@ -98,8 +98,11 @@ export class RoomPanel {
     return chosen?.length === node.shape.length ? chosen : node.shape.map(() => 0);
   }
 
-  /** The class's title: the run's preset. */
-  title() { return this.app.player.run?.preset || "Gradwalk graph"; }
+  /** The class's title: the run's preset as the setup form names it. */
+  title() {
+    const id = this.app.player.run?.preset;
+    return this.app.setup.presets.find((p) => p.id === id)?.title || id || "Your own graph";
+  }
 
   /** Ask the question the form says (`kind`, `indexText` as the presenter window sends them). */
   async ask(kind = $("room-kind").value, indexText = $("room-index").value, input = $("room-input").value) {
