@@ -132,8 +132,8 @@ def test_a_room_of_three_phones_answers_and_sees_its_own_results(guard, server, 
         page.wait_for_selector('body[data-state="sent"]')
     assert serious(phones[0][2]) == [], "waiting for the reveal"
 
-    # the projector: 3 answers within a few seconds, the histogram counts 3
-    teacher.wait_for_selector('#room-count[data-answers="3"]', timeout=5000)
+    # the projector: 3 answers (polled each second), the histogram counts 3
+    teacher.wait_for_selector('#room-count[data-answers="3"]', timeout=10000)
     assert teacher.evaluate(WHOLE)
     counts = teacher.eval_on_selector_all("#room-chart g.bin", COUNTS)
     assert sum(counts) == 3
@@ -216,7 +216,8 @@ def test_the_presenter_window_asks_and_reveals_with_its_keys(guard, server, api)
     assert presenter.inner_text("#p-room-prompt") == page.inner_text("#room-prompt")
     assert f"code {code}" in presenter.inner_text("#p-room-status")
 
-    # a student answers (through the API): both windows count it within 2 s
+    # a student answers (through the API): both windows count it, polled each second (no
+    # absolute time asserted here: a loaded machine must not fail it)
     student = httpx.post(f"{server}/api/v1/classes/{code}/students", json={"name": "Dora"}).json()
     auth = {"Authorization": f"Bearer {student['student_token']}"}
     question = httpx.get(f"{server}/api/v1/classes/{code}/questions/current", headers=auth).json()
@@ -224,8 +225,8 @@ def test_the_presenter_window_asks_and_reveals_with_its_keys(guard, server, api)
     answered = httpx.post(f"{server}/api/v1/classes/{code}/questions/{question['question_id']}/answers",
                           json={"answer": question["choices"][0]}, headers=auth)
     assert answered.status_code == 201, answered.text
-    page.wait_for_selector('#room-count[data-answers="1"]', timeout=3000)
-    until(presenter, "document.getElementById('p-room-status').textContent.includes('1 answer')", 3)
+    page.wait_for_selector('#room-count[data-answers="1"]', timeout=10000)
+    until(presenter, "document.getElementById('p-room-status').textContent.includes('1 answer')")
 
     # V in the presenter reveals on the projector; A then offers a new question
     presenter.keyboard.press("v")
