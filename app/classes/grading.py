@@ -110,7 +110,8 @@ def expression_graph(text: str, shapes: dict[str, tuple[int, ...]], limits: Limi
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
-        raise SourceError(f"invalid syntax: {e.msg}", e.lineno or 1, e.offset or 1) from None
+        detail = e.msg if e.msg.startswith("invalid syntax") else f"invalid syntax: {e.msg}"
+        raise SourceError(detail, e.lineno or 1, e.offset or 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise SourceError("the expression is nested too deeply", 1, 1) from None
     builder = _Builder(text, limits, {})
@@ -154,6 +155,21 @@ def _draw_seed(spec: Spec, trace: Trace) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+#: leaves the source writes out: the second draw draws them too (standard normal), or an
+#: answer that writes their number (2 * g for x1 = 2) would pass on both draws
+GIVEN = ("value", "zeros", "ones")
+
+
+def second_draw(graph: Graph, seed: int) -> dict[str, np.ndarray]:
+    """Leaf values unlike the run's: drawn with another seed, given ones drawn as well."""
+    leaves = init_leaves(graph, seed)
+    rs = np.random.RandomState(seed ^ 0x5EED)
+    for nid, value in leaves.items():
+        if graph.nodes[nid].init["dist"] in GIVEN:
+            leaves[nid] = rs.standard_normal(np.shape(value))
+    return leaves
+
+
 def _backward_right(trace: Trace, spec: Spec, text: str, limits: Limits) -> bool:
     graph = trace.graph
     shapes = {nid: graph.nodes[nid].shape for nid in graph.order}
@@ -164,12 +180,12 @@ def _backward_right(trace: Trace, spec: Spec, text: str, limits: Limits) -> bool
     own = questions.contributions(trace, spec.node)[target]
     # the second draw: every leaf drawn anew, every op recomputed, a random upstream gradient
     seed = _draw_seed(spec, trace)
-    values = evaluate(graph, init_leaves(graph, seed))
+    values = evaluate(graph, second_draw(graph, seed))
     g2 = np.random.RandomState(seed).standard_normal(graph.nodes[spec.node].shape)
     other = questions.contributions(trace, spec.node, values, g2)[target]
     for vals, right in (({**trace.values, "g": upstream}, own), ({**values, "g": g2}, other)):
         got = _evaluate(expr, vals)
-        if got.shape != np.shape(right) or not np.allclose(got, right, rtol=EXPRESSION_RTOL,
-                                                           atol=EXPRESSION_ATOL):
+        if got.shape != np.shape(right) or not np.allclose(
+                got, right, rtol=EXPRESSION_RTOL, atol=EXPRESSION_ATOL, equal_nan=True):
             return False
     return True

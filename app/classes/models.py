@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -63,7 +64,7 @@ class Student(Base):
     name: Mapped[str] = mapped_column(String(MAX_NAME_CHARS), default="")
     token_hash: Mapped[str] = mapped_column(String(HASH_CHARS), unique=True)
     #: the seed of the student's own run (derived from class and student)
-    seed: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
     run_id: Mapped[str] = mapped_column(Text)
     #: the join's Idempotency-Key: a retry re-issues the token of the same student
     idempotency_key: Mapped[str | None] = mapped_column(String(MAX_IDEMPOTENCY_KEY_CHARS))

@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(60), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
         sa.Column("run_id", sa.Text(), nullable=False),
         sa.Column("idempotency_key", sa.String(200), nullable=True),
         sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
