@@ -99,6 +99,8 @@ export class Room extends EventTarget {
       correct: doc?.correct ?? null,
       revealed: Boolean(doc?.revealed),
       histogram: doc?.histogram ?? null,
+      /** the step that explains the answer (`{iteration, step}`), when the server says */
+      explanation: doc?.explanation ?? null,
       error: this.error || this.pollError,
       busy: this.busy,
     };

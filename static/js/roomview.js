@@ -206,10 +206,13 @@ export class RoomPanel {
     $("room-chart").replaceChildren(roomChart(s.histogram));
     $("room-btn-reveal").hidden = state === "revealed";
     $("room-card").hidden = state !== "revealed";
-    if (state === "revealed") this.showCard(s.question);
+    if (state === "revealed") this.showCard(s.explanation || s.question);
   }
 
-  /** The asked step's chain-rule card: its narration, formula and gate pattern (the server's). */
+  /**
+   * The chain-rule card of the step that explains the answer (the server's `explanation`),
+   * else of the step asked about: its narration, formula and gate pattern (the server's).
+   */
   async showCard({ iteration, step }) {
     const run = this.app.player.run;
     const key = `${run.run_id} ${iteration} ${step}`;
