@@ -23,6 +23,7 @@ from app.engine.errors import InvalidRequestError, LimitError, SourceError
 from app.engine.graph import Graph, Node
 from app.engine.language import _Builder
 from app.engine.limits import Limits
+from app.engine.ops import op_flops
 from app.engine.stepper import Trace
 from app.engine.training import init_leaves
 
@@ -35,6 +36,9 @@ ABS_TOLERANCE = 1e-6
 #: a backward expression is right when it matches the VJP this closely on both draws
 EXPRESSION_RTOL = 1e-6
 EXPRESSION_ATOL = 1e-9
+#: element operations one answer's expression may cost (it is evaluated twice): a contribution
+#: needs a few products of the graph's tensors, not chains of large matmuls
+MAX_EXPRESSION_COST = 200_000_000
 _MINUSES = str.maketrans({"−": "-", "–": "-", "—": "-"})
 _SHAPE = re.compile(r"^[\s(\[]*(\d+(\s*[x×,]\s*\d+)*)?\s*,?[\s)\]]*$")
 
@@ -125,7 +129,13 @@ def expression_graph(text: str, shapes: dict[str, tuple[int, ...]], limits: Limi
         out = builder.expr(tree.body, line=1)
     except RecursionError:
         raise SourceError("the expression is nested too deeply", 1, 1) from None
-    return Graph(builder.nodes, out, limits, outputs=[out])
+    graph = Graph(builder.nodes, out, limits, outputs=[out])
+    cost = sum(op_flops(graph.op(n.id), n.shape, *(graph.nodes[i].shape for i in n.inputs))
+               for n in graph.ops)
+    if cost > MAX_EXPRESSION_COST:
+        raise LimitError("max_expression_cost", MAX_EXPRESSION_COST, cost,
+                         "(element operations of the expression, counted from its shapes)")
+    return graph
 
 
 def check_expression(trace: Trace, spec: Spec, text: str, limits: Limits) -> None:

@@ -17,9 +17,11 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from app.api import runids
+from app.api.cache import LRU
 from app.api.settings import Settings
-from app.api.store import RunStore
+from app.api.store import OVERHEAD_BYTES, RunStore
 from app.engine.errors import InvalidRequestError
+from app.engine.run import Run
 from app.engine.stepper import Trace
 
 from . import crud, grading, histogram, questions
@@ -28,6 +30,8 @@ from .db import Database
 from .models import Answer, Class, Question
 
 T = TypeVar("T")
+#: class mode's runs and traces may take this fraction of a worker's cache budget
+CACHE_SHARE = 4
 
 
 def _iso(moment) -> str | None:
@@ -57,6 +61,8 @@ class Classroom:
         self.settings = settings
         self.store = store
         self.db = Database(settings.data_dir, settings.database_url)
+        #: the students' runs and traces this worker computed, within a share of its budget
+        self.traces = LRU(settings.cache_bytes // CACHE_SHARE)
 
     # ----- plumbing -----
 
@@ -72,11 +78,29 @@ class Classroom:
                 return work(session, *args)
         return await run_in_threadpool(run)
 
+    def _trace(self, run_id: str, iteration: int) -> Trace:
+        """A run's iteration, kept in this worker's own cache. Not the run store's: a class
+        has a run per student, and the store would also lay out every one of them (the
+        viewer's document), which a question never needs."""
+        key = ("trace", run_id, iteration)
+        found = self.traces.get(key)
+        if found is not None:
+            return found
+        run = self.traces.get(("run", run_id))
+        if run is None:
+            spec = runids.decode(run_id, self.settings.max_run_id_chars,
+                                 self.settings.max_run_id_json_bytes)
+            run = Run(spec, self.store.limits)
+        trace = run.trace(iteration)
+        self.traces.put(("run", run_id), run, run.nbytes + OVERHEAD_BYTES)
+        return self.traces.put(key, trace, trace.nbytes + OVERHEAD_BYTES)
+
     async def on_trace(self, run_id: str, iteration: int, use: Callable[[Trace], T]) -> T:
-        """`use(trace)` of a run's iteration, in the compute pool."""
+        """`use(trace)` of a run's iteration, in the compute pool (one computation per run at
+        a time: a run trains lazily)."""
         key = ("class", run_id, iteration, uuid.uuid4().hex)
         return await self.store.compute.run(
-            key, lambda: self.store.with_trace(run_id, iteration, use), group=run_id)
+            key, lambda: use(self._trace(run_id, iteration)), group=run_id)
 
     def join_url(self, base: str, code: str) -> str:
         base = (self.settings.public_url or base).rstrip("/")

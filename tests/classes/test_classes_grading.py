@@ -197,3 +197,25 @@ def test_the_second_draw_catches_an_answer_right_only_on_your_numbers(client):
     assert result(client, room, lucky, asked["question_id"]).json()["correct"] is False
 
 
+
+
+def test_an_expression_is_bounded_before_it_is_evaluated(client):
+    run = client.post(f"{API}/runs", json={"preset": "pytorch-numpy-two-layer",
+                                           "iterations": 1}).json()
+    room = new_class(client, run["run_id"])
+    student = join(client, room["code"])
+    asked = ask(client, room, iteration=0, step=10, node="h", kind="backward", input="w1")
+    costly = "x.T @ g" + " @ (w1.T @ w1)" * 12  # the right shape, 24 products over 1000 rows
+    response = answer(client, room, student, asked["question_id"], costly)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["limit"] == "max_expression_cost"
+    assert answer(client, room, student, asked["question_id"], "x.T @ g").status_code == 201
+    reveal(client, room, asked["question_id"])
+    assert result(client, room, student, asked["question_id"]).json()["correct"] is True
+
+
+def test_a_forward_mode_run_cannot_be_a_class(client):
+    run = client.post(f"{API}/runs", json={"preset": "micrograd-neuron",
+                                           "mode": "forward"}).json()
+    response = client.post(f"{API}/classes", json={"run_id": run["run_id"]})
+    assert response.status_code == 422 and response.json()["error"]["field"] == "run_id"
