@@ -64,9 +64,10 @@ export const getClass = (classCode) => json(`/${code(classCode)}`);
 
 // ----- the student -----
 
-/** Join: `{student_id, student_token, run_id}` — the student's own run. */
-export const join = (classCode, name) =>
-  json(`/${code(classCode)}/students`, { method: "POST", body: name ? { name } : {} });
+/** Join: `{student_id, student_token, run_id}` — the student's own run (`key`: as for answers). */
+export const join = (classCode, name, key) =>
+  json(`/${code(classCode)}/students`, { method: "POST", body: name ? { name } : {},
+    headers: { "Idempotency-Key": key } });
 
 /** The open question with this student's numbers, or null when none is open (204). */
 export async function currentQuestion(classCode, token) {

@@ -40,6 +40,25 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 /** a failure worth trying again: no answer at all, or the server (or its proxy) failing */
 const transient = (error) => !error.status || error.status >= 500 || error.status === 429;
 
+/**
+ * `send()` until it answers, again after a failure worth trying again (a wait doubling from
+ * 0.5 s up to 4 s, RETRIES times), saying so in the status line; its last error is thrown.
+ * `send` carries one Idempotency-Key for all its tries: the server stores it once.
+ */
+async function withRetries(send) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const answered = await send();
+      $("j-status").textContent = "";
+      return answered;
+    } catch (error) {
+      if (!transient(error) || attempt >= RETRIES) throw error;
+      $("j-status").textContent = `Network trouble: trying again (${attempt + 1} of ${RETRIES})…`;
+      await sleep(Math.min(4000, 500 * 2 ** attempt));
+    }
+  }
+}
+
 class Student {
   constructor() {
     this.code = null;
@@ -96,7 +115,8 @@ class Student {
     $("j-btn-join").disabled = true;
     try {
       const name = $("j-name").value.trim();
-      const made = await classes.join(code, name);
+      const key = newKey();
+      const made = await withRetries(() => classes.join(code, name, key));
       const me = { ...made, name };
       localStorage.setItem(`gradwalk-student:${code}`, JSON.stringify(me));
       this.enter(code, me);
@@ -225,30 +245,23 @@ class Student {
     $("j-btn-send").disabled = true;
     this.form.disable(true);
     const key = newKey();
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await classes.answer(this.code, question.question_id, this.me.student_token, value, key);
-        $("j-status").textContent = "";
-        break;
-      } catch (error) {
-        if (error.status === 409 && error.error.code === "conflict") {
-          $("j-status").textContent = "You had answered this already: your first answer is kept.";
-          break;
-        }
-        if (!transient(error) || attempt >= RETRIES) {
-          $("j-field-error").textContent = `Not sent: ${error.message}`;
-          $("j-field-error").hidden = false;
-          $("j-btn-send").disabled = false;
-          this.form.disable(false);
-          return;
-        }
-        $("j-status").textContent = `Network trouble: sending again (${attempt + 1} of ${RETRIES})…`;
-        await sleep(Math.min(4000, 500 * 2 ** attempt));
+    try {
+      await withRetries(() => classes.answer(this.code, question.question_id, this.me.student_token, value, key));
+    } catch (error) {
+      if (error.status === 409 && error.error.code === "conflict") {
+        $("j-status").textContent = "You had answered this already: your first answer is kept.";
+        value = undefined;
+      } else {
+        $("j-field-error").textContent = `Not sent: ${error.message}`;
+        $("j-field-error").hidden = false;
+        $("j-btn-send").disabled = false;
+        this.form.disable(false);
+        return;
       }
     }
     if (question !== this.question) return;
     this.remember(question, value);
-    $("j-sent-answer").textContent = this.form.shown(value);
+    $("j-sent-answer").textContent = value === undefined ? "your first one" : this.form.shown(value);
     this.state("sent");
   }
 

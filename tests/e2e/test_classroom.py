@@ -288,7 +288,7 @@ def test_self_paced_homework_shows_each_result_then_the_next_question(guard, ser
     assert page.evaluate(NO_SIDEWAYS)
 
 
-def test_an_answer_lost_on_the_way_back_is_sent_again_and_stored_once(guard, server, api):
+def test_a_join_and_an_answer_lost_on_the_way_back_are_sent_again_and_stored_once(guard, server, api):
     page = guard
     page.set_viewport_size(PHONE)
     page.expected.append("net::ERR_FAILED")
@@ -299,25 +299,28 @@ def test_an_answer_lost_on_the_way_back_is_sent_again_and_stored_once(guard, ser
     asked = api.post(f"/classes/{made['class_id']}/questions", headers=teacher,
                      json={"iteration": 0, "step": k, "node": "h_relu", "kind": "value",
                            "index": list(ELEMENT)}).json()
-    keys = []
+    keys = {"students": [], "answers": []}
 
-    def lose_the_first_answer(route):
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) == 1:
-            route.fetch()  # the server stores it; its answer never reaches the phone
+    def lose_the_first_reply(route):
+        tried = keys[route.request.url.rsplit("/", 1)[1]]
+        tried.append(route.request.headers.get("idempotency-key"))
+        if len(tried) == 1:
+            route.fetch()  # the server stores it; its reply never reaches the phone
             route.abort("failed")
         else:
             route.continue_()
 
-    page.route("**/answers", lose_the_first_answer)
+    page.route("**/students", lose_the_first_reply)
+    page.route("**/answers", lose_the_first_reply)
     page.goto(f"{server}/join?code={made['code']}")
     page.click("#j-btn-join")
     page.wait_for_selector('body[data-state="question"]', timeout=WAIT)
     page.fill("#j-input", "0.5")
     page.click("#j-btn-send")
     page.wait_for_selector('body[data-state="sent"]', timeout=WAIT)
-    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    for tried in keys.values():
+        assert len(tried) == 2 and tried[0] and tried[0] == tried[1], keys
     status = api.get(f"/classes/{made['class_id']}/questions/{asked['question_id']}",
                      headers=teacher).json()
-    assert status["answers"] == 1
+    assert status["students"] == 1 and status["answers"] == 1
     assert page.inner_text("#j-sent-answer") == "0.5"
