@@ -36,7 +36,7 @@ from dataclasses import dataclass, field  # noqa: E402
 import httpx  # noqa: E402
 
 from bench import pgserver  # noqa: E402
-from bench.load import Cluster, cluster  # noqa: E402
+from bench.load import Cluster, cluster, stop_proxy  # noqa: E402
 
 #: the class's run: every student's own run is this with their own seed
 RUN = {"preset": "logistic-regression", "iterations": 2}
@@ -187,11 +187,19 @@ def main() -> None:
     for kind in kinds:
         with class_database(kind) as env, cluster(workers=2, env=env) as the:
             r = classroom_load(the, args.students, args.seconds)
+            stop_proxy(the)  # nginx writes out its log of every request
+            time.sleep(1.5)
+            at_proxy = sorted(seconds for seconds, _ in the.proxy_seconds())
         print(f"{kind}: {r.joined} joined, {r.answered} answered, {r.stored} stored "
               f"(class: {r.students_in_class} students), histogram {r.histogram_total}; "
               f"answer POST p50 {r.percentile(0.5) * 1000:.0f} ms, "
               f"p99 {r.percentile(0.99) * 1000:.0f} ms (target ≤ 250); {r.retries} retries; "
               f"{r.seconds:.1f} s (target ≤ {args.seconds:g}); {len(r.failures)} failures")
+        if at_proxy:
+            print(f"    as nginx timed them, all {len(at_proxy)} requests: p50 "
+                  f"{at_proxy[len(at_proxy) // 2] * 1000:.0f} ms, p99 "
+                  f"{at_proxy[int(0.99 * (len(at_proxy) - 1))] * 1000:.0f} ms "
+                  f"(the rest is the clients' own event loop on this machine)")
         for failure in r.failures[:5]:
             print("   ", failure)
 

@@ -52,8 +52,8 @@ IdempotencyKey = Annotated[str | None, Header(
     max_length=200, alias="Idempotency-Key",
     description="any unique text per attempt: a retry with the same key stores once and gets "
                 "the same answer")]
-CodePath = Annotated[str, Path(max_length=16, description="the class code (6 characters)",
-                               examples=["K7M3QX"])]
+CodePath = Annotated[str, Path(max_length=16, description="the class code (6 characters, "
+                                                        "like K7M3QX)")]
 ClassIdPath = Annotated[str, Path(max_length=64, description="the class id (teacher's)")]
 QuestionIdPath = Annotated[str, Path(max_length=64, description="a question id")]
 
