@@ -15,7 +15,10 @@ RUN pip install . \
     && useradd --create-home --uid 10001 gradwalk
 
 # The app reads its static/ and templates/ next to the package; serve from the source tree.
-ENV PYTHONPATH=/srv/gradwalk
+# Class mode's SQLite file lives in the user's home (mount a volume there to keep classes across
+# containers, or set GRADWALK_DATABASE_URL to a PostgreSQL).
+ENV PYTHONPATH=/srv/gradwalk \
+    GRADWALK_DATA_DIR=/home/gradwalk/data
 USER gradwalk
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

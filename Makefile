@@ -27,12 +27,14 @@ run: $(STAMP)
 	$(VENV)/bin/gradwalk serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests drive: chromium (browser tests), nginx (the proxy recipe's load
-# test), graphviz (`dot`, the layout's crossing count is compared with it). Never at run time.
+# test), graphviz (`dot`, the layout's crossing count is compared with it), postgresql (class
+# mode's tests run on it as well as on SQLite; they start their own server). Never at run time.
 debs:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -18,12 +18,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api import presets, runs, steps, symbolic
+from app.api import classes, presets, runs, steps, symbolic
 from app.api.errors import BodySizeLimit, CatchAll, install_error_handlers
 from app.api.responses import ServeCachedRuns
 from app.api.schemas import strict_openapi
 from app.api.settings import Settings
 from app.api.store import RunStore
+from app.classes.service import Classroom
 from app.pages import docs_security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = RunStore(settings)
 
     install_error_handlers(app)
+    classes.install(app, Classroom(settings, app.state.store))
     app.add_middleware(DocsSecurity)  # innermost: it reads the docs pages before gzip
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -133,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(runs.router)
     api.include_router(steps.router)
     api.include_router(symbolic.router)
+    api.include_router(classes.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: 200 when the server answers")

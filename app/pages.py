@@ -1,5 +1,6 @@
-"""The viewer's pages: `/` rendered from templates/index.html and the presenter view
-`/presenter` from templates/presenter.html, under a strict CSP; the CSP of
+"""The viewer's pages: `/` rendered from templates/index.html, the presenter view
+`/presenter` from templates/presenter.html and a student's page of class mode `/join` from
+templates/join.html, under a strict CSP; the CSP of
 `/docs` (fastapi-offline's Swagger UI, whose one inline script is allowed by its hash).
 
 Only the page: the viewer's behaviour lives in static/js, its math on the server's API.
@@ -85,3 +86,10 @@ async def read_viewer(request: Request) -> HTMLResponse:
 async def read_presenter(request: Request) -> HTMLResponse:
     """The lecturer's second window: it follows and drives the viewer that opened it."""
     return _page(request, "presenter.html")
+
+
+@router.get("/join", response_class=HTMLResponse)
+async def read_join(request: Request) -> HTMLResponse:
+    """A student's page in class mode (phones first): join with the class code, answer the
+    open question with one's own numbers, see one's result."""
+    return _page(request, "join.html")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 #: a JSON number, or "NaN" / "Infinity" / "-Infinity" for the non-finite ones
 Number = float | str
@@ -591,3 +591,137 @@ class SymbolicSweepOut(_Out):
     wrt: str = Field(description="the derivative measured: ∂loss/∂ this leaf's first element")
     points: list[SymbolicPointOut]
     bounds: dict[str, int]
+# ----- Class mode (app/api/classes.py; docs/json.md "Class mode") -----
+
+
+class ClassCreate(BaseModel):
+    """A class on a run: every student gets this run with a seed of their own."""
+
+    # no examples: each needs a live run, class or token (docs/json.md shows them); the
+    # examples of /docs are sent as they are by the tests
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str = Field(description="a run id from POST /api/v1/runs (reverse mode)",
+                        max_length=16_000)
+    title: str = Field("", max_length=200, description="shown to the students")
+    self_paced: StrictBool = Field(False, description="homework: every question stays open, "
+                                                      "each student sees their result on "
+                                                      "answering")
+
+
+class ClassCreated(_Out):
+    class_id: str = Field(description="the class in the teacher's URLs")
+    code: str = Field(description="6 characters to read aloud (no 0, O, 1 or I)")
+    teacher_token: str = Field(description="shown once: the teacher's `Authorization: Bearer`")
+    join_url: str = Field(description="the students' page of the class (and its QR code)")
+    title: str
+    run_id: str
+    self_paced: bool
+    expires_at: str = Field(description="when the class is deleted (ISO 8601, UTC)")
+
+
+class ClassInfo(_Out):
+    code: str
+    title: str
+    run_id: str
+    self_paced: bool
+    join_url: str
+    expires_at: str
+
+
+class StudentJoin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", max_length=60, description="shown in the teacher's gradebook")
+
+
+class StudentJoined(_Out):
+    student_id: str
+    student_token: str = Field(description="the student's `Authorization: Bearer`")
+    run_id: str = Field(description="the student's own run: the class's with their own seed")
+    seed: int
+    number: int = Field(description="1, 2, … in the order the students joined")
+
+
+class QuestionCreate(BaseModel):
+    """A question at a step of the class's run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    iteration: int = Field(ge=0, lt=2**31, description="iteration t")
+    step: int = Field(ge=0, lt=2**31, description="the step the question is asked at")
+    node: str = Field(max_length=200, description="a node id of the graph")
+    kind: Literal["gradient", "value", "sign", "larger", "shape", "rule", "backward"]
+    index: list[Annotated[int, Field(ge=0, lt=2**31)]] | None = Field(
+        None, max_length=32, description="gradient, value, sign: the element (one index per "
+                                         "axis; default the first element)")
+    input: str | None = Field(None, max_length=200, description="backward: the input whose "
+                                                                "contribution is asked for "
+                                                                "(default: the first)")
+
+
+class QuestionOut(_Out):
+    question_id: str
+    number: int
+    iteration: int
+    step: int
+    node: str
+    kind: str
+    index: list[int]
+    input: str | None = None
+    prompt: str
+    choices: list[str] | None = None
+    open: bool
+    revealed: bool
+
+
+class StudentQuestionOut(QuestionOut):
+    answered: bool
+    yours: Any = None
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: StrictFloat | StrictInt | StrictStr | list[StrictInt] = Field(
+        description="a number (gradient, value), one of `choices` (sign, larger, rule), a "
+                    "shape (a list, or text like '64x100'), or an expression (backward)")
+
+
+class AnswerStored(_Out):
+    question_id: str
+    answered_at: str
+    yours: Any = Field(description="the answer as stored (normalised)")
+
+
+class HistogramBin(_Out):
+    label: str
+    low: float | None = None
+    high: float | None = None
+    count: int
+    correct: int | None = Field(None, description="answers here that are right (after the "
+                                                  "reveal)")
+    right: bool | None = Field(None, description="a right answer of some student lies here "
+                                                 "(after the reveal)")
+
+
+class HistogramOut(_Out):
+    kind: Literal["numbers", "categories"]
+    bins: list[HistogramBin]
+    below: int = 0
+    above: int = 0
+
+
+class QuestionStatus(QuestionOut):
+    students: int = Field(description="students in the class")
+    answers: int = Field(description="answers so far")
+    correct: int | None = Field(None, description="right answers (after the reveal)")
+    histogram: HistogramOut
+
+
+class ResultOut(_Out):
+    question_id: str
+    correct: bool | None
+    expected: Any
+    yours: Any
+    explanation: dict[str, Any]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from pathlib import Path
 
 from pydantic import Field, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,30 @@ class Settings(_EngineLimitSettings):
     max_queue: int = Field(
         64, ge=1, description="computations admitted at once (running or waiting); one more is "
                               "answered 503 with Retry-After",
+    )
+
+    # Class mode (app/classes): where its database lives and what one class may hold.
+    data_dir: Path = Field(
+        Path("data"), description="directory of the SQLite database of class mode (made on the "
+                                  "first class request); relative paths from the working directory",
+    )
+    database_url: str | None = Field(
+        None, description="a SQLAlchemy URL (postgresql://user:pass@host/db) for a database "
+                          "shared by many workers and machines; default: SQLite in data_dir",
+    )
+    class_retention_days: int = Field(
+        30, ge=1, le=3650, description="days a class (its students, questions and answers) is "
+                                       "kept after it is created; then it is deleted",
+    )
+    max_students_per_class: int = Field(400, ge=1, le=100_000,
+                                        description="students who may join one class")
+    max_questions_per_class: int = Field(200, ge=1, le=10_000,
+                                         description="questions one class may ask")
+    max_answer_chars: int = Field(2000, ge=16, le=60_000,
+                                  description="characters of one answer (a backward expression)")
+    public_url: str | None = Field(
+        None, description="the URL students open (https://gradwalk.example.org), for join_url "
+                          "and its QR code; default: the URL the teacher's request came to",
     )
 
     def engine_limits(self) -> Limits:

@@ -41,6 +41,7 @@ export function shortcuts(app) {
     { keys: ["/"], label: "/", does: "find a node by name", run: () => lt().search.open() },
     { keys: ["i", "I"], label: "I", does: "inspect a node, large (the step's if none)", run: () => lt().toggleInspector() },
     { keys: ["n", "N"], label: "N", does: "the whole narration / two lines (lecture)", run: () => lt().toggleNarration() },
+    { keys: ["a", "A"], label: "A", does: "ask the room a question about this step (V reveals)", run: () => app.room.toggle() },
     { keys: ["p", "P"], label: "P", does: "presenter view: a second window for you", run: () => lt().presenter.open() },
     { keys: ["?"], label: "?", does: "this help", run: () => app.toggleHelp(true) },
     { keys: ["Escape"], label: "Esc", does: "close this help or a panel", run: () => app.closeTop() },

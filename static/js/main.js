@@ -30,6 +30,7 @@ import { Player } from "./player.js";
 import { GraphView } from "./render.js";
 import { Setup } from "./setup.js";
 import { Symbolic } from "./symbolic.js";
+import { RoomPanel } from "./roomview.js";
 import { readUrl, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
 
@@ -77,6 +78,9 @@ class App {
     });
     /** camera, minimap, search, presenter view, fitted formulas (after the listeners above) */
     this.lectureTools = new Lecture(this);
+    /** Ask the room: a question to the class at this step, its answers, the reveal */
+    this.room = new RoomPanel(this);
+    $("btn-room").addEventListener("click", () => this.room.toggle());
     this.setup.addEventListener("run", (e) => this.createRun(e.detail.body, { origin: e.detail.origin }));
     $("btn-default-graph").addEventListener("click", () => this.createRun({ preset: DEFAULT_PRESET }));
     // the help is modal: Tab and Shift+Tab go round its own controls

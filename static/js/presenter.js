@@ -14,6 +14,7 @@ import * as api from "./api.js";
 import { MathFit } from "./mathfit.js";
 import { safeMathml } from "./panels.js";
 import { CHANNEL } from "./presenterlink.js";
+import { RoomRemote } from "./roomremote.js";
 
 const $ = (id) => document.getElementById(id);
 const MATH_MIN_PX = 22;
@@ -35,6 +36,8 @@ class Presenter {
     for (const button of document.querySelectorAll("[data-move]")) {
       button.addEventListener("click", () => this.move(button.dataset.move));
     }
+    /** Ask the room: sent to the viewer, which asks the server (roomview.js) */
+    this.room = new RoomRemote((message) => this.post(message));
     $("p-elapsed").addEventListener("click", () => { this.started = Date.now(); this.tick(); });
     document.addEventListener("keydown", (e) => this.key(e));
     this.tick();
@@ -54,7 +57,8 @@ class Presenter {
   move(how) { this.post({ type: "move", how }); }
 
   key(e) {
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || this.room.key(e)) return;
+    if (e.target.closest?.("input, select")) return;
     const moves = { ArrowRight: "forward", ArrowLeft: "back", " ": "toggle", Home: "first", End: "last",
       PageDown: "next-phase", PageUp: "previous-phase", t: "scope", T: "scope" };
     const how = moves[e.key];
@@ -71,6 +75,7 @@ class Presenter {
       $("p-status").hidden = false;
       return;
     }
+    if (message.type === "room" && message.audience === this.audience) this.room.show(message.room);
     if (message.type !== "state") return;
     // opened by hand: the first viewer that speaks is followed
     if (!this.audience) {

@@ -7,7 +7,9 @@
  *
  * Messages (all carry `audience`, this window's id): `state` {run, t, k, playing, scope} from
  * here; `hello` and `bye` from a presenter; `move` {how: forward|back|first|last|next-phase|
- * previous-phase|toggle|scope, t, k} from a presenter to its audience.
+ * previous-phase|toggle|scope, t, k} from a presenter to its audience. Asking the room
+ * (roomview.js): `room` {room: what the room panel shows} from here; `room-do` {action:
+ * open|ask|reveal|new|close, kind, index} from a presenter.
  */
 
 export const CHANNEL = "gradwalk-presenter";
@@ -58,12 +60,20 @@ export class PresenterLink {
       this.presenters.add(message.presenter);
       this.show();
       this.send();
+      this.sendRoom();
     } else if (message.type === "bye") {
       this.presenters.delete(message.presenter);
       this.show();
     } else if (message.type === "move" && this.presenters.has(message.presenter)) {
       this.move(message);
+    } else if (message.type === "room-do" && this.presenters.has(message.presenter)) {
+      this.app.room?.command(message);
     }
+  }
+
+  /** Tell the presenters what the room panel shows (the question, its answers). */
+  sendRoom() {
+    if (this.connected && this.app.room) this.post({ type: "room", room: this.app.room.room.snapshot() });
   }
 
   show() {

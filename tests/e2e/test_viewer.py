@@ -165,6 +165,8 @@ def test_every_shortcut_does_what_the_help_says(guard, server, seed_run):
     until(page, "document.activeElement.id !== 'node-search'")
     check("i", "document.body.dataset.overlay === 'inspector-panel'")
     check("Escape", "!document.body.dataset.overlay")
+    check("a", "document.body.dataset.overlay === 'room'")
+    check("Escape", "!document.body.dataset.overlay")
     check("n", "document.getElementById('narration').classList.contains('full')")
     check("n", "!document.getElementById('narration').classList.contains('full')")
     check("t", "document.body.dataset.playScope === 'training'")

@@ -1,0 +1,131 @@
+"""The database of class mode: its engine, sessions and migrations.
+
+SQLite by default — a file `gradwalk.sqlite3` in the `data_dir` setting, in WAL mode with a busy
+timeout, so several workers on one machine share it with nothing else to set up — or any
+database `GRADWALK_DATABASE_URL` names (PostgreSQL through psycopg 3), shared by workers on many
+machines. The schema is Alembic's (migrations/, inside the package), brought up to date when a
+worker first needs the database; workers starting together take turns (a file lock for SQLite,
+an advisory lock for PostgreSQL). A write transaction on SQLite begins IMMEDIATE, so two
+workers' writers queue on the busy timeout instead of failing on a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_FILE = "gradwalk.sqlite3"
+#: milliseconds a SQLite writer waits for another worker's transaction before giving up
+BUSY_TIMEOUT_MS = 10_000
+#: PostgreSQL advisory lock held while migrating (any number; this one spells "gradwalk")
+MIGRATION_LOCK = 0x67726164
+
+
+def database_url(data_dir: Path, url: str | None) -> str:
+    """The SQLAlchemy URL: `url` with psycopg 3 as PostgreSQL's driver, or the SQLite file."""
+    if url:
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+psycopg://" + url[len(plain):]
+        return url
+    return f"sqlite:///{Path(data_dir).resolve() / SQLITE_FILE}"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                              "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by sqlite3
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        writing = connection.get_execution_options().get("gradwalk_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One worker's connection to the class database, made (and migrated) on first use."""
+
+    def __init__(self, data_dir: Path, url: str | None = None):
+        self.data_dir = Path(data_dir)
+        self.url = database_url(self.data_dir, url)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    if self.is_sqlite:
+                        self.data_dir.mkdir(parents=True, exist_ok=True)
+                        engine = _sqlite_engine(self.url)
+                    else:
+                        engine = create_engine(self.url, pool_pre_ping=True, pool_size=10,
+                                               max_overflow=20)
+                    self._migrate(engine)
+                    self._engine = engine
+        return self._engine
+
+    def _migrate(self, engine: Engine) -> None:
+        """Bring the schema to Alembic's head, one worker at a time."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        if self.is_sqlite:
+            with open(self.data_dir / (SQLITE_FILE + ".migrate-lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                with engine.connect() as connection:
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    connection.commit()
+            return
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                connection.commit()
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": MIGRATION_LOCK})
+                connection.commit()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads (no commit)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session whose transaction is committed at the end (rolled back on an error)."""
+        bind = self.engine.execution_options(gradwalk_write=True)
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
