@@ -36,6 +36,8 @@ _IMPORT = re.compile(r'^import (?:\{(?P<names>[^}]*)\}|\* as (?P<star>\w+)) '
 _BARE_IMPORT = re.compile(r'^import "\./(?P<file>[\w-]+\.js)";[ \t]*$', re.M)
 _EXPORT = re.compile(r"^export (?=(?:async function|function|class|const|let) (\w+))", re.M)
 _DEPENDENCY = re.compile(r'^import (?:[^"\n]* from )?"\./([\w-]+\.js)";', re.M)
+_DOC_COMMENT = re.compile(r"^[ \t]*/\*(?:(?!\*/).)*\*/[ \t]*\n", re.M | re.S)
+_COMMENT_LINE = re.compile(r"^[ \t]*//.*\n", re.M)
 _LEFT = re.compile(r"^(?:import|export)\b.*$", re.M)
 
 
@@ -68,7 +70,14 @@ def bundle(entry: str, js_dir: Path = STATIC / "js") -> str:
         order.append(file)
 
     visit(entry)
-    return "\n".join(_wrap(file, (js_dir / file).read_text(encoding="utf-8")) for file in order)
+    return "\n".join(_wrap(file, _lean((js_dir / file).read_text(encoding="utf-8")))
+                     for file in order)
+
+
+def _lean(text: str) -> str:
+    """The module without its comment lines (a fifth of the bytes; for people, not browsers).
+    Only whole lines that start a comment go: never anything after code on a line."""
+    return _COMMENT_LINE.sub("", _DOC_COMMENT.sub("", text))
 
 
 def _wrap(file: str, text: str) -> str:

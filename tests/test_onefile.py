@@ -82,3 +82,10 @@ def test_the_csp_allows_exactly_the_pages_script_and_styles():
     assert f"script-src 'sha256-{digest(scripts[0])}'" in made.csp
     assert all(f"'sha256-{digest(s)}'" in made.csp for s in styles)
     assert "/static/" not in html and "<script src" not in html
+
+
+def test_only_whole_comment_lines_are_left_out():
+    text = ("/**\n * doc\n */\nconst a = 1; // kept\n  // gone\n/* c */ const b = 2;\n"
+            "const s = `\n  /* inside */ text`;\n  /* one line */\nconst c = 3; /* kept */\n")
+    assert onefile._lean(text) == ("const a = 1; // kept\n/* c */ const b = 2;\n"
+                                   "const s = `\n  /* inside */ text`;\nconst c = 3; /* kept */\n")

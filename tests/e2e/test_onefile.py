@@ -13,7 +13,7 @@ import pytest
 
 from app.cli import main
 
-from .conftest import headline, until, wait_step
+from .conftest import ROOT, headline, until, wait_step
 from .test_iteration import assert_merged_states_are_the_servers, drawn
 
 SEED = "pytorch-numpy-two-layer"
@@ -162,3 +162,48 @@ def test_served_page_runs_under_its_own_hashes(page, server, api, walk):
     # a changed script would not run: the hash is of exactly this one
     bad = httpx.get(f"{server}/api/v1/runs/{run_id}/page.html?iterations=0-99")
     assert bad.status_code == 422 and "at most 20" in bad.json()["error"]["message"]
+
+
+#: what examples/reveal-gradwalk.js uses of reveal.js (`Reveal.on`, `Reveal.initialize`), so
+#: the example's glue runs without reveal.js (which the user supplies); `advance` shows the
+#: next fragment of the current slide as reveal.js would
+REVEAL_STAND_IN = """window.Reveal = {
+  handlers: {},
+  on(name, f) { (this.handlers[name] ||= []).push(f); },
+  fire(name, detail) { for (const f of this.handlers[name] || []) f(detail); },
+  initialize() { this.slide = document.querySelectorAll("section")[1]; },
+  advance() {
+    const fragment = this.slide.querySelector(".fragment:not(.visible)");
+    fragment.classList.add("visible");
+    this.fire("fragmentshown", { fragment });
+  },
+  retreat() {
+    const fragment = [...this.slide.querySelectorAll(".fragment.visible")].at(-1);
+    fragment.classList.remove("visible");
+    this.fire("fragmenthidden", { fragment });
+  },
+};
+"""
+
+
+def test_the_reveal_example_makes_each_fragment_one_step(page, walk):
+    offline = Offline(page)
+    deck = walk["folder"]
+    (deck / "reveal.js" / "dist").mkdir(parents=True, exist_ok=True)
+    (deck / "reveal.js" / "dist" / "reveal.js").write_text(REVEAL_STAND_IN)
+    (deck / "reveal.js" / "dist" / "reveal.css").write_text("")
+    (deck / "reveal.js" / "dist" / "theme").mkdir(exist_ok=True)
+    (deck / "reveal.js" / "dist" / "theme" / "white.css").write_text("")
+    root = walk["path"].parent
+    for name in ("reveal-gradwalk.html", "reveal-gradwalk.js"):
+        (root / name).write_text((ROOT / "examples" / name).read_text())
+    page.goto((root / "reveal-gradwalk.html").as_uri())
+    frame = page.frame_locator("iframe.gradwalk")
+    frame.locator('body[data-ready="1"][data-step="0"].lecture').wait_for(timeout=20000)
+    for k in (1, 2, 3):
+        page.evaluate("Reveal.advance()")
+        frame.locator(f'body[data-step="{k}"]').wait_for()
+    page.evaluate("Reveal.retreat()")
+    frame.locator('body[data-step="2"]').wait_for()
+    assert page.locator("section .fragment").count() == walk["run"]["steps_per_iteration"] - 1
+    assert offline.refused == [] and offline.problems == []
