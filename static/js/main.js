@@ -17,6 +17,7 @@ import { bindControls, showPhases, showPosition } from "./controls.js";
 import { exportPng, exportSvg } from "./exporter.js";
 import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
+import { Handout } from "./handout.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { Lecture } from "./lecture.js";
@@ -75,6 +76,8 @@ class App {
     });
     /** camera, minimap, search, presenter view, fitted formulas (after the listeners above) */
     this.lectureTools = new Lecture(this);
+    /** the Handout dialog: steps printed one a page */
+    this.handout = new Handout(this);
     this.setup.addEventListener("run", (e) => this.createRun(e.detail.body, { origin: e.detail.origin }));
     $("btn-default-graph").addEventListener("click", () => this.createRun({ preset: DEFAULT_PRESET }));
     // the help is modal: Tab and Shift+Tab go round its own controls
