@@ -13,6 +13,7 @@
 
 import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
+import { Clip } from "./clip.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
 import { exportPng, exportSvg } from "./exporter.js";
 import { GradCheck } from "./gradcheck.js";
@@ -78,6 +79,8 @@ class App {
     this.lectureTools = new Lecture(this);
     /** the Handout dialog: steps printed one a page */
     this.handout = new Handout(this);
+    /** the Export clip dialog: steps recorded as a video */
+    this.clip = new Clip(this);
     this.setup.addEventListener("run", (e) => this.createRun(e.detail.body, { origin: e.detail.origin }));
     $("btn-default-graph").addEventListener("click", () => this.createRun({ preset: DEFAULT_PRESET }));
     // the help is modal: Tab and Shift+Tab go round its own controls
