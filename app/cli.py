@@ -180,6 +180,20 @@ def cmd_code(args: argparse.Namespace) -> None:
     _write(store.create(_spec(args)).run.script().encode("utf-8"), args.out)
 
 
+def cmd_html(args: argparse.Namespace) -> None:
+    from app import onefile
+
+    store = RunStore(Settings())
+    if args.target in PRESETS:
+        run_id = store.create(RunSpec(preset=args.target)).run_id
+    else:
+        run_id = args.target  # a run id: decoded and validated like the API's
+    made = onefile.page(store, run_id, args.iterations, args.lecture)
+    _write(made.html, args.out)
+    if args.out:
+        print(f"gradwalk: wrote {args.out} ({len(made.html):,} bytes)", file=sys.stderr)
+
+
 def cmd_ops(args: argparse.Namespace) -> None:
     from app.engine.language import ops_table
 
@@ -242,6 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "ops", help="every op: how it is written and how it routes the gradient (Markdown)"
     ).set_defaults(handler=cmd_ops)
+
+    html = commands.add_parser(
+        "html", help="one self-contained HTML page of a run: opens offline, embeds in slides"
+    )
+    html.add_argument("target", metavar="PRESET_OR_RUN_ID",
+                      help="a preset id (run with its defaults) or a run id from the API")
+    html.add_argument("-o", "--out", help="write to this file instead of stdout")
+    html.add_argument("--iterations", default="0", metavar="FIRST-LAST",
+                      help="the iterations the page holds, e.g. 0-2 (default 0)")
+    html.add_argument("--lecture", action="store_true", help="open in lecture mode")
+    html.set_defaults(handler=cmd_html)
 
     code = commands.add_parser("code", help="the run's standalone numpy script")
     _run_options(code)

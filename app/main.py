@@ -18,7 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api import classes, presets, runs, steps, symbolic
+from app.api import classes, onepage, presets, runs, steps, symbolic
 from app.api.errors import BodySizeLimit, CatchAll, install_error_handlers
 from app.api.responses import ServeCachedRuns
 from app.api.schemas import strict_openapi
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(steps.router)
     api.include_router(symbolic.router)
     api.include_router(classes.router)
+    api.include_router(onepage.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: 200 when the server answers")

@@ -139,6 +139,11 @@ class Training:
         self._advance(self.iterations)
         return self._losses
 
+    def losses_until(self, t: int) -> list[float]:
+        """The losses of iterations 0 to t - 1 (trains only that far)."""
+        self._advance(t)
+        return self._losses[:t]
+
     @property
     def nbytes(self) -> int:
         """The bytes of the checkpoints and of the current parameters kept."""

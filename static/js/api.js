@@ -1,6 +1,7 @@
 /**
  * The REST API of docs/json.md, and nothing else: every fetch of the viewer goes through here.
- * Errors come back as ApiError carrying the server's JSON error body.
+ * Errors come back as ApiError carrying the server's JSON error body. Where the answers come
+ * from is a source: this server (fetch) unless a page brings its own (`useSource`, source.js).
  */
 
 const BASE = "/api/v1";
@@ -14,8 +15,14 @@ export class ApiError extends Error {
   }
 }
 
+/** (url, options) -> Promise<Response>: the live API, or a page's recorded answers */
+let source = (url, options) => fetch(url, options);
+
+/** Answer every request of the viewer from `fetchLike` instead of the server. */
+export function useSource(fetchLike) { source = fetchLike; }
+
 async function request(path, options = {}) {
-  const response = await fetch(BASE + path, options);
+  const response = await source(BASE + path, options);
   if (!response.ok) {
     let body = null;
     try { body = await response.json(); } catch { /* not JSON */ }

@@ -14,7 +14,7 @@ const STYLE_PROPS = ["fill", "fill-opacity", "stroke", "stroke-width", "stroke-o
 const PNG_SCALE = 2;
 
 /** A standalone copy of the drawing: computed styles as attributes, the current view box kept. */
-function standalone(svg) {
+export function standalone(svg) {
   const copy = svg.cloneNode(true);
   const from = svg.querySelectorAll("*");
   const to = copy.querySelectorAll("*");
@@ -35,7 +35,7 @@ function standalone(svg) {
   return { text: new XMLSerializer().serializeToString(copy), width: box.width, height: box.height };
 }
 
-function download(blob, name) {
+export function download(blob, name) {
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
   a.download = name;

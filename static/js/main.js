@@ -13,10 +13,12 @@
 
 import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
+import { Clip } from "./clip.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
 import { exportPng, exportSvg } from "./exporter.js";
 import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
+import { Handout } from "./handout.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { Lecture } from "./lecture.js";
@@ -81,6 +83,10 @@ class App {
     /** Ask the room: a question to the class at this step, its answers, the reveal */
     this.room = new RoomPanel(this);
     $("btn-room").addEventListener("click", () => this.room.toggle());
+    /** the Handout dialog: steps printed one a page */
+    this.handout = new Handout(this);
+    /** the Export clip dialog: steps recorded as a video */
+    this.clip = new Clip(this);
     this.setup.addEventListener("run", (e) => this.createRun(e.detail.body, { origin: e.detail.origin }));
     $("btn-default-graph").addEventListener("click", () => this.createRun({ preset: DEFAULT_PRESET }));
     // the help is modal: Tab and Shift+Tab go round its own controls

@@ -33,7 +33,8 @@ function write({ run, t, k, lecture, collapsed = null }, push) {
   const q = new URLSearchParams({ run, iter: String(t), step: String(k) });
   if (lecture) q.set("mode", "lecture");
   if (collapsed !== null) q.set("collapsed", collapsed);
-  const url = `/?${q}`;
+  // the page's own path: `/`, or a one-file page's (walk.html, page.html)
+  const url = `${window.location.pathname}?${q}`;
   if (url === window.location.pathname + window.location.search) return;
   const state = { run, t, k, lecture, collapsed };
   try {
