@@ -16,6 +16,7 @@ import time
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import ROOT, headline
 
@@ -100,6 +101,13 @@ def run_cell(page, index: int) -> None:
     raise AssertionError(f"cell {index} did not run")
 
 
+def until(check, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "still false"
+        time.sleep(0.1)
+
+
 def drawn(widget) -> dict:
     """data-value / data-grad of every node the widget draws (in its shadow root)."""
     rows = widget.evaluate("""(root) => [...root.querySelectorAll('g.node')].map(g => [g.dataset.id,
@@ -147,7 +155,11 @@ def test_a_notebook_walks_the_seed_network(page, api, lab):
     page.locator('.gw[data-ready="1"]').nth(1).wait_for()
     second.click(position={"x": 20, "y": 20})
     page.keyboard.press("ArrowRight")
-    page.locator('.gw[data-step="1"]').first.wait_for()
-    assert second.get_attribute("data-step") == "1"
+    expect(second).to_have_attribute("data-step", "1")
+    assert first.get_attribute("data-step") == "13"
+    second.locator('button[data-do="play"]').click()  # play runs on by itself, then pauses
+    until(lambda: int(second.get_attribute("data-step")) >= 3 or second.get_attribute("data-iter") != "0")
+    second.locator('button[data-do="play"]').click()
+    assert second.locator('button[data-do="play"]').get_attribute("aria-label") == "play"
     assert first.get_attribute("data-step") == "13"
     assert first.locator("g.node").count() == len(run["graph"]["nodes"])
