@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from app.api.deps import EXAMPLE_RUN_ID
+
 #: a JSON number, or "NaN" / "Infinity" / "-Infinity" for the non-finite ones
 Number = float | str
 Shape = list[int]
@@ -597,9 +599,9 @@ class SymbolicSweepOut(_Out):
 class ClassCreate(BaseModel):
     """A class on a run: every student gets this run with a seed of their own."""
 
-    # no examples: each needs a live run, class or token (docs/json.md shows them); the
-    # examples of /docs are sent as they are by the tests
-    model_config = ConfigDict(extra="forbid")
+    # the example's run id is a real one (deps.EXAMPLE_RUN_ID); docs/json.md shows the rest
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"run_id": EXAMPLE_RUN_ID, "title": "Lecture 4: backpropagation"}]})
 
     run_id: str = Field(description="a run id from POST /api/v1/runs (reverse mode)",
                         max_length=16_000)
@@ -630,7 +632,7 @@ class ClassInfo(_Out):
 
 
 class StudentJoin(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Ada"}]})
 
     name: str = Field("", max_length=60, description="shown in the teacher's gradebook")
 
@@ -646,7 +648,7 @@ class StudentJoined(_Out):
 class QuestionCreate(BaseModel):
     """A question at a step of the class's run."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"iteration": 0, "step": 9, "node": "h", "kind": "gradient", "index": [0, 0]}]})
 
     iteration: int = Field(ge=0, lt=2**31, description="iteration t")
     step: int = Field(ge=0, lt=2**31, description="the step the question is asked at")
@@ -681,7 +683,7 @@ class StudentQuestionOut(QuestionOut):
 
 
 class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"answer": -0.125}]})
 
     answer: StrictFloat | StrictInt | StrictStr | list[StrictInt] = Field(
         description="a number (gradient, value), one of `choices` (sign, larger, rule), a "
