@@ -648,7 +648,8 @@ class StudentJoined(_Out):
 class QuestionCreate(BaseModel):
     """A question at a step of the class's run."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"iteration": 0, "step": 9, "node": "h", "kind": "gradient", "index": [0, 0]}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"iteration": 0, "step": 9, "node": "h", "kind": "gradient", "index": [0, 0]}]})
 
     iteration: int = Field(ge=0, lt=2**31, description="iteration t")
     step: int = Field(ge=0, lt=2**31, description="the step the question is asked at")
