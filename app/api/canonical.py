@@ -24,8 +24,6 @@ _INT = TypeAdapter(int)
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 #: characters a path segment keeps unescaped (RFC 3986 pchar without '%')
 _SAFE = "/-._~!$&'()*+,;=:@"
-#: query parameters that say what leaving them out says
-_DEFAULTS = {"dtype=float64", "format=json"}
 
 
 def _number(text: str) -> str:
@@ -72,18 +70,7 @@ def canonical_target(scope, prefix: str, store) -> str | None:
     """Where a request whose URL is not canonical belongs (path and query), or None."""
     path = scope["path"]
     wanted = canonical_path(path, prefix, store)
-    query = scope.get("query_string", b"").decode("latin-1")
-    kept = _query(query)
-    if wanted == path and written_plainly(scope) and kept == query:
+    if wanted == path and written_plainly(scope):
         return None
-    return quote(wanted, safe=_SAFE) + (f"?{kept}" if kept else "")
-
-
-def _query(query: str) -> str:
-    """The query without a parameter written at its default (`?dtype=float64` of a gradient
-    check, `?format=json` of a tensor): the same answer as without it."""
-    if not query:
-        return query
-    parts = query.split("&")
-    kept = [part for part in parts if part not in _DEFAULTS]
-    return "&".join(kept)
+    query = scope.get("query_string", b"").decode("latin-1")
+    return quote(wanted, safe=_SAFE) + (f"?{query}" if query else "")
