@@ -59,13 +59,18 @@ def canonical_path(path: str, prefix: str, store) -> str:
     return prefix + "/".join(parts)
 
 
+def written_plainly(scope) -> bool:
+    """Whether the request's path is written as its decoded path encodes (no needless
+    escapes): what the response cache's keys, made of decoded paths, may answer."""
+    raw = scope.get("raw_path")
+    return raw is None or raw.decode("latin-1") == quote(scope["path"], safe=_SAFE)
+
+
 def canonical_target(scope, prefix: str, store) -> str | None:
     """Where a request whose URL is not canonical belongs (path and query), or None."""
     path = scope["path"]
     wanted = canonical_path(path, prefix, store)
-    raw = scope.get("raw_path")
-    written = raw.decode("latin-1") if raw else quote(path, safe=_SAFE)
-    if wanted == path and written == quote(path, safe=_SAFE):
+    if wanted == path and written_plainly(scope):
         return None
     query = scope.get("query_string", b"").decode("latin-1")
     return quote(wanted, safe=_SAFE) + (f"?{query}" if query else "")

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.canonical import canonical_target
+from app.api.canonical import canonical_target, written_plainly
 from app.api.errors import engine_error_response
 from app.api.store import Encoded, RunEntry, RunStore, encoded
 
@@ -139,27 +139,22 @@ class ServeCachedRuns:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
                 and scope["path"].startswith(self.prefix)):
+            if (scope["method"] == "GET" and not scope.get("query_string")
+                    and written_plainly(scope)):
+                # cached bytes were made for a canonical URL: this one is, and is answered
+                body = self.store.response(cache_key(scope["path"]))
+                if body is not None:
+                    await serve(Request(scope), body)(scope, receive, send)
+                    return
             # one spelling per answer, before any cache key is made of this one (canonical.py)
             target = canonical_target(scope, self.prefix, self.store)
             if target is not None:
                 await redirect(target)(scope, receive, send)
                 return
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "GET"
-            and not scope.get("query_string")
-            and scope["path"].startswith(self.prefix)
-        ):
-            body = self.store.response(cache_key(scope["path"]))
-            if body is not None:
-                await serve(Request(scope), body)(scope, receive, send)
-                return
-        if (scope["type"] == "http" and scope["method"] == "GET"
-                and scope["path"].startswith(self.prefix)):
             # a run known to fail is answered here too: a crowd asking for it costs no routing
             run_id = scope["path"][len(self.prefix):].partition("/")[0]
             failed = self.store.failure(run_id)
-            if failed is not None:
+            if failed is not None and scope["method"] == "GET":
                 await engine_error_response(failed)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

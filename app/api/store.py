@@ -17,6 +17,7 @@ import dataclasses
 import gzip
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -75,12 +76,18 @@ except (OSError, AttributeError):  # not glibc: nothing to trim
     _TRIM = None
 
 
+#: a computation this long gives back what it freed (a short one frees little, and trimming
+#: a heap the heavy threads are using would only make it wait)
+TRIM_AFTER_SECONDS = 0.05
+
+
 def _computed(work: Callable[[], T], seconds: float) -> T:
     """`work()` under the watchdog, the memory it freed given back to the system after."""
+    start = time.monotonic()
     try:
         return budget.watched(work, seconds)
     finally:
-        if _TRIM is not None:
+        if _TRIM is not None and time.monotonic() - start > TRIM_AFTER_SECONDS:
             _TRIM(0)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from math import prod
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -96,12 +97,13 @@ def resolve(graph: Graph, of: str | None, wrt: list[str] | None) -> tuple[str, l
 
 def canonical_query(graph: Graph, of: str | None, wrt: list[str] | None) -> str:
     """The one query string of a question: `of` unless the loss, `wrt` unless the default,
-    in the graph's order, each once (404/422 as `resolve` for what is not a leaf)."""
+    in the graph's order, each once (404/422 as `resolve` for what is not a leaf), encoded as
+    browsers encode a query."""
     of, wrt = resolve(graph, of, wrt)
-    parts = [] if of == graph.loss else [f"of={of}"]
+    parts = [] if of == graph.loss else [("of", of)]
     if wrt != resolve(graph, None, None)[1]:
-        parts.append("wrt=" + ",".join(wrt))
-    return "&".join(parts)
+        parts.append(("wrt", ",".join(wrt)))
+    return urlencode(parts)  # as a browser's URLSearchParams writes it (`,` as %2C)
 
 
 def costs(graph: Graph, leaves: dict[str, np.ndarray], of: str | None = None,

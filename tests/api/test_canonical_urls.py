@@ -32,10 +32,10 @@ def test_an_iteration_number_has_one_spelling(client, rid, spelling):
 @pytest.mark.parametrize("path", ["iterations/1/steps/+3", "iterations/01/steps/03",
                                   "iterations/+1/steps/3/tensors/w1/value"])
 def test_a_step_number_has_one_spelling(client, rid, path):
-    response = client.get(f"{API}/runs/{rid}/{path}?format=json", follow_redirects=False)
+    response = client.get(f"{API}/runs/{rid}/{path}?format=npy", follow_redirects=False)
     assert response.status_code == 308, response.text
     assert response.headers["location"].startswith(f"{API}/runs/{rid}/iterations/1/steps/3")
-    assert response.headers["location"].endswith("?format=json")
+    assert response.headers["location"].endswith("?format=npy")
 
 
 def test_a_run_id_packed_at_another_level_is_sent_to_the_canonical_one(client, rid):
@@ -55,3 +55,15 @@ def test_canonical_urls_and_bad_numbers_are_answered_as_before(client, rid):
     assert client.get(f"{API}/runs/{rid}/iterations/1.5/steps").status_code == 422
     assert client.get(f"{API}/runs/{rid}/iterations/99/steps").status_code == 404
     assert client.get(f"{API}/runs/g1.AAAA/losses").status_code == 404
+
+
+def test_a_query_at_its_default_shares_the_answer_without_it(client, rid):
+    """`?dtype=float64` is answered, not redirected (clients send it), from the same cached
+    computation as the URL without it."""
+    path = f"{API}/runs/{rid}/iterations/0/gradcheck"
+    plain = client.get(path)
+    store = client.app.state.store
+    shared, admitted = store.compute.shared, store.compute.admitted
+    spelled = client.get(f"{path}?dtype=float64", follow_redirects=False)
+    assert spelled.status_code == 200 and spelled.content == plain.content
+    assert (store.compute.shared, store.compute.admitted) == (shared, admitted)
