@@ -106,7 +106,11 @@ async def read_class(request: Request, code: CodePath) -> Response:
     summary="The QR code of the join URL, for the projector")
 async def read_qr(request: Request, code: CodePath) -> Response:
     info = await classroom(request).info(code, _base(request))
-    svg = segno.make(info["join_url"], error="m").svg_inline(scale=8, border=2)
+    buffer = io.BytesIO()
+    # a file of its own (its namespace, a viewBox to scale by): an <img> draws it
+    segno.make(info["join_url"], error="m").save(buffer, kind="svg", scale=8, border=2,
+                                                 xmldecl=False, omitsize=True)
+    svg = buffer.getvalue()
     return Response(svg, media_type="image/svg+xml", headers=NO_STORE)
 
 

@@ -42,6 +42,8 @@ def test_a_class_has_a_code_to_read_aloud_a_join_url_and_a_hashed_teacher_token(
     qr = client.get(f"{API}/classes/{room['code']}/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
     assert qr.text.startswith("<svg") and qr.headers["cache-control"] == "no-store"
+    # an image file of its own: without its namespace a browser's <img> draws nothing
+    assert 'xmlns="http://www.w3.org/2000/svg"' in qr.text and "viewBox" in qr.text
 
 
 def test_teacher_routes_need_the_teacher_token(client, room):
