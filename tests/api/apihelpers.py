@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -22,3 +24,23 @@ SMALL_SEED_RUN = {
 
 def make_client(**settings) -> TestClient:
     return TestClient(create_app(Settings(**settings)))
+
+
+def run_coroutine(coroutine):
+    """asyncio.run in a thread of its own: the session may already run an event loop
+    (pytest-playwright's, when the browser tests ran first)."""
+    out: list = []
+
+    def target():
+        try:
+            out.append(("ok", asyncio.run(coroutine)))
+        except BaseException as error:  # noqa: BLE001 (handed to the test's thread)
+            out.append(("error", error))
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    kind, value = out[0]
+    if kind == "error":
+        raise value
+    return value

@@ -16,25 +16,7 @@ from app.api.settings import Settings
 from app.engine.errors import BusyError
 from app.main import create_app
 
-
-def _run(coroutine):
-    """asyncio.run in a thread of its own: the session may already run an event loop
-    (pytest-playwright's, when the browser tests ran first)."""
-    out: list = []
-
-    def target():
-        try:
-            out.append(("ok", asyncio.run(coroutine)))
-        except BaseException as error:  # noqa: BLE001 (handed to the test's thread)
-            out.append(("error", error))
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    kind, value = out[0]
-    if kind == "error":
-        raise value
-    return value
+from .apihelpers import run_coroutine
 
 
 def _blocking(seconds: float, done: list, name: str):
@@ -57,7 +39,7 @@ def test_concurrent_requests_for_one_key_share_one_computation():
     async def main():
         return await asyncio.gather(*(compute.run("k", work) for _ in range(50)))
 
-    assert _run(main()) == [42] * 50
+    assert run_coroutine(main()) == [42] * 50
     assert len(calls) == 1 and compute.shared == 49 and compute.admitted == 0
 
 
@@ -72,7 +54,7 @@ def test_a_failure_reaches_every_waiting_request():
         return await asyncio.gather(*(compute.run("k", work) for _ in range(5)),
                                     return_exceptions=True)
 
-    results = _run(main())
+    results = run_coroutine(main())
     assert all(isinstance(r, ValueError) for r in results)
 
 
@@ -90,7 +72,7 @@ def test_a_busy_run_holds_one_thread_and_other_runs_go_past_it():
         await asyncio.gather(*a)
         return b
 
-    assert _run(main()) == "b"
+    assert run_coroutine(main()) == "b"
     assert done.index("b") <= 2, done  # not behind the nine waiting computations of A
 
 
@@ -108,7 +90,7 @@ def test_a_full_queue_answers_busy_at_once():
         assert await compute.run(0, _blocking(0, done, "never")) == 0
         await asyncio.gather(*held)
 
-    _run(main())
+    run_coroutine(main())
     assert "x" not in done and "never" not in done
 
 
@@ -128,7 +110,7 @@ def test_the_api_answers_a_full_queue_with_503_and_retry_after():
                 *(client.get(f"{API}/runs/{run_id}/iterations/{t}/steps") for t in (200, 400)))
             return sorted(a.status_code for a in answers), answers
 
-    codes, answers = _run(main())
+    codes, answers = run_coroutine(main())
     assert codes == [200, 503]
     busy = next(a for a in answers if a.status_code == 503)
     assert busy.headers["Retry-After"] == "1" and busy.json()["error"]["kind"] == "busy"
@@ -153,7 +135,7 @@ def test_many_requests_for_one_uncached_state_trace_it_once():
             url = f"{API}/runs/{created.json()['run_id']}/iterations/7/steps/3"
             return await asyncio.gather(*(client.get(url) for _ in range(40)))
 
-    answers = _run(main())
+    answers = run_coroutine(main())
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
     assert traced == [7]
@@ -188,7 +170,7 @@ def test_hammering_an_over_budget_run_builds_it_once_and_leaves_others_alone():
             answers = await asyncio.gather(*hammer, victim)
         return answers
 
-    answers = _run(main())
+    answers = run_coroutine(main())
     assert {a.status_code for a in answers[:-1]} == {413}
     assert answers[-1].status_code == 201
     assert len([b for b in built if b != answers[-1].json()["run_id"]]) == 1

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.classes.models import CODE_ALPHABET
+from tests.api.apihelpers import run_coroutine
 
 from .helpers import API, answer, ask, bearer, join, new_class, new_run, result, reveal, status
 
@@ -110,7 +111,7 @@ def test_concurrent_retries_store_once(client, room):
             sent = [http.post(url, json={"answer": 0.25}, headers=headers) for _ in range(6)]
             return await asyncio.gather(*sent)
 
-    responses = asyncio.run(race())
+    responses = run_coroutine(race())
     assert [r.status_code for r in responses] == [201] * 6
     assert len({r.json()["answered_at"] for r in responses}) == 1
     assert status(client, room, asked["question_id"]).json()["answers"] == 1

@@ -22,6 +22,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SHOTS = ROOT / "test-results"
+#: elements an injected markup would make: the page's own are its module scripts and the
+#: room's QR code image
+INJECTED = "img:not(#room-qr), script:not([type='module'])"
 
 
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .conftest import create_run, headline, open_run, until, wait_step
+from .conftest import INJECTED, create_run, headline, open_run, until, wait_step
 
 SMALL_SEED = {"preset": "pytorch-numpy-two-layer", "iterations": 3,
               "params": {"N": 8, "D_in": 20, "H": 6, "D_out": 3}}
@@ -233,7 +233,7 @@ def test_user_text_is_rendered_as_text(guard, server, api):
     message = page.inner_text("#source-error")
     assert message.startswith("line 2, column")
     assert page.locator("#source-error *").count() == 0
-    assert page.locator("img, script:not([type='module'])").count() == 0
+    assert page.locator(INJECTED).count() == 0
     # a valid source: every label (sub-expressions' source text included) renders as text
     page.fill("#source", "x = input(2, 3)\nloss = sum((x * 2) ** 2 - x / 3)\n")
     page.click("#btn-source-run")
@@ -283,7 +283,7 @@ def test_markup_in_any_server_text_stays_text(guard, server, api):
     page.click("#btn-run")
     until(page, "document.getElementById('source-error').textContent.length > 0")
     assert page.text_content("#source-error") == f"line 1, column 1: {PAYLOAD}"
-    assert page.locator("img, script:not([type='module'])").count() == 0
+    assert page.locator(INJECTED).count() == 0
 
 
 def test_no_request_leaves_localhost_and_no_console_error(guard, server):
