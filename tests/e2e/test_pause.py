@@ -72,6 +72,8 @@ def test_space_pauses_iteration_play_and_nothing_moves_for_5_s(guard, server, ap
     page.keyboard.press("Space")
     until(page, "Number(document.body.dataset.step) >= 2")
     page.keyboard.press("Space")
+    # the camera ends its easing to the step shown (where the graph is too small, it follows)
+    until(page, "!document.getElementById('graph').hasAttribute('data-moving')")
     paused = where(page)
     assert paused["pressed"] == "false"
     page.wait_for_timeout(400)  # the link is rewritten at most every 250 ms while playing
