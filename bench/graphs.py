@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def deep_mlp_source(layers: int = 48, grouped: bool = True, activation: str = "tanh") -> str:
+def deep_mlp_source(layers: int = 48, grouped: bool = True) -> str:
     """The 48-layer tanh MLP of the issue: x, then `layers` layers h_i = tanh(h_{i-1} @ w_i + b_i),
     each layer in its own `with group("layer i"):` block (unless `grouped` is false: the same
     graph typed without groups), then a mean squared error against y — 2 + 5 per layer + 3
@@ -16,7 +16,7 @@ def deep_mlp_source(layers: int = 48, grouped: bool = True, activation: str = "t
         if grouped:
             lines.append(f'with group("layer {i}"):')
         lines += [f"{indent}w{i} = param(8, 8, scale=0.3)", f"{indent}b{i} = param(1, 8, scale=0.1)",
-                  f"{indent}h{i} = {activation}({previous} @ w{i} + b{i})"]
+                  f"{indent}h{i} = tanh({previous} @ w{i} + b{i})"]
         previous = f"h{i}"
     lines.append(f"loss = mean(({previous} - y) ** 2)")
     return "\n".join(lines) + "\n"
