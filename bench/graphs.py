@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 
-def deep_mlp_source(layers: int = 48) -> str:
+def deep_mlp_source(layers: int = 48, grouped: bool = True) -> str:
     """The 48-layer tanh MLP of the issue: x, then `layers` layers h_i = tanh(h_{i-1} @ w_i + b_i),
-    each layer in its own `with group("layer i"):` block, then a mean squared error against
-    y — 2 + 5 per layer + 3 nodes (245 for 48 layers),
-    1 + 2 · (3 per layer + 3) + 1 + 2 per layer steps an iteration (392)."""
+    each layer in its own `with group("layer i"):` block (unless `grouped` is false: the same
+    graph typed without groups), then a mean squared error against y — 2 + 5 per layer + 3
+    nodes (245 for 48 layers), 1 + 2 · (3 per layer + 3) + 1 + 2 per layer steps an iteration
+    (392)."""
     lines = ["x = input(16, 8)", "y = input(16, 8)"]
     previous = "x"
+    indent = "    " if grouped else ""
     for i in range(1, layers + 1):
-        lines += [f'with group("layer {i}"):', f"    w{i} = param(8, 8, scale=0.3)",
-                  f"    b{i} = param(1, 8, scale=0.1)", f"    h{i} = tanh({previous} @ w{i} + b{i})"]
+        if grouped:
+            lines.append(f'with group("layer {i}"):')
+        lines += [f"{indent}w{i} = param(8, 8, scale=0.3)", f"{indent}b{i} = param(1, 8, scale=0.1)",
+                  f"{indent}h{i} = tanh({previous} @ w{i} + b{i})"]
         previous = f"h{i}"
     lines.append(f"loss = mean(({previous} - y) ** 2)")
     return "\n".join(lines) + "\n"

@@ -31,18 +31,29 @@ export class Camera extends EventTarget {
     this.view = { x: 0, y: 0, s: 1 };
     /** the whole drawing's box [x, y, w, h], set by fitAll */
     this.bounds = [0, 0, 1, 1];
-    /** pixels at the top that fits keep clear (the mode switch over the graph) */
-    this.insetTop = 0;
-    /** whether the view is the whole-drawing fit (kept so when the container changes size) */
+    /** whether the view is the whole-drawing fit */
     this.fitted = false;
+    /** the box the view frames and how ({box, options} of frame()), kept framed when the
+     * container changes size; null once the view is moved otherwise */
+    this.framed = null;
+    /** the view the easing under way ends at */
+    this.goal = this.view;
+    /** the container's size in px as last measured: read when it may have changed (a new
+     * drawing, a resize), never per step — reading it after the drawing changed forces a
+     * layout of the whole SVG */
+    this.box = [1, 1];
+    this.measure();
     /** the container's size when the view was set */
     this.size = [this.width, this.height];
     this.animation = 0;
     this.listen();
   }
 
-  get width() { return this.container.clientWidth || 1; }
-  get height() { return this.container.clientHeight || 1; }
+  get width() { return this.box[0]; }
+  get height() { return this.box[1]; }
+
+  /** Measure the container again. */
+  measure() { this.box = [this.container.clientWidth || 1, this.container.clientHeight || 1]; }
 
   /** The view box as the SVG takes it: the container's own proportions, never stretched. */
   get viewBox() {
@@ -62,14 +73,13 @@ export class Camera extends EventTarget {
   }
 
   /**
-   * The view that shows `box` [x, y, w, h] whole and centred below the inset, its scale kept
+   * The view that shows `box` [x, y, w, h] whole and centred, its scale kept
    * between `min` and `max`. When `min` makes the box too big for the screen, the view centres
    * on `keep` (a box that must stay in view) as far as the box allows.
    */
   boxView(box, { min = 0, max = Infinity, keep = null } = {}) {
     const [bx, by, bw, bh] = box;
-    const inset = Math.min(this.insetTop, this.height / 3);
-    const room = [this.width, this.height - inset];
+    const room = [this.width, this.height];
     const s = Math.max(min, Math.min(max, room[0] / Math.max(bw, 1), room[1] / Math.max(bh, 1)));
     let cx = bx + bw / 2;
     let cy = by + bh / 2;
@@ -81,39 +91,59 @@ export class Camera extends EventTarget {
       cx = Math.min(Math.max(cx, kx + kw - halfW), kx + halfW);
       cy = Math.min(Math.max(cy, ky + kh - halfH), ky + halfH);
     }
-    return { x: cx - this.width / s / 2, y: cy - (inset + room[1] / 2) / s, s };
+    return { x: cx - this.width / s / 2, y: cy - this.height / s / 2, s };
   }
 
   /** Fit the whole drawing; `bounds` is its box (a new drawing), else the last one's. */
   fitAll(bounds = null, duration = 0) {
+    this.measure();
     if (bounds) this.bounds = bounds;
-    const done = this.go(this.boxView(this.bounds), duration);
+    const done = this.frame(this.bounds, {}, duration);
     if (!duration || this.reducedMotion) this.fitted = true;
     else done.then(() => { this.fitted = true; });
     return done;
   }
 
   /**
-   * The container changed size (the narration below took a line more or less): the whole
-   * drawing stays fitted, any other view keeps its centre and scale.
+   * Show `box` as boxView(box, options) does, eased over `duration` ms, and keep showing it
+   * so when the container changes size (until the view is moved otherwise).
+   */
+  frame(box, options = {}, duration = 0) {
+    const done = this.go(this.boxView(box, options), duration);
+    this.framed = { box, options };
+    return done;
+  }
+
+  /**
+   * The container changed size (the narration below took a line more or less, the formula
+   * under a lecture's graph was scaled): a framed box stays framed — the view still easing
+   * there goes on to where it now belongs — any other view keeps its centre and scale.
    */
   resized() {
+    this.measure();
     const [w, h] = this.size;
     if (w === this.width && h === this.height) return;
-    if (this.fitted && !this.container.hasAttribute("data-moving")) {
-      this.set(this.boxView(this.bounds));
-      this.fitted = true;
+    const moving = this.container.hasAttribute("data-moving");
+    if (this.framed) {
+      const { box, options } = this.framed;
+      const fitted = this.fitted;
+      if (moving) {
+        this.goal = this.boxView(box, options);
+      } else {
+        this.set(this.boxView(box, options));
+        this.fitted = fitted;
+      }
       return;
     }
     const { x, y, s } = this.view;
-    this.set({ x: x + (w - this.width) / s / 2, y: y + (h - this.height) / s / 2, s },
-      this.container.hasAttribute("data-moving"));
+    this.set({ x: x + (w - this.width) / s / 2, y: y + (h - this.height) / s / 2, s }, moving);
   }
 
   /** Go to a view, eased over `duration` ms (at once with reduced motion or 0). */
   go(view, duration = 0) {
     cancelAnimationFrame(this.animation);
     this.fitted = false;
+    this.framed = null;
     if (!duration || this.reducedMotion) {
       this.set(view);
       return Promise.resolve();
@@ -122,14 +152,17 @@ export class Camera extends EventTarget {
     // the point at the centre moves in a straight line; the scale changes evenly in log
     const centre = (v) => [v.x + this.width / v.s / 2, v.y + this.height / v.s / 2];
     const [fx, fy] = centre(from);
-    const [tx, ty] = centre(view);
     const start = performance.now();
+    /** where the easing ends: read every frame, resized() may move it */
+    this.goal = view;
     this.container.dataset.moving = "";
     return new Promise((resolve) => {
       const frame = (now) => {
         const f = Math.min(1, (now - start) / duration);
         const e = ease(f);
-        const s = Math.exp(Math.log(from.s) + (Math.log(view.s) - Math.log(from.s)) * e);
+        const to = this.goal;
+        const [tx, ty] = centre(to);
+        const s = Math.exp(Math.log(from.s) + (Math.log(to.s) - Math.log(from.s)) * e);
         const cx = fx + (tx - fx) * e;
         const cy = fy + (ty - fy) * e;
         this.set({ x: cx - this.width / s / 2, y: cy - this.height / s / 2, s }, f < 1);
@@ -159,6 +192,7 @@ export class Camera extends EventTarget {
   /** Zoom by `factor` about the screen point (px, py), the centre by default; a user's move. */
   zoom(factor, px = this.width / 2, py = this.height / 2) {
     this.stop();
+    this.framed = null;
     const { x, y, s } = this.view;
     const fit = this.fitScale;
     const to = Math.max(fit * ZOOM_OUT, Math.min(fit * ZOOM_IN, s * factor));
@@ -169,6 +203,7 @@ export class Camera extends EventTarget {
   /** Pan by (dx, dy) screen pixels (the drawing moves the other way); a user's move. */
   pan(dx, dy) {
     this.stop();
+    this.framed = null;
     const { x, y, s } = this.view;
     this.set({ x: x + dx / s, y: y + dy / s, s });
     this.moved();
@@ -176,9 +211,7 @@ export class Camera extends EventTarget {
 
   /** Centre the drawing point (cx, cy) at scale `s` (the current one by default). */
   centre(cx, cy, s = this.view.s, duration = 0) {
-    const inset = Math.min(this.insetTop, this.height / 3);
-    return this.go({ x: cx - this.width / s / 2, y: cy - (inset + (this.height - inset) / 2) / s, s },
-      duration);
+    return this.go({ x: cx - this.width / s / 2, y: cy - this.height / s / 2, s }, duration);
   }
 
   /** A user moved the view (wheel, drag, pinch, keys): `user` is told, follow.js listens. */

@@ -57,7 +57,9 @@ export class Lecture {
   /** The camera on the step shown, at once. */
   refollow() {
     const current = this.app.current;
-    if (current && this.app.view.svg) this.follow.show(current.step, 0, this.watchingTraining);
+    if (!current || !this.app.view.svg) return;
+    this.app.view.camera.measure();
+    this.follow.show(current.step, 0, this.watchingTraining);
   }
 
   get watchingTraining() {
@@ -71,7 +73,7 @@ export class Lecture {
     const duration = how === "scrub" ? 0
       : stepped ? Math.min(900, Math.max(250, this.app.player.stepDuration)) : 450;
     this.follow.show(step, duration, this.watchingTraining);
-    this.minimap.mark(step.node);
+    this.minimap.mark(this.follow.drawnAs(step.node), this.follow.focus(step));
     this.presenter.send();
   }
 

@@ -121,10 +121,10 @@ class App {
     this.measureInsets();
   }
 
-  /** The graph keeps clear of the mode switch drawn over its top. */
+  /** The graph is drawn below the mode switch (and the tools on its row): they never cover a node. */
   measureInsets() {
     const box = $("mode-switch");
-    this.view.insetTop = box.offsetTop + box.offsetHeight;
+    $("graph").style.top = `${box.offsetTop + box.offsetHeight + 4}px`;
   }
 
   async start() {

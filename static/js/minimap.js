@@ -1,13 +1,22 @@
 /**
  * The minimap: while the camera shows only part of the graph, a small picture of all of it in
  * the graph's corner — one box per node, the step's node marked, the part on screen outlined.
- * A click or a drag on it moves the camera there. Draws from the GraphView's own geometry.
+ * A click or a drag on it moves the camera there. It never covers the step's nodes nor the
+ * controls over the graph: it takes the first corner of the graph where it covers none of
+ * them, and hides when every corner would. Draws from the GraphView's own geometry.
  *
- * `#minimap` (`hidden` unless zoomed in): `svg rect.mini-node[data-id]`, `.current` on the
- * step's node, `rect.mini-view` the part shown.
+ * `#minimap` (`hidden` unless zoomed in and a corner is free; `data-corner` the corner it is
+ * in, `none` when none is free): `svg rect.mini-node[data-id]`, `.current` on the step's node,
+ * `rect.mini-view` the part shown.
  */
 
 const SVG = "http://www.w3.org/2000/svg";
+/** the corners the minimap may take, the first free one wins */
+const CORNERS = ["bottom-right", "bottom-left", "top-right", "top-left"];
+/** its distance from the graph's edges, px */
+const MARGIN = 8;
+/** the controls drawn over the graph that it must leave uncovered */
+const CONTROLS = "#graph-tools button, #mode-switch, #search.open, #status:not(:empty), #link-error:not([hidden])";
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
@@ -23,6 +32,8 @@ export class Minimap {
     this.view = view;
     this.nodes = new Map();
     this.current = null;
+    /** the drawn ids of the step's nodes (its node and its edges' other ends) */
+    this.focus = [];
     view.addEventListener("camera", () => this.place());
     let dragging = false;
     const go = (e) => {
@@ -65,23 +76,55 @@ export class Minimap {
     this.place();
   }
 
-  /** The step's node, marked. */
-  mark(id) {
-    if (this.current === id) return;
-    this.nodes.get(this.current)?.classList.remove("current");
-    this.nodes.get(id)?.classList.add("current");
-    this.current = id;
+  /** The step's node, marked; `focus`: the drawn ids of the nodes it must not cover. */
+  mark(id, focus = id ? [id] : []) {
+    this.focus = focus;
+    if (this.current !== id) {
+      this.nodes.get(this.current)?.classList.remove("current");
+      this.nodes.get(id)?.classList.add("current");
+      this.current = id;
+    }
+    this.place();
   }
 
-  /** Outline the part on screen; shown only while it is not the whole graph. */
+  /**
+   * Outline the part on screen; shown only while it is not the whole graph, in a free corner
+   * (chosen again once the camera stops).
+   */
   place() {
     const camera = this.view.camera;
     if (!camera || !this.frame) return;
-    this.box.hidden = !camera.zoomed;
     const [x, y, w, h] = camera.viewBox;
     this.frame.setAttribute("x", x);
     this.frame.setAttribute("y", y);
     this.frame.setAttribute("width", w);
     this.frame.setAttribute("height", h);
+    if (!camera.zoomed) this.box.hidden = true;
+    else if (!this.view.container.hasAttribute("data-moving")) this.corner();
+  }
+
+  /** Take the first corner of the graph where the minimap covers no step node and no control. */
+  corner() {
+    const box = this.box;
+    const area = box.offsetParent ?? box.parentElement;
+    box.hidden = false;
+    const graph = this.view.container;
+    const origin = area.getBoundingClientRect();
+    const [ox, oy] = [origin.left + area.clientLeft, origin.top + area.clientTop];
+    const obstacles = [...this.focus.map((id) => this.view.nodes.get(id)?.g.querySelector(".box")),
+      ...area.querySelectorAll(CONTROLS)]
+      .filter((e) => e && e.getClientRects().length)
+      .map((e) => { const r = e.getBoundingClientRect(); return [r.left - ox, r.top - oy, r.right - ox, r.bottom - oy]; });
+    const [w, h] = [box.offsetWidth, box.offsetHeight];
+    const [gx, gy, gw, gh] = [graph.offsetLeft, graph.offsetTop, graph.offsetWidth, graph.offsetHeight];
+    const free = CORNERS.find((corner) => {
+      const left = corner.endsWith("left") ? gx + MARGIN : gx + gw - MARGIN - w;
+      const top = corner.startsWith("top") ? gy + MARGIN : gy + gh - MARGIN - h;
+      const hit = obstacles.some(([l, t, r, b]) => l < left + w && r > left && t < top + h && b > top);
+      if (!hit) Object.assign(box.style, { left: `${left}px`, top: `${top}px`, right: "auto", bottom: "auto" });
+      return !hit;
+    });
+    box.dataset.corner = free ?? "none";
+    box.hidden = !free;
   }
 }

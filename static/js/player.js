@@ -109,6 +109,11 @@ export class Player extends EventTarget {
       return;
     }
     if (token !== this.token) return;
+    if (how === "play" && !this.playing) {
+      // paused while this frame's iteration was on its way: the view stays where it was
+      if (this.shown.t >= 0) ({ t: this.t, k: this.k } = this.shown);
+      return;
+    }
     const previous = this.shown;
     this.shown = { t, k };
     this.dispatchEvent(new CustomEvent("change", {

@@ -58,8 +58,6 @@ export class GraphView extends EventTarget {
     /** the edges drawn active and the node drawn current */
     this.activeEdges = [];
     this.currentNode = null;
-    /** pixels at the top of the container that fit() keeps clear (the mode switch) */
-    this.insetTop = 0;
     /** op name -> the run's custom op (docs/json.md, Run: `custom_ops`) */
     this.customOps = new Map();
     /** the id of the node the inspector shows, marked `.selected` */
@@ -130,7 +128,9 @@ export class GraphView extends EventTarget {
     }
     for (const node of graph.nodes) this.drawNode(node, nodeLayer);
     this.makeCamera();
+    this.measured = null;
     this.fit();
+    this.measured = null;  // listeners of `drawn` add to the drawing (group frames)
     this.dispatchEvent(new CustomEvent("drawn"));
   }
 
@@ -369,21 +369,25 @@ export class GraphView extends EventTarget {
   }
 
   /**
-   * The whole graph in view, below the `insetTop` pixels the mode switch covers, eased over
-   * `duration` ms: the view box is the container's own proportions, so the drawing is neither
+   * The whole graph in view, eased over `duration` ms: the view box is the container's own proportions, so the drawing is neither
    * stretched nor cut.
    */
   fit(duration = 0) {
     if (!this.camera) return;
-    this.camera.insetTop = this.insetTop || 0;
     this.camera.fitAll(this.bounds(), duration);
   }
 
-  /** The drawing's box, with room above the nodes for arrivals and badges. */
+  /**
+   * The drawing's box, with room above the nodes for arrivals and badges: measured once per
+   * drawing (and again once its group frames are drawn), not per step.
+   */
   bounds() {
-    const box = this.world.getBBox();
-    const pad = 24;
-    return [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
+    if (!this.measured) {
+      const box = this.world.getBBox();
+      const pad = 24;
+      this.measured = [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
+    }
+    return this.measured;
   }
 
   /** A node's box in drawing units [x, y, w, h] (with the arrival text above it), or null. */
