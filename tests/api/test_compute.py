@@ -9,14 +9,12 @@ import time
 
 import httpx
 import pytest
-from apihelpers import API, SEED_PRESET
+from apihelpers import API, SEED_PRESET, run_coroutine
 
 from app.api.compute import Compute
 from app.api.settings import Settings
 from app.engine.errors import BusyError
 from app.main import create_app
-
-from .apihelpers import run_coroutine
 
 
 def _blocking(seconds: float, done: list, name: str):
