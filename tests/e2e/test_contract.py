@@ -160,6 +160,8 @@ def test_inspector_shows_the_node_and_serves_its_npy(guard, server, api, seed_ru
     k = seed_run["phases"]["backward"][1]
     open_run(page, server, run_id, 0, k)
     state = api.get(f"/runs/{run_id}/iterations/0/steps/{k}").json()
+    # the camera follows the step here, and the minimap may lie over other nodes: the whole graph
+    page.click("#btn-fit")
     for node_id, exact in (("w2", True), ("w1", False)):  # 6x3 = 18 elements; 20x6 = 120
         page.click(f'g.node[data-id="{node_id}"]')
         until(page, f"document.getElementById('inspector-title').textContent.includes('{node_id}')")

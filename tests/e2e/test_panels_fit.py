@@ -85,6 +85,8 @@ def test_inspector_names_as_written_gradient_scale_centred_at_zero_and_node_mark
     run_id = small_run["run_id"]
     back_last = small_run["phases"]["backward"][1]
     open_run(page, server, run_id, 0, back_last)
+    # the camera follows the step here, and the minimap may lie over other nodes: the whole graph
+    page.click("#btn-fit")
     page.click('g.node[data-id="w1"]')
     page.wait_for_selector("#inspector .stats")
     assert page.inner_text("#inspector-title").startswith("w1 — ")  # as written, not W1
