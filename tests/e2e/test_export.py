@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from .conftest import create_run, open_run
+from .conftest import create_run, open_run, until
 
 #: every text of the graph: where it is inside the drawing, and what it says
 TEXTS = """svg => [...svg.querySelectorAll('text')].filter(t => t.getBBox().width > 0).map(t => {
@@ -18,6 +18,8 @@ def test_exported_svg_places_every_text_as_the_screen_does(guard, server, api, c
     page = guard
     run = create_run(api, preset="colah-sum-of-paths")
     open_run(page, server, run["run_id"], 0, run["steps_per_iteration"] - 3)
+    # where the graph is too small to read whole the camera follows: measure once it has eased
+    until(page, "!document.getElementById('graph').hasAttribute('data-moving')")
     on_screen = page.eval_on_selector("#graph svg", TEXTS)
     assert len(on_screen) >= 3 * len(run["graph"]["nodes"])
     with page.expect_download() as download:
