@@ -149,6 +149,8 @@ def test_every_shortcut_does_what_the_help_says(guard, server, seed_run):
     check("Escape", "document.getElementById('memory-panel').hidden")
     check("r", "document.body.dataset.mode === 'forward'")
     check("r", "document.body.dataset.mode === 'reverse'")
+    # the run just switched: let the camera end its easing to the step before zooming by hand
+    until(page, "!document.getElementById('graph').hasAttribute('data-moving')")
     check("+", "document.getElementById('graph').hasAttribute('data-zoomed')")
     check("-", "document.getElementById('graph').dataset.camera === 'free'")
     check("0", "!document.getElementById('graph').hasAttribute('data-zoomed')")
