@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .graph import Edge, Graph
-from .ops import SCRIPT_HELPERS, _num, reduce_code, render
+from .ops import SCRIPT_HELPERS, num, reduce_code, render
 from .schedule import Schedule
 
 #: a contribution that is another gradient itself, or a view of it (`.T`)
@@ -83,7 +83,7 @@ def var(graph: Graph, nid: str) -> str:
     node = graph.nodes[nid]
     if node.kind == "const" and not node.named:
         value = node.init["value"]
-        return _num(value) if value >= 0 else f"({_num(value)})"
+        return num(value) if value >= 0 else f"({num(value)})"
     return names(graph).of[nid]
 
 
@@ -160,9 +160,9 @@ def leaf_code(graph: Graph, leaf: str) -> list[str]:
     init = node.init
     dims = ", ".join(str(n) for n in node.shape)
     if init["dist"] == "value":
-        return [f"{nid} = np.float64({_num(init['value'])})"]
+        return [f"{nid} = np.float64({num(init['value'])})"]
     if init["dist"] == "normal":
-        scale = f" * {_num(init['scale'])}" if "scale" in init else ""
+        scale = f" * {num(init['scale'])}" if "scale" in init else ""
         if not node.shape:  # rs.randn() is a Python float: no .size, no .T
             return [f"{nid} = np.float64({rs}.randn()){scale}"]
         return [f"{nid} = {rs}.randn({dims}){scale}"]
@@ -174,7 +174,7 @@ def leaf_code(graph: Graph, leaf: str) -> list[str]:
         return [f"{nid} = np.{init['dist']}(({dims}{',' if len(node.shape) == 1 else ''}))"]
     if init["dist"] == "uniform":
         size = f"({dims}{',' if len(node.shape) == 1 else ''})"
-        return [f"{nid} = {rs}.uniform({_num(init['low'])}, {_num(init['high'])}, "
+        return [f"{nid} = {rs}.uniform({num(init['low'])}, {num(init['high'])}, "
                 f"size={size})"]
     if init["dist"] == "labels":
         return [f"{nid} = {rs}.randint({init['classes']}, size={dims}).astype(np.float64)"]
@@ -231,7 +231,7 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
     used_numbers = [n for n in graph.order if graph.nodes[n].kind == "const"
                     and graph.nodes[n].named]
     for name in used_numbers:
-        emit(f"{var(graph, name)} = {_num(graph.nodes[name].init['value'])}", ("load", None))
+        emit(f"{var(graph, name)} = {num(graph.nodes[name].init['value'])}", ("load", None))
     own = names(graph)
     rs, t = own.rs, own.t
     emit(f"{rs} = np.random.RandomState({seed})")

@@ -110,10 +110,20 @@ def matmul_nd_shape(a: Shape, b: Shape, **_) -> Shape:
     return batch + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
 
 
+def index_key(text: str):
+    """The numpy key of an index written as text: "1:3, 0" -> (slice(1, 3), 0)."""
+    key = []
+    for part in text.split(","):
+        part = part.strip()
+        if ":" in part:
+            key.append(slice(*(int(x) if x.strip() else None for x in part.split(":"))))
+        else:
+            key.append(int(part))
+    return tuple(key)
+
+
 def index_shape(a: Shape, key=":") -> Shape:
     """The shape of a[key] (constant integers and slices only)."""
-    from .ops import index_key  # ops imports this module
-
     try:
         return tuple(np.broadcast_to(np.empty(()), a)[index_key(key)].shape)
     except IndexError as e:

@@ -1,0 +1,162 @@
+"""Each rule written once: the numbers run the code the script shows, and an elementwise op's
+VJP, JVP, LaTeX and code come from its one local derivative.
+
+`table_op` makes an entry from its code templates: the forward, each VJP and each JVP are the
+templates themselves, compiled (after a whitelist check) for each set of attributes, so the
+exported script and the tape compute the same thing in the same order by construction; what
+the VJP saves is read from the templates. `elementwise` makes the whole entry of an
+elementwise op from one (code, LaTeX) pair per input: ∂out/∂input as numpy code and as LaTeX
+(a pair with {g} in its code selects instead of multiplying: a gate).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+
+from ..shapes import broadcast_shape, same_shape
+from .helpers import FUNCTIONS
+from .registry import REGISTRY, VARIADIC, Op, PerInput, num, register, render
+
+_NAMESPACE = {"__builtins__": {}, "np": np, **FUNCTIONS}
+_SAFE = (ast.Expression, ast.Lambda, ast.arguments, ast.arg, ast.BinOp, ast.UnaryOp,
+         ast.Compare, ast.Call, ast.keyword, ast.Attribute, ast.Name, ast.Constant,
+         ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Load, ast.operator, ast.unaryop,
+         ast.cmpop)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(params: tuple[str, ...], expr: str):
+    """`lambda params: expr`, once the expression is checked to name only numpy, the helpers
+    and its parameters (an index key is the user's text, so nothing else may run)."""
+    tree = ast.parse(f"lambda {', '.join(params)}: {expr}", mode="eval")
+    for node in ast.walk(tree):
+        ok = isinstance(node, _SAFE) and not (
+            isinstance(node, ast.Name) and node.id not in _NAMESPACE and node.id not in params
+            or isinstance(node, ast.Attribute) and node.attr.startswith("_")
+            or isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool, str, type(None)))
+        if not ok:
+            raise ValueError(f"not a rule of the op table: {expr!r}")
+    return eval(compile(tree, "<op rule>", "eval"), _NAMESPACE)  # noqa: S307 (checked above)
+
+
+@lru_cache(maxsize=4096)
+def _rule(name: str, field: str, index: int, n: int, attrs: tuple):
+    op = REGISTRY[name]
+    inputs = [f"x{i}" for i in range(n)]
+    template = op.code if field == "code" else getattr(op, field)[index]
+    head = () if field == "code" else ("g" if field == "code_vjp" else "t", "out")
+    return _compiled((*head, *inputs), render(template, op.fmt(**dict(attrs)), inputs,
+                                              g="g", t="t", out="out"))
+
+
+def _numeric(name: str, field: str, index: int = 0):
+    """The rule of a code template as a function: forward(*inputs, **attrs), or
+    vjp(g, out, *inputs, **attrs) and jvp(t, out, *inputs, **attrs)."""
+    head = 0 if field == "code" else 2
+
+    def rule(*args, **attrs):
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attrs.items()))
+        return _rule(name, field, index, len(args) - head, key)(*args)
+
+    return rule
+
+
+#: a template's reference to a tensor ({out}, {0}, …) that reads only its shape
+_SHAPE_ONLY = re.compile(r"np\.(?:ones|zeros)_like\((\{\w+\})\)|(\{\w+\})\.(?:shape|size)")
+
+
+def _reads(template: str) -> tuple[str, ...]:
+    """What a VJP template reads of the forward pass: "out" first, then inputs by position."""
+    used = set(re.findall(r"\{(out|\d+)\}", _SHAPE_ONLY.sub("", template)))
+    return tuple(sorted(used, key=lambda r: -1 if r == "out" else int(r)))
+
+
+def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local, contrib,
+             tangent, **more) -> Op:
+    """Register an op whose numbers are its code templates."""
+    variadic = isinstance(code_vjp, PerInput)
+    arity = VARIADIC if variadic else len(code_vjp)
+    each = range(2) if variadic else range(arity)
+    per = PerInput if variadic else (lambda make: tuple(make(i) for i in each))
+    op = Op(name=name, arity=arity, code=code, code_vjp=code_vjp, code_jvp=code_jvp,
+            shape=shape, latex=latex, local=local, contrib=contrib, tangent=tangent,
+            forward=_numeric(name, "code"), **{"saves": (), **more},
+            vjp=per(lambda i: _numeric(name, "code_vjp", i)),
+            jvp=per(lambda i: _numeric(name, "code_jvp", i)))
+    if "saves" not in more:  # read from the templates, rendered with the default attributes
+        fmt = op.fmt(**({**op.attrs, "n": 2} if variadic else op.attrs))
+        reads = [_reads(render(code_vjp[i], fmt, [f"{{{j}}}" for j in each], g="{g}",
+                               out="{out}")) for i in each]
+        saves = _reads(" ".join(r for refs in reads for r in map("{{{}}}".format, refs)))
+        same = variadic or all(set(r) == set(saves) for r in reads)
+        op = replace(op, saves=saves, reads=None if same else tuple(reads))
+    return register(op)
+
+
+def _top_level_sum(text: str) -> bool:
+    """Whether `text` adds or subtracts outside every bracket (so a product needs parentheses)."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += (c in "([{") - (c in ")]}")
+        if depth == 0 and text[i:i + 3] in (" + ", " - "):
+            return True
+    return False
+
+
+def _times(var: str, d: str, index: int) -> str:
+    """numpy code of var · d: 1 and -1 vanish, 1/x divides, a leading minus leads, 0 zeros;
+    a tangent times the other input ({0} of a product) stands where its own input stood."""
+    if "{g}" in d:  # a gate: the contribution is given, selecting where it passes
+        return d.replace("{g}", var)
+    if var == "{t}" and d == "{0}" and index == 1:
+        return f"{d} * {var}"
+    if d in ("1", "-1"):
+        return d[:-1] + var
+    if d == "0":
+        return f"np.zeros_like({{{index}}})"
+    if d.startswith("1 / "):
+        return f"{var} / {d[4:]}"
+    if d.startswith("-") and not d[1].isdigit():
+        return f"-{var} * {d[1:]}"
+    return f"{var} * ({d})" if _top_level_sum(d) else f"{var} * {d}"
+
+
+def _odot(var: str, tex: str, upstream: bool, index: int) -> str:
+    """LaTeX of the upstream gradient ⊙ the local derivative (contribution), or of the local
+    derivative ⊙ a tangent (tangent term; next to the other input of a product, in order)."""
+    if tex in ("1", "-1"):
+        return tex[:-1] + var
+    if tex.startswith("\\frac{{1}}"):
+        return "\\frac{{" + var + "}}" + tex[len("\\frac{{1}}"):]
+    if tex.startswith("-") and not tex[1].isdigit():
+        return f"-{var} \\odot {tex[1:]}"
+    tex = f"({tex})" if _top_level_sum(tex) else tex
+    first = upstream or (tex, index) == ("{1}", 0)
+    return f"{var} \\odot {tex}" if first else f"{tex} \\odot {var}"
+
+
+def derived(pairs) -> dict:
+    """The templates of an elementwise op from its (code, LaTeX) derivative per input."""
+    return {
+        "local": tuple(tex for _, tex in pairs),
+        "contrib": tuple(_odot("{g}", tex, True, i) for i, (_, tex) in enumerate(pairs)),
+        "tangent": tuple(_odot("{t}", tex, False, i) for i, (_, tex) in enumerate(pairs)),
+        "code_vjp": tuple(_times("{g}", d, i) for i, (d, _) in enumerate(pairs)),
+        "code_jvp": tuple(_times("{t}", d, i) for i, (d, _) in enumerate(pairs)),
+    }
+
+
+def elementwise(name: str, code: str, latex: str, *pairs, routes: str, **more) -> Op:
+    """Register an elementwise op from its forward code and, per input, ∂out/∂input as
+    (numpy code, LaTeX); float attributes are written as numbers (2, 0.01)."""
+    binary = len(pairs) == 2
+    more.setdefault("fmt", lambda **attrs: {k: num(v) for k, v in attrs.items()})
+    return table_op(name, code, shape=broadcast_shape if binary else same_shape,
+                    latex=latex, routes=routes, broadcasts=binary,
+                    call_like=more.pop("call_like", more.get("syntax", "call") == "call"),
+                    **{**derived(pairs), **more})

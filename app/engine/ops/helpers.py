@@ -1,0 +1,166 @@
+"""The numpy helpers the rules call and the exported script defines: written once, as code.
+
+The op table's rules run these functions, and the script holds their text (`SCRIPT_HELPERS`,
+taken from this file by `inspect`), so the script computes exactly what the table does. Each
+function is written as the script shows it: no docstrings (they would be copied), no names
+from elsewhere in the package.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+
+import numpy as np
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isinf(m), 0.0, m)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+
+
+def softmax(a, axis=-1):
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(a, axis=-1):
+    return a - logsumexp(a, axis=axis, keepdims=True)
+
+
+def gelu(a):
+    return a * 0.5 * (1 + np.asarray(_erf(a / math.sqrt(2.0)), dtype=np.float64))
+
+
+def gelu_grad(a):
+    return (0.5 * (1 + np.asarray(_erf(a / math.sqrt(2.0)), dtype=np.float64))
+            + a * np.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi))
+
+
+# along the last axis: the product of every other element (no division, so zeros work)
+def _exclusive_prod(x):
+    ones = np.ones(x.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    return left * right
+
+
+# per element, the product of the others it is multiplied with by prod(a, axis)
+def prod_others(a, axis=None):
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return np.ones_like(a)
+    if axis is None:
+        return _exclusive_prod(a.reshape(-1)).reshape(a.shape)
+    axes = tuple(x % a.ndim for x in (axis if isinstance(axis, tuple) else (axis,)))
+    last = tuple(range(a.ndim - len(axes), a.ndim))
+    moved = np.moveaxis(a, axes, last)
+    flat = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
+    return np.moveaxis(_exclusive_prod(flat).reshape(moved.shape), last, axes)
+
+
+# 1 / (number of winners) where an element equals its reduction's max (or min), else 0: ties
+# split the gradient evenly, as torch.amax and torch.amin do
+def winners(a, out, axis, keepdims):
+    kept = out if axis is None or keepdims else np.expand_dims(out, axis)
+    hit = (a == kept).astype(np.float64)
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+# g times the weights where they are not 0, else 0 (a NaN in g is not sent where blocked)
+def select(g, weights):
+    return np.where(weights != 0, g * weights, 0.0)
+
+
+# num / den, and 0 where den is 0 (PyTorch's masking at a norm or a std of 0)
+def over(num, den):
+    return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
+
+
+# aᵇ·log a, and 0 where a = 0 and b ≥ 0 (PyTorch's), without evaluating log 0 there
+def power_log(out, a, b):
+    zero = (a == 0) & (b >= 0)
+    return np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))
+
+
+# the gradient of a[key]: g put back where the elements came from, zeros elsewhere
+def scatter(g, shape, key):
+    index = tuple(slice(*(int(x) if x.strip() else None for x in part.split(':')))
+                  if ':' in part else int(part) for part in key.split(','))
+    out = np.zeros(shape)
+    out[index] = g
+    return out
+
+
+# a broadcast gradient summed back to an operand's shape
+def sum_to(d, shape):
+    if d.shape == shape:
+        return d
+    lead = d.ndim - len(shape)
+    kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and d.shape[i + lead] != 1)
+    if kept:
+        d = d.sum(axis=kept, keepdims=True)
+    if lead:
+        d = d.sum(axis=tuple(range(lead)))
+    return d.reshape(shape)
+
+
+# ∂(a @ b) for numpy's matmul: 1-D operands promoted, batch axes summed back
+def matmul_grad(g, a, b, index):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * (b if index == 0 else a)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = np.asarray(g, dtype=np.float64)
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    if b.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    if index == 0:
+        d = g2 @ np.swapaxes(b2, -1, -2)
+        return sum_to(d[..., 0, :] if a.ndim == 1 else d, a.shape)
+    d = np.swapaxes(a2, -1, -2) @ g2
+    return sum_to(d[..., 0] if b.ndim == 1 else d, b.shape)
+
+
+def cross_entropy(a, labels):
+    return np.mean(logsumexp(a, axis=1) - a[np.arange(len(labels)), labels.astype(np.intp)])
+
+
+def cross_entropy_grad(a, labels):
+    p = softmax(a, axis=1)
+    p[np.arange(len(labels)), labels.astype(np.intp)] -= 1.0
+    return p / len(labels)
+
+
+def _text(*names: str) -> str:
+    """The script's text of these helpers: each function's source, a global's line."""
+    source = inspect.getsource(sys.modules[__name__]).splitlines(keepends=True)
+    return "".join(next(line for line in source if line.startswith(name + " = "))
+                   if name.startswith("_erf") else inspect.getsource(globals()[name])
+                   for name in names)
+
+
+#: per helper name (an op's `helpers`), the numpy code the generated script defines
+SCRIPT_HELPERS = {
+    "logsumexp": _text("logsumexp"), "softmax": _text("softmax"),
+    "log_softmax": _text("log_softmax"),
+    "gelu": "import math\n" + _text("_erf", "gelu", "gelu_grad"),
+    "prod_others": _text("_exclusive_prod", "prod_others"), "winners": _text("winners"),
+    "select": _text("select"), "over": _text("over"), "power_log": _text("power_log"),
+    "scatter": _text("scatter"), "matmul_grad": _text("sum_to", "matmul_grad"),
+    "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
+}
+#: the functions a rule's code may call (compiled with numpy as `np`)
+FUNCTIONS = {name: globals()[name] for name in (
+    "logsumexp", "softmax", "log_softmax", "gelu", "gelu_grad", "prod_others", "winners",
+    "select", "over", "power_log", "scatter", "matmul_grad", "cross_entropy",
+    "cross_entropy_grad")}

@@ -1,0 +1,175 @@
+"""The op record, the table of every op by name, and the walkers' entry points into it.
+
+An `Op` holds everything about an op next to each other, as named fields (DESIGN.md, the op
+registry): the forward, one VJP and one JVP per input, the shape rule, the LaTeX of the op, of
+each local derivative, contribution and tangent term, and the numpy code of the forward,
+backward and tangent statements. The table's own entries are made by derivation.py (elementwise
+ops from one derivative each, structural ops from one code rule each); an op the source defines
+(custom.py) fills the same fields by hand. `saves` names what the VJP reads from the forward
+pass: the memory ledger of D2L 4.7 counts exactly those tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import prod
+
+import numpy as np
+
+from ..shapes import Shape, reduce_to
+
+
+class MissingRuleError(NotImplementedError):
+    """An op without a rule: a loud error, never a silent zero."""
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    forward: Callable[..., np.ndarray]
+    #: per input, vjp(g, out, *inputs, **attrs) -> its gradient contribution (apply_vjp reduces
+    #: it to the input's shape); one rule per input, as autograd's defvjp, so a gradient
+    #: nobody needs is never computed
+    vjp: tuple[Callable[..., np.ndarray], ...]
+    #: shape(*input_shapes, **attrs) -> output shape, or ShapeError
+    shape: Callable[..., Shape]
+    #: LaTeX of the op: {0} {1} are the inputs, attributes by name
+    latex: str
+    #: per input, LaTeX of the local derivative d(out)/d(input); {out} is the output
+    local: tuple[str, ...]
+    #: per input, LaTeX of the contribution to the input's gradient; {g} is the upstream gradient
+    contrib: tuple[str, ...]
+    #: numpy expression of the forward
+    code: str
+    #: per input, numpy expression of the contribution; {g} names the upstream gradient
+    code_vjp: tuple[str, ...]
+    #: per input, jvp(t, out, *inputs, **attrs) -> what the input's tangent t adds to the
+    #: output's tangent (forward mode: ẏ = Σ ∂y/∂xᵢ · ẋᵢ; apply_jvp sums and broadcasts)
+    jvp: tuple[Callable[..., np.ndarray], ...]
+    #: per input, LaTeX of that term; {t} is the input's tangent
+    tangent: tuple[str, ...]
+    #: per input, numpy expression of that term; {t} names the input's tangent
+    code_jvp: tuple[str, ...]
+    #: what the VJP reads: "out" and/or input positions "0", "1" (a tuple: ordered, so what is
+    #: served never depends on the process's hash seed)
+    saves: tuple[str, ...]
+    #: per input, which of `saves` that input's VJP reads (None: all of them). A VJP that is
+    #: not needed (its input needs no gradient: a constant, a data input with `input_grads`
+    #: false) does not keep what only it reads: `y * log(p)` keeps log(p) only for ∂/∂y
+    reads: tuple[tuple[str, ...], ...] | None = None
+    #: keyword attributes the op takes, with defaults
+    attrs: dict = field(default_factory=dict)
+    #: extra template values computed from the attributes
+    fmt: Callable[..., dict] = lambda **attrs: {}
+    #: binary elementwise with numpy broadcasting: a contribution has the output's shape and
+    #: is summed back to the input's (every other op's VJP gives the input's shape itself)
+    broadcasts: bool = False
+    #: floating-point operations of one forward evaluation, flops(out_shape, *input_shapes);
+    #: None: one per element of the largest of the output and the inputs
+    flops: Callable[..., int] | None = None
+    #: what one evaluation costs in the budget's element operations, numpy calls included:
+    #: work(out_shape, *input_shapes) -> budget.Work (forward, one VJP, one JVP); None: the
+    #: FLOPs plus one call each (an op the source defines counts every op it runs)
+    work: Callable[..., object] | None = None
+    #: how the language writes it: "call" (`relu(x)`, keyword attributes as in `attrs`), a
+    #: binary operator ("+", "@", "**", …), "unary -" or ".T"
+    syntax: str = "call"
+    #: written like a function call in LaTeX (f(x), \\sqrt{x}, |x|): no parentheses around it
+    call_like: bool = False
+    #: the helper functions (SCRIPT_HELPERS) the exported script defines to run its forward
+    helpers: tuple[str, ...] = ()
+    #: an op the source defines: the Python functions the exported script defines for it
+    script: str = ""
+    #: more names the language calls it by (`dot` for `@`, `pow` for `**` with a tensor)
+    names: tuple[str, ...] = ()
+    #: the attribute the call's extra positional arguments give (`reshape(x, (2, 3))`)
+    positional: str = ""
+    #: attributes the call's extra positional arguments give, one each, in order (numpy's
+    #: `clip(x, lo, hi)`)
+    positional_attrs: tuple[str, ...] = ()
+    #: one sentence: how the op routes the gradient back to its inputs (the narration's and
+    #: the chain-rule card's "gate pattern")
+    routes: str = ""
+
+
+#: every op by name: the language, the notation, the code generator and the walkers read it
+REGISTRY: dict[str, Op] = {}
+
+#: the gate pattern of a node used by several consumers: not an op, the `+=` of the backward
+FAN_OUT = ("a copy (fan-out) adds the arriving contributions: a node used by several "
+           "consumers receives one gradient from each, and its gradient is their sum.")
+
+
+class PerInput:
+    """The rules of a variadic op (arity VARIADIC): per_input[i] is make(i), for any i."""
+
+    def __init__(self, make: Callable[[int], object]):
+        self.make = make
+
+    def __getitem__(self, index: int):
+        return self.make(index)
+
+
+#: the arity of an op that takes any number (two or more) of inputs: concatenate, stack
+VARIADIC = -1
+
+
+def register(op: Op) -> Op:
+    rules = (op.vjp, op.local, op.contrib, op.code_vjp, op.jvp, op.tangent, op.code_jvp)
+    if op.arity == VARIADIC:
+        assert all(isinstance(rule, PerInput) for rule in rules), f"{op.name}: PerInput rules"
+    else:
+        assert all(len(rule) == op.arity for rule in rules), f"{op.name}: a rule per input"
+    if op.reads is not None:
+        assert len(op.reads) == op.arity, f"{op.name}: reads per input"
+        assert all(ref in op.saves for refs in op.reads for ref in refs), f"{op.name}: reads ⊆ saves"
+    REGISTRY[op.name] = op
+    return op
+
+
+def get_op(name: str) -> Op:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise MissingRuleError(f"VJP of {name!r} not defined; known ops: {sorted(REGISTRY)}") from None
+
+
+def apply_vjp(op: Op, g, out, inputs: list, attrs: dict, index: int) -> np.ndarray:
+    """The contribution of `g` to the gradient of input `index`, reduced to its shape."""
+    grad = op.vjp[index](g, out, *inputs, **attrs)
+    return reduce_to(grad, np.shape(inputs[index]))
+
+
+def apply_jvp(op: Op, tangents: list, out, inputs: list, attrs: dict):
+    """The output's tangent from the inputs' tangents (None: known to be zero): the sum over
+    inputs of J_i · ṫ_i, in the output's shape; None when every input's tangent is zero."""
+    total = None
+    for index, t in enumerate(tangents):
+        if t is None:
+            continue
+        term = op.jvp[index](t, out, *inputs, **attrs)
+        total = term if total is None else total + term
+    if total is not None and np.shape(total) != np.shape(out):
+        total = np.broadcast_to(total, np.shape(out)).copy()
+    return total
+
+
+def op_flops(op: Op, out_shape, *input_shapes) -> int:
+    """FLOPs of one evaluation of `op`, counted from the shapes (not measured)."""
+    if op.flops is not None:
+        return int(op.flops(tuple(out_shape), *map(tuple, input_shapes)))
+    return int(max(prod(out_shape), *(prod(s) for s in input_shapes)))
+
+
+def render(template: str, fmt: dict, inputs: list[str], **names: str) -> str:
+    """Fill a LaTeX or code template: attribute values first, then input and other names."""
+    for key, value in fmt.items():
+        template = template.replace("{" + key + "}", value)
+    return template.format(*inputs, **names)
+
+
+def num(v) -> str:
+    """A number as the code and the LaTeX write it: 2, not 2.0."""
+    return repr(int(v)) if float(v).is_integer() else repr(float(v))
