@@ -262,6 +262,7 @@ FORWARD: dict[str, Callable] = {
     "gelu": _unary(lambda A, x: x * (A.number(1) + A.call("erf", x / A.call("sqrt", A.number(2))))
                    / A.number(2)),
     "clip": _unary(_clip),
+    "softsign": _unary(lambda A, x: x / (A.number(1) + A.call("abs", x))),
     # ----- reductions -----
     "sum": _reduction(lambda A, terms: A.add(terms)),
     "mean": _reduction(_mean),

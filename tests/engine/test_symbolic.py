@@ -49,7 +49,7 @@ b = zeros(2)
 h = x @ W + b
 k = leaky_relu(h, slope=0.1) + elu(h, alpha=0.5) + gelu(h) + relu(h) + clip(h, min=-0.5, max=2) ** 2
 q = softplus(h) + log1p(abs(h)) + expm1(h * 0.1) + log_sigmoid(h) + sigmoid(h) - tanh(h)
-loss = sum(k) + mean(q)
+loss = sum(k) + mean(q) + sum(softsign(h))
 """,
     "reductions": """x = input(2, 3)
 s0 = param(2, 3, scale=0.5)

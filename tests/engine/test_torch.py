@@ -62,7 +62,7 @@ TORCH = {
     "power": lambda a, b: torch.pow(a, b),
     "softplus": lambda a: torch.nn.functional.softplus(a),
     "log1p": torch.log1p, "expm1": torch.expm1,
-    "log_sigmoid": torch.nn.functional.logsigmoid,
+    "log_sigmoid": torch.nn.functional.logsigmoid, "softsign": torch.nn.functional.softsign,
     "leaky_relu": lambda a, slope=0.01: torch.nn.functional.leaky_relu(a, slope),
     "elu": lambda a, alpha=1.0: torch.nn.functional.elu(a, alpha),
     "gelu": lambda a: torch.nn.functional.gelu(a, approximate="none"),

@@ -1,12 +1,8 @@
-"""The op table: forward, VJP and JVP rules for every op, with their LaTeX and numpy code.
+"""The op table, the only place in Gradwalk that knows a derivative, and the one list of op names.
 
-This package is the only place in Gradwalk that knows a derivative. registry.py holds the op
-record and the table; derivation.py makes entries from one rule each; elementwise.py,
-reductions.py and structural.py are the entries by kind; helpers.py is the numpy the rules and
-the exported script share. It is also the one list of op names: the language, the notation
-and the code generator read it. Broadcasting is numpy's: `apply_vjp` reduces each gradient
-back to its input's shape, and `reduce_code` writes the same reduction as numpy code (both in
-shapes.py, with the shape rules).
+registry.py holds the op record and the table; derivation.py makes entries from one rule each;
+elementwise.py, reductions.py and structural.py are the entries by kind; helpers.py is the
+numpy the rules and the exported script share. Broadcasting is numpy's (shapes.py reduces).
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """Each rule written once: the numbers run the code the script shows, and an elementwise op's
 VJP, JVP, LaTeX and code come from its one local derivative.
 
-`table_op` makes an entry from its code templates: the forward, each VJP and each JVP are the
-templates themselves, compiled (after a whitelist check) for each set of attributes, so the
-exported script and the tape compute the same thing in the same order by construction; what
-the VJP saves is read from the templates. `elementwise` makes the whole entry of an
-elementwise op from one (code, LaTeX) pair per input: ∂out/∂input as numpy code and as LaTeX
-(a pair with {g} in its code selects instead of multiplying: a gate).
+`table_op`: the forward, VJPs and JVPs are the code templates compiled (whitelisted) per set of
+attributes, so script and tape compute the same thing by construction; what the VJP saves is
+read from them. `elementwise`: the whole entry from one (code, LaTeX) derivative per input.
 """
 
 from __future__ import annotations
@@ -23,10 +20,9 @@ from .helpers import FUNCTIONS
 from .registry import REGISTRY, VARIADIC, Op, PerInput, num, register, render
 
 _NAMESPACE = {"__builtins__": {}, "np": np, **FUNCTIONS}
-_SAFE = (ast.Expression, ast.Lambda, ast.arguments, ast.arg, ast.BinOp, ast.UnaryOp,
-         ast.Compare, ast.Call, ast.keyword, ast.Attribute, ast.Name, ast.Constant,
-         ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Load, ast.operator, ast.unaryop,
-         ast.cmpop)
+_SAFE = (ast.Expression, ast.Lambda, ast.arguments, ast.arg, ast.BinOp, ast.UnaryOp, ast.Compare,
+         ast.Call, ast.keyword, ast.Attribute, ast.Name, ast.Constant, ast.Subscript, ast.Slice,
+         ast.Tuple, ast.List, ast.Load, ast.operator, ast.unaryop, ast.cmpop)
 
 
 @lru_cache(maxsize=4096)

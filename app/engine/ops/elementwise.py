@@ -1,10 +1,8 @@
 """Elementwise ops: each states its forward and, per input, its local derivative once.
 
 An entry is the op's numpy code and LaTeX, then per input ∂out/∂input as (numpy code, LaTeX)
-in terms of the inputs {0}, {1} and the output {out}; derivation.py writes the VJP, the JVP,
-the contribution and tangent LaTeX and both code templates from it, and reads from it what
-the backward pass saves. A pair whose code holds {g} is a gate: the gradient is selected, not
-multiplied, so a NaN upstream stays where it is blocked (PyTorch's). Broadcasting is numpy's.
+in the inputs {0}, {1} and the output {out}; derivation.py writes all the rest. A pair whose
+code holds {g} is a gate: the gradient is selected, so a NaN upstream stays blocked (PyTorch's).
 """
 
 from __future__ import annotations
@@ -121,5 +119,8 @@ for _name, _code, _latex, _d, _routes, _more in (
      "clip passes the gradient where x is inside [min, max] (its ends included, as PyTorch) "
      "and blocks it outside.",
      {"attrs": {"min": -1.0, "max": 1.0}, "positional_attrs": ("min", "max")}),
+    ("softsign", "{0} / (1 + np.abs({0}))", "\\frac{{{0}}}{{1 + |{0}|}}",
+     ("1 / (1 + np.abs({0})) ** 2", "\\frac{{1}}{{(1 + |{0}|)^2}}"),
+     "softsign scales the gradient by 1 / (1 + abs x)², at most 1: it shrinks far from 0.", {}),
 ):
     elementwise(_name, _code, _latex, _d, routes=_routes, **_more)

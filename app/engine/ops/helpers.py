@@ -1,9 +1,7 @@
 """The numpy helpers the rules call and the exported script defines: written once, as code.
 
-The op table's rules run these functions, and the script holds their text (`SCRIPT_HELPERS`,
-taken from this file by `inspect`), so the script computes exactly what the table does. Each
-function is written as the script shows it: no docstrings (they would be copied), no names
-from elsewhere in the package.
+The rules run these functions and the script holds their text (`SCRIPT_HELPERS`, taken by
+`inspect`): written as the script shows them, with no docstrings (they would be copied).
 """
 
 from __future__ import annotations
@@ -160,7 +158,5 @@ SCRIPT_HELPERS = {
     "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
 }
 #: the functions a rule's code may call (compiled with numpy as `np`)
-FUNCTIONS = {name: globals()[name] for name in (
-    "logsumexp", "softmax", "log_softmax", "gelu", "gelu_grad", "prod_others", "winners",
-    "select", "over", "power_log", "scatter", "matmul_grad", "cross_entropy",
-    "cross_entropy_grad")}
+FUNCTIONS = {name: f for name, f in list(globals().items())
+             if inspect.isfunction(f) and f.__module__ == __name__ and not name.startswith("_")}

@@ -13,19 +13,14 @@ from .derivation import table_op
 
 
 def _kw(axis, keepdims=False, default_axis=None) -> str:
-    parts = [f"axis={axis}"] if axis != default_axis else []
-    if keepdims:
-        parts.append("keepdims=True")
-    return "".join(", " + p for p in parts)
+    return (f", axis={axis}" if axis != default_axis else "") + (", keepdims=True" if keepdims else "")
 
 
 def _count_code(axis) -> str:
     """numpy code of how many elements each reduced value is over."""
-    if axis is None:
-        return "{0}.size"
-    if isinstance(axis, tuple):
-        return "(" + " * ".join(f"{{0}}.shape[{a}]" for a in axis) + ")"
-    return f"{{0}}.shape[{axis}]"
+    if axis is None or not isinstance(axis, tuple):
+        return "{0}.size" if axis is None else f"{{0}}.shape[{axis}]"
+    return "(" + " * ".join(f"{{0}}.shape[{a}]" for a in axis) + ")"
 
 
 def _reduce_fmt(axis=None, keepdims=False) -> dict:

@@ -1,12 +1,8 @@
 """The op record, the table of every op by name, and the walkers' entry points into it.
 
-An `Op` holds everything about an op next to each other, as named fields (DESIGN.md, the op
-registry): the forward, one VJP and one JVP per input, the shape rule, the LaTeX of the op, of
-each local derivative, contribution and tangent term, and the numpy code of the forward,
-backward and tangent statements. The table's own entries are made by derivation.py (elementwise
-ops from one derivative each, structural ops from one code rule each); an op the source defines
-(custom.py) fills the same fields by hand. `saves` names what the VJP reads from the forward
-pass: the memory ledger of D2L 4.7 counts exactly those tensors.
+An `Op` holds everything about an op next to each other, as named fields (DESIGN.md): forward,
+VJP and JVP per input, shape rule, LaTeX and numpy code. The table's entries are made by
+derivation.py; an op the source defines (custom.py) fills the same fields by hand.
 """
 
 from __future__ import annotations
@@ -29,31 +25,26 @@ class Op:
     name: str
     arity: int
     forward: Callable[..., np.ndarray]
-    #: per input, vjp(g, out, *inputs, **attrs) -> its gradient contribution (apply_vjp reduces
-    #: it to the input's shape); one rule per input, as autograd's defvjp, so a gradient
-    #: nobody needs is never computed
+    #: per input (as autograd's defvjp: a gradient nobody needs is never computed),
+    #: vjp(g, out, *inputs, **attrs) -> its contribution (apply_vjp reduces it to the input's shape)
     vjp: tuple[Callable[..., np.ndarray], ...]
     #: shape(*input_shapes, **attrs) -> output shape, or ShapeError
     shape: Callable[..., Shape]
-    #: LaTeX of the op: {0} {1} are the inputs, attributes by name
+    #: LaTeX of the op ({0} {1} the inputs, attributes by name); per input, of the local
+    #: derivative d(out)/d(input) ({out} the output) and of the contribution ({g} upstream)
     latex: str
-    #: per input, LaTeX of the local derivative d(out)/d(input); {out} is the output
     local: tuple[str, ...]
-    #: per input, LaTeX of the contribution to the input's gradient; {g} is the upstream gradient
     contrib: tuple[str, ...]
-    #: numpy expression of the forward
+    #: numpy expression of the forward, and per input of the contribution
     code: str
-    #: per input, numpy expression of the contribution; {g} names the upstream gradient
     code_vjp: tuple[str, ...]
-    #: per input, jvp(t, out, *inputs, **attrs) -> what the input's tangent t adds to the
-    #: output's tangent (forward mode: ẏ = Σ ∂y/∂xᵢ · ẋᵢ; apply_jvp sums and broadcasts)
+    #: per input, jvp(t, out, *inputs, **attrs) -> what its tangent t adds to the output's
+    #: (forward mode: ẏ = Σ ∂y/∂xᵢ · ẋᵢ; apply_jvp sums and broadcasts)
     jvp: tuple[Callable[..., np.ndarray], ...]
-    #: per input, LaTeX of that term; {t} is the input's tangent
+    #: per input, LaTeX and numpy expression of that term; {t} is the input's tangent
     tangent: tuple[str, ...]
-    #: per input, numpy expression of that term; {t} names the input's tangent
     code_jvp: tuple[str, ...]
-    #: what the VJP reads: "out" and/or input positions "0", "1" (a tuple: ordered, so what is
-    #: served never depends on the process's hash seed)
+    #: what the VJP reads: "out" and/or input positions "0", "1" (ordered: never the hash seed's)
     saves: tuple[str, ...]
     #: per input, which of `saves` that input's VJP reads (None: all of them). A VJP that is
     #: not needed (its input needs no gradient: a constant, a data input with `input_grads`
@@ -63,11 +54,11 @@ class Op:
     attrs: dict = field(default_factory=dict)
     #: extra template values computed from the attributes
     fmt: Callable[..., dict] = lambda **attrs: {}
-    #: binary elementwise with numpy broadcasting: a contribution has the output's shape and
-    #: is summed back to the input's (every other op's VJP gives the input's shape itself)
+    #: binary elementwise, numpy broadcasting: a contribution has the output's shape and is
+    #: summed back to the input's (every other VJP gives the input's shape itself)
     broadcasts: bool = False
-    #: floating-point operations of one forward evaluation, flops(out_shape, *input_shapes);
-    #: None: one per element of the largest of the output and the inputs
+    #: FLOPs of one forward, flops(out_shape, *input_shapes); None: one per element of the
+    #: largest of the output and the inputs
     flops: Callable[..., int] | None = None
     #: what one evaluation costs in the budget's element operations, numpy calls included:
     #: work(out_shape, *input_shapes) -> budget.Work (forward, one VJP, one JVP); None: the
@@ -86,11 +77,9 @@ class Op:
     names: tuple[str, ...] = ()
     #: the attribute the call's extra positional arguments give (`reshape(x, (2, 3))`)
     positional: str = ""
-    #: attributes the call's extra positional arguments give, one each, in order (numpy's
-    #: `clip(x, lo, hi)`)
+    #: attributes the call's extra positional arguments give, one each (`clip(x, lo, hi)`)
     positional_attrs: tuple[str, ...] = ()
-    #: one sentence: how the op routes the gradient back to its inputs (the narration's and
-    #: the chain-rule card's "gate pattern")
+    #: one sentence: how the op routes the gradient back (the chain-rule card's "gate pattern")
     routes: str = ""
 
 

@@ -52,13 +52,10 @@ table_op("reshape", "np.reshape({0}, {shape})", ("np.reshape({g}, {0}.shape)",),
 def _parts_fmt(axis=0, n=2) -> dict:
     """Template values of a variadic op over n inputs: the argument list, the inputs' sizes
     along the axis, and per input i the list with zeros in place of every other input."""
-    args = ", ".join(f"{{{i}}}" for i in range(n))
-    out = {"args": args, "axis": str(axis),
-           "sizes": ", ".join(f"{{{i}}}.shape[{axis}]" for i in range(n))}
-    for i in range(n):
-        out[f"with{i}"] = ", ".join("{t}" if j == i else f"np.zeros_like({{{j}}})"
-                                    for j in range(n))
-    return out
+    return {"args": ", ".join(f"{{{i}}}" for i in range(n)), "axis": str(axis),
+            "sizes": ", ".join(f"{{{i}}}.shape[{axis}]" for i in range(n)),
+            **{f"with{i}": ", ".join("{t}" if j == i else f"np.zeros_like({{{j}}})"
+                                     for j in range(n)) for i in range(n)}}
 
 
 for _name, _vjp, _contrib, _routes in (
