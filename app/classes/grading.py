@@ -21,7 +21,7 @@ import numpy as np
 from app.engine.custom import evaluate
 from app.engine.errors import InvalidRequestError, LimitError, SourceError
 from app.engine.graph import Graph, Node
-from app.engine.language import _Builder
+from app.engine.language import Builder
 from app.engine.limits import Limits
 from app.engine.ops import op_flops
 from app.engine.stepper import Trace
@@ -118,7 +118,7 @@ def expression_graph(text: str, shapes: dict[str, tuple[int, ...]], limits: Limi
         raise SourceError(detail, e.lineno or 1, e.offset or 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise SourceError("the expression is nested too deeply", 1, 1) from None
-    builder = _Builder(text, limits, {})
+    builder = Builder(text, limits, {})
     for name in sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}):
         if name in shapes:
             builder.nodes.append(Node(name, "input", name, tuple(shapes[name]), 1, 1,

@@ -9,30 +9,34 @@ The language (language.py) hands each such statement here; an update is read as 
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
+from .errors import source_error
 from .labels import versioned_text
-from .language import _Builder, _error
+
+if TYPE_CHECKING:
+    from .language import Builder
 
 #: the updates the language reads, as written
 _AUGMENTED = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.MatMult: "@=",
               ast.Pow: "**="}
 
 
-def augmented(builder: _Builder, stmt: ast.AugAssign) -> ast.Assign:
+def augmented(builder: Builder, stmt: ast.AugAssign) -> ast.Assign:
     """`c += e` is `c = c + e`: a new version of c, its text `c_2 + (e)`."""
     target = stmt.target
     if not isinstance(target, ast.Name):
-        raise _error(stmt, "augmented assignment to a subscript or an attribute (x[0] += …) "
+        raise source_error(stmt, "augmented assignment to a subscript or an attribute (x[0] += …) "
                            "is not part of the language: every value is computed once; "
                            "write `x = x + …`")
     if target.id not in builder.names:
         if target.id in builder.numbers or target.id in builder.loop_values:
-            raise _error(target, f"{target.id!r} is a number; only a tensor can be updated "
+            raise source_error(target, f"{target.id!r} is a number; only a tensor can be updated "
                                  f"with {_AUGMENTED.get(type(stmt.op), '+=')}")
-        raise _error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
+        raise source_error(target, f"undefined name {target.id!r}: `{target.id} += …` updates a "
                              f"tensor defined before")
     if type(stmt.op) not in _AUGMENTED:
-        raise _error(stmt, f"the operator {type(stmt.op).__name__} is not allowed; use "
+        raise source_error(stmt, f"the operator {type(stmt.op).__name__} is not allowed; use "
                            f"{' '.join(_AUGMENTED.values())}")
     left = ast.Name(id=target.id, ctx=ast.Load())
     value = ast.BinOp(left=ast.copy_location(left, target), op=stmt.op, right=stmt.value)
@@ -47,7 +51,7 @@ def augmented(builder: _Builder, stmt: ast.AugAssign) -> ast.Assign:
     return ast.copy_location(ast.Assign(targets=[target], value=value), stmt)
 
 
-def numbers_unpacked(builder: _Builder, stmt: ast.Assign):
+def numbers_unpacked(builder: Builder, stmt: ast.Assign):
     """`N, D_in, H, D_out = 64, 1000, 100, 10`: named numbers, as the seed script writes
     them."""
     targets, value = stmt.targets[0].elts, stmt.value
@@ -55,7 +59,7 @@ def numbers_unpacked(builder: _Builder, stmt: ast.Assign):
     if not isinstance(value, ast.Tuple) or len(numbers) != len(targets) \
             or any(n is None for n in numbers) \
             or not all(isinstance(t, ast.Name) for t in targets):
-        raise _error(stmt, "unpacking assigns named numbers only, like "
+        raise source_error(stmt, "unpacking assigns named numbers only, like "
                            "`N, D_in = 64, 1000`; declare tensors one per line")
     for target, number in zip(targets, numbers, strict=True):
         builder.check_name(target, target.id)

@@ -14,6 +14,16 @@ class GradwalkError(Exception):
         self.message = message
 
 
+def position(node) -> tuple[int, int]:
+    """The 1-based line and column of a syntax node of the source (`ast`)."""
+    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+
+
+def source_error(node, message: str) -> SourceError:
+    """A SourceError at a syntax node of the source."""
+    return SourceError(message, *position(node))
+
+
 class SourceError(GradwalkError):
     """The expression source is invalid at a line and column (1-based)."""
 

@@ -9,44 +9,30 @@ the expression that causes it, naming both shapes.
 from __future__ import annotations
 
 import ast
-import builtins
 import math
 import re
 import sys
 from math import prod
 
+from .assignments import augmented, numbers_unpacked
 from .custom import Definition
-from .errors import LimitError, SourceError
+from .definitions import custom_call, define
+from .errors import LimitError, SourceError, position, source_error
 from .graph import Graph, Node
+from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
 from .ops import REGISTRY, VARIADIC, Op, ShapeError
 from .spellings import MODULES, SPELLINGS, spelled
+from .unroll import element, read_for, read_list, whole
+from .vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
 
-#: leaf constructors and what they draw from the RandomState
-LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli",
-          "zeros": "zeros", "ones": "ones", "uniform": "uniform", "labels": "labels"}
-#: functions called by name, from the op registry (its names and aliases): name -> op
-FUNCTIONS = {
-    **{op.name: op.name for op in REGISTRY.values() if op.syntax == "call"},
-    **{alias: op.name for op in REGISTRY.values() for alias in op.names},
-}
 #: operators, from the op registry's `syntax`
 _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}
 BINOPS = {_BINARY[op.syntax]: op.name for op in REGISTRY.values() if op.syntax in _BINARY}
 _BY_SYNTAX = {op.syntax: op.name for op in REGISTRY.values()}
 MATMUL, MATMUL_ND, INDEX = _BY_SYNTAX["@"], _BY_SYNTAX["@ (vectors, batches)"], _BY_SYNTAX["x[…]"]
 POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
-#: names a user may not assign: the language's functions, Python builtins the generated
-#: script uses, numpy's alias; `grad_` names are the gradients of the exported script, `dot_`
-#: names forward mode's tangents. (The script's other names — its learning rate, `rs`, `t`,
-#: its helpers — give way to a user's: codegen.py.)
-RESERVED = set(LEAVES) | set(FUNCTIONS) | set(dir(builtins)) | {"np"}
-RESERVED |= MODULES  # `F.relu(x)`, `torch.exp(x)`: a module prefix, never a variable
-RESERVED_PREFIXES = {"grad_": "the gradients of the exported script (grad_x is ∂loss/∂x)",
-                     "dot_": "forward mode's tangents (dot_x is the derivative of x along "
-                             "the direction)"}
-MAX_DEPTH = 60
 #: tensors one concatenate or stack joins at most
 MAX_PARTS = 64
 #: axes of a tensor at most (numpy's own limit is 64 in numpy 2, 32 before)
@@ -123,7 +109,7 @@ def parse(source: str, limits: Limits, numbers: dict[str, float] | None = None) 
         raise SourceError(detail, e.lineno or 1, e.offset or 1) from None
     except (RecursionError, MemoryError, ValueError):
         raise SourceError("the source is nested too deeply or is not valid text", 1, 1) from None
-    return _Builder(source, limits, numbers or {}).build(tree)
+    return Builder(source, limits, numbers or {}).build(tree)
 
 
 def _statements(body: list[ast.stmt]):
@@ -149,19 +135,11 @@ def _assigned(stmt: ast.stmt):
                 yield node.id
 
 
-def _where(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
-
-
-def _error(node: ast.AST, message: str) -> SourceError:
-    return SourceError(message, *_where(node))
-
-
 def _is_number(value) -> bool:
     return type(value) in (int, float)
 
 
-class _Builder:
+class Builder:
     def __init__(self, source: str, limits: Limits, numbers: dict[str, float]):
         self.source = source
         #: the source's lines, each with its line ending (split on the first `segment`)
@@ -214,18 +192,16 @@ class _Builder:
                               "assignments ending with the loss", 1, 1)
         loss_id, stmt = last
         if loss_id is None:
-            raise _error(stmt, "the last assignment is the loss and must be computed by an "
+            raise source_error(stmt, "the last assignment is the loss and must be computed by an "
                                "operation, not a number or another name")
         loss = next(n for n in self.nodes if n.id == loss_id)
         if loss.kind != "op":
-            raise _error(stmt, f"the loss {loss_id!r} must be computed by an operation, "
+            raise source_error(stmt, f"the loss {loss_id!r} must be computed by an operation, "
                                f"not declared as a leaf")
         if loss.shape != ():
-            raise _error(stmt, f"the loss {loss_id!r} must be a scalar, but its shape is "
+            raise source_error(stmt, f"the loss {loss_id!r} must be a scalar, but its shape is "
                                f"{loss.shape}; wrap it in sum(...) or mean(...)")
         if self.group_at:
-            from .groups import check_group_names
-
             check_group_names(self)
         graph = Graph(self.nodes, loss_id, self.limits, custom=self.custom)
         graph.definitions = list(self.defs.values())
@@ -233,40 +209,30 @@ class _Builder:
 
     def statement(self, stmt: ast.stmt):
         if isinstance(stmt, ast.With):
-            from .groups import read_group  # it builds on this module
-
             return read_group(self, stmt)
         if isinstance(stmt, ast.FunctionDef):
             if self.group_path:
-                raise _error(stmt, "define functions outside any `with group(...)` block")
-            from .definitions import define  # it builds on this module
-
+                raise source_error(stmt, "define functions outside any `with group(...)` block")
             define(self, stmt)
             return None
         if isinstance(stmt, ast.For):
-            from .unroll import read_for  # it builds on this module
-
             return read_for(self, stmt)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            raise _error(stmt, "imports are not allowed; np., torch. and F. are known without "
+            raise source_error(stmt, "imports are not allowed; np., torch. and F. are known without "
                                "them; expected `name = expression`")
         if isinstance(stmt, ast.AugAssign):
-            from .assignments import augmented  # it builds on this module
-
             stmt = augmented(self, stmt)
         if not isinstance(stmt, ast.Assign):
             kind = type(stmt).__name__.lower()
-            raise _error(stmt, f"a {kind} statement is not part of the language; "
+            raise source_error(stmt, f"a {kind} statement is not part of the language; "
                                "expected `name = expression`")
         if any(isinstance(t, ast.Subscript) for t in stmt.targets):
-            raise _error(stmt, "assignment to a subscript (x[0] = …) is not part of the "
+            raise source_error(stmt, "assignment to a subscript (x[0] = …) is not part of the "
                                "language: every value is computed once")
         if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple):
-            from .assignments import numbers_unpacked  # it builds on this module
-
             return numbers_unpacked(self, stmt)
         if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
-            raise _error(stmt, "expected one plain name on the left of `=` (like `h = x @ w1`)")
+            raise source_error(stmt, "expected one plain name on the left of `=` (like `h = x @ w1`)")
         target = stmt.targets[0]
         name = target.id
         self.check_name(target, name)
@@ -278,13 +244,11 @@ class _Builder:
             return None, stmt
         if name in self.numbers or name in self.lists:
             kind = "a named number" if name in self.numbers else "a list"
-            raise _error(target, f"{name!r} is {kind} and is assigned once; only a tensor's "
+            raise source_error(target, f"{name!r} is {kind} and is assigned once; only a tensor's "
                                  f"name may be assigned again")
         if isinstance(value, ast.ListComp):
             if name in self.names:
-                raise _error(target, f"{name!r} is a tensor; a list needs a name of its own")
-            from .unroll import read_list  # it builds on this module
-
+                raise source_error(target, f"{name!r} is a tensor; a list needs a name of its own")
             return read_list(self, name, value, stmt)
         if isinstance(value, ast.Name) and value.id in self.names:
             # `h = x`, as before a loop: h names x's node (the loss cannot be a name)
@@ -297,7 +261,7 @@ class _Builder:
             return nid, stmt
         made = self.expr(value, name=nid, line=stmt.lineno)
         if made != nid:  # `loss = +x`: a unary plus changes nothing
-            raise _error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
+            raise source_error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
                                 f"computation")
         self.names[name] = nid
         return nid, stmt
@@ -322,26 +286,26 @@ class _Builder:
 
     def check_number(self, target: ast.Name, name: str) -> None:
         if name in self.names or name in self.numbers or name in self.lists:
-            raise _error(target, f"{name!r} is already defined; a named number is assigned "
+            raise source_error(target, f"{name!r} is already defined; a named number is assigned "
                                  f"once")
         if self.loop_bindings:
-            raise _error(target, "named numbers are assigned outside loops (a loop's passes "
+            raise source_error(target, "named numbers are assigned outside loops (a loop's passes "
                                  "would assign them again)")
 
     def check_name(self, target: ast.Name, name: str) -> None:
         if name.startswith("__"):
-            raise _error(target, f"dunder names like {name!r} are not allowed")
+            raise source_error(target, f"dunder names like {name!r} are not allowed")
         if name in RESERVED:
             why = ("a function of the language" if name in LEAVES or name in FUNCTIONS else
                    "a module prefix, as in F.relu(x)" if name in MODULES - {"np"} else
                    "a name the exported numpy script uses (a Python builtin or numpy's np)")
-            raise _error(target, f"{name!r} is reserved: {why}; choose another name")
+            raise source_error(target, f"{name!r} is reserved: {why}; choose another name")
         for prefix, why in RESERVED_PREFIXES.items():
             if name.startswith(prefix):
-                raise _error(target, f"{name!r} is reserved: names starting with {prefix} are "
+                raise source_error(target, f"{name!r} is reserved: names starting with {prefix} are "
                                      f"{why}; choose another name")
         if name in self.loop_values or name in self.loop_bindings:
-            raise _error(target, f"{name!r} is the variable of a loop; choose another name")
+            raise source_error(target, f"{name!r} is the variable of a loop; choose another name")
 
     # ----- leaves -----
 
@@ -357,22 +321,22 @@ class _Builder:
         if "trained" in kw:
             flag = kw.pop("trained")
             if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
-                raise _error(flag, "trained must be True or False")
+                raise source_error(flag, "trained must be True or False")
             trained = flag.value
         init: dict = {"dist": dist}
         if "value" in kw:
             if call.args or "scale" in kw:
-                raise _error(call, f"{kind_fn}(value=...) takes no sizes and no scale")
+                raise source_error(call, f"{kind_fn}(value=...) takes no sizes and no scale")
             shape: tuple[int, ...] = ()
             init = {"dist": "value", "value": float(self.number_arg(kw["value"], "value"))}
         else:
             shape = tuple(self.size_arg(a) for a in call.args)
             if dist == "onehot" and len(shape) != 2:
-                raise _error(call, f"onehot takes 2 sizes (rows, classes), got {len(shape)}")
+                raise source_error(call, f"onehot takes 2 sizes (rows, classes), got {len(shape)}")
             if dist == "bernoulli" and not shape:
-                raise _error(call, "bernoulli takes at least one size, like bernoulli(N, 1)")
+                raise source_error(call, "bernoulli takes at least one size, like bernoulli(N, 1)")
             if len(shape) > MAX_AXES:
-                raise _error(call, f"a tensor has at most {MAX_AXES} axes; "
+                raise source_error(call, f"a tensor has at most {MAX_AXES} axes; "
                                    f"{kind_fn}(...) asks for {len(shape)}")
             if "scale" in kw:
                 init["scale"] = float(self.number_arg(kw["scale"], "scale"))
@@ -381,14 +345,14 @@ class _Builder:
                 init["high"] = float(self.number_arg(kw["high"], "high")) if "high" in kw \
                     else 1.0
                 if not init["low"] < init["high"]:
-                    raise _error(call, "uniform needs low < high")
+                    raise source_error(call, "uniform needs low < high")
             if dist == "labels":  # labels(N, C): one class index in 0 … C-1 per row
                 if len(shape) != 2:
-                    raise _error(call, f"labels takes 2 sizes (rows, classes), got {len(shape)}")
+                    raise source_error(call, f"labels takes 2 sizes (rows, classes), got {len(shape)}")
                 init["classes"] = shape[1]
                 shape = shape[:1]
         self.check_size(call, shape)
-        line, column = _where(stmt)
+        line, column = position(stmt)
         kind = "labels" if dist == "labels" else "param" if trained else "input"
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
         return name
@@ -397,14 +361,14 @@ class _Builder:
         out = {}
         for k in call.keywords:
             if k.arg is None:
-                raise _error(k.value, "** keyword unpacking is not allowed")
+                raise source_error(k.value, "** keyword unpacking is not allowed")
             if k.arg not in allowed:
                 what = ", ".join(f"{a}=" for a in allowed) or "no keywords"
-                raise _error(k.value, f"{call.func.id}() takes {what}, not {k.arg}=")
+                raise source_error(k.value, f"{call.func.id}() takes {what}, not {k.arg}=")
             out[k.arg] = k.value
         for a in call.args:
             if isinstance(a, ast.Starred):
-                raise _error(a, "* argument unpacking is not allowed")
+                raise source_error(a, "* argument unpacking is not allowed")
         return out
 
     def constant_number(self, node: ast.expr):
@@ -422,7 +386,7 @@ class _Builder:
                     abs(value) <= MAX_NUMBER):
                 text = self.segment(inner)
                 shown = text if len(text) <= 24 else f"{text[:12]}… ({len(text)} digits)"
-                raise _error(inner, f"the number {shown} is too large: numbers must be finite "
+                raise source_error(inner, f"the number {shown} is too large: numbers must be finite "
                                     f"and at most {MAX_NUMBER:.4g} in size")
         elif isinstance(inner, ast.Name) and inner.id in self.numbers:
             value = self.numbers[inner.id]
@@ -435,21 +399,19 @@ class _Builder:
     def number_arg(self, node: ast.expr, what: str):
         value = self.constant_number(node)
         if value is None:
-            raise _error(node, f"{what} must be a number")
+            raise source_error(node, f"{what} must be a number")
         return value
 
     def size_arg(self, node: ast.expr) -> int:
-        from .unroll import whole  # it builds on this module
-
         value = whole(self, node)  # 64, N, 2 * H, or i + 1 in a loop
         if value is None or value < 1:
-            raise _error(node, "a size must be a positive whole number (like 64, N or 2 * N)")
+            raise source_error(node, "a size must be a positive whole number (like 64, N or 2 * N)")
         return value
 
     def check_size(self, node: ast.AST, shape: tuple[int, ...]) -> None:
         size = prod(shape)
         if size > self.limits.max_tensor_elements:
-            line, column = _where(node)
+            line, column = position(node)
             # a size past any float is not written out (nor formatted as one)
             raise LimitError("max_tensor_elements", self.limits.max_tensor_elements,
                              size if size <= MAX_NUMBER else None,
@@ -459,7 +421,7 @@ class _Builder:
 
     def expr(self, node: ast.expr, name: str | None = None, line: int = 1, depth: int = 0) -> str:
         if depth > MAX_DEPTH:
-            raise _error(node, f"expression nested deeper than {MAX_DEPTH} levels")
+            raise source_error(node, f"expression nested deeper than {MAX_DEPTH} levels")
         sub = lambda n: self.expr(n, line=line, depth=depth + 1)  # noqa: E731
         number = self.constant_number(node)
         if number is not None:
@@ -468,11 +430,11 @@ class _Builder:
             if node.id in self.names:
                 return self.names[node.id]
             if node.id in self.lists:
-                raise _error(node, f"{node.id} is a list of {len(self.lists[node.id])} tensors: "
+                raise source_error(node, f"{node.id} is a list of {len(self.lists[node.id])} tensors: "
                                    f"pick one, like {node.id}[i] or {node.id}[0]")
             if node.id in LEAVES or node.id in FUNCTIONS or node.id in self.defs:
-                raise _error(node, f"{node.id} is a function; call it, like {node.id}(...)")
-            raise _error(node, f"undefined name {node.id!r}; defined so far: "
+                raise source_error(node, f"{node.id} is a function; call it, like {node.id}(...)")
+            raise source_error(node, f"undefined name {node.id!r}; defined so far: "
                                f"{', '.join(self.names) or 'nothing'}")
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Pow):
@@ -483,7 +445,7 @@ class _Builder:
                 return self.op(node, POW, [sub(node.left)], {"p": float(p)}, name)
             op = BINOPS.get(type(node.op))
             if op is None:
-                raise _error(node, f"the operator {type(node.op).__name__} is not allowed; "
+                raise source_error(node, f"the operator {type(node.op).__name__} is not allowed; "
                                    "use + - * / @ **")
             return self.op(node, op, [sub(node.left), sub(node.right)], {}, name)
         if isinstance(node, ast.UnaryOp):
@@ -491,10 +453,10 @@ class _Builder:
                 return self.op(node, NEG, [sub(node.operand)], {}, name)
             if isinstance(node.op, ast.UAdd):  # changes nothing: the operand keeps the name
                 return self.expr(node.operand, name=name, line=line, depth=depth + 1)
-            raise _error(node, "only unary - and + are allowed")
+            raise source_error(node, "only unary - and + are allowed")
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
-                raise _error(node, f"attribute .{node.attr} is not allowed; only .T (transpose)")
+                raise source_error(node, f"attribute .{node.attr} is not allowed; only .T (transpose)")
             return self.op(node, TRANSPOSE, [sub(node.value)], {}, name)
         if isinstance(node, ast.Call):
             normal = spelled(self, node)  # np.exp(x), x.sum(axis=1), x.dot(w): the same op
@@ -505,33 +467,31 @@ class _Builder:
             return self.index(node, name, sub)
         if isinstance(node, ast.Constant):
             what = "strings" if isinstance(node.value, (str, bytes)) else repr(node.value)
-            raise _error(node, f"{what} are not allowed here; expected a number or an expression"
+            raise source_error(node, f"{what} are not allowed here; expected a number or an expression"
                          if what == "strings" else f"{what} is not allowed; expected a number")
         if isinstance(node, ast.ListComp):
-            raise _error(node, "a list is assigned to a name on its own, like `W = [param(8, 8) "
+            raise source_error(node, "a list is assigned to a name on its own, like `W = [param(8, 8) "
                                "for i in range(L)]`, and its elements picked, like W[i]")
         what = _NOT_ALLOWED.get(type(node), type(node).__name__)
-        raise _error(node, f"{what} are not part of the language")
+        raise source_error(node, f"{what} are not part of the language")
 
     def call(self, node: ast.Call, name: str | None, sub) -> str:
         fn = node.func.id
         if fn in LEAVES:
-            raise _error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
+            raise source_error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
                                f"on its own, like `x = {fn}(...)`")
         if fn == "group" and fn not in self.defs:
-            raise _error(node, 'group(...) names a block of statements: write '
+            raise source_error(node, 'group(...) names a block of statements: write '
                                '`with group("name"):` and indent the statements under it')
         if fn in self.defs:
-            from .definitions import custom_call  # it builds on this module
-
             return custom_call(self, node, fn, name, sub)
         if fn in self.def_names:
-            raise _error(node.func, f"{fn} is defined later in the source (or is a backward, "
+            raise source_error(node.func, f"{fn} is defined later in the source (or is a backward, "
                                     f"which the engine calls); define a function before it "
                                     f"is called")
         if fn not in FUNCTIONS:
             known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
-            raise _error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
+            raise source_error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
         rule = REGISTRY[FUNCTIONS[fn]]
         kw = self.keywords(node, tuple(a for a in rule.attrs if a != "n"))
         args = node.args
@@ -539,7 +499,7 @@ class _Builder:
         if rule.arity == VARIADIC:  # concatenate([a, b, c], axis=1)
             if len(args) != 1 or not isinstance(args[0], (ast.List, ast.Tuple)) \
                     or not 2 <= len(args[0].elts) <= MAX_PARTS:
-                raise _error(node, f"{fn}() takes one list of 2 to {MAX_PARTS} tensors, like "
+                raise source_error(node, f"{fn}() takes one list of 2 to {MAX_PARTS} tensors, like "
                                    f"{fn}([a, b], axis=0)")
             args = args[0].elts
             attrs["n"] = len(args)
@@ -550,7 +510,7 @@ class _Builder:
             extra = args[rule.arity:]
             names = rule.positional_attrs[:len(extra)]
             if len(extra) > len(rule.positional_attrs) or any(n in kw for n in names):
-                raise _error(node, f"{fn}() takes {rule.arity} tensor(s), then "
+                raise source_error(node, f"{fn}() takes {rule.arity} tensor(s), then "
                                    f"{', '.join(rule.positional_attrs)} (by position or name, "
                                    f"once each)")
             attrs.update({n: self.attr_value(fn, n, v) for n, v in zip(names, extra, strict=True)})
@@ -563,7 +523,7 @@ class _Builder:
             args = args[:rule.arity]
         if len(args) != rule.arity:
             word = "argument" if rule.arity == 1 else "arguments"
-            raise _error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
+            raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
         for key, value in kw.items():
             attrs[key] = self.attr_value(fn, key, value)
         return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
@@ -571,26 +531,24 @@ class _Builder:
     def shape_item(self, node: ast.expr) -> int:
         value = self.constant_number(node)
         if not isinstance(value, int) or isinstance(value, bool) or not (value >= 1 or value == -1):
-            raise _error(node, "a size must be a positive whole number, or -1 for the rest")
+            raise source_error(node, "a size must be a positive whole number, or -1 for the rest")
         return value
 
     def index(self, node: ast.Subscript, name: str | None, sub) -> str:
         """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only; W[i] of a
         list is its element."""
         if isinstance(node.value, ast.Name) and node.value.id in self.lists:
-            from .unroll import element  # it builds on this module
-
             return element(self, node)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if len(items) > MAX_AXES:
-            raise _error(node, f"at most {MAX_AXES} indices")
+            raise source_error(node, f"at most {MAX_AXES} indices")
         parts = []
         for item in items:
             if isinstance(item, ast.Slice):
                 ends = [None if e is None else self.index_number(e)
                         for e in (item.lower, item.upper, item.step)]
                 if ends[2] == 0:
-                    raise _error(item, "a slice's step cannot be 0")
+                    raise source_error(item, "a slice's step cannot be 0")
                 text = ":".join("" if e is None else str(e) for e in ends[:2])
                 parts.append(text + ("" if ends[2] is None else f":{ends[2]}"))
             else:
@@ -598,11 +556,9 @@ class _Builder:
         return self.op(node, INDEX, [sub(node.value)], {"key": ", ".join(parts)}, name)
 
     def index_number(self, node: ast.expr) -> int:
-        from .unroll import whole  # it builds on this module
-
         value = whole(self, node)
         if value is None:
-            raise _error(node, "an index is a constant whole number or a slice like 1:3 "
+            raise source_error(node, "an index is a constant whole number or a slice like 1:3 "
                                "(no boolean masks, no tensor indices)")
         return value
 
@@ -616,12 +572,12 @@ class _Builder:
             axes = [self.constant_number(item) for item in items]
             if not all(isinstance(a, int) and not isinstance(a, bool) and abs(a) <= MAX_AXES
                        for a in axes) or not axes:
-                raise _error(node, "axis must be a whole number, None, or a tuple of whole "
+                raise source_error(node, "axis must be a whole number, None, or a tuple of whole "
                                    "numbers, like axis=(0, 1)")
             return tuple(axes) if isinstance(node, ast.Tuple) else axes[0]
         if key == "keepdims":
             if not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
-                raise _error(node, "keepdims must be True or False")
+                raise source_error(node, "keepdims must be True or False")
             return node.value
         return float(self.number_arg(node, f"{fn}()'s {key}="))
 
@@ -636,13 +592,13 @@ class _Builder:
             shape = tuple(rule.shape(*shapes, **attrs))
         except ShapeError as e:
             names = " and ".join(f"{by_id[i].label} {by_id[i].shape}" for i in inputs)
-            raise _error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
+            raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
-            raise _error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
+            raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")
         self.check_size(node, shape)
         nid = name or self.fresh()
-        line, column = _where(node)
+        line, column = position(node)
         # the text names the versions it reads (`h_2 @ W_1`); `c += e` is written c_2 + (e)
         text = getattr(node, "written", None) or versioned_text(self, node, label)
         self.nodes.append(Node(nid, "op", name or text, shape, line, column, op=op,
@@ -653,13 +609,13 @@ class _Builder:
     def const(self, node: ast.expr, value) -> str:
         if isinstance(node, ast.Name) and node.id not in self.loop_values:
             if node.id not in self.number_nodes:
-                line, column = _where(node)
+                line, column = position(node)
                 self.nodes.append(Node(node.id, "const", node.id, (), line, column,
                                        init={"dist": "value", "value": float(value)}, named=True))
                 self.number_nodes[node.id] = node.id
             return self.number_nodes[node.id]
         nid = self.fresh()
-        line, column = _where(node)
+        line, column = position(node)
         # a loop's variable is its pass's number
         label = str(value) if isinstance(node, ast.Name) else self.segment(node)
         self.nodes.append(Node(nid, "const", label, (), line, column,

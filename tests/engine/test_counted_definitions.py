@@ -9,7 +9,7 @@ import pytest
 
 from app.engine import custom, definitions
 from app.engine.errors import LimitError, SourceError
-from app.engine.language import _Builder, parse
+from app.engine.language import Builder, parse
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
 
@@ -26,8 +26,8 @@ def nested(depth: int, leaf: str = "w = param(3)", backward: str = "") -> str:
 def test_a_definitions_body_is_built_once_per_shapes(monkeypatch):
     """Before: every call rebuilt the callee's body, 2**depth bodies for depth nested defs."""
     built = []
-    expr = _Builder.expr
-    monkeypatch.setattr(_Builder, "expr", lambda self, node, *a, **k: (
+    expr = Builder.expr
+    monkeypatch.setattr(Builder, "expr", lambda self, node, *a, **k: (
         built.append(node), expr(self, node, *a, **k))[1])
     parse(nested(12), Limits())
     assert len(built) < 200

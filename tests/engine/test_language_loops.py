@@ -265,8 +265,8 @@ def test_misuse_names_line_and_column(source, line, column, message):
 
 def test_a_loop_past_the_node_limit_is_refused_after_one_pass(monkeypatch):
     built = []
-    original = language._Builder.op
-    monkeypatch.setattr(language._Builder, "op",
+    original = language.Builder.op
+    monkeypatch.setattr(language.Builder, "op",
                         lambda self, *a, **k: built.append(1) or original(self, *a, **k))
     source = ("x = input(2)\nh = x * 1\nfor i in range(250):\n    h = tanh(h * 2) + sin(h)\n"
               "loss = sum(h)\n")
