@@ -114,7 +114,11 @@ def test_panels_show_the_step(guard, server, api, seed_run):
     assert page.locator("#code .line").count() == len(script.rstrip("\n").split("\n"))
     hl = page.eval_on_selector_all("#code .line.hl", "ls => ls.map(l => Number(l.dataset.line))")
     assert hl == step["lines"]
-    assert any(ch.isdigit() for ch in page.inner_text("#memory .memory-now"))
+    # the bytes held at step k, as static/js/format.js writes them (not just any digit)
+    held = step["memory_bytes"]
+    shown = (f"{held} B" if held < 1024 else f"{held / 1024:.1f} KB" if held < 1024 ** 2
+             else f"{held / 1024 ** 2:.2f} MB")
+    assert page.inner_text("#memory .memory-now").startswith(shown)
 
 
 def test_transport_buttons_scrubber_and_phase_buttons(guard, server, seed_run):

@@ -40,8 +40,12 @@ def test_counts_and_flops_from_the_shapes():
     assert (costs.outputs, costs.inputs) == (12, 12)
     assert costs.forward.sweeps == 12 and costs.reverse.sweeps == 12
     assert costs.forward.measured_all and costs.reverse.measured_all
-    matmul = 2 * 3 * 2 * 4
-    assert costs.forward.flops_per_sweep >= matmul + 12 * 2
+    # the forward pass: x @ w (2·3·2·4 = 48), + b and tanh (12 each); forward mode adds one
+    # term per input that depends on w or b (x @ w: w only; + b: both; tanh: one), reverse
+    # mode one contribution per edge that needs a gradient (the same edges)
+    matmul, forward = 2 * 3 * 2 * 4, 2 * 3 * 2 * 4 + 12 + 12
+    assert costs.forward.flops_per_sweep == forward + matmul + 2 * 12 + 12
+    assert costs.reverse.flops_per_sweep == forward + matmul + 2 * 12 + 12
     loss = modes.costs(run.graph, run.leaves)
     assert (loss.of, loss.wrt, loss.outputs, loss.inputs) == ("loss", ["w", "b"], 1, 12)
     assert loss.reverse.sweeps == 1 and loss.forward.sweeps == 12

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from latex2mathml.converter import convert as latex_to_mathml
 
 from app.engine.ops import (
     REGISTRY,
@@ -113,18 +114,34 @@ def test_code_templates_compute_what_the_rules_compute(name, shapes, attrs):
 UPSTREAM = "UPSTREAMGRAD"
 
 
+#: the same for a tangent {t}
+TANGENT = "TANGENTDOT"
+
+
+def _math(tex: str) -> str:
+    """The formula as the API serves it: MathML (malformed LaTeX raises or leaves a brace)."""
+    assert tex.count("{") == tex.count("}"), f"unbalanced braces: {tex}"
+    mathml = latex_to_mathml(tex)
+    assert "<mi>}</mi>" not in mathml and "<mi>{</mi>" not in mathml and "merror" not in mathml, tex
+    return mathml
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_latex_templates_render(name):
     op = get_op(name)
     fmt = op.fmt(**op.attrs)
     inputs = ["a", "b"][: op.arity] if op.arity >= 0 else ["a", "b"]  # variadic: two
-    assert render(op.latex, fmt, inputs)
+    _math(render(op.latex, fmt, inputs))
     for index in range(len(inputs)):
-        assert render(op.local[index], fmt, inputs, out="o")
+        _math(render(op.local[index], fmt, inputs, out="o"))
         # A contribution is upstream gradient x local derivative: it must use the upstream one.
         contribution = render(op.contrib[index], fmt, inputs, g=UPSTREAM, out="o")
-        assert UPSTREAM in contribution, f"input {index}: {contribution}"
+        assert UPSTREAM in contribution and _math(contribution), f"input {index}: {contribution}"
         assert UPSTREAM in render(op.code_vjp[index], fmt, inputs, g=UPSTREAM, out="o")
+        # A tangent term is local derivative x the input's tangent: it must use the tangent.
+        tangent = render(op.tangent[index], fmt, inputs, t=TANGENT, out="o")
+        assert TANGENT in tangent and _math(tangent), f"input {index}: {tangent}"
+        assert TANGENT in render(op.code_jvp[index], fmt, inputs, t=TANGENT, out="o")
     assert op.routes.endswith(".") and len(op.routes) > 20, "every op says how it routes"
 
 

@@ -49,6 +49,44 @@ def test_random_access_equals_walking(seed_trace):
     assert direct == [walked[11], walked[3], walked[15]]
 
 
+def _two_layer_by_hand(x, y, w1, w2, lr):
+    """The seed network's values, gradients and updated parameters, in plain numpy (the seed
+    script's own lines): a reference that shares no code with the tape."""
+    h = x @ w1
+    h_relu = np.maximum(h, 0)
+    y_pred = h_relu @ w2
+    tmp1 = y_pred - y
+    grad_tmp1 = 2.0 * tmp1
+    grad_h = (grad_tmp1 @ w2.T) * (h > 0)
+    grads = {"loss": 1.0, "tmp2": np.ones_like(tmp1), "tmp1": grad_tmp1, "y_pred": grad_tmp1,
+             "h_relu": grad_tmp1 @ w2.T, "w2": h_relu.T @ grad_tmp1, "h": grad_h,
+             "w1": x.T @ grad_h}
+    values = {"h": h, "h_relu": h_relu, "y_pred": y_pred, "tmp1": tmp1, "tmp2": tmp1 ** 2,
+              "loss": np.sum(tmp1 ** 2), "w1": w1 - lr * grads["w1"], "w2": w2 - lr * grads["w2"]}
+    return values, grads
+
+
+@pytest.mark.parametrize("k", [11, 3, 15])
+def test_random_access_equals_the_network_by_hand(k):
+    """State k read directly (a fresh trace, no other step visited) holds what the seed
+    network computes by hand: every value known at k, every gradient complete at k."""
+    trace = Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 30}),
+                Limits()).trace(0)
+    leaves = [trace.tensor(0, n, "value") for n in ("x", "y", "w1", "w2")]
+    values, grads = _two_layer_by_hand(*leaves, trace.lr)
+    state = trace.state(k)
+    known = 0
+    for nid, node in state.nodes.items():
+        updated = nid in ("w1", "w2") and k >= 14 + (nid == "w2")
+        if node.value is not None and nid in values and (updated or nid not in ("w1", "w2")):
+            np.testing.assert_allclose(trace.tensor(k, nid, "value"), values[nid], rtol=1e-12)
+            known += 1
+        if node.grad_status == "complete":
+            np.testing.assert_allclose(trace.tensor(k, nid, "grad"), grads[nid], rtol=1e-12)
+            known += 1
+    assert known >= {3: 3, 11: 10, 15: 16}[k]
+
+
 def test_update_steps_change_the_parameter(seed_trace):
     k = next(s.index for s in seed_trace.step_list if s.phase == "update" and s.node == "w1")
     old = seed_trace.tensor(k - 1, "w1", "value")

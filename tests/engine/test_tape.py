@@ -10,10 +10,10 @@ from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
 
 
-def fan_in_source(rows: int, cols: int, sums: int) -> str:
+def fan_in_source(rows: int, cols: int, sums: int, w: float = 1.0) -> str:
     """An input feeding `sums` sum nodes whose results are added up: every sum sends a
     full-size contribution to the input's gradient."""
-    lines = [f"x = input({rows}, {cols})", "w = param(value=1.0)"]
+    lines = [f"x = input({rows}, {cols})", f"w = param(value={w})"]
     lines += [f"s{i} = sum(x * w)" if i == 0 else f"s{i} = sum(x)" for i in range(sums)]
     total = "s0"
     for i in range(1, sums):
@@ -24,7 +24,8 @@ def fan_in_source(rows: int, cols: int, sums: int) -> str:
 
 
 def test_partial_gradients_are_summarised_not_kept_and_come_back_bit_for_bit():
-    run = Run(RunSpec(source=fan_in_source(60, 50, 12), iterations=1), Limits())
+    # w = 1.5: a sum's contribution is ∂loss/∂s = w, the product's (x * w) is w · w
+    run = Run(RunSpec(source=fan_in_source(60, 50, 12, w=1.5), iterations=1), Limits())
     trace = run.trace(0)
     tape = trace.tape
     assert trace.expected["x"] == 12
@@ -32,15 +33,17 @@ def test_partial_gradients_are_summarised_not_kept_and_come_back_bit_for_bit():
     x_bytes = 60 * 50 * 8
     assert tape.nbytes < 8 * x_bytes + 200 * 4096
     # every partial sum of x's gradient, recomputed, equals the running sum made in order
-    arrivals = [k for k, s in run.schedule.arrivals()["x"]]
+    arrivals = run.schedule.arrivals()["x"]
     total = None
-    for n, k in enumerate(arrivals, start=1):
+    for n, (k, send) in enumerate(arrivals, start=1):
         exact = trace.tensor(k, "x", "grad")
-        c = np.ones((60, 50)) * (1.0 if n < 12 else trace.tensor(k, "w", "value"))
+        product = run.graph.nodes[send.edge.target].op == "mul"
+        c = np.full((60, 50), 1.5 * 1.5 if product else 1.5)
         total = c if total is None else total + c
         assert trace.grad_version(k, "x") == n
         np.testing.assert_array_equal(exact, tape.array("x", "grad", n))
-    np.testing.assert_array_equal(trace.tensor(arrivals[-1], "x", "grad"), tape.grads["x"])
+        np.testing.assert_array_equal(exact, total)  # the running sum itself
+    np.testing.assert_array_equal(trace.tensor(arrivals[-1][0], "x", "grad"), tape.grads["x"])
 
 
 def test_memory_retained_by_a_traced_iteration_is_bounded():
