@@ -138,16 +138,19 @@ class RunStore:
     def prepare(self, spec: RunSpec) -> RunEntry | tuple[str, Run]:
         """The cached entry of `spec`'s run, or its id and the Run validated and counted (the
         light half of a build: parse, shapes, the budget; `finish` does the rest)."""
+        built = None
         if spec.mode == "forward" and spec.direction is None:
             # the default direction written out: one run, one id, however it was asked for
-            leaf, index = Run(spec, self.limits).direction
+            # (the run built to find it is the run: it is not built again)
+            built = Run(spec, self.limits)
+            leaf, index = built.direction
             spec = dataclasses.replace(spec, direction={"leaf": leaf, "index": list(index)})
         run_id = runids.encode(spec)
         found = self.cache.get(("run", run_id))
         if found is not None:
             return found
         self.raise_failure(run_id)
-        return run_id, self._build(run_id, spec)
+        return run_id, built or self._build(run_id, spec)
 
     def _build(self, run_id: str, spec: RunSpec) -> Run:
         """The run validated and counted (a failure remembered: it is built once)."""

@@ -35,6 +35,40 @@ SOURCE_DEFAULTS = {"seed": 0, "lr": 0.01, "iterations": 100, "input_grads": True
 
 
 @dataclass(frozen=True)
+class ResolvedSpec:
+    """A run request validated once (RunSpec.resolve): what the run id, `Run` and POST share."""
+
+    preset: str | None
+    source: str
+    numbers: dict
+    lr: float
+    iterations: int
+    seed: int
+    mode: str
+    #: forward mode's (leaf, index), None for the default (the graph decides) or reverse mode
+    direction: tuple[str, tuple[int, ...]] | None
+    input_grads: bool
+
+    def canonical(self) -> dict:
+        """The run's canonical description: equal runs give equal dicts (what an id encodes)."""
+        out = {"v": CANONICAL_VERSION, "seed": self.seed, "lr": self.lr,
+               "iterations": self.iterations, "params": dict(sorted(self.numbers.items()))}
+        if self.preset is not None:
+            out["preset"] = self.preset
+        else:
+            out["source"] = self.source
+        # written only when false: an id made before the option (no key) keeps its run, which
+        # computed every input's gradient
+        if not self.input_grads:
+            out["input_grads"] = False
+        if self.mode == "forward":
+            out["mode"] = self.mode
+            if self.direction is not None:
+                out["direction"] = {"leaf": self.direction[0], "index": list(self.direction[1])}
+        return out
+
+
+@dataclass(frozen=True)
 class RunSpec:
     source: str | None = None
     preset: str | None = None
@@ -132,25 +166,16 @@ class RunSpec:
                                       "iterations")
         return source, numbers, float(lr), iterations, seed
 
+    def resolve(self) -> ResolvedSpec:
+        """The request validated once, every default filled in (the graph's checks apart)."""
+        source, numbers, lr, iterations, seed = self.resolved()
+        mode, direction = self.sweep()
+        return ResolvedSpec(self.preset, source, numbers, lr, iterations, seed, mode,
+                            direction, self.resolved_input_grads())
+
     def canonical(self) -> dict:
         """The run's canonical description: equal runs give equal dicts (what an id encodes)."""
-        source, numbers, lr, iterations, seed = self.resolved()
-        out = {"v": CANONICAL_VERSION, "seed": seed, "lr": lr, "iterations": iterations,
-               "params": dict(sorted(numbers.items()))}
-        if self.preset is not None:
-            out["preset"] = self.preset
-        else:
-            out["source"] = source
-        # written only when false: an id made before the option (no key) keeps its run, which
-        # computed every input's gradient
-        if not self.resolved_input_grads():
-            out["input_grads"] = False
-        mode, direction = self.sweep()
-        if mode == "forward":
-            out["mode"] = mode
-            if direction is not None:
-                out["direction"] = {"leaf": direction[0], "index": list(direction[1])}
-        return out
+        return self.resolve().canonical()
 
     @classmethod
     def from_canonical(cls, data) -> RunSpec:
@@ -172,9 +197,7 @@ class RunSpec:
                    lr=data.get("lr"), iterations=data.get("iterations"),
                    mode=data.get("mode", "reverse"), direction=data.get("direction"),
                    input_grads=data.get("input_grads", True))
-        spec.resolved()
-        spec.sweep()
-        spec.resolved_input_grads()
+        spec.resolve()
         return spec
 
 
@@ -231,12 +254,14 @@ class Run:
     def __init__(self, spec: RunSpec, limits: Limits):
         self.spec = spec
         self.limits = limits
-        self.source, self.numbers, self.lr, self.iterations, self.seed = spec.resolved()
+        #: the request validated once
+        self.resolved = r = spec.resolve()
+        self.source, self.numbers, self.lr, self.iterations, self.seed = \
+            r.source, r.numbers, r.lr, r.iterations, r.seed
         if self.iterations > limits.max_iterations:
             raise LimitError("max_iterations", limits.max_iterations, self.iterations,
                              "(training iterations)")
-        self.mode, direction = spec.sweep()
-        self.input_grads = spec.resolved_input_grads()
+        self.mode, direction, self.input_grads = r.mode, r.direction, r.input_grads
         self.graph = parse(self.source, limits, self.numbers)
         #: the one reverse-mode schedule: training, the script and (in reverse mode) every
         #: trace read it; gradients of every parameter, and of the data inputs if asked

@@ -113,3 +113,19 @@ def test_a_default_direction_and_the_same_direction_written_out_are_one_run(clie
                                                 "direction": {"leaf": "w1", "index": []}}).json()
     assert implicit["direction"] == {"leaf": "w1", "index": []}
     assert implicit["run_id"] == explicit["run_id"]
+
+
+def test_a_default_direction_builds_its_run_once(monkeypatch):
+    """The run built to find forward mode's default direction is the run (not built twice),
+    and the request is validated once per build (RunSpec.resolve)."""
+    from app.api.settings import Settings
+    from app.api.store import RunStore
+    from app.engine.run import Run, RunSpec
+
+    built, resolved = [], []
+    init, resolve = Run.__init__, RunSpec.resolve
+    monkeypatch.setattr(Run, "__init__", lambda self, *a: built.append(1) or init(self, *a))
+    monkeypatch.setattr(RunSpec, "resolve", lambda self: resolved.append(1) or resolve(self))
+    entry = RunStore(Settings()).create(RunSpec(preset="micrograd-neuron", mode="forward"))
+    assert entry.run.direction == ("w1", ())
+    assert len(built) == 1 and len(resolved) == 2  # the run's, and the id's (canonical())
