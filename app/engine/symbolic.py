@@ -2,7 +2,7 @@
 
 Symbolic differentiation (D2L 4.7's third way) writes the loss as one expression of the leaf
 elements and differentiates the expression. This module writes it: `FORWARD` maps each op of
-the registry (ops.py) to its forward, stated once over any *algebra* of scalars; `expand` walks
+the registry (ops/) to its forward, stated once over any *algebra* of scalars; `expand` walks
 a graph and gives every node an array (numpy, dtype object) of scalar expressions, one per
 element, through matmul, broadcasting, reductions and indexing. There is no derivative here
 and nowhere but the op registry: SymPy derives (swell.py).

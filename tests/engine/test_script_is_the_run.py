@@ -336,7 +336,7 @@ def test_generated_graphs_use_numpy_and_pytorch_spellings_and_assign_names_again
     assert len(again) >= 10
 
 
-# ----- two numeric edges, fixed in the registry (ops.py) -----
+# ----- two numeric edges, fixed in the registry (ops/) -----
 
 def test_w_to_the_power_0_at_0_has_gradient_0():
     """d(w⁰)/dw is 0 everywhere (PyTorch too); 0 · w⁻¹ at w = 0 is NaN."""
