@@ -21,13 +21,13 @@ from app.api.cache import LRU
 from app.api.settings import Settings
 from app.api.store import OVERHEAD_BYTES, RunStore
 from app.engine.errors import InvalidRequestError
-from app.engine.run import Run
 from app.engine.stepper import Trace
 
 from . import crud, grading, histogram, questions
 from .crud import ClassError, aware
 from .db import Database
 from .models import Answer, Class, Question
+from .own import Template
 
 T = TypeVar("T")
 #: class mode's runs and traces may take this fraction of a worker's cache budget
@@ -81,7 +81,8 @@ class Classroom:
     def _trace(self, run_id: str, iteration: int) -> Trace:
         """A run's iteration, kept in this worker's own cache. Not the run store's: a class
         has a run per student, and the store would also lay out every one of them (the
-        viewer's document), which a question never needs."""
+        viewer's document), which a question never needs. A student's run is computed from
+        the class's graph, parsed once (own.py), and its steps are presented only if read."""
         key = ("trace", run_id, iteration)
         found = self.traces.get(key)
         if found is not None:
@@ -90,8 +91,15 @@ class Classroom:
         if run is None:
             spec = runids.decode(run_id, self.settings.max_run_id_chars,
                                  self.settings.max_run_id_json_bytes)
-            run = Run(spec, self.store.limits)
-        trace = run.trace(iteration)
+            canonical = spec.canonical()
+            seed = canonical.pop("seed")
+            shared = ("template", json.dumps(canonical, sort_keys=True))
+            template = self.traces.get(shared)
+            if template is None:
+                template = Template(spec, self.store.limits)
+                self.traces.put(shared, template, template.run.nbytes + OVERHEAD_BYTES)
+            run = template.student(seed)
+        trace = run.numbers(iteration)
         self.traces.put(("run", run_id), run, run.nbytes + OVERHEAD_BYTES)
         return self.traces.put(key, trace, trace.nbytes + OVERHEAD_BYTES)
 
