@@ -230,10 +230,8 @@ class Classroom:
 
     async def current(self, code: str, authorization: str | None) -> dict | None:
         def work(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
-            for question in crud.open_questions(session, found):
-                answer = crud.answer_of(session, question, student)
+            found, student, _, _ = crud.student_view(session, code, authorization)
+            for question, answer in crud.open_questions_answered(session, found, student):
                 if answer is None or not found.self_paced:
                     return student, question, answer
             return student, None, None
@@ -251,13 +249,8 @@ class Classroom:
 
     async def answer(self, code: str, question_id: str, authorization: str | None, given,
                      key: str | None) -> dict:
-        def find(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
-            question = crud.question_of(session, found, question_id)
-            return student, question, crud.answer_of(session, question, student)
-
-        student, question, before = await self.read(find)
+        _, student, question, before = await self.read(crud.student_view, code, authorization,
+                                                       question_id)
         if before is not None:  # answered: a retry gets its answer, anything else a 409
             if key is None or before.idempotency_key != key:
                 raise ClassError(409, "conflict", "you have answered this question already; "
@@ -288,13 +281,8 @@ class Classroom:
                 "yours": json.loads(answer.answer)}
 
     async def result(self, code: str, question_id: str, authorization: str | None) -> dict:
-        def work(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
-            question = crud.question_of(session, found, question_id)
-            return found, student, question, crud.answer_of(session, question, student)
-
-        found, student, question, answer = await self.read(work)
+        found, student, question, answer = await self.read(crud.student_view, code,
+                                                           authorization, question_id)
         if question.revealed_at is None and not (found.self_paced and answer is not None):
             raise ClassError(409, "not_revealed", "the teacher has not revealed this question "
                                                   "yet" + (" (answer it first)"
@@ -332,8 +320,7 @@ class Classroom:
     async def class_questions(self, code: str, authorization: str | None) -> list[dict]:
         """A student's list of the class's questions (self-paced homework lists them all)."""
         def work(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
+            found, student, _, _ = crud.student_view(session, code, authorization)
             return [(q, crud.answer_of(session, q, student) is not None)
                     for q in crud.questions(session, found)]
 
