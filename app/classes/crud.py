@@ -14,7 +14,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,9 +98,36 @@ def _live(found: Class | None, what: str, name: str) -> Class:
     return found
 
 
+# The statements a student's requests run, built once with bound parameters: SQLAlchemy then
+# neither rebuilds them nor recomputes their cache keys on every request.
+_BY_CODE = select(Class).where(Class.code == bindparam("code"))
+_STUDENT_ON = (Student.class_id == Class.id) & (Student.token_hash == bindparam("token_hash"))
+_STUDENT_VIEW = select(Class, Student).outerjoin(Student, _STUDENT_ON) \
+    .where(Class.code == bindparam("code"))
+_STUDENT_QUESTION_VIEW = (
+    select(Class, Student, Question, Answer)
+    .outerjoin(Student, _STUDENT_ON)
+    .outerjoin(Question, (Question.id == bindparam("question_id")) &
+               (Question.class_id == Class.id))
+    .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.student_id == Student.id))
+    .where(Class.code == bindparam("code")))
+_OPEN_ANSWERED = (
+    select(Question, Answer)
+    .outerjoin(Answer, (Answer.question_id == Question.id) &
+               (Answer.student_id == bindparam("student_id")))
+    .where(Question.class_id == bindparam("class_id"), Question.closed_at.is_(None))
+    .order_by(Question.number))
+_LOCK = select(Class.id).where(Class.id == bindparam("class_id")).with_for_update()
+_JOINED_WITH_KEY = select(Student).where(Student.class_id == bindparam("class_id"),
+                                         Student.idempotency_key == bindparam("key"))
+_STUDENTS = select(func.count()).select_from(Student) \
+    .where(Student.class_id == bindparam("class_id"))
+_ADD_STUDENT = insert(Student)
+_ADD_ANSWER = insert(Answer)
+
+
 def class_by_code(session: Session, code: str) -> Class:
-    return _live(session.scalars(select(Class).where(Class.code == code.upper())).first(),
-                 "class code", code)
+    return _live(session.scalars(_BY_CODE, {"code": code.upper()}).first(), "class code", code)
 
 
 def class_by_id(session: Session, class_id: str) -> Class:
@@ -131,7 +158,8 @@ def _lock(session: Session, found: Class) -> None:
     """Hold the class's row until the transaction ends, so two joins (or two questions) of
     one class count and number one after the other (PostgreSQL; a SQLite writer holds the
     whole database already)."""
-    session.execute(select(Class.id).where(Class.id == found.id).with_for_update())
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK, {"class_id": found.id})
 
 
 def join(session: Session, found: Class, name: str, key: str | None, max_students: int,
@@ -142,24 +170,21 @@ def join(session: Session, found: Class, name: str, key: str | None, max_student
     token = new_token()
     _lock(session, found)
     if key is not None:
-        again = session.scalars(select(Student).where(
-            Student.class_id == found.id, Student.idempotency_key == key)).first()
+        again = session.scalars(_JOINED_WITH_KEY, {"class_id": found.id, "key": key}).first()
         if again is not None:
             again.token_hash = token_hash(token)
             return again, token
-    count = session.scalar(select(func.count()).select_from(Student)
-                           .where(Student.class_id == found.id))
+    count = session.scalar(_STUDENTS, {"class_id": found.id})
     if count >= max_students:
         raise LimitError("max_students_per_class", max_students, count + 1,
                          "(students in one class); the class is full")
     student_id = new_id()
     seed, run_id = run_for(student_id)
-    student = Student(id=student_id, class_id=found.id, number=count + 1, name=name,
-                      token_hash=token_hash(token), seed=seed, run_id=run_id,
-                      idempotency_key=key, joined_at=now())
-    session.add(student)
-    session.flush()
-    return student, token
+    fields = {"id": student_id, "class_id": found.id, "number": count + 1, "name": name,
+              "token_hash": token_hash(token), "seed": seed, "run_id": run_id,
+              "idempotency_key": key, "joined_at": now()}
+    session.execute(_ADD_STUDENT, fields)
+    return Student(**fields), token
 
 
 def student_view(session: Session, code: str, authorization: str | None,
@@ -171,19 +196,13 @@ def student_view(session: Session, code: str, authorization: str | None,
     class (403), an unknown question (404)."""
     token = authorization[7:].strip() if authorization and authorization.startswith("Bearer ") \
         else ""
-    student_on = (Student.class_id == Class.id) & (Student.token_hash == token_hash(token))
+    bound = {"code": code.upper(), "token_hash": token_hash(token)}
     if question_id is None:
-        row = session.execute(select(Class, Student).outerjoin(Student, student_on)
-                              .where(Class.code == code.upper())).first()
+        row = session.execute(_STUDENT_VIEW, bound).first()
         question = answer = None
     else:
-        row = session.execute(
-            select(Class, Student, Question, Answer)
-            .outerjoin(Student, student_on)
-            .outerjoin(Question, (Question.id == question_id) & (Question.class_id == Class.id))
-            .outerjoin(Answer, (Answer.question_id == Question.id) &
-                       (Answer.student_id == Student.id))
-            .where(Class.code == code.upper())).first()
+        row = session.execute(_STUDENT_QUESTION_VIEW, {**bound, "question_id": question_id}) \
+            .first()
         question, answer = (row[2], row[3]) if row is not None else (None, None)
     found = _live(None if row is None else row[0], "class code", code)
     _bearer(authorization, "student")
@@ -245,12 +264,7 @@ def question_of(session: Session, found: Class, question_id: str) -> Question:
 def open_questions_answered(session: Session, found: Class,
                             student: Student) -> list[tuple[Question, Answer | None]]:
     """The open questions of the class, each with the student's answer (or None)."""
-    rows = session.execute(
-        select(Question, Answer)
-        .outerjoin(Answer, (Answer.question_id == Question.id) &
-                   (Answer.student_id == student.id))
-        .where(Question.class_id == found.id, Question.closed_at.is_(None))
-        .order_by(Question.number))
+    rows = session.execute(_OPEN_ANSWERED, {"student_id": student.id, "class_id": found.id})
     return [tuple(row) for row in rows]
 
 
@@ -285,10 +299,10 @@ def record_answer(session: Session, question: Question, student: Student, answer
                  idempotency_key=key, answered_at=now())
     try:
         with session.begin_nested():
-            session.execute(insert(Answer).values(
-                id=row.id, question_id=row.question_id, student_id=row.student_id,
-                answer=row.answer, expected=row.expected, correct=row.correct,
-                idempotency_key=row.idempotency_key, answered_at=row.answered_at))
+            session.execute(_ADD_ANSWER, {
+                "id": row.id, "question_id": row.question_id, "student_id": row.student_id,
+                "answer": row.answer, "expected": row.expected, "correct": row.correct,
+                "idempotency_key": row.idempotency_key, "answered_at": row.answered_at})
         return row
     except IntegrityError as error:  # answered already, or this key was used (maybe just now)
         refused = error
