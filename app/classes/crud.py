@@ -14,7 +14,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,9 +98,36 @@ def _live(found: Class | None, what: str, name: str) -> Class:
     return found
 
 
+# The statements a student's requests run, built once with bound parameters: SQLAlchemy then
+# neither rebuilds them nor recomputes their cache keys on every request.
+_BY_CODE = select(Class).where(Class.code == bindparam("code"))
+_STUDENT_ON = (Student.class_id == Class.id) & (Student.token_hash == bindparam("token_hash"))
+_STUDENT_VIEW = select(Class, Student).outerjoin(Student, _STUDENT_ON) \
+    .where(Class.code == bindparam("code"))
+_STUDENT_QUESTION_VIEW = (
+    select(Class, Student, Question, Answer)
+    .outerjoin(Student, _STUDENT_ON)
+    .outerjoin(Question, (Question.id == bindparam("question_id")) &
+               (Question.class_id == Class.id))
+    .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.student_id == Student.id))
+    .where(Class.code == bindparam("code")))
+_OPEN_ANSWERED = (
+    select(Question, Answer)
+    .outerjoin(Answer, (Answer.question_id == Question.id) &
+               (Answer.student_id == bindparam("student_id")))
+    .where(Question.class_id == bindparam("class_id"), Question.closed_at.is_(None))
+    .order_by(Question.number))
+_LOCK = select(Class.id).where(Class.id == bindparam("class_id")).with_for_update()
+_JOINED_WITH_KEY = select(Student).where(Student.class_id == bindparam("class_id"),
+                                         Student.idempotency_key == bindparam("key"))
+_STUDENTS = select(func.count()).select_from(Student) \
+    .where(Student.class_id == bindparam("class_id"))
+_ADD_STUDENT = insert(Student)
+_ADD_ANSWER = insert(Answer)
+
+
 def class_by_code(session: Session, code: str) -> Class:
-    return _live(session.scalars(select(Class).where(Class.code == code.upper())).first(),
-                 "class code", code)
+    return _live(session.scalars(_BY_CODE, {"code": code.upper()}).first(), "class code", code)
 
 
 def class_by_id(session: Session, class_id: str) -> Class:
@@ -131,7 +158,8 @@ def _lock(session: Session, found: Class) -> None:
     """Hold the class's row until the transaction ends, so two joins (or two questions) of
     one class count and number one after the other (PostgreSQL; a SQLite writer holds the
     whole database already)."""
-    session.execute(select(Class.id).where(Class.id == found.id).with_for_update())
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK, {"class_id": found.id})
 
 
 def join(session: Session, found: Class, name: str, key: str | None, max_students: int,
@@ -142,34 +170,48 @@ def join(session: Session, found: Class, name: str, key: str | None, max_student
     token = new_token()
     _lock(session, found)
     if key is not None:
-        again = session.scalars(select(Student).where(
-            Student.class_id == found.id, Student.idempotency_key == key)).first()
+        again = session.scalars(_JOINED_WITH_KEY, {"class_id": found.id, "key": key}).first()
         if again is not None:
             again.token_hash = token_hash(token)
             return again, token
-    count = session.scalar(select(func.count()).select_from(Student)
-                           .where(Student.class_id == found.id))
+    count = session.scalar(_STUDENTS, {"class_id": found.id})
     if count >= max_students:
         raise LimitError("max_students_per_class", max_students, count + 1,
                          "(students in one class); the class is full")
     student_id = new_id()
     seed, run_id = run_for(student_id)
-    student = Student(id=student_id, class_id=found.id, number=count + 1, name=name,
-                      token_hash=token_hash(token), seed=seed, run_id=run_id,
-                      idempotency_key=key, joined_at=now())
-    session.add(student)
-    session.flush()
-    return student, token
+    fields = {"id": student_id, "class_id": found.id, "number": count + 1, "name": name,
+              "token_hash": token_hash(token), "seed": seed, "run_id": run_id,
+              "idempotency_key": key, "joined_at": now()}
+    session.execute(_ADD_STUDENT, fields)
+    return Student(**fields), token
 
 
-def student_of(session: Session, found: Class, authorization: str | None) -> Student:
-    token = _bearer(authorization, "student")
-    student = session.scalars(select(Student).where(
-        Student.token_hash == token_hash(token))).first()
-    if student is None or student.class_id != found.id:
+def student_view(session: Session, code: str, authorization: str | None,
+                 question_id: str | None = None) -> tuple[Class, Student, Question | None,
+                                                          Answer | None]:
+    """The class of `code`, the student whose token `authorization` carries, and (with
+    `question_id`) that question of the class and the student's answer to it — in one query,
+    refusing in this order: an unknown code (404), no token (401), a token not of this
+    class (403), an unknown question (404)."""
+    token = authorization[7:].strip() if authorization and authorization.startswith("Bearer ") \
+        else ""
+    bound = {"code": code.upper(), "token_hash": token_hash(token)}
+    if question_id is None:
+        row = session.execute(_STUDENT_VIEW, bound).first()
+        question = answer = None
+    else:
+        row = session.execute(_STUDENT_QUESTION_VIEW, {**bound, "question_id": question_id}) \
+            .first()
+        question, answer = (row[2], row[3]) if row is not None else (None, None)
+    found = _live(None if row is None else row[0], "class code", code)
+    _bearer(authorization, "student")
+    if row[1] is None:
         raise ClassError(403, "forbidden", "this is not a student token of this class: join "
                                            "with POST /api/v1/classes/{code}/students")
-    return student
+    if question_id is not None and question is None:
+        raise _no_question(question_id)
+    return found, row[1], question, answer
 
 
 def count_students(session: Session, found: Class) -> int:
@@ -207,17 +249,23 @@ def open_question(session: Session, found: Class, fields: dict, prompt: str,
     return question
 
 
+def _no_question(question_id: str) -> NotFoundError:
+    return NotFoundError("question", question_id, "questions are made by the teacher with "
+                                                  "POST /api/v1/classes/{class_id}/questions")
+
+
 def question_of(session: Session, found: Class, question_id: str) -> Question:
     question = session.get(Question, question_id)
     if question is None or question.class_id != found.id:
-        raise NotFoundError("question", question_id, "questions are made by the teacher with "
-                                                     "POST /api/v1/classes/{class_id}/questions")
+        raise _no_question(question_id)
     return question
 
 
-def open_questions(session: Session, found: Class) -> list[Question]:
-    return list(session.scalars(select(Question).where(
-        Question.class_id == found.id, Question.closed_at.is_(None)).order_by(Question.number)))
+def open_questions_answered(session: Session, found: Class,
+                            student: Student) -> list[tuple[Question, Answer | None]]:
+    """The open questions of the class, each with the student's answer (or None)."""
+    rows = session.execute(_OPEN_ANSWERED, {"student_id": student.id, "class_id": found.id})
+    return [tuple(row) for row in rows]
 
 
 def questions(session: Session, found: Class) -> list[Question]:
@@ -243,7 +291,21 @@ def answer_of(session: Session, question: Question, student: Student) -> Answer 
 def record_answer(session: Session, question: Question, student: Student, answer, expected,
                   correct: bool, key: str | None) -> Answer:
     """Store a student's one answer to a question. A retry with the answer's Idempotency-Key
-    gives the stored answer back; any other second answer is a 409 (the first is kept)."""
+    gives the stored answer back; any other second answer is a 409 (the first is kept). The
+    row is inserted first (the table's unique constraints decide, in one statement), and only
+    a refused insert looks up what is stored."""
+    row = Answer(id=new_id(), question_id=question.id, student_id=student.id,
+                 answer=json.dumps(answer), expected=json.dumps(expected), correct=correct,
+                 idempotency_key=key, answered_at=now())
+    try:
+        with session.begin_nested():
+            session.execute(_ADD_ANSWER, {
+                "id": row.id, "question_id": row.question_id, "student_id": row.student_id,
+                "answer": row.answer, "expected": row.expected, "correct": row.correct,
+                "idempotency_key": row.idempotency_key, "answered_at": row.answered_at})
+        return row
+    except IntegrityError as error:  # answered already, or this key was used (maybe just now)
+        refused = error
     stored = answer_of(session, question, student)
     if stored is None and key is not None:
         stored = session.scalars(select(Answer).where(Answer.student_id == student.id,
@@ -252,17 +314,7 @@ def record_answer(session: Session, question: Question, student: Student, answer
             raise ClassError(409, "conflict", "this Idempotency-Key was used for an answer to "
                                               "another question; send a new key")
     if stored is None:
-        row = Answer(id=new_id(), question_id=question.id, student_id=student.id,
-                     answer=json.dumps(answer), expected=json.dumps(expected), correct=correct,
-                     idempotency_key=key, answered_at=now())
-        try:
-            with session.begin_nested():
-                session.add(row)
-            return row
-        except IntegrityError:  # the same answer arrived twice at once: one of them is kept
-            stored = answer_of(session, question, student)
-            if stored is None:
-                raise
+        raise refused
     if key is not None and stored.idempotency_key == key:
         return stored
     raise ClassError(409, "conflict", "you have answered this question already; your first "

@@ -55,8 +55,8 @@ def _element_text(spec: Spec) -> str:
 
 def backward_step(trace: Trace, node: str) -> int:
     """The index of the step where `node`'s backward sends its contributions."""
-    for k, step in enumerate(trace.step_list):
-        if step.phase == "backward" and step.node == node:
+    for k, event in enumerate(trace.schedule.events):  # one step per event
+        if event.phase == "backward" and event.node == node:
             return k
     raise InvalidRequestError(f"{node!r} has no backward step (it is a leaf, or nothing "
                               f"upstream of it needs a gradient)", "node")

@@ -21,13 +21,13 @@ from app.api.cache import LRU
 from app.api.settings import Settings
 from app.api.store import OVERHEAD_BYTES, RunStore
 from app.engine.errors import InvalidRequestError
-from app.engine.run import Run
 from app.engine.stepper import Trace
 
 from . import crud, grading, histogram, questions
 from .crud import ClassError, aware
 from .db import Database
 from .models import Answer, Class, Question
+from .own import Template
 
 T = TypeVar("T")
 #: class mode's runs and traces may take this fraction of a worker's cache budget
@@ -81,7 +81,8 @@ class Classroom:
     def _trace(self, run_id: str, iteration: int) -> Trace:
         """A run's iteration, kept in this worker's own cache. Not the run store's: a class
         has a run per student, and the store would also lay out every one of them (the
-        viewer's document), which a question never needs."""
+        viewer's document), which a question never needs. A student's run is computed from
+        the class's graph, parsed once (own.py), and its steps are presented only if read."""
         key = ("trace", run_id, iteration)
         found = self.traces.get(key)
         if found is not None:
@@ -90,8 +91,15 @@ class Classroom:
         if run is None:
             spec = runids.decode(run_id, self.settings.max_run_id_chars,
                                  self.settings.max_run_id_json_bytes)
-            run = Run(spec, self.store.limits)
-        trace = run.trace(iteration)
+            canonical = spec.canonical()
+            seed = canonical.pop("seed")
+            shared = ("template", json.dumps(canonical, sort_keys=True))
+            template = self.traces.get(shared)
+            if template is None:
+                template = Template(spec, self.store.limits)
+                self.traces.put(shared, template, template.run.nbytes + OVERHEAD_BYTES)
+            run = template.student(seed)
+        trace = run.numbers(iteration)
         self.traces.put(("run", run_id), run, run.nbytes + OVERHEAD_BYTES)
         return self.traces.put(key, trace, trace.nbytes + OVERHEAD_BYTES)
 
@@ -222,10 +230,8 @@ class Classroom:
 
     async def current(self, code: str, authorization: str | None) -> dict | None:
         def work(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
-            for question in crud.open_questions(session, found):
-                answer = crud.answer_of(session, question, student)
+            found, student, _, _ = crud.student_view(session, code, authorization)
+            for question, answer in crud.open_questions_answered(session, found, student):
                 if answer is None or not found.self_paced:
                     return student, question, answer
             return student, None, None
@@ -243,13 +249,8 @@ class Classroom:
 
     async def answer(self, code: str, question_id: str, authorization: str | None, given,
                      key: str | None) -> dict:
-        def find(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
-            question = crud.question_of(session, found, question_id)
-            return student, question, crud.answer_of(session, question, student)
-
-        student, question, before = await self.read(find)
+        _, student, question, before = await self.read(crud.student_view, code, authorization,
+                                                       question_id)
         if before is not None:  # answered: a retry gets its answer, anything else a 409
             if key is None or before.idempotency_key != key:
                 raise ClassError(409, "conflict", "you have answered this question already; "
@@ -280,13 +281,8 @@ class Classroom:
                 "yours": json.loads(answer.answer)}
 
     async def result(self, code: str, question_id: str, authorization: str | None) -> dict:
-        def work(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
-            question = crud.question_of(session, found, question_id)
-            return found, student, question, crud.answer_of(session, question, student)
-
-        found, student, question, answer = await self.read(work)
+        found, student, question, answer = await self.read(crud.student_view, code,
+                                                           authorization, question_id)
         if question.revealed_at is None and not (found.self_paced and answer is not None):
             raise ClassError(409, "not_revealed", "the teacher has not revealed this question "
                                                   "yet" + (" (answer it first)"
@@ -324,8 +320,7 @@ class Classroom:
     async def class_questions(self, code: str, authorization: str | None) -> list[dict]:
         """A student's list of the class's questions (self-paced homework lists them all)."""
         def work(session):
-            found = crud.class_by_code(session, code)
-            student = crud.student_of(session, found, authorization)
+            found, student, _, _ = crud.student_view(session, code, authorization)
             return [(q, crud.answer_of(session, q, student) is not None)
                     for q in crud.questions(session, found)]
 
