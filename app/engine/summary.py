@@ -64,17 +64,24 @@ def round_significant(a, digits: int = 4) -> np.ndarray:
     """Round to `digits` significant digits, vectorised (an integer times or over a power of
     ten, so each result is the double nearest its short decimal and prints as that)."""
     a = np.asarray(a, dtype=np.float64)
+    magnitude = np.abs(a)
     with np.errstate(all="ignore"):
-        exponent = np.floor(np.log10(np.abs(a)))
-    # below 1e-290 the power of ten would overflow: such values are kept as they are
-    shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).clip(-400, 300).astype(int)
-    up = np.power(10.0, np.maximum(shift, 0))
-    down = np.power(10.0, np.maximum(-shift, 0))
-    with np.errstate(all="ignore"):
-        rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+        exponent = np.floor(np.log10(magnitude))
+        # below 1e-290 the power of ten would overflow: such values are kept as they are
+        shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).clip(-400, 300)
+        shift = shift.astype(int)
+        if shift.size == 0 or shift.min() >= 0:  # every value under 10^digits: one branch
+            up = np.power(10.0, shift)
+            rounded = np.round(a * up) / up
+        else:
+            up = np.power(10.0, np.maximum(shift, 0))
+            down = np.power(10.0, np.maximum(-shift, 0))
+            rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+        if magnitude.min(initial=np.inf) >= 1e-290 and np.isfinite(rounded).all():
+            return rounded  # nothing to keep as it is (a NaN fails the test above)
     # below 1e-290 the power of ten would overflow; near the largest float rounding up would
     # (1.7977e308 -> 1.798e308 is past it): such values are kept as they are
-    keep = (np.abs(a) < 1e-290) | (np.isfinite(a) & ~np.isfinite(rounded))
+    keep = (magnitude < 1e-290) | (np.isfinite(a) & ~np.isfinite(rounded))
     return np.where(keep, a, rounded)
 
 
