@@ -9,8 +9,8 @@ ms with 4 posters).
 
     python bench/healthz.py [--posters 4] [--seconds 15] [--statements 136]
 
-`--spy FILE` also records the server with py-spy (`py-spy record --idle --threads`), to find
-what holds the event loop.
+`--spy FILE` also records the server with py-spy (`py-spy record --gil --threads`: collapsed
+stacks of the thread holding the GIL), to find what the event loop waits on.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--posters", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--statements", type=int, default=136, help="136 gives ~300 nodes")
-    parser.add_argument("--spy", help="record the server with py-spy into this SVG")
+    parser.add_argument("--spy", help="record the server with py-spy into this file (collapsed stacks)")
     args = parser.parse_args()
     text = source(args.statements)
     with devserver() as base:
@@ -103,7 +103,7 @@ def _spy(out: str, base: str, seconds: float):
     pid = subprocess.run(["pgrep", "-f", f"uvicorn app.main:create_app.*--port {port}"],
                          capture_output=True, text=True, check=True).stdout.split()[0]
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    return subprocess.Popen([spy, "record", "--idle", "--threads", "-p", pid, "-d",
+    return subprocess.Popen([spy, "record", "--gil", "--threads", "-p", pid, "-d",
                              str(int(seconds)), "-f", "raw", "-o", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
