@@ -152,20 +152,16 @@ def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
     else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
         counts[HISTOGRAM_BINS // 2] = finite.size
         lo, hi = lo - 0.5, hi + 0.5
-    # lo·(1 − i/16) + hi·(i/16) for every i at once: the same IEEE operations as one by one
-    edges = [_edge(x) for x in (lo * (1 - _FRACTIONS) + hi * _FRACTIONS).tolist()]
+    # lo·(1 − i/16) + hi·(i/16) for every i at once (the same IEEE operations as one by one),
+    # kept within the largest float; each to 4 significant digits unless that rounds past it
+    edges = [short if abs(short := float(f"{x:.4g}")) <= _FLOAT_MAX else x
+             for x in np.clip(lo * (1 - _FRACTIONS) + hi * _FRACTIONS,
+                              -_FLOAT_MAX, _FLOAT_MAX).tolist()]
     return Histogram(edges, counts[:HISTOGRAM_BINS].tolist())
 
 
 #: i / 16 for the 17 bin edges
 _FRACTIONS = np.arange(HISTOGRAM_BINS + 1) / HISTOGRAM_BINS
-
-
-def _edge(x: float) -> float:
-    """A bin edge to 4 significant digits, never rounded past the largest float."""
-    x = min(max(float(x), -_FLOAT_MAX), _FLOAT_MAX)
-    short = float(f"{x:.4g}")
-    return short if abs(short) <= _FLOAT_MAX else x
 
 
 def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, float, float]:
