@@ -249,9 +249,15 @@ def modes_document(costs) -> dict:
             "reverse": dataclasses.asdict(costs.reverse)}
 
 
-def losses_document(losses: list[float]) -> dict:
-    """The Losses JSON; a diverged run's NaN/Inf losses become their names (docs/json.md)."""
-    return {"iterations": len(losses), "losses": [_finite_or_name(x) for x in losses]}
+def losses_document(losses: list[float], start: int | None = None,
+                    iterations: int | None = None) -> dict:
+    """The Losses JSON; a diverged run's NaN/Inf losses become their names (docs/json.md).
+    With `start`, a page: `losses` are the run's first ones, its iterations `start` to the end
+    of `losses` are sent."""
+    if start is None:
+        return {"iterations": len(losses), "losses": [_finite_or_name(x) for x in losses]}
+    return {"iterations": iterations, "start": start, "stop": len(losses),
+            "losses": [_finite_or_name(x) for x in losses[start:]]}
 
 
 def tensor_document(node: str, which: str, iteration: int, step: int, array) -> dict:

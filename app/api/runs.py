@@ -22,6 +22,7 @@ from app.api.schemas import (
 from app.api.store import RunEntry
 from app.collapse import collapse, parse_collapsed
 from app.engine import modes
+from app.engine.errors import InvalidRequestError
 from app.engine.run import RunSpec
 from app.layout import layout
 
@@ -62,14 +63,40 @@ async def read_run(request: Request, run_id: RunIdPath, store: StoreDep) -> Resp
     "/{run_id}/losses",
     response_model=LossesOut,
     responses=error_responses(404, 413, 422),
-    summary="The loss at every iteration (before its update)",
+    summary="The loss at every iteration (before its update), or a page of them",
 )
-async def read_losses(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
-    def produce():
-        losses = store.with_run(run_id, lambda run: run.losses())
-        return encoded(present.encode_json(present.losses_document(losses)))
+async def read_losses(
+    request: Request,
+    run_id: RunIdPath,
+    store: StoreDep,
+    start: Annotated[int | None, Query(ge=0, lt=2**31, description="the first iteration of "
+                                       "a page (default 0)")] = None,
+    stop: Annotated[int | None, Query(ge=0, lt=2**31, description="the iteration after the "
+                                      "page's last (default: the run's iterations)")] = None,
+) -> Response:
+    if start is None and stop is None:
+        def produce():
+            losses = store.with_run(run_id, lambda run: run.losses())
+            return encoded(present.encode_json(present.losses_document(losses)))
 
-    return await cached(request, store, produce)
+        return await cached(request, store, produce)
+    # a page: only its iterations are trained, so a chart draws the first ones at once
+    iterations = (await built(store, run_id)).run.iterations
+    start, stop = start or 0, iterations if stop is None else stop
+    if not start < stop <= iterations:
+        raise InvalidRequestError(f"a page is start < stop <= {iterations} (the run's "
+                                  f"iterations); got start={start}, stop={stop}", "stop")
+    query = f"start={start}&stop={stop}"
+    if request.url.query != query:  # one URL per page: every spelling is sent to it
+        return redirect(f"{request.url.path}?{query}")
+
+    def produce_page():
+        losses = store.with_run(run_id, lambda run: run.losses_until(stop))
+        return encoded(present.encode_json(present.losses_document(losses, start,
+                                                                   iterations)))
+
+    return await cached(request, store, produce_page, variant=query,
+                        cost=lambda run: run.cost.replay(stop))
 
 
 @router.get(

@@ -394,6 +394,9 @@ class ModesOut(_Out):
 
 class LossesOut(_Out):
     iterations: int
+    start: int | None = Field(None, description="a page (`?start=&stop=`) only: its first "
+                              "iteration")
+    stop: int | None = Field(None, description="a page only: the iteration after its last")
     losses: list[Number]
 
 

@@ -111,6 +111,8 @@ class Notation:
     def __init__(self, graph: Graph):
         self.graph = graph
         self._symbols: dict[str, str] = {}
+        #: node -> its narration text (parsing a label each time was a tenth of a trace)
+        self._texts: dict[str, str] = {}
 
     def symbol(self, nid: str) -> str:
         if nid not in self._symbols:
@@ -200,8 +202,11 @@ class Notation:
     def text(self, nid: str) -> str:
         """The node as narration writes it: its label as the graph shows it, in parentheses
         when it is an operator expression (`(y_pred - y)`), so ∂J/∂(y_pred - y) reads right."""
-        label = self.graph.nodes[nid].label
-        return label if bare_text(label) else f"({label})"
+        found = self._texts.get(nid)
+        if found is None:
+            label = self.graph.nodes[nid].label
+            found = self._texts[nid] = label if bare_text(label) else f"({label})"
+        return found
 
     def grad_text(self, nid: str) -> str:
         """∂J/∂W1: the gradient of the loss, under the loss's own name, w.r.t. the node."""

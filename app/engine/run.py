@@ -367,6 +367,10 @@ class Run:
     def losses(self) -> list[float]:
         return self.training().losses
 
+    def losses_until(self, t: int) -> list[float]:
+        """The losses of iterations 0 to t - 1 (trains only that far)."""
+        return self.training().losses_until(t)
+
     def script(self) -> str:
         return self._get_script().text
 

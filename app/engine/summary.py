@@ -7,6 +7,7 @@ statistics are over the finite elements, `None` when there is none.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,17 +64,24 @@ def round_significant(a, digits: int = 4) -> np.ndarray:
     """Round to `digits` significant digits, vectorised (an integer times or over a power of
     ten, so each result is the double nearest its short decimal and prints as that)."""
     a = np.asarray(a, dtype=np.float64)
+    magnitude = np.abs(a)
     with np.errstate(all="ignore"):
-        exponent = np.floor(np.log10(np.abs(a)))
-    # below 1e-290 the power of ten would overflow: such values are kept as they are
-    shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).clip(-400, 300).astype(int)
-    up = np.power(10.0, np.maximum(shift, 0))
-    down = np.power(10.0, np.maximum(-shift, 0))
-    with np.errstate(all="ignore"):
-        rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+        exponent = np.floor(np.log10(magnitude))
+        # below 1e-290 the power of ten would overflow: such values are kept as they are
+        shift = np.where(np.isfinite(exponent), digits - 1 - exponent, 0).clip(-400, 300)
+        shift = shift.astype(int)
+        if shift.size == 0 or shift.min() >= 0:  # every value under 10^digits: one branch
+            up = np.power(10.0, shift)
+            rounded = np.round(a * up) / up
+        else:
+            up = np.power(10.0, np.maximum(shift, 0))
+            down = np.power(10.0, np.maximum(-shift, 0))
+            rounded = np.where(shift >= 0, np.round(a * up) / up, np.round(a / down) * down)
+        if magnitude.min(initial=np.inf) >= 1e-290 and np.isfinite(rounded).all():
+            return rounded  # nothing to keep as it is (a NaN fails the test above)
     # below 1e-290 the power of ten would overflow; near the largest float rounding up would
     # (1.7977e308 -> 1.798e308 is past it): such values are kept as they are
-    keep = (np.abs(a) < 1e-290) | (np.isfinite(a) & ~np.isfinite(rounded))
+    keep = (magnitude < 1e-290) | (np.isfinite(a) & ~np.isfinite(rounded))
     return np.where(keep, a, rounded)
 
 
@@ -85,20 +93,30 @@ def _as_2d(a: np.ndarray) -> np.ndarray:
     return a
 
 
+@functools.lru_cache(maxsize=512)
+def _blocks(n: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `cells` nearly equal blocks of `n` starts, and its length (the same few
+    shapes come back in every summary of a run: made once)."""
+    edges = np.linspace(0, n, cells + 1).astype(int)
+    starts, counts = edges[:-1], np.diff(edges)
+    starts.flags.writeable = counts.flags.writeable = False
+    return starts, counts
+
+
 def _block_means(a: np.ndarray, cells: int, axis: int) -> np.ndarray:
     """Means over `cells` nearly equal blocks along `axis` (blocks of whole rows/columns)."""
     n = a.shape[axis]
     if n <= cells:
         return a
-    edges = np.linspace(0, n, cells + 1).astype(int)
-    counts = np.diff(edges).reshape((-1, 1) if axis == 0 else (1, -1))
+    starts, counts = _blocks(n, cells)
+    counts = counts.reshape((-1, 1) if axis == 0 else (1, -1))
     with np.errstate(over="ignore"):
-        means = np.add.reduceat(a, edges[:-1], axis=axis) / counts
+        means = np.add.reduceat(a, starts, axis=axis) / counts
     if not np.isfinite(means).all():
         # values near the largest float: their sums overflow, not their means; `a` is finite
         # here (heatmap made it so), so average each block's values scaled down instead
         scale = np.abs(a).max()
-        means = np.add.reduceat(a / scale, edges[:-1], axis=axis) / counts * scale
+        means = np.add.reduceat(a / scale, starts, axis=axis) / counts * scale
         means = np.clip(means, -_FLOAT_MAX, _FLOAT_MAX)
     return means
 
@@ -134,16 +152,16 @@ def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
     else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
         counts[HISTOGRAM_BINS // 2] = finite.size
         lo, hi = lo - 0.5, hi + 0.5
-    edges = [_edge(lo * (1 - i / HISTOGRAM_BINS) + hi * (i / HISTOGRAM_BINS))
-             for i in range(HISTOGRAM_BINS + 1)]
+    # lo·(1 − i/16) + hi·(i/16) for every i at once (the same IEEE operations as one by one),
+    # kept within the largest float; each to 4 significant digits unless that rounds past it
+    edges = [short if abs(short := float(f"{x:.4g}")) <= _FLOAT_MAX else x
+             for x in np.clip(lo * (1 - _FRACTIONS) + hi * _FRACTIONS,
+                              -_FLOAT_MAX, _FLOAT_MAX).tolist()]
     return Histogram(edges, counts[:HISTOGRAM_BINS].tolist())
 
 
-def _edge(x: float) -> float:
-    """A bin edge to 4 significant digits, never rounded past the largest float."""
-    x = min(max(float(x), -_FLOAT_MAX), _FLOAT_MAX)
-    short = float(f"{x:.4g}")
-    return short if abs(short) <= _FLOAT_MAX else x
+#: i / 16 for the 17 bin edges
+_FRACTIONS = np.arange(HISTOGRAM_BINS + 1) / HISTOGRAM_BINS
 
 
 def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, float, float]:
