@@ -13,25 +13,10 @@ import re
 
 import torch
 
+from app.importers.errors import Alias, NotWritable
+from app.importers.writer import layer_norm
+
 aten = torch.ops.aten
-
-
-class UnsupportedModelError(ValueError):
-    """Every op of a model Gradwalk cannot write, each with where it occurs."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        listed = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{len(problems)} op(s) of this model have no Gradwalk rule "
-                         f"(nothing was imported):\n{listed}")
-
-
-class NotWritable(Exception):
-    """This node cannot be written with Gradwalk's ops (the message says why)."""
-
-
-class Alias(str):
-    """An op that is its input for Gradwalk: no node, the input's name."""
 
 
 def _axes(dims, ndim: int) -> str:
@@ -251,15 +236,8 @@ def _layer_norm(tr, node):
     b = node.args[3] if len(node.args) > 3 else None
     eps = node.args[4] if len(node.args) > 4 else 1e-5
     n = _ndim(x)
-    axes = _axes(list(range(n - len(shape), n)), n)
-    v = tr.ref(x)
-    text = (f"({v} - mean({v}, axis={axes}, keepdims=True)) / "
-            f"sqrt(var({v}, axis={axes}, keepdims=True) + {eps!r})")
-    if w is not None:
-        text = f"{text} * {tr.ref(w)}"
-    if b is not None:
-        text = f"{text} + {tr.ref(b)}"
-    return text
+    return layer_norm(tr.ref(x), _axes(list(range(n - len(shape), n)), n), eps,
+                      None if w is None else tr.ref(w), None if b is None else tr.ref(b))
 
 
 def _cast(tr, node):

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import torch
 
-from app.importers.aten import UnsupportedModelError, emit_node
-from app.importers.writer import SourceWriter
+from app.importers.aten import emit_node
+from app.importers.errors import UnsupportedModelError
+from app.importers.writer import SourceWriter, sizes, uniform
 
 #: composite ops kept whole (one readable line each) instead of decomposed
 KEPT_WHOLE = ("linear", "cross_entropy_loss", "mse_loss", "layer_norm")
@@ -51,14 +53,16 @@ def to_source(module: torch.nn.Module, example_inputs, *, loss: str | None = Non
         inputs = (*inputs, target)
     was_training = module.training
     module.train()  # batch statistics, as Gradwalk trains
-    try:
-        program = torch.export.export(wrapped, inputs, strict=False)
-    finally:
-        module.train(was_training)
-    table = torch.export.default_decompositions()
-    for name in KEPT_WHOLE:
-        table.pop(getattr(torch.ops.aten, name).default, None)
-    program = program.run_decompositions(table)
+    with warnings.catch_warnings():
+        try:
+            warnings.simplefilter("ignore", FutureWarning)  # torch.export's, not the user's
+            program = torch.export.export(wrapped, inputs, strict=False)
+            table = torch.export.default_decompositions()
+            for name in KEPT_WHOLE:
+                table.pop(getattr(torch.ops.aten, name).default, None)
+            program = program.run_decompositions(table)
+        finally:
+            module.train(was_training)
     names = _argument_names(module, len(inputs) - (1 if loss else 0)) + (["target"] if loss else [])
     return _Translation(program, wrapped, type(module).__name__, loss, names).source()
 
@@ -157,7 +161,7 @@ class _Translation:
                 self._declare(node, name, self._param_init(params[node.name], shape))
             elif node.name in buffers:
                 name = leaf_name(buffers[node.name], self.prefix)  # e.g. running stats: read, never trained
-                self._declare(node, name, f"input({_sizes(shape)})" if shape else
+                self._declare(node, name, f"input({sizes(shape)})" if shape else
                               "input(value=0.0)")
             elif node.name not in sig.user_inputs:
                 raise UnsupportedModelError([f"an input {node.name!r} that is neither a "
@@ -171,7 +175,7 @@ class _Translation:
                         "cross_entropy"])
                 self._declare(node, self._fresh(next(user)), f"labels({shape[0]}, {classes})")
             else:
-                init = f"input({_sizes(shape)})" if shape else "input(value=1.0)"
+                init = f"input({sizes(shape)})" if shape else "input(value=1.0)"
                 self._declare(node, self._fresh(next(user)), init)
 
     def _param_init(self, qualified: str, shape: list[int]) -> str:
@@ -180,33 +184,21 @@ class _Translation:
         owner = _submodule(self.module, qualified.rpartition(".")[0])
         if not shape:
             return "param(value=1.0)"
-        sizes = _sizes(shape)
+        dims = sizes(shape)
         norm = isinstance(owner, (torch.nn.LayerNorm, torch.nn.modules.batchnorm._BatchNorm))
         if norm:
-            return f"ones({sizes})" if kind == "weight" else f"zeros({sizes})"
+            return f"ones({dims})" if kind == "weight" else f"zeros({dims})"
         if isinstance(owner, torch.nn.Embedding):
-            return f"param({sizes})"
-        fan_in = _fan_in(owner, shape)
-        bound = 1 / math.sqrt(fan_in) if fan_in else 1.0
-        return f"uniform({sizes}, low={-bound:.6g}, high={bound:.6g})"
+            return f"param({dims})"
+        return uniform(shape, _fan_in(owner, shape))
 
     def _declare(self, node, name: str, init: str) -> None:
-        self.names[node.name] = name
+        self.names[node.name] = self.writer.take(name)
         self.writer.line(f"{name} = {init}")
 
     # --- names ----------------------------------------------------------------------------
     def _fresh(self, wanted: str) -> str:
-        from app.engine.language import RESERVED
-        name = re.sub(r"[^A-Za-z0-9_]", "_", wanted) or "v"
-        if not name[:1].isalpha():
-            name = "v_" + name
-        if name in RESERVED or name.startswith(("grad_", "tangent_")) or name == "loss":
-            name += "_out"
-        taken = set(self.names.values())
-        base, k = name, 2
-        while name in taken:
-            name, k = f"{base}_{k}", k + 1
-        return name
+        return self.writer.fresh(wanted)
 
     def ref(self, arg) -> str:
         """The Gradwalk text of an FX argument: a node's name or a literal."""
@@ -223,18 +215,16 @@ class _Translation:
 
     def assign(self, node, expression: str) -> None:
         """`name = expression` inside the node's module groups."""
-        self.writer.enter(_module_path(node, self.prefix))
-        name = "loss" if node is self.result else self._fresh(node.name)
+        path = _module_path(node, self.prefix)
+        self.writer.enter(path)
+        name = self.writer.take("loss") if node is self.result else \
+            self._fresh(path[-1] if path else node.name)
         self.names[node.name] = name
         self.writer.line(f"{name} = {expression}")
 
 
 def _nonfinite(x: float) -> str:
     raise UnsupportedModelError([f"a constant {x} (Gradwalk's sources hold finite numbers)"])
-
-
-def _sizes(shape) -> str:
-    return ", ".join(str(int(s)) for s in shape)
 
 
 def _submodule(module, path: str):
