@@ -229,7 +229,7 @@ class _Translation:
             return
         path = _path(node.name)
         self.writer.enter(path)
-        name = self.writer.fresh(path[-1] if path else node.op_type.lower())
+        name = self.writer.fresh(f"{path[-1]}_out" if path else node.op_type.lower())
         self.names[node.output[0]] = name
         self.writer.line(f"{name} = {expression}")
 
