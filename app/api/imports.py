@@ -40,7 +40,9 @@ class ImportOut(BaseModel):
     response_model=ImportOut,
     responses={**error_responses(413, 422)},
     summary="An ONNX model file (the request body) as Gradwalk source and a run of it",
-    openapi_extra={"requestBody": {"required": True, "content": {
+    openapi_extra={"requestBody": {"required": True, "description": "the bytes of an ONNX "
+                   "model file (torch.onnx.export writes one), e.g. `curl --data-binary "
+                   "@model.onnx -H 'Content-Type: application/octet-stream'`", "content": {
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def create_import(
