@@ -43,6 +43,13 @@ def to_source(data: bytes, *, loss: str | None = None, batch: int = 8) -> str:
     except Exception as error:  # a protobuf DecodeError, or not ONNX at all
         raise UnsupportedModelError([f"not an ONNX model file ({type(error).__name__})"]) \
             from None
+    if not model.graph.node or not model.graph.output:
+        raise UnsupportedModelError(["not an ONNX model file (no graph of nodes with an "
+                                     "output)"])
+    try:
+        onnx.checker.check_model(model)
+    except Exception as error:  # onnx.checker.ValidationError, or worse on garbage
+        raise UnsupportedModelError([f"not a valid ONNX model: {str(error)[:300]}"]) from None
     if len(model.graph.node) > MAX_NODES:
         raise UnsupportedModelError([f"the graph has {len(model.graph.node)} nodes; at most "
                                      f"{MAX_NODES}"])

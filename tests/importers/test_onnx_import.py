@@ -174,3 +174,12 @@ def test_onnx_gradients_and_sgd_losses_equal_pytorch(name):
         out.backward()
         optimizer.step()
     np.testing.assert_allclose(run.losses()[:3], want, rtol=1e-9)
+
+
+def test_bytes_that_parse_as_an_empty_protobuf_are_refused():
+    # protobuf is lenient: these bytes parse as a ModelProto with no graph (schemathesis' find)
+    with pytest.raises(UnsupportedModelError, match="not"):
+        to_source(b"!\xe19\xf1\x8e\x02\xd5'\xd4\rV\xe4\xc4e")
+    empty = helper.make_model(helper.make_graph([], "g", [], []))
+    with pytest.raises(UnsupportedModelError, match="no graph of nodes"):
+        to_source(empty.SerializeToString())
