@@ -271,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     code = commands.add_parser("code", help="the run's standalone numpy script")
     _run_options(code)
     code.set_defaults(handler=cmd_code)
+
+    from app.importers import command as import_command  # torch is imported only when run
+
+    import_command.add_parser(commands)
     return parser
 
 

@@ -18,7 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api import classes, onepage, presets, runs, steps, symbolic
+from app.api import classes, imports, onepage, presets, runs, steps, symbolic
 from app.api.errors import BodySizeLimit, CatchAll, install_error_handlers
 from app.api.responses import ServeCachedRuns
 from app.api.schemas import strict_openapi
@@ -115,7 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     classes.install(app, Classroom(settings, app.state.store))
     app.add_middleware(DocsSecurity)  # innermost: it reads the docs pages before gzip
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       larger={"/api/v1/imports": settings.max_import_bytes})
     app.add_middleware(ServeCachedRuns, store=app.state.store)
     app.add_middleware(CatchAll)  # outside the others: whatever escapes them is a JSON 500
     app.add_middleware(Protocol)  # outermost: every response, the fast path's and 500s too
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(symbolic.router)
     api.include_router(classes.router)
     api.include_router(onepage.router)
+    api.include_router(imports.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: 200 when the server answers")

@@ -197,22 +197,25 @@ def body_too_large_response(max_bytes: int, actual: int | None) -> Response:
 class BodySizeLimit:
     """413 for a request body over `max_bytes`, declared (Content-Length) or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        #: paths whose bodies may be larger (a model file): path -> bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = None
-                if declared is not None and declared > self.max_bytes:
-                    await body_too_large_response(self.max_bytes, declared)(scope, receive, send)
+                if declared is not None and declared > max_bytes:
+                    await body_too_large_response(max_bytes, declared)(scope, receive, send)
                     return
         received = 0
         started = False
@@ -222,8 +225,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes, None)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes, None)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -236,4 +239,4 @@ class BodySizeLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await body_too_large_response(self.max_bytes, None)(scope, receive, send)
+            await body_too_large_response(max_bytes, None)(scope, receive, send)

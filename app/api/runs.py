@@ -37,7 +37,13 @@ router = APIRouter(prefix="/runs", tags=["runs"])
     summary="Create a run (the same body always gives the same run_id)",
 )
 async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Response:
-    spec = RunSpec(**body.model_dump())
+    entry = await make_run(store, RunSpec(**body.model_dump()))
+    location = {"Location": f"{request.url.path}/{entry.run_id}"}
+    return serve(request, entry.document, immutable=False, status_code=201, headers=location)
+
+
+async def make_run(store, spec: RunSpec) -> RunEntry:
+    """The run of `spec`, made (or found) in the store's compute pool."""
     key = ("create", present.encode_json(spec.canonical()))
     # validating and counting the run is light; finishing it (checks, layout) as it counts
     entry = await store.compute.run(("prepare", *key), lambda: store.prepare(spec), light=True)
@@ -45,8 +51,7 @@ async def create_run(request: Request, body: RunCreate, store: StoreDep) -> Resp
         run_id, run = entry
         entry = await store.compute.run(key, lambda: store.finish(run_id, run),
                                         light=store.light(run))
-    location = {"Location": f"{request.url.path}/{entry.run_id}"}
-    return serve(request, entry.document, immutable=False, status_code=201, headers=location)
+    return entry
 
 
 @router.get(

@@ -42,6 +42,8 @@ class Settings(_EngineLimitSettings):
 
     # Enforced by the API (the engine's limits come from `Limits`, above).
     max_body_bytes: int = Field(64_000, ge=1, description="bytes of a request body")
+    max_import_bytes: int = Field(8 * 2**20, ge=1, description="bytes of a model file posted "
+                                  "to /api/v1/imports")
     max_run_id_chars: int = Field(16_000, ge=16, description="characters of a run id")
 
     # The per-worker cache (least recently used entries are dropped first).

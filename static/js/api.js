@@ -44,6 +44,13 @@ export const createRun = (body) => json("/runs", {
   body: JSON.stringify(body),
 });
 
+/** An ONNX model file's bytes as Gradwalk source and a run of it (`loss`: "" for the model's
+ * own scalar output, "mse" or "cross_entropy"). */
+export const postImport = (bytes, loss) => json(
+  `/imports${loss ? `?${new URLSearchParams({ loss })}` : ""}`,
+  { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: bytes },
+);
+
 export const getRun = (runId) => json(`/runs/${runId}`);
 /** The run's graph drawn with the groups `names` collapsed (docs/json.md, Layout). */
 export const getLayout = (runId, names) =>

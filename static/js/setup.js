@@ -7,6 +7,7 @@
  */
 
 import * as api from "./api.js";
+import { addModelFile } from "./modelfile.js";
 import { directionText, parseDirection } from "./modeswitch.js";
 
 const $ = (id) => document.getElementById(id);
@@ -41,6 +42,7 @@ export class Setup extends EventTarget {
     $("btn-source-run").addEventListener("click", () => this.submitSource());
     $("mode").addEventListener("change", () => this.showDirection());
     addInputGradsSwitch();
+    addModelFile(this);
     // the description is two lines until asked for in full: the graph keeps the room
     const description = $("preset-description");
     const expand = () => {

@@ -27,6 +27,9 @@ def test_openapi_has_an_example_for_every_request_body(client):
               if "requestBody" in op]
     assert bodies
     for body in bodies:
+        if "application/octet-stream" in body["content"]:  # a file's bytes: said in words
+            assert body.get("description"), body
+            continue
         schema = body["content"]["application/json"]["schema"]
         ref = schema["$ref"].rsplit("/", 1)[-1]
         assert spec["components"]["schemas"][ref].get("examples"), ref

@@ -1,0 +1,131 @@
+"""A PyTorch module imported as Gradwalk source: every parameter's gradient equals PyTorch's
+(given the run's own leaf values) and three SGD losses equal a torch SGD loop."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from app.engine.language import parse  # noqa: E402
+from app.engine.limits import Limits  # noqa: E402
+from app.engine.run import Run, RunSpec  # noqa: E402
+from app.importers.torch_source import leaf_name, to_source  # noqa: E402
+from gradwalk.torch import UnsupportedModelError  # noqa: E402
+
+from .models import MODELS  # noqa: E402
+
+LR = 0.05
+
+
+def _imported(name):
+    factory, inputs, loss, target = MODELS[name]
+    torch.manual_seed(0)
+    module = factory()
+    source = to_source(module, inputs, loss=loss, target=target)
+    run = Run(RunSpec(source=source, lr=LR, iterations=3), Limits())
+    return module, inputs, loss, target, source, run
+
+
+def _torch_loss(module, loss, values):
+    out = module(*values[:-1]) if loss else module(*values)
+    if loss == "mse":
+        return torch.nn.functional.mse_loss(out, values[-1])
+    if loss == "cross_entropy":
+        return torch.nn.functional.cross_entropy(out, values[-1])
+    return out
+
+
+def _as_torch(module, run, inputs, loss):
+    """The module in float64 holding the run's leaves, and the run's inputs as tensors."""
+    twin = copy.deepcopy(module).double()
+    state = {k: torch.tensor(run.leaves[leaf_name(k)], dtype=torch.float64)
+             for k in twin.state_dict()}
+    twin.load_state_dict(state)
+    names = [n for n in run.graph.order if run.graph.nodes[n].kind in ("input", "labels")]
+    values = []
+    for nid in names:
+        v = run.leaves[nid]
+        values.append(torch.tensor(v, dtype=torch.long if run.graph.nodes[nid].kind == "labels"
+                                   else torch.float64))
+    assert len(values) == len(inputs) + (1 if loss else 0)
+    return twin, values
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_gradients_equal_pytorch(name):
+    module, inputs, loss, _, _, run = _imported(name)
+    twin, values = _as_torch(module, run, inputs, loss)
+    out = _torch_loss(twin, loss, values)
+    out.backward()
+    trace = run.trace(0)
+    last = len(trace.step_list) - 1
+    np.testing.assert_allclose(run.losses()[0], out.item(), rtol=1e-9)
+    for key, param in twin.named_parameters():
+        got = trace.tensor(last, leaf_name(key), "grad")
+        np.testing.assert_allclose(got, param.grad.numpy(), rtol=1e-6, atol=1e-12,
+                                   err_msg=f"{name}: {key}")
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_three_sgd_losses_equal_a_torch_loop(name):
+    module, inputs, loss, _, _, run = _imported(name)
+    twin, values = _as_torch(module, run, inputs, loss)
+    optimizer = torch.optim.SGD(twin.parameters(), lr=LR)
+    want = []
+    for _ in range(3):
+        optimizer.zero_grad()
+        out = _torch_loss(twin, loss, values)
+        want.append(out.item())
+        out.backward()
+        optimizer.step()
+    np.testing.assert_allclose(run.losses()[:3], want, rtol=1e-9)
+
+
+def test_groups_follow_the_module_paths():
+    *_, source, run = _imported("sequential")
+    groups = {g for nid in run.graph.order for g in run.graph.nodes[nid].groups}
+    assert {"features", "features.0", "features.2", "classifier"} <= groups, groups
+    assert 'with group("features"):\n    with group("features.0"):' in source
+
+
+def test_leaves_are_named_after_the_state_dict_and_the_arguments():
+    *_, source, run = _imported("two-step-rnn")
+    leaves = {n for n in run.graph.order if run.graph.nodes[n].is_leaf}
+    assert {"ih_weight", "ih_bias", "hh_weight", "head_bias", "x1", "x2", "target"} <= leaves
+    assert "target = labels(4, 3)" in source
+    # ih is called twice: its second call is a group of its own
+    assert 'with group("ih (2)"):' in source
+
+
+def test_every_unsupported_op_is_named_with_where_it_occurs():
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3)
+            self.fc = torch.nn.Linear(8, 1)
+
+        def forward(self, x):
+            h = torch.floor(self.conv(x))
+            return self.fc(torch.flatten(h, 1)).sum()
+
+    with pytest.raises(UnsupportedModelError) as caught:
+        to_source(Odd(), torch.randn(2, 1, 4, 4))
+    text = str(caught.value)
+    assert "convolution" in text and "floor" in text, text
+    assert "in conv" in text and "test_torch_import.py" in text, text
+    assert "nothing was imported" in text
+
+
+def test_a_forward_that_is_not_a_loss_says_what_to_pass():
+    with pytest.raises(UnsupportedModelError, match="loss='mse'"):
+        to_source(MODELS["mlp"][0](), torch.randn(3, 6))
+
+
+def test_the_source_parses_as_written():
+    for name in MODELS:
+        *_, source, _ = _imported(name)
+        parse(source, Limits())
