@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import re
 
-from .golden.make_golden import GOLDEN, golden
+import pytest
+
+from .golden.make_golden import GOLDEN, blas_fingerprint, golden
 
 #: differences from the record that are meant, each with why (a pattern that no longer
 #: matches any difference fails too, so the list stays true)
@@ -48,6 +50,10 @@ def _differences(old, new, path=""):
 
 def test_every_document_and_rule_is_as_recorded():
     recorded = json.loads(GOLDEN.read_text())
+    if recorded.pop("blas") != blas_fingerprint():
+        pytest.skip("this machine's BLAS rounds a matmul differently from the one the record "
+                    "was made on (other kernels, or not one thread: the suite pins "
+                    "OPENBLAS_NUM_THREADS=1): its hashes cannot be compared here")
     now = json.loads(json.dumps(golden(), ensure_ascii=False))
     # an op added after the record has no recorded case: it is compared from then on
     added = {case for case in now["ops"] if case not in recorded["ops"]}
