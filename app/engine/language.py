@@ -357,6 +357,18 @@ class Builder:
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
         return name
 
+    def check_labels(self, node: ast.expr, logits: Node, labels: Node) -> None:
+        """cross_entropy reads class indices: a labels(N, C) leaf (a definition's argument
+        inside its body), with no more classes than the logits have columns."""
+        inside_def = getattr(self, "nesting", 0) > 0 and labels.kind == "input"
+        if labels.kind != "labels" and not inside_def:
+            raise source_error(node, f"cross_entropy's labels must be a labels(N, C) leaf (one "
+                               f"class index per row), not {labels.label}")
+        classes = (labels.init or {}).get("classes")
+        if classes is not None and len(logits.shape) == 2 and classes > logits.shape[1]:
+            raise source_error(node, f"the labels {labels.label} count {classes} classes but "
+                               f"the logits {logits.label} have {logits.shape[1]} columns")
+
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
         out = {}
         for k in call.keywords:
@@ -593,6 +605,8 @@ class Builder:
         except ShapeError as e:
             names = " and ".join(f"{by_id[i].label} {by_id[i].shape}" for i in inputs)
             raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
+        if op == "cross_entropy":
+            self.check_labels(node, by_id[inputs[0]], by_id[inputs[1]])
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
             raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")

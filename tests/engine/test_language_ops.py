@@ -94,8 +94,15 @@ def test_labels_get_no_gradient_and_forward_mode_works_through_everything():
     ("x = input(3)\nloss = sum(x[::0])\n", "a slice's step cannot be 0"),
     ("x = input(3)\nloss = sum(stack([x]))\n", "takes one list of 2 to 64 tensors"),
     ("x = input(3)\nloss = sum(stack([x, x[0:2]]))\n", "stack needs tensors of one shape"),
-    ("x = input(3, 4)\nc = labels(3, 4)\nloss = cross_entropy(x, x[:, 0])\n",
+    ("x = input(3, 4)\nc = labels(3, 4)\nd = labels(3, 4)\nloss = cross_entropy(x, d)\n",
      "'c' is never used"),
+    # a tensor of floats as labels crashed training (IndexError) where a class was out of range
+    ("x = param(3, 2)\ny = input(3)\nloss = cross_entropy(x, y * 5 + 3)\n",
+     "cross_entropy's labels must be a labels(N, C) leaf"),
+    ("x = param(3, 2)\ny = input(3)\nloss = cross_entropy(x, y)\n",
+     "cross_entropy's labels must be a labels(N, C) leaf"),
+    ("x = param(3, 2)\nc = labels(3, 5)\nloss = cross_entropy(x, c)\n",
+     "the labels c count 5 classes but the logits x have 2 columns"),
     ("x = input(3)\ny = uniform(3, low=1, high=0)\nloss = sum(x * y)\n", "low < high"),
     ("x = input(3)\nloss = +x\n", "only renames"),
 ])

@@ -152,6 +152,7 @@ class _Graph:
         self.lines: list[str] = []
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.used: set[str] = set()
+        self.label_shapes: dict[str, tuple[int]] = {}
         self.names = iter(rng.sample(NAMES, len(NAMES)))
 
     def assign(self, expr: str, shape, again: str | None = None) -> str:
@@ -176,6 +177,13 @@ class _Graph:
             args += (", " if args else "") + "scale=0.5"
         return self.assign(f"{kind}({args})", shape)
 
+    def labels(self, rows: int, classes: int) -> str:
+        """A labels(N, C) leaf, declared first and never picked as a float operand."""
+        name = f"labels_{len(self.lines)}"  # the lines only grow: a name of its own
+        self.lines.insert(0, f"{name} = labels({rows}, {classes})")
+        self.label_shapes[name] = (rows,)
+        return name
+
     def pick(self) -> str:
         return self.rng.choice(list(self.shapes))
 
@@ -192,6 +200,11 @@ class _Graph:
             operands = [self.pick() for _ in range(arity)]
             if arity == 2 and self.rng.random() < 0.3:
                 operands[1] = operands[0]  # `w + w`: one node, two edges into one consumer
+            if op.name == "cross_entropy":  # class indices: a labels leaf of the logits' shape
+                logits = self.shapes[operands[0]]
+                if len(logits) != 2:
+                    continue
+                operands[1] = self.labels(*logits)
             update = operator(op) and self.used and self.rng.random() < 0.5
             if update:  # `h += b`
                 operands[0] = self.rng.choice(sorted(self.used))
@@ -209,7 +222,7 @@ class _Graph:
             if op.syntax == "**" and op.arity == 1:
                 attrs["p"] = self.rng.choice([2, 3, 1.5, -1, 0.5])
             try:
-                shape = op.shape(*(self.shapes[o] for o in operands),
+                shape = op.shape(*(self.shapes.get(o) or self.label_shapes[o] for o in operands),
                                  **{**op.attrs, **attrs})
             except (ShapeError, TypeError, ValueError, IndexError, KeyError):
                 continue

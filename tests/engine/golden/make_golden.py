@@ -112,5 +112,6 @@ def golden() -> dict:
 
 
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps({**golden(), "blas": blas_fingerprint()}, ensure_ascii=False, indent=0, sort_keys=True) + "\n")
+    record = {**golden(), "blas": blas_fingerprint()}
+    GOLDEN.write_text(json.dumps(record, ensure_ascii=False, indent=0, sort_keys=True) + "\n")
     print(f"wrote {GOLDEN}")
