@@ -15,7 +15,7 @@ import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
 import { Clip } from "./clip.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
-import { exportPng, exportSvg } from "./exporter.js";
+import { ExportDialog } from "./export.js";
 import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
 import { Handout } from "./handout.js";
@@ -114,8 +114,8 @@ class App {
       $("graph-area").focus({ preventScroll: true });
     });
     $("btn-fit").addEventListener("click", () => this.view.fit());
-    $("btn-export-svg").addEventListener("click", () => exportSvg(this.view.svg, this.fileName()));
-    $("btn-export-png").addEventListener("click", () => exportPng(this.view.svg, this.fileName()));
+    /** the Export dialog: the step as a slide (PNG or SVG), and its link */
+    this.exporter = new ExportDialog(this);
     window.addEventListener("popstate", (e) => this.restore(e.state || readUrl()));
     window.addEventListener("resize", () => { this.measureInsets(); if (this.view.svg) this.view.fit(); });
     this.measureInsets();
