@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import open_run
+from .conftest import open_run, until
 
 FORMAT = "async (n) => (await import('/static/js/format.js')).bytes(n)"
 
@@ -12,3 +12,22 @@ def test_bytes_are_written_in_binary_units_named_as_such(guard, server, small_ru
     open_run(page, server, small_run["run_id"], 0, 0)
     said = {n: page.evaluate(FORMAT, n) for n in (512, 51_200, 3 * 1024 * 1024)}
     assert said == {512: "512 B", 51_200: "50.0 KiB", 3 * 1024 * 1024: "3.00 MiB"}
+
+
+def test_presenter_glyphs_are_distinct_and_closing_it_restores_the_view(guard, server, small_run):
+    page = guard
+    open_run(page, server, small_run["run_id"], 0, 2)
+    with page.expect_popup() as popup:
+        page.keyboard.press("p")
+    presenter = page.watch(popup.value)
+    presenter.wait_for_selector('body[data-connected="1"]', timeout=15000)
+    glyphs = [presenter.text_content(f"#p-{b}") for b in ("first", "back", "play", "forward", "last")]
+    assert len(set(glyphs)) == 5, glyphs
+    # the same glyphs as the viewer's own buttons
+    assert glyphs == [page.text_content(f"#btn-{b}") for b in ("start", "back", "play", "forward", "end")]
+    until(page, "document.body.classList.contains('lecture')")
+    presenter.close()
+    # the lecturer was in normal mode before: the view comes back as it was
+    until(page, "!document.body.classList.contains('presented')")
+    until(page, "!document.body.classList.contains('lecture')")
+    assert "mode=lecture" not in page.url
