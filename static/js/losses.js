@@ -7,6 +7,7 @@
  */
 
 import { num } from "./format.js";
+import { showPending } from "./pending.js";
 import { decades, linear, logarithmic, power, svgEl, svgText } from "./plots.js";
 
 /** Up to `count` round numbers (1, 2 or 5 × 10^e apart) from lo to hi. */
@@ -61,7 +62,7 @@ export class LossChart {
     new ResizeObserver(() => this.redraw()).observe(this.svg);
   }
 
-  /** No curve: a new run's while it loads, or `message` when it could not be had. */
+  /** No curve: a new run's while it loads ("computing…"), or `message` when it could not be had. */
   clear(message = "") {
     this.losses = null;
     this.marker = null;
@@ -71,6 +72,7 @@ export class LossChart {
     this.note.hidden = true;
     this.note.textContent = "";
     this.container.classList.remove("diverged");
+    showPending(this.svg, !message);
     if (message) {
       svgText(this.svg, { class: "chart-error", x: 8, y: 20 }, `no loss curve: ${message}`);
     }
@@ -85,6 +87,7 @@ export class LossChart {
     this.current = current;
     this.lr = lr;
     this.size = "";
+    showPending(this.svg, false);
     this.redraw();
     this.say();
   }

@@ -305,7 +305,10 @@ class App {
       this.ledger = ledger;
       this.memory.setLedger(ledger);
       this.overlays.follow();
-    }).catch((error) => this.status(error.message));
+    }).catch((error) => {
+      if (this.player.run === run) this.memory.failed();
+      this.status(error.message);
+    });
     this.overlays.follow();
     return drawn;
   }

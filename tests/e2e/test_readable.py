@@ -31,3 +31,25 @@ def test_presenter_glyphs_are_distinct_and_closing_it_restores_the_view(guard, s
     until(page, "!document.body.classList.contains('presented')")
     until(page, "!document.body.classList.contains('lecture')")
     assert "mode=lecture" not in page.url
+
+
+def test_charts_say_computing_while_their_numbers_are_on_the_way(guard, server, small_run):
+    page = guard
+    held = []
+    for path in ("**/api/v1/runs/*/losses", "**/api/v1/runs/*/memory"):
+        page.route(path, lambda route: held.append(route))
+    page.goto(f"{server}/?run={small_run['run_id']}&iter=0&step=3")
+    until(page, "document.body.dataset.ready === '1'")
+    for chart in ("#losses svg", "#memory svg"):
+        until(page, f"document.querySelector('{chart}').textContent.includes('computing…')")
+        assert page.get_attribute(chart, "aria-busy") == "true"
+    deadline = 0
+    while len(held) < 2 and deadline < 200:
+        page.wait_for_timeout(50)
+        deadline += 1
+    for route in held:
+        route.continue_()
+    for chart in ("#losses svg", "#memory svg"):
+        until(page, f"!document.querySelector('{chart}').textContent.includes('computing…')")
+        assert page.get_attribute(chart, "aria-busy") is None
+    assert page.locator("#losses svg .tick").count() > 0
