@@ -115,7 +115,7 @@ export class LossChart {
     this.size = `${width}x${height}`;
     this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.svg.replaceChildren();
-    const m = { l: 62, r: 10, t: 8, b: 20 };
+    const m = { l: 68, r: 10, t: 8, b: 20 };
     this.plot = m;
     const known = losses.filter(finite);
     const log = known.length > 0 && known.every((v) => v > 0);
@@ -157,7 +157,10 @@ export class LossChart {
         String(t));
     }
     svgText(axes, { class: "axis-title", x: 2, y: height - 5, "text-anchor": "start" }, "iteration");
-    svgText(axes, { class: "axis-title", x: 2, y: m.t + 8, "text-anchor": "start" }, "loss");
+    // up the left edge, beside the tick labels: never over the top tick, however close they are
+    const middle = ((m.t + height - m.b) / 2).toFixed(1);
+    svgText(axes, { class: "axis-title", x: 9, y: middle, "text-anchor": "middle",
+      transform: `rotate(-90 9 ${middle})` }, "loss");
     // the curve, broken where a loss is not a number
     let run = [];
     const runs = [run];

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import open_run, until
+from .conftest import create_run, open_run, until
 
 FORMAT = "async (n) => (await import('/static/js/format.js')).bytes(n)"
 
@@ -53,3 +53,25 @@ def test_charts_say_computing_while_their_numbers_are_on_the_way(guard, server, 
         until(page, f"!document.querySelector('{chart}').textContent.includes('computing…')")
         assert page.get_attribute(chart, "aria-busy") is None
     assert page.locator("#losses svg .tick").count() > 0
+
+#: every text of the loss chart that the title "loss" overlaps
+OVER_TITLE = """() => {
+    const svg = document.querySelector('#losses svg');
+    const title = [...svg.querySelectorAll('.axis-title')].find((t) => t.textContent === 'loss');
+    const a = title.getBoundingClientRect();
+    return [...svg.querySelectorAll('.tick')].filter((t) => {
+        const b = t.getBoundingClientRect();
+        return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    }).map((t) => t.textContent);
+}"""
+
+
+def test_loss_title_clear_of_its_ticks_on_a_narrow_range(guard, server, api):
+    page = guard
+    # a learning rate so small the loss hardly moves: ticks close together, long labels
+    run = create_run(api, preset="micrograd-neuron", lr=1e-7, iterations=40)
+    for size in ({"width": 1024, "height": 768}, {"width": 1280, "height": 720}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        open_run(page, server, run["run_id"], 0, 0)
+        until(page, "document.querySelectorAll('#losses svg .tick').length > 2")
+        assert page.evaluate(OVER_TITLE) == [], size
