@@ -75,3 +75,21 @@ def test_loss_title_clear_of_its_ticks_on_a_narrow_range(guard, server, api):
         open_run(page, server, run["run_id"], 0, 0)
         until(page, "document.querySelectorAll('#losses svg .tick').length > 2")
         assert page.evaluate(OVER_TITLE) == [], size
+
+
+def test_heatmap_legend_says_its_cells_are_block_means_and_gives_the_true_range(guard, server, small_run, api):
+    page = guard
+    k = small_run["phases"]["backward"][1]
+    open_run(page, server, small_run["run_id"], 0, k)
+    page.click('g.node[data-id="w1"]')
+    page.click('#inspector button[data-tab="grad"]')
+    page.wait_for_selector("#inspector svg.heat-scale")
+    words = page.text_content("#inspector .heat-legend")
+    state = api.get(f"/runs/{small_run['run_id']}/iterations/0/steps/{k}").json()
+    summary = state["nodes"]["w1"]["grad"]
+    cells = summary["heatmap"]["rows"] * summary["heatmap"]["cols"]
+    assert summary["size"] > cells  # 200 elements in 160 cells: blocks averaged
+    assert "mean of" in words
+    fmt = "async (x) => (await import('/static/js/format.js')).num(x)"
+    assert f"min {page.evaluate(fmt, summary['min'])}" in words
+    assert f"max {page.evaluate(fmt, summary['max'])}" in words
