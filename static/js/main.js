@@ -23,6 +23,7 @@ import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { Lecture } from "./lecture.js";
 import { LossChart } from "./losses.js";
+import { marksList } from "./marks.js";
 import { MemoryPanel, MemoryStrip } from "./memory.js";
 import { ModeSwitch } from "./modeswitch.js";
 import { quantity, quantityClass } from "./names.js";
@@ -71,6 +72,7 @@ class App {
     this.labels = new Map();
     if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
     bindControls(this);
+    $("marks-legend").replaceChildren(marksList());
     this.player.addEventListener("change", (e) => this.show(e.detail));
     this.player.addEventListener("failure", (e) => this.failed(e.detail));
     this.view.addEventListener("select", (e) => {

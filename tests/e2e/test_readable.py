@@ -1,6 +1,11 @@
-"""The smaller readability fixes of issue 20: byte units said as they are (KiB, MiB), …"""
+"""The smaller readability fixes of issue 20: byte units said as they are (KiB, MiB), the
+presenter's glyphs distinct and closing it restoring the view, charts saying "computing…" while
+their numbers are on the way, the loss chart's title clear of its ticks, the heatmap legend
+saying what its cells are, and a legend for the marks on the graph."""
 
 from __future__ import annotations
+
+from axe_playwright_python.sync_playwright import Axe
 
 from .conftest import create_run, open_run, until
 
@@ -70,14 +75,15 @@ def test_loss_title_clear_of_its_ticks_on_a_narrow_range(guard, server, api):
     page = guard
     # a learning rate so small the loss hardly moves: ticks close together, long labels
     run = create_run(api, preset="micrograd-neuron", lr=1e-7, iterations=40)
-    for size in ({"width": 1024, "height": 768}, {"width": 1280, "height": 720}, {"width": 390, "height": 844}):
+    for width, height in ((1024, 768), (1280, 720), (390, 844)):
+        size = {"width": width, "height": height}
         page.set_viewport_size(size)
         open_run(page, server, run["run_id"], 0, 0)
         until(page, "document.querySelectorAll('#losses svg .tick').length > 2")
         assert page.evaluate(OVER_TITLE) == [], size
 
 
-def test_heatmap_legend_says_its_cells_are_block_means_and_gives_the_true_range(guard, server, small_run, api):
+def test_heatmap_legend_says_its_cells_are_block_means_and_the_true_range(guard, server, small_run, api):
     page = guard
     k = small_run["phases"]["backward"][1]
     open_run(page, server, small_run["run_id"], 0, k)
@@ -93,3 +99,16 @@ def test_heatmap_legend_says_its_cells_are_block_means_and_gives_the_true_range(
     fmt = "async (x) => (await import('/static/js/format.js')).num(x)"
     assert f"min {page.evaluate(fmt, summary['min'])}" in words
     assert f"max {page.evaluate(fmt, summary['max'])}" in words
+
+
+def test_the_marks_on_the_graph_have_a_legend_and_tooltips(guard, server, small_run):
+    page = guard
+    open_run(page, server, small_run["run_id"], 0, small_run["phases"]["backward"][0] + 1)
+    page.keyboard.press("?")
+    legend = page.text_content("#marks-legend")
+    for mark in ("‖·‖", "∂", "= k/n"):
+        assert mark in legend
+    assert "L2 norm" in legend and "gradient of the loss with respect to" in legend
+    assert "L2 norm" in page.text_content('g.node[data-id="w1"] title')
+    violations = Axe().run(page).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
