@@ -42,6 +42,7 @@ export function shortcuts(app) {
     { keys: ["i", "I"], label: "I", does: "inspect a node, large (the step's if none)", run: () => lt().toggleInspector() },
     { keys: ["n", "N"], label: "N", does: "the whole narration / two lines (lecture)", run: () => lt().toggleNarration() },
     { keys: ["a", "A"], label: "A", does: "ask the room a question about this step (V reveals)", run: () => app.room.toggle() },
+    { keys: ["e", "E"], label: "E", does: "one element at a time: its sum with the real numbers (backward steps)", run: () => app.element.toggle() },
     { keys: ["x", "X"], label: "X", does: "export the step as a slide (PNG / SVG, caption) or copy its link", run: () => app.exporter.toggle() },
     { keys: ["p", "P"], label: "P", does: "presenter view: a second window for you", run: () => lt().presenter.open() },
     { keys: ["?"], label: "?", does: "this help", run: () => app.toggleHelp(true) },

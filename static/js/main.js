@@ -15,6 +15,7 @@ import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
 import { Clip } from "./clip.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
+import { ElementView } from "./element.js";
 import { ExportDialog } from "./export.js";
 import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
@@ -116,6 +117,8 @@ class App {
       $("graph-area").focus({ preventScroll: true });
     });
     $("btn-fit").addEventListener("click", () => this.view.fit());
+    /** one element at a time in the chain-rule card (E) */
+    this.element = new ElementView(this);
     /** the Export dialog: the step as a slide (PNG or SVG), and its link */
     this.exporter = new ExportDialog(this);
     window.addEventListener("popstate", (e) => this.restore(e.state || readUrl()));

@@ -172,6 +172,8 @@ def test_every_shortcut_does_what_the_help_says(guard, server, seed_run):
     check("Escape", "!document.body.dataset.overlay")
     check("a", "document.body.dataset.overlay === 'room'")
     check("Escape", "!document.body.dataset.overlay")
+    check("e", "document.getElementById('btn-element').getAttribute('aria-pressed') === 'true'")
+    check("e", "document.getElementById('btn-element').getAttribute('aria-pressed') === 'false'")
     check("x", "document.getElementById('export-dialog').open")
     check("Escape", "!document.getElementById('export-dialog').open")
     check("n", "document.getElementById('narration').classList.contains('full')")
