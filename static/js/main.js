@@ -35,6 +35,7 @@ import { GraphView } from "./render.js";
 import { Setup } from "./setup.js";
 import { Symbolic } from "./symbolic.js";
 import { RoomPanel } from "./roomview.js";
+import { Tour } from "./tour.js";
 import { readUrl, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
 
@@ -119,6 +120,8 @@ class App {
     $("btn-fit").addEventListener("click", () => this.view.fit());
     /** one element at a time in the chain-rule card (E) */
     this.element = new ElementView(this);
+    /** the first-visit tour (once per browser, never in lecture mode) */
+    this.tour = new Tour(this);
     /** the Export dialog: the step as a slide (PNG or SVG), and its link */
     this.exporter = new ExportDialog(this);
     window.addEventListener("popstate", (e) => this.restore(e.state || readUrl()));
@@ -145,6 +148,7 @@ class App {
     } finally {
       this.setup.hold(false);  // the form shows the run: typing into it is safe now
     }
+    if (this.current) this.tour.maybeStart();
   }
 
   /**
