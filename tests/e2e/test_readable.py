@@ -9,6 +9,11 @@ from axe_playwright_python.sync_playwright import Axe
 
 from .conftest import create_run, open_run, until
 
+def serious_violations(page) -> list[str]:
+    violations = Axe().run(page).response["violations"]
+    return [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+
+
 FORMAT = "async (n) => (await import('/static/js/format.js')).bytes(n)"
 
 
@@ -112,3 +117,15 @@ def test_the_marks_on_the_graph_have_a_legend_and_tooltips(guard, server, small_
     assert "L2 norm" in page.text_content('g.node[data-id="w1"] title')
     violations = Axe().run(page).response["violations"]
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+def test_tablet_upright_shows_the_card_directly_under_the_graph(guard, server, small_run):
+    page = guard
+    page.set_viewport_size({"width": 768, "height": 1024})
+    open_run(page, server, small_run["run_id"], 0, small_run["phases"]["backward"][0] + 3)
+    box = {name: page.locator(name).bounding_box() for name in ("#graph-area", "#chain", "#controls")}
+    # graph, narration and controls, then the chain-rule card: all of the card's head in view
+    assert box["#chain"]["y"] >= box["#controls"]["y"] + box["#controls"]["height"] - 1
+    assert box["#chain"]["y"] + 120 <= 1024, box
+    assert box["#graph-area"]["height"] >= 400
+    assert serious_violations(page) == []
