@@ -98,6 +98,15 @@ export class ElementView {
     head.textContent = `One element of ∂loss/∂${label}: ${element(label, doc.index)} (${why}), `
       + `a sum of ${doc.count} term${doc.count === 1 ? "" : "s"}${doc.count > doc.terms.length
         ? ` (the first ${doc.terms.length} written out)` : ""} = ${num(doc.total)}`;
+    // a hand-written backward that fails its check sends something else than the sum of the
+    // definition's own derivatives: said, with both numbers (the server's)
+    const differs = typeof doc.total === "number" && typeof doc.contribution === "number"
+      && Math.abs(doc.total - doc.contribution) > 1e-9 * Math.max(Math.abs(doc.total), Math.abs(doc.contribution), 1e-300);
+    if (differs) {
+      head.textContent += `; but this step sends ${num(doc.contribution)}: the op's hand-written `
+        + "backward does not agree with its definition";
+      head.classList.add("element-differs");
+    }
     const parsed = safeMathml(doc.mathml);
     // lecture mode: the formula alone, a direct child of its box (MathFit fits that one)
     if (!words) return [parsed || document.createTextNode(doc.latex)];

@@ -98,3 +98,19 @@ def test_a_step_that_is_not_backward_is_refused(client, seed):
     response = client.get(f"{API}/runs/{rid}/iterations/1/steps/1/element")
     assert response.status_code == 422
     assert "forward step" in response.text and "backward step" in response.text
+
+
+def test_a_wrong_hand_written_backward_shows_beside_the_true_sum(client):
+    rid = client.post(f"{API}/runs", json={"preset": "custom-backward"}).json()["run_id"]
+    run = client.get(f"{API}/runs/{rid}").json()
+    steps = client.get(f"{API}/runs/{rid}/iterations/0/steps").json()["steps"]
+    ops = ("my_softplus", "my_log_sigmoid")
+    custom = {n["id"]: n["op"] for n in run["graph"]["nodes"] if n.get("op") in ops}
+    agree = {}
+    for step in steps:
+        if step["phase"] != "backward" or step["node"] not in custom or not step["contributions"]:
+            continue
+        doc = client.get(f"{API}/runs/{rid}/iterations/0/steps/{step['index']}/element").json()
+        agree[custom[step["node"]]] = doc["total"] == pytest.approx(doc["contribution"], rel=1e-9)
+    # the right backward sends the definition's derivative; the deliberately wrong one does not
+    assert agree == {"my_softplus": True, "my_log_sigmoid": False}

@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from .conftest import create_run, open_run, until
 
+
 def serious_violations(page) -> list[str]:
     violations = Axe().run(page).response["violations"]
     return [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
