@@ -18,7 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api import classes, imports, onepage, presets, runs, steps, symbolic
+from app.api import classes, element, imports, onepage, presets, runs, steps, symbolic
 from app.api.errors import BodySizeLimit, CatchAll, install_error_handlers
 from app.api.responses import ServeCachedRuns
 from app.api.schemas import strict_openapi
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(presets.router)
     api.include_router(runs.router)
     api.include_router(steps.router)
+    api.include_router(element.router)
     api.include_router(symbolic.router)
     api.include_router(classes.router)
     api.include_router(onepage.router)

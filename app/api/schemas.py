@@ -731,3 +731,32 @@ class ResultOut(_Out):
     expected: Any
     yours: Any
     explanation: dict[str, Any]
+
+
+# ----- One element at a time (GET …/steps/{k}/element) -----
+
+class ElementTermOut(_Out):
+    index: list[int] = Field(description="the element m of the op's output")
+    upstream: Number = Field(description="∂loss/∂out[m]")
+    local: Number = Field(description="∂out[m]/∂input[index]: the op's JVP with a one-hot tangent")
+    product: Number
+
+
+class ElementOut(_Out):
+    """One element of a backward step's contribution, written as the sum it is."""
+
+    iteration: int
+    step: int
+    node: str = Field(description="the op node whose backward step this is")
+    to: str = Field(description="the input whose gradient receives the contribution")
+    index: list[int] = Field(description="the input's element, one whole number per axis")
+    chosen: Literal["asked", "largest"] = Field(
+        description="asked: the index given; largest: the element with the largest contribution")
+    terms: list[ElementTermOut] = Field(description="the terms in the output's element order, "
+                                                    "at most 12 (the sum is over all)")
+    count: int = Field(description="how many terms the sum has")
+    total: Number = Field(description="the sum of every term")
+    contribution: Number = Field(description="the tape's contribution to this element (equal "
+                                             "to total up to round-off)")
+    latex: str
+    mathml: str

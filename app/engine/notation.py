@@ -105,6 +105,36 @@ def bare_text(label: str) -> bool:
     return isinstance(expr, (ast.Name, ast.Call, ast.Subscript, ast.Attribute))
 
 
+#: templates whose operands sit in an additive context: a product or a power reads there as
+#: one operand without brackets (x w - y), and so does a sum on the left (a + b - c); a sum
+#: after a minus or a negation does not
+ADDITIVE = {"{0} + {1}", "{0} - {1}"}
+#: how an op's template starts when its formula binds tighter than + and −: a product, a
+#: power, a transpose, an index, a fraction
+TIGHT = re.compile(r"\{0\}(\\,\{1\}|\s*\\odot|\^|_)|\\frac")
+
+
+def unwrap(tex: str) -> str:
+    """`\\left(a\\right)` -> `a` when those two brackets pair with each other, else `tex`."""
+    if not (tex.startswith("\\left(") and tex.endswith("\\right)")):
+        return tex
+    depth = 0
+    for m in re.finditer(r"\\left[(\[|.{]|\\right[)\]|.}]", tex):
+        depth += 1 if m.group().startswith("\\left") else -1
+        if depth == 0 and m.end() < len(tex):
+            return tex  # the first bracket closes before the end: (a) + (b)
+    return tex[len("\\left("):-len("\\right)")]
+
+
+def bracketed(template: str) -> str:
+    """The template with every slot its own brackets already hold — `f({0})`, `|{0}|`, a TeX
+    group `{{{0}}}` — renamed `{bare0}`, to be filled with the operand without its brackets."""
+    return re.sub(r"(\(|\{\{|\|)\{(\d)\}(\)|\}\}|\|)",
+                  lambda m: f"{m.group(1)}{{bare{m.group(2)}}}{m.group(3)}"
+                  if (m.group(1), m.group(3)) in (("(", ")"), ("{{", "}}"), ("|", "|")) else m.group(),
+                  template)
+
+
 class Notation:
     """LaTeX symbols of one graph's nodes (cached)."""
 
@@ -143,8 +173,30 @@ class Notation:
         """The op's LaTeX with its inputs' symbols (or the given input texts)."""
         node = self.graph.nodes[nid]
         op = self.graph.op(nid)
-        texts = inputs if inputs is not None else [self.symbol(i) for i in node.inputs]
-        return self._scalar_dot(nid, render(op.latex, op.fmt(**node.attrs), texts))
+        if inputs is not None:
+            return self._scalar_dot(nid, render(op.latex, op.fmt(**node.attrs), inputs))
+        template = op.latex
+        if template in ADDITIVE:
+            for slot, i in enumerate(node.inputs):
+                # a + b - c: a sum's first operand, or the second of a +, may be a sum itself
+                chain = self.graph.op(i).latex in ADDITIVE if self.graph.nodes[i].kind == "op" else False
+                if self._tight(i) or (chain and (slot == 0 or template == "{0} + {1}")):
+                    template = template.replace(f"{{{slot}}}", f"{{bare{slot}}}")
+        return self._scalar_dot(nid, self._render(nid, template))
+
+    def _tight(self, nid: str) -> bool:
+        """Whether an unnamed op's formula binds tighter than + and − (a product, a power)."""
+        node = self.graph.nodes[nid]
+        return node.kind == "op" and bool(TIGHT.match(self.graph.op(nid).latex))
+
+    def _render(self, nid: str, template: str, **names: str) -> str:
+        """Fill one of nid's templates with its inputs' symbols, each without brackets where
+        the template's own hold it (σ(−z), not σ((−z)))."""
+        node = self.graph.nodes[nid]
+        op = self.graph.op(nid)
+        symbols = [self.symbol(i) for i in node.inputs]
+        bare = {f"bare{k}": unwrap(t) for k, t in enumerate(symbols)}
+        return render(bracketed(template), op.fmt(**node.attrs), symbols, **bare, **names)
 
     def _scalar_dot(self, nid: str, tex: str) -> str:
         """Elementwise products read as a plain product between scalars."""
@@ -154,19 +206,15 @@ class Notation:
         return tex
 
     def local(self, nid: str, index: int) -> str:
-        node = self.graph.nodes[nid]
-        op = self.graph.op(nid)
-        return render(op.local[index], op.fmt(**node.attrs),
-                      [self.symbol(i) for i in node.inputs], out=self.symbol(nid))
+        return self._render(nid, self.graph.op(nid).local[index], out=self.symbol(nid))
 
     def contrib(self, nid: str, index: int) -> str:
         """What input `index`'s gradient receives from nid's: the registry's contribution,
         summed over the axes the input was broadcast along (as the code line does)."""
         node = self.graph.nodes[nid]
         op = self.graph.op(nid)
-        tex = self._scalar_dot(nid, render(op.contrib[index], op.fmt(**node.attrs),
-                                           [self.symbol(i) for i in node.inputs],
-                                           g=self.grad(nid), out=self.symbol(nid)))
+        tex = self._scalar_dot(nid, self._render(nid, op.contrib[index], g=self.grad(nid),
+                                                 out=self.symbol(nid)))
         if op.broadcasts:
             tex = reduce_tex(tex, node.shape, self.graph.nodes[node.inputs[index]].shape,
                              operand=op.contrib[index] == "{g}")
@@ -184,11 +232,8 @@ class Notation:
 
     def tangent_term(self, nid: str, index: int, tangent: str) -> str:
         """The LaTeX of what input `index`'s tangent adds to nid's (from the registry)."""
-        node = self.graph.nodes[nid]
-        op = self.graph.op(nid)
-        return self._scalar_dot(nid, render(op.tangent[index], op.fmt(**node.attrs),
-                                            [self.symbol(i) for i in node.inputs],
-                                            t=tangent, out=self.symbol(nid)))
+        return self._scalar_dot(nid, self._render(nid, self.graph.op(nid).tangent[index],
+                                                  t=tangent, out=self.symbol(nid)))
 
     def grad(self, nid: str) -> str:
         """∂loss/∂node: the gradient of the loss with respect to the node."""

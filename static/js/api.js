@@ -58,6 +58,10 @@ export const getLayout = (runId, names) =>
 export const getLosses = (runId) => json(`/runs/${runId}/losses`);
 /** Iteration t as one document: its steps, every tensor summary once, what each step changed. */
 export const getIteration = (runId, t) => json(`/runs/${runId}/iterations/${t}`);
+/** One element of what backward step k sends to `to` as its sum (docs/json.md, One element);
+ * `index` null: the server picks the largest. */
+export const getElement = (runId, t, k, to, index) => json(`/runs/${runId}/iterations/${t}/steps/${k}/element?${
+  new URLSearchParams({ to, ...(index ? { index: index.join(",") } : {}) })}`);
 export const getScript = async (runId) => (await request(`/runs/${runId}/code`)).text();
 
 /** Where the exact values of a node's value or gradient download as a .npy file. */

@@ -42,6 +42,8 @@ export function shortcuts(app) {
     { keys: ["i", "I"], label: "I", does: "inspect a node, large (the step's if none)", run: () => lt().toggleInspector() },
     { keys: ["n", "N"], label: "N", does: "the whole narration / two lines (lecture)", run: () => lt().toggleNarration() },
     { keys: ["a", "A"], label: "A", does: "ask the room a question about this step (V reveals)", run: () => app.room.toggle() },
+    { keys: ["e", "E"], label: "E", does: "one element at a time: its sum with the real numbers (backward steps)", run: () => app.element.toggle() },
+    { keys: ["x", "X"], label: "X", does: "export the step as a slide (PNG / SVG, caption) or copy its link", run: () => app.exporter.toggle() },
     { keys: ["p", "P"], label: "P", does: "presenter view: a second window for you", run: () => lt().presenter.open() },
     { keys: ["?"], label: "?", does: "this help", run: () => app.toggleHelp(true) },
     { keys: ["Escape"], label: "Esc", does: "close this help or a panel", run: () => app.closeTop() },
@@ -112,6 +114,8 @@ export function bindControls(app) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target.closest("input, textarea, select") && e.key !== "Escape") return;
     if (ownsKey(e.target, e.key)) return;
+    // a modal dialog (export, clip, handout) keeps its keys: Esc closes it, as browsers do
+    if (e.target.closest?.("dialog[open]")) return;
     const s = list.find((entry) => entry.keys.includes(e.key)
       && (entry.shift === undefined || entry.shift === e.shiftKey));
     if (!s || !p.run) return;

@@ -12,10 +12,11 @@ export function num(x) {
 
 export const shape = (s) => (s.length ? s.join("×") : "scalar");
 
+/** Bytes in binary units, named as such: 51,200 B is 50.0 KiB (1 KiB = 1024 B). */
 export function bytes(n) {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
 /** The number a node shows for a summary: the scalar itself, or the tensor's L2 norm. */

@@ -143,7 +143,10 @@ export class Inspector {
       legend.className = "heat-legend";
       const words = document.createElement("span");
       words.textContent = which === "grad" ? "colour: sign and size (0 white)" : "colour scale";
-      legend.append(words, heatLegend(summary.heatmap, which));
+      const blocks = document.createElement("span");
+      blocks.className = "heat-blocks";
+      blocks.textContent = blockWords(summary);
+      legend.append(words, heatLegend(summary.heatmap, which), blocks);
       this.body.appendChild(legend);
     }
     if (caption) this.body.appendChild(caption);
@@ -171,4 +174,17 @@ export class Inspector {
     const d = this.direction;
     return d && d.leaf === node.id ? (d.index || []) : null;
   }
+}
+
+/**
+ * What a heatmap's cells are: the elements themselves, or means of blocks of them (then the
+ * scale spans the means, narrower than the elements' own min and max, which are said).
+ */
+function blockWords(summary) {
+  const { rows, cols } = summary.heatmap;
+  const range = `elements from min ${num(summary.min)} to max ${num(summary.max)}`;
+  if (rows * cols >= summary.size) return `each cell one element; ${range}`;
+  const per = summary.size / (rows * cols);
+  const about = Number.isInteger(per) ? String(per) : `about ${Math.round(per)}`;
+  return `each cell the mean of ${about} elements (the scale spans these means); ${range}`;
 }

@@ -7,6 +7,7 @@
  */
 
 import { num } from "./format.js";
+import { showPending } from "./pending.js";
 import { decades, linear, logarithmic, power, svgEl, svgText } from "./plots.js";
 
 /** Up to `count` round numbers (1, 2 or 5 × 10^e apart) from lo to hi. */
@@ -61,7 +62,7 @@ export class LossChart {
     new ResizeObserver(() => this.redraw()).observe(this.svg);
   }
 
-  /** No curve: a new run's while it loads, or `message` when it could not be had. */
+  /** No curve: a new run's while it loads ("computing…"), or `message` when it could not be had. */
   clear(message = "") {
     this.losses = null;
     this.marker = null;
@@ -71,6 +72,7 @@ export class LossChart {
     this.note.hidden = true;
     this.note.textContent = "";
     this.container.classList.remove("diverged");
+    showPending(this.svg, !message);
     if (message) {
       svgText(this.svg, { class: "chart-error", x: 8, y: 20 }, `no loss curve: ${message}`);
     }
@@ -85,6 +87,7 @@ export class LossChart {
     this.current = current;
     this.lr = lr;
     this.size = "";
+    showPending(this.svg, false);
     this.redraw();
     this.say();
   }
@@ -112,7 +115,7 @@ export class LossChart {
     this.size = `${width}x${height}`;
     this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.svg.replaceChildren();
-    const m = { l: 62, r: 10, t: 8, b: 20 };
+    const m = { l: 68, r: 10, t: 8, b: 20 };
     this.plot = m;
     const known = losses.filter(finite);
     const log = known.length > 0 && known.every((v) => v > 0);
@@ -154,7 +157,10 @@ export class LossChart {
         String(t));
     }
     svgText(axes, { class: "axis-title", x: 2, y: height - 5, "text-anchor": "start" }, "iteration");
-    svgText(axes, { class: "axis-title", x: 2, y: m.t + 8, "text-anchor": "start" }, "loss");
+    // up the left edge, beside the tick labels: never over the top tick, however close they are
+    const middle = ((m.t + height - m.b) / 2).toFixed(1);
+    svgText(axes, { class: "axis-title", x: 9, y: middle, "text-anchor": "middle",
+      transform: `rotate(-90 9 ${middle})` }, "loss");
     // the curve, broken where a loss is not a number
     let run = [];
     const runs = [run];

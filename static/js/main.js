@@ -15,7 +15,8 @@ import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
 import { Clip } from "./clip.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
-import { exportPng, exportSvg } from "./exporter.js";
+import { ElementView } from "./element.js";
+import { ExportDialog } from "./export.js";
 import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
 import { Handout } from "./handout.js";
@@ -23,6 +24,7 @@ import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { Lecture } from "./lecture.js";
 import { LossChart } from "./losses.js";
+import { marksList } from "./marks.js";
 import { MemoryPanel, MemoryStrip } from "./memory.js";
 import { ModeSwitch } from "./modeswitch.js";
 import { quantity, quantityClass } from "./names.js";
@@ -33,6 +35,7 @@ import { GraphView } from "./render.js";
 import { Setup } from "./setup.js";
 import { Symbolic } from "./symbolic.js";
 import { RoomPanel } from "./roomview.js";
+import { Tour } from "./tour.js";
 import { readUrl, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
 
@@ -71,6 +74,7 @@ class App {
     this.labels = new Map();
     if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
     bindControls(this);
+    $("marks-legend").replaceChildren(marksList());
     this.player.addEventListener("change", (e) => this.show(e.detail));
     this.player.addEventListener("failure", (e) => this.failed(e.detail));
     this.view.addEventListener("select", (e) => {
@@ -114,8 +118,12 @@ class App {
       $("graph-area").focus({ preventScroll: true });
     });
     $("btn-fit").addEventListener("click", () => this.view.fit());
-    $("btn-export-svg").addEventListener("click", () => exportSvg(this.view.svg, this.fileName()));
-    $("btn-export-png").addEventListener("click", () => exportPng(this.view.svg, this.fileName()));
+    /** one element at a time in the chain-rule card (E) */
+    this.element = new ElementView(this);
+    /** the first-visit tour (once per browser, never in lecture mode) */
+    this.tour = new Tour(this);
+    /** the Export dialog: the step as a slide (PNG or SVG), and its link */
+    this.exporter = new ExportDialog(this);
     window.addEventListener("popstate", (e) => this.restore(e.state || readUrl()));
     window.addEventListener("resize", () => { this.measureInsets(); if (this.view.svg) this.view.fit(); });
     this.measureInsets();
@@ -140,6 +148,7 @@ class App {
     } finally {
       this.setup.hold(false);  // the form shows the run: typing into it is safe now
     }
+    if (this.current) this.tour.maybeStart();
   }
 
   /**
@@ -305,7 +314,10 @@ class App {
       this.ledger = ledger;
       this.memory.setLedger(ledger);
       this.overlays.follow();
-    }).catch((error) => this.status(error.message));
+    }).catch((error) => {
+      if (this.player.run === run) this.memory.failed();
+      this.status(error.message);
+    });
     this.overlays.follow();
     return drawn;
   }

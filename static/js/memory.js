@@ -8,6 +8,7 @@
 import * as api from "./api.js";
 import { bytes, count } from "./format.js";
 import { phaseClass } from "./names.js";
+import { showPending } from "./pending.js";
 import { bottomAxis, chart, leftAxis, linear, svgEl, svgText } from "./plots.js";
 
 const $ = (id) => document.getElementById(id);
@@ -130,15 +131,20 @@ export class MemoryStrip {
     this.svg.replaceChildren();
     this.now.textContent = "";
     this.setLedger(null);
+    showPending(this.svg, false);
   }
 
-  /** A run's ledger (null while it loads). */
+  /** A run's ledger (null while it loads: "computing…"). */
   setLedger(ledger) {
     this.ledger = ledger;
     this.size = "";
     if (!ledger) { this.svg.replaceChildren(); this.chart = null; }
+    showPending(this.svg, !ledger);
     this.redraw();
   }
+
+  /** The ledger could not be had (the status line says why): no longer "computing…". */
+  failed() { showPending(this.svg, false); }
 
   show(steps, k, labels) {
     const changed = steps !== this.steps;

@@ -20,6 +20,8 @@ export class PresenterLink {
     this.id = crypto.randomUUID?.() || String(Math.random()).slice(2);
     this.window = null;
     this.presenters = new Set();
+    /** lecture mode before the first presenter connected (undefined while none is) */
+    this.lectureBefore = undefined;
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
     if (!this.channel) return;
     this.channel.addEventListener("message", (e) => this.receive(e.data || {}));
@@ -76,9 +78,19 @@ export class PresenterLink {
     if (this.connected && this.app.room) this.post({ type: "room", room: this.app.room.room.snapshot() });
   }
 
+  /**
+   * While a presenter is connected the projector is in lecture mode; when the last one leaves,
+   * the view comes back to the mode it had before the first came.
+   */
   show() {
     document.body.classList.toggle("presented", this.connected);
-    if (this.connected) this.app.setLecture(true);
+    if (this.connected && this.lectureBefore === undefined) {
+      this.lectureBefore = this.app.lecture;
+      this.app.setLecture(true);
+    } else if (!this.connected && this.lectureBefore !== undefined) {
+      this.app.setLecture(this.lectureBefore);
+      this.lectureBefore = undefined;
+    }
   }
 
   /** A presenter's key or button, done here as the same key would be. */

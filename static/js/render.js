@@ -8,6 +8,7 @@
 import { Camera } from "./camera.js";
 import { heatmapDataUrl } from "./charts.js";
 import { headline, num, shape } from "./format.js";
+import { marksText } from "./marks.js";
 import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass, travelling } from "./names.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -145,7 +146,7 @@ export class GraphView extends EventTarget {
     const g = el("g", { class: `node kind-${node.kind} pending`, "data-id": node.id,
       transform: `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`, tabindex: 0 }, layer);
     const title = el("title", {}, g);
-    title.textContent = `${node.label} — ${node.kind}${node.op ? ` ${node.op}` : ""} ${shape(node.shape)}`;
+    title.textContent = `${node.label} — ${node.kind}${node.op ? ` ${node.op}` : ""} ${shape(node.shape)}\n${marksText()}`;
     // the inspected node's mark (`.selected`), a ring just outside the box
     el("rect", { class: "select-ring", x: -w / 2 - 6, y: -h / 2 - 6, width: w + 12, height: h + 12,
       rx: 8 }, g);

@@ -65,6 +65,8 @@ def guard(page, request):
     requests off 127.0.0.1 (aborted). `expected` lists console texts a test provokes."""
     problems: list[str] = []
     page.expected = []
+    # the first-visit tour stays away from every page of the test (test_tour opens its own)
+    page.context.add_init_script("try { localStorage.setItem('gradwalk.tour.seen', '1'); } catch {}")
 
     def on_console(message):
         if message.type == "error" and not any(e in message.text for e in page.expected):

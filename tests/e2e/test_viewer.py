@@ -172,6 +172,10 @@ def test_every_shortcut_does_what_the_help_says(guard, server, seed_run):
     check("Escape", "!document.body.dataset.overlay")
     check("a", "document.body.dataset.overlay === 'room'")
     check("Escape", "!document.body.dataset.overlay")
+    check("e", "document.getElementById('btn-element').getAttribute('aria-pressed') === 'true'")
+    check("e", "document.getElementById('btn-element').getAttribute('aria-pressed') === 'false'")
+    check("x", "document.getElementById('export-dialog').open")
+    check("Escape", "!document.getElementById('export-dialog').open")
     check("n", "document.getElementById('narration').classList.contains('full')")
     check("n", "!document.getElementById('narration').classList.contains('full')")
     check("t", "document.body.dataset.playScope === 'training'")
@@ -321,6 +325,7 @@ def test_reduced_motion_turns_pulses_into_highlights(guard, server, seed_run):
 def test_export_downloads_svg_and_png(guard, server, seed_run):
     page = guard
     open_run(page, server, seed_run["run_id"], 0, 9)
+    page.click("#btn-export")
     with page.expect_download() as svg_download:
         page.click("#btn-export-svg")
     svg = svg_download.value

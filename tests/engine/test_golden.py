@@ -28,6 +28,13 @@ JUSTIFIED = {
         "div's tangent always wrote it (−ṫ ⊙ sin x)",
     r"/ops/expm1-.*/local0":
         "the local derivative is written as it is computed, from the output (out + 1 = eˣ)",
+    r"/ops/mean-.*/(local0|contrib0)":
+        "mean's backward without the bare 1 (issue 20): g/n, where it read (g/n)·1 with an "
+        "unexplained bold 1",
+    r"/presets/[^/]+/(reverse|forward)/(steps\[\d+\]/latex|iteration[01])":
+        "brackets only where needed (issue 20: σ(−z), not σ((−z))) and mean's backward without "
+        "the bare 1, in the steps' LaTeX and the iteration documents holding it (with its "
+        "MathML); every value, gradient, narration and code line is as recorded",
     r"/ops/cross_entropy-.*/vjp1":
         "the labels' (zero) gradient is computed by the code the script runs, "
         "np.zeros_like(labels) * g: the sign of a zero follows g",

@@ -10,7 +10,7 @@ import pytest
 
 from app.engine.language import parse
 from app.engine.limits import Limits
-from app.engine.notation import Notation, name_tex, num_tex, operand_tex, shape_tex
+from app.engine.notation import MAX_INLINE, Notation, name_tex, num_tex, operand_tex, shape_tex, unwrap
 from app.engine.run import Run, RunSpec
 
 
@@ -97,15 +97,17 @@ def test_unnamed_sub_expressions_are_written_as_their_formula(notation):
     # a call (sum) reads as one already and is written as it is, its operand inside it
     summed = notation.symbol(ids["sum(h ** 2)"])
     assert summed.startswith("\\sum") and notation.symbol(ids["h ** 2"]) in summed
-    # a named node's formula is made of its inputs' symbols
-    assert matmul in notation.formula("h")
+    # a named node's formula is made of its inputs' symbols, without doubled brackets
+    inside = matmul.removeprefix("\\left(").removesuffix("\\right)")
+    assert notation.formula("h") == "\\mathrm{relu}(" + inside + ")"
 
 
 def test_a_sub_expression_is_written_out_as_the_graph_shows_it(notation):
     ids = _by_label(notation)
     moderate = ids["sum(h ** 2) + lam * sum(w_out * w_out)"]
     assert not notation.abbreviated(moderate)
-    assert notation.symbol(moderate) in notation.formula("loss")
+    # a sum first in a difference needs no brackets of its own: a + b - 2
+    assert unwrap(notation.symbol(moderate)) + " - 2" == notation.formula("loss")
     assert "t_{" not in notation.formula("loss")
 
 
@@ -115,8 +117,10 @@ def test_only_a_sub_expression_too_long_to_write_out_is_abbreviated_and_the_step
     run = Run(RunSpec(source=source), Limits())
     notation = Notation(run.graph)
     ids = _by_label(notation)
-    long = ids[terms]
-    assert notation.abbreviated(long) and notation.symbol(long).startswith("t_{")
+    # the chain of sums reads without brackets, so a part of it grows past the bound first
+    long = next(nid for nid in ids.values() if notation.abbreviated(nid))
+    assert notation.symbol(long).startswith("t_{") and len(notation.formula(long)) > MAX_INLINE
+    assert not notation.abbreviated(ids["h - 1"])
     alias = notation.alias_text(long)
     forward = next(s for s in run.trace(0).step_list if s.phase == "forward" and s.node == long)
     # findable: the step that computes it defines it, in its formula and its narration
@@ -138,3 +142,39 @@ def test_products_of_scalars_read_cdot_and_of_tensors_odot():
     tensors = Notation(parse("a = input(2, 2)\nb = param(2, 2)\nc = a * b\nloss = sum(c)\n",
                              Limits()))
     assert tensors.formula("c") == "a \\odot b"
+
+
+BRACKETS = """\
+x = input(3, 2)
+w_out = param(2, 1)
+y = input(3, 1)
+z = input(3, 1)
+def my_softplus(a):
+    return log(1 + exp(a))
+s = my_softplus(x @ w_out)
+r = sigmoid(-z)
+loss = sum((x @ w_out - y) ** 2) + sum(s) + sum(r)
+"""
+
+
+def test_brackets_only_where_the_reading_needs_them():
+    notation = Notation(parse(BRACKETS, Limits()))
+    ids = _by_label(notation)
+    xw = f"x\\,{name_tex('w_out')}"
+    # a call's own parentheses hold its operand: my_softplus(x w), σ(−z), not ((…))
+    assert notation.formula("s") == f"\\mathrm{{my\\_softplus}}({xw})"
+    assert notation.formula("r") == "\\sigma(-z)"
+    # a product inside a difference reads without brackets; the power still needs its own
+    assert notation.symbol(ids["x @ w_out - y"]) == f"\\left({xw} - y\\right)"
+    square = ids["(x @ w_out - y) ** 2"]
+    assert notation.grad(square).endswith(f"{{\\partial \\left(\\left({xw} - y\\right)^{{2}}\\right)}}")
+    # a sum's operand in a difference keeps its brackets: a - (b + c) is not a - b + c
+    minus = Notation(parse("a = input(value=1.0)\nb = param(value=2.0)\nc = input(value=3.0)\n"
+                           "loss = a - (b + c)\n", Limits()))
+    assert minus.formula("loss") == "a - \\left(b + c\\right)"
+
+
+def test_the_mean_sends_g_over_n_without_an_unexplained_one():
+    notation = Notation(parse("x = input(3, 2)\nloss = mean(x)\n", Limits()))
+    assert notation.contrib("loss", 0) == f"\\frac{{{notation.grad('loss')}}}{{n}}"
+    assert notation.local("loss", 0) == "\\frac{1}{n}"

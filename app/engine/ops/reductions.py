@@ -42,8 +42,8 @@ for _name, _code, _vjp, _jvp, _latex, _local, _contrib, _tangent, _routes, _more
      "a reduction (sum) broadcasts the gradient back: every summed element gets it "
      "unchanged.", {}),
     ("mean", "np.mean({0}{kw})", "{g} * np.ones_like({0}) / {count}", "np.mean({t}{kw})",
-     "\\operatorname{{mean}} {0}", "\\frac{{1}}{{n}}\\mathbf{{1}}",
-     "\\frac{{{g}}}{{n}}\\,\\mathbf{{1}}", "\\operatorname{{mean}} {t}",
+     "\\operatorname{{mean}} {0}", "\\frac{{1}}{{n}}",
+     "\\frac{{{g}}}{{n}}", "\\operatorname{{mean}} {t}",
      "a reduction (mean) broadcasts the gradient back divided by n: every element gets an "
      "equal share.", {}),
     ("logsumexp", "logsumexp({0}{kw})", "{g} * np.exp({0} - {outx})", None,

@@ -1,0 +1,58 @@
+"""The route for one element at a time: element `index` of what backward step k sends to an
+input, as the sum of its terms with the real numbers (app/engine/element.py computes it)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.api import present
+from app.api.deps import IterationPath, RunIdPath, StepPath, StoreDep
+from app.api.responses import cached, encoded
+from app.api.schemas import ElementOut, error_responses
+from app.api.symbolic import _finite, _index
+from app.engine.element import element_sum
+
+router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
+
+
+def element_document(found) -> dict:
+    document = dataclasses.asdict(found)
+    for key in ("total", "contribution"):
+        document[key] = _finite(document[key])
+    for term in document["terms"]:
+        for key in ("upstream", "local", "product"):
+            term[key] = _finite(term[key])
+    document["mathml"] = present.mathml(found.latex)
+    return document
+
+
+@router.get(
+    "/steps/{k}/element",
+    response_model=ElementOut,
+    responses=error_responses(404, 413, 422),
+    summary="One element of a backward step's contribution, as the sum of its terms",
+)
+async def read_element(
+    request: Request,
+    run_id: RunIdPath,
+    t: IterationPath,
+    k: StepPath,
+    store: StoreDep,
+    to: Annotated[str | None, Query(max_length=64, description="the input receiving (default: "
+                                                               "the step's first)")] = None,
+    index: Annotated[str | None, Query(max_length=200, pattern=r"^[0-9, ]*$",
+                                       description="the element, one whole number per axis "
+                                                   "(`3,7`); omitted: the largest")] = None,
+) -> Response:
+    element = _index(index) if index is not None and index.strip() else None
+
+    def produce():
+        found = store.with_trace(run_id, t, lambda trace: element_sum(trace, k, to, element))
+        return encoded(present.encode_json(element_document(found)))
+
+    variant = f"element|{to or ''}|{'' if element is None else ','.join(map(str, element))}"
+    return await cached(request, store, produce, variant=variant)
