@@ -72,8 +72,9 @@ export class Lecture {
     const stepped = ["step", "play"].includes(how) && previous.t === t;
     const duration = how === "scrub" ? 0
       : stepped ? Math.min(900, Math.max(250, this.app.player.stepDuration)) : 450;
+    this.minimap.soon = how === "scrub";  // the camera's move below places it once a frame
     this.follow.show(step, duration, this.watchingTraining);
-    this.minimap.mark(this.follow.drawnAs(step.node), this.follow.focus(step));
+    this.minimap.mark(this.follow.drawnAs(step.node), this.follow.focus(step), how === "scrub");
     this.presenter.send();
   }
 
