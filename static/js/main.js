@@ -358,7 +358,7 @@ class App {
     $("iteration").value = String(t);
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
     clearTimeout(this.wordsTimer);
-    if (how === "scrub") {
+    if (how === "drag") {
       document.body.dataset.words = "pending";
       this.wordsTimer = setTimeout(() => this.showWords(this.current), WORDS_AFTER_SCRUB_MS);
     } else {
@@ -377,7 +377,7 @@ class App {
     this.panels.show(step, this.labels);
     this.memory.show(steps, k, this.labels);
     this.inspector.update({ runId: this.player.run.run_id, t, k, state });
-    this.remember(!["play", "history", "scrub"].includes(how));
+    this.remember(!["play", "history", "scrub", "drag"].includes(how));
     delete document.body.dataset.words;
     this.overlays.follow();
   }
