@@ -224,10 +224,12 @@ def measure_losses(browser, base: str, off_host: list[str]) -> dict:
                         "seed": int(time.time() * 1000) % 1_000_000_000})
     wanted = f"window.__lossWanted = {LOSS_ITERATIONS};"
     page, ready_ms, _ = open_page(browser, base, run, off_host, (wanted, LOSS_PROBE))
-    until(page, "window.__lossAll !== undefined", 120)
-    first, last = page.evaluate("[window.__lossFirst, window.__lossAll]")
+    until(page, "window.__lossAll !== undefined || document.querySelector('#losses .chart-error')", 600)
+    first, last, error = page.evaluate(
+        "[window.__lossFirst, window.__lossAll, document.querySelector('#losses .chart-error')?.textContent]")
     page.context.close()
-    return {"ready_ms": ready_ms, "first": first, "all": last}
+    return {"ready_ms": ready_ms, "first": first if first is not None else float("nan"),
+            "all": last if last is not None else float("nan"), "error": error}
 
 
 def frames_for(page, ms: float) -> list[float]:
@@ -534,7 +536,8 @@ def main() -> None:
     print(f"loss chart of a cold {LOSS_ITERATIONS}-iteration seed network run: first points drawn "
           f"{lo['first']:.0f} ms after navigation start (target ≤ {TARGET_FIRST_LOSSES_MS} ms: "
           f"{verdict(lo['first'] <= TARGET_FIRST_LOSSES_MS)}), all {LOSS_ITERATIONS} drawn at "
-          f"{lo['all']:.0f} ms; its graph drawn at {lo['ready_ms']:.0f} ms")
+          f"{lo['all']:.0f} ms; its graph drawn at {lo['ready_ms']:.0f} ms"
+          + (f" — the chart said: {lo['error']}" if lo["error"] else ""))
     if off_host:
         print(f"requests off 127.0.0.1 (aborted): {off_host}")
 
