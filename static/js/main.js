@@ -378,6 +378,8 @@ class App {
     this.memory.show(steps, k, this.labels);
     this.inspector.update({ runId: this.player.run.run_id, t, k, state });
     this.remember(!["play", "history", "scrub", "drag"].includes(how));
+    // the camera held still while dragged: at rest it frames the step as any move does
+    if (how === "drag") this.lectureTools.refollow();
     delete document.body.dataset.words;
     this.overlays.follow();
   }

@@ -13,7 +13,8 @@ from .conftest import create_run, open_run, until
 # the narration's and chain-rule card's changes and the charts' size changes.
 SCRUB = """
 async (last) => {
-  const seen = { words: 0, resized: 0, steps: [] };
+  const seen = { words: 0, resized: 0, steps: [], rests: 0 };
+  let before = null;
   const words = new MutationObserver((records) => { seen.words += records.length; });
   for (const id of ['narration', 'chain']) {
     words.observe(document.getElementById(id), { childList: true, subtree: true, characterData: true });
@@ -25,6 +26,9 @@ async (last) => {
   first = false;
   const scrubber = document.getElementById('scrubber');
   for (let k = 1; k <= last; k += 1) {
+    const now = performance.now();
+    if (before !== null && now - before > 100) seen.rests += 1;  // a loaded machine's long frame
+    before = now;
     scrubber.value = String(k);
     scrubber.dispatchEvent(new Event('input'));
     await new Promise((r) => requestAnimationFrame(r));
@@ -47,8 +51,9 @@ def test_scrubbing_draws_each_step_and_the_words_only_where_it_rests(guard, serv
     seen = page.evaluate(SCRUB, last)
     # the graph follows every input, one step a frame
     assert seen["steps"] == [str(k) for k in range(1, last + 1)]
-    # the words of the steps passed were never written (the old viewer wrote them 60 times)
-    assert seen["words"] <= 2, seen["words"]
+    # the words of the steps passed were never written (the old viewer wrote them 60 times,
+    # 272 changes), except where a frame was so long the scrubber rested (a loaded machine)
+    assert seen["words"] <= 2 + 8 * seen["rests"], seen
     # nothing in the dock changed size (a longer "held for backward" list widened its column
     # and redrew both charts, every bar of the ledger, at every step)
     assert seen["resized"] == 0, seen["resized"]
