@@ -101,6 +101,7 @@ class DocsSecurity:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application; `settings` default to the GRADWALK_* environment."""
     from app.pages import router as pages_router
+    from app.viewerscript import router as viewer_script_router
 
     settings = settings or Settings()
     app = FastAPIOffline(
@@ -147,5 +148,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(pages_router)
+    app.include_router(viewer_script_router)  # before /static's files: /static/viewer/…
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -179,7 +179,8 @@ def page(store: RunStore, run_id: str, iterations: str = "0", lecture: bool = Fa
     css = (STATIC / "css" / "onefile.css").read_text(encoding="utf-8")
     styles.append(css)
     head = (f"<style>{css}</style>\n  <script type=\"module\">{script}</script>")
-    html, count = re.subn(r'<script type="module" src="/static/js/main\.js"></script>',
+    # the viewer's script (app/viewerscript.py, its name left empty here): the bundle inlined
+    html, count = re.subn(r'<script type="module" src="/static/viewer/\w*\.js"></script>',
                           lambda _: head, html)
     if count != 1 or "/static/" in html:
         raise BundleError("templates/index.html: the one-file page cannot replace its links "

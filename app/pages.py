@@ -68,9 +68,9 @@ def docs_security_headers(html: bytes) -> dict[str, str]:
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, template: str) -> HTMLResponse:
+def _page(request: Request, template: str, **context) -> HTMLResponse:
     """A page of the viewer under the strict CSP."""
-    response = TEMPLATES.TemplateResponse(request, template, {"version": __version__})
+    response = TEMPLATES.TemplateResponse(request, template, {"version": __version__, **context})
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -78,8 +78,11 @@ def _page(request: Request, template: str) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def read_viewer(request: Request) -> HTMLResponse:
-    return _page(request, "index.html")
+def read_viewer(request: Request) -> HTMLResponse:
+    """The viewer; its modules come as one script (app/viewerscript.py)."""
+    from app.viewerscript import viewer_script  # it bundles as app.onefile, which reads TEMPLATES
+
+    return _page(request, "index.html", viewer_script=viewer_script().digest)
 
 
 @router.get("/presenter", response_class=HTMLResponse)

@@ -19,7 +19,14 @@ on the MLP in the page:
 - p95 frame time while playing at 4× against the same page idle (target: within one 60 Hz
   frame, 16.7 ms, of the idle p95),
 - POST of a new run of it, over loopback (target ≤ 1 s), and its first drawn graph (≤ 1.5 s),
-- expanding a collapsed group and collapsing it again: click → next drawn frame (≤ 200 ms).
+- expanding a collapsed group and collapsing it again: click → next drawn frame (≤ 100 ms);
+
+issue 24's rows, each printed with its target:
+- the first drawn graph of `/` (the seed network, what a visitor sees first), empty browser
+  cache each load: navigation start -> `body[data-ready="1"]` (≤ 0.5 s),
+- scrubbing the MLP one input a frame: input -> drawn frame p50 ≤ 16.7 ms, p95 ≤ 33 ms,
+- the loss chart of a cold 500-iteration run of the seed network (a seed never computed): its
+  first points drawn ≤ 1 s after navigation start, and when the last of the 500 is drawn.
 
 A script, not a test: it asserts nothing, it prints. Absolute times on shared machines are
 noisy; run it a few times before believing one figure.
@@ -56,9 +63,15 @@ TARGET_WEIGHT_BYTES = 600 * 1024
 TARGET_SEED_DOCUMENT_GZIP = 64 * 1024
 #: issue 11, on the 100-layer MLP (about 500 nodes)
 TARGET_FIRST_DEEP_MS = 1500
-TARGET_TOGGLE_MS = 200
 TARGET_POST_S = 1.0
 FRAME_MS = 1000 / 60
+#: issue 24
+TARGET_TOGGLE_MS = 100
+TARGET_FIRST_SEED_MS = 500
+TARGET_SCRUB_P50_MS = FRAME_MS
+TARGET_SCRUB_P95_MS = 33
+TARGET_FIRST_LOSSES_MS = 1000
+LOSS_ITERATIONS = 500
 
 # Runs before any page script: remembers when body[data-ready] first becomes "1" (ms since
 # navigation start, the origin of performance.now()).
@@ -71,6 +84,31 @@ READY_PROBE = """
   };
   new MutationObserver(seen).observe(document, {subtree: true, attributes: true,
                                                attributeFilter: ['data-ready'], childList: true});
+})();
+"""
+
+# Runs before any page script: remembers when the loss chart first draws a point and when it
+# first draws `window.__lossWanted` of them (ms since navigation start).
+LOSS_PROBE = """
+(() => {
+  const drawn = () => {
+    const chart = document.querySelector('#losses svg.loss-chart');
+    if (!chart) return 0;
+    let n = chart.querySelectorAll('circle.loss-point').length;
+    for (const line of chart.querySelectorAll('polyline.loss-line')) {
+      n += line.getAttribute('points').trim().split(/\\s+/).length;
+    }
+    return n;
+  };
+  const seen = () => {
+    const n = drawn();
+    if (n > 0 && window.__lossFirst === undefined) window.__lossFirst = performance.now();
+    if (n >= (window.__lossWanted || Infinity) && window.__lossAll === undefined) {
+      window.__lossAll = performance.now();
+    }
+  };
+  new MutationObserver(seen).observe(document, {subtree: true, childList: true, attributes: true,
+                                               attributeFilter: ['points']});
 })();
 """
 
@@ -133,9 +171,10 @@ def frame_verdict(p95: float) -> str:
     return "OVER TARGET"
 
 
-def open_page(browser, base: str, run: dict, off_host: list[str]):
-    """A fresh context (empty cache) and page on `/?run=ID`, guarded to loopback; returns the
-    page, the ms from navigation start to `body[data-ready="1"]`, and the HTML/JS/CSS bytes."""
+def open_page(browser, base: str, run: dict | None, off_host: list[str], probes: tuple[str, ...] = ()):
+    """A fresh context (empty cache) and page on `/?run=ID` (`/` without a run: the seed
+    network the page makes itself), guarded to loopback, with the init scripts `probes`; returns
+    the page, the ms from navigation start to `body[data-ready="1"]`, and the HTML/JS/CSS bytes."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
 
@@ -158,9 +197,39 @@ def open_page(browser, base: str, run: dict, off_host: list[str]):
 
     page.on("response", on_response)
     page.add_init_script(READY_PROBE)
-    page.goto(f"{base}/?run={run['run_id']}&iter=0&step=0")
-    page.wait_for_selector('body[data-ready="1"][data-step="0"]', timeout=30000)
+    for probe in probes:
+        page.add_init_script(probe)
+    page.goto(f"{base}/?run={run['run_id']}&iter=0&step=0" if run else f"{base}/")
+    page.wait_for_selector('body[data-ready="1"][data-step="0"]', timeout=120000)
     return page, page.evaluate("window.__readyAt"), fetched
+
+
+def measure_seed_first(browser, base: str, loads: int, off_host: list[str]) -> list[float]:
+    """ms from navigation start to the first drawn graph of `/` (the seed network), each load
+    in a fresh context (an empty browser cache); the server's run cache is warm after the
+    first."""
+    took = []
+    for _ in range(loads):
+        page, ready_ms, _ = open_page(browser, base, None, off_host)
+        took.append(ready_ms)
+        page.context.close()
+    return took
+
+
+def measure_losses(browser, base: str, off_host: list[str]) -> dict:
+    """A cold run of LOSS_ITERATIONS iterations of the seed network (a seed no run had), opened
+    in the page at once: ms from navigation start to its loss chart's first point, and to its
+    last."""
+    run = create(base, {"preset": "pytorch-numpy-two-layer", "iterations": LOSS_ITERATIONS,
+                        "seed": int(time.time() * 1000) % 1_000_000_000})
+    wanted = f"window.__lossWanted = {LOSS_ITERATIONS};"
+    page, ready_ms, _ = open_page(browser, base, run, off_host, (wanted, LOSS_PROBE))
+    until(page, "window.__lossAll !== undefined || document.querySelector('#losses .chart-error')", 600)
+    first, last, error = page.evaluate(
+        "[window.__lossFirst, window.__lossAll, document.querySelector('#losses .chart-error')?.textContent]")
+    page.context.close()
+    return {"ready_ms": ready_ms, "first": first if first is not None else float("nan"),
+            "all": last if last is not None else float("nan"), "error": error}
 
 
 def frames_for(page, ms: float) -> list[float]:
@@ -382,6 +451,8 @@ def main() -> None:
             r = measure(browser, base, run, args.speed, max(1, args.loads), off_host)
             d = measure_deep(browser, base, deep, args.speed, args.play_seconds, off_host)
             gr = measure_groups(browser, base, deep, off_host)
+            seed_first = measure_seed_first(browser, base, max(1, args.loads), off_host)
+            lo = measure_losses(browser, base, off_host)
             browser.close()
 
     nodes = len(run["graph"]["nodes"])
@@ -425,10 +496,12 @@ def main() -> None:
     print(f"MLP page: first drawn graph {d['ready_ms']:.0f} ms (document fetched and merged)")
     steps = d["per_step"]
     sf = d["scrub_frames"]
+    s50, s95 = percentile(steps, 50), percentile(steps, 95)
     print(f"scrubbing all {d['last'] + 1} steps, one input a frame: {d['scrub_s']:.1f} s, reached step "
-          f"{d['reached']} of {d['last']}; input → drawn frame p50 {percentile(steps, 50):.1f} ms, "
-          f"p95 {percentile(steps, 95):.1f} ms; frame time p50 {percentile(sf, 50):.2f} ms, "
-          f"p95 {percentile(sf, 95):.2f} ms")
+          f"{d['reached']} of {d['last']}; input → drawn frame p50 {s50:.1f} ms, "
+          f"p95 {s95:.1f} ms (target p50 ≤ {TARGET_SCRUB_P50_MS:.1f} ms, p95 ≤ {TARGET_SCRUB_P95_MS} ms: "
+          f"{verdict(s50 <= TARGET_SCRUB_P50_MS and s95 <= TARGET_SCRUB_P95_MS)}); frame time p50 "
+          f"{percentile(sf, 50):.2f} ms, p95 {percentile(sf, 95):.2f} ms")
     n = len(d["scrub_requests"])
     print(f"API requests while scrubbing: {n} (target 0: {verdict(n == 0)})"
           + (f" {d['scrub_requests'][:5]}" if n else ""))
@@ -455,6 +528,16 @@ def main() -> None:
         print(f"{words}, click → next drawn frame: "
               f"{', '.join(f'{v:.0f}' for v in took) or 'no group'} ms "
               f"(target ≤ {TARGET_TOGGLE_MS} ms: {verdict(bool(took) and max(took) <= TARGET_TOGGLE_MS)})")
+    print()
+    print(f"first drawn graph of / (the seed network), empty browser cache: "
+          f"{', '.join(f'{v:.0f}' for v in seed_first)} ms (the first also computes the run on the "
+          f"server) (target ≤ {TARGET_FIRST_SEED_MS} ms: "
+          f"{verdict(statistics.median(seed_first) <= TARGET_FIRST_SEED_MS)} on the median)")
+    print(f"loss chart of a cold {LOSS_ITERATIONS}-iteration seed network run: first points drawn "
+          f"{lo['first']:.0f} ms after navigation start (target ≤ {TARGET_FIRST_LOSSES_MS} ms: "
+          f"{verdict(lo['first'] <= TARGET_FIRST_LOSSES_MS)}), all {LOSS_ITERATIONS} drawn at "
+          f"{lo['all']:.0f} ms; its graph drawn at {lo['ready_ms']:.0f} ms"
+          + (f" — the chart said: {lo['error']}" if lo["error"] else ""))
     if off_host:
         print(f"requests off 127.0.0.1 (aborted): {off_host}")
 

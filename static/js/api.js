@@ -56,6 +56,9 @@ export const getRun = (runId) => json(`/runs/${runId}`);
 export const getLayout = (runId, names) =>
   json(`/runs/${runId}/layout?${new URLSearchParams({ collapsed: names.join(",") })}`);
 export const getLosses = (runId) => json(`/runs/${runId}/losses`);
+/** The losses of iterations start … stop − 1: a page (lossfeed.js). */
+export const getLossPage = (runId, start, stop) =>
+  json(`/runs/${runId}/losses?start=${start}&stop=${stop}`);
 /** Iteration t as one document: its steps, every tensor summary once, what each step changed. */
 export const getIteration = (runId, t) => json(`/runs/${runId}/iterations/${t}`);
 /** One element of what backward step k sends to `to` as its sum (docs/json.md, One element);

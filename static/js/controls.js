@@ -84,7 +84,8 @@ export function bindControls(app) {
   $("btn-help").addEventListener("click", () => app.toggleHelp(true));
   $("btn-help-close").addEventListener("click", () => app.toggleHelp(false));
   const scrubber = $("scrubber");
-  scrubber.addEventListener("input", () => { p.pause(); p.go(p.t, Number(scrubber.value), "scrub"); });
+  // "drag": the graph at every step passed, the words where the scrubber rests (main.js)
+  scrubber.addEventListener("input", () => { p.pause(); p.go(p.t, Number(scrubber.value), "drag"); });
 
   p.addEventListener("play", (e) => {
     const button = $("btn-play");

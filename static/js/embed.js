@@ -22,13 +22,14 @@ export function bindEmbedding(parent = window.parent) {
   });
   let last = null;
   new MutationObserver(() => {
-    const { ready, iter, step, phase } = document.body.dataset;
-    if (ready !== "1" || `${iter}/${step}` === last) return;
+    const { ready, iter, step, phase, words } = document.body.dataset;
+    // a step the scrubber passes draws its words once it rests (data-words="pending" until then)
+    if (ready !== "1" || words === "pending" || `${iter}/${step}` === last) return;
     if (last === null) say({ type: "gradwalk:ready", iteration: Number(iter), step: Number(step) });
     last = `${iter}/${step}`;
     say({ type: "gradwalk:step", iteration: Number(iter), step: Number(step), phase,
       narration: $("narration").textContent });
-  }).observe(document.body, { attributes: true, attributeFilter: ["data-ready", "data-iter", "data-step"] });
+  }).observe(document.body, { attributes: true, attributeFilter: ["data-ready", "data-iter", "data-step", "data-words"] });
 }
 
 /** Step k (of iteration t, if given): the next step animated, as the ▶▶ button does. */

@@ -83,11 +83,19 @@ export class Follow {
     return (nodes.find((n) => ["input", "param"].includes(n.node.kind)) ?? nodes[0])?.node.id;
   }
 
+  /** Whether the camera follows and shows all of `box` at a scale of at least `min` px a unit. */
+  sees(box, min) {
+    const camera = this.view.camera;
+    if (this.view.container.dataset.camera !== "follow" || camera.view.s < min) return false;
+    const [x, y, w, h] = camera.viewBox;
+    return box[0] >= x && box[1] >= y && box[0] + box[2] <= x + w && box[1] + box[3] <= y + h;
+  }
+
   /**
    * Show a step: `duration` ms to get there (0: at once), `overview` to keep the whole graph
    * (watching training). Returns when the camera is there.
    */
-  async show(step, duration, overview = false) {
+  async show(step, duration, overview = false, { holdIfSeen = false } = {}) {
     const camera = this.view.camera;
     if (!camera) return;
     const token = ++this.token;
@@ -124,6 +132,9 @@ export class Follow {
       box = [x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad];
       options = { min, max: min * CLOSEST, keep: this.view.nodeBox(main) };
     }  // else no node (the load step): the start of the graph, readable
+    // scrubbing: the view holds while the step's nodes are in it at a readable size (moving
+    // it repaints the whole drawing; holding repaints only the nodes the step changed)
+    if (holdIfSeen && this.sees(box, min)) return;
     this.mark("follow");
     if (phaseBegins && duration && whole.s >= min * BACK_OUT) {
       // a new phase: back out to the whole graph (it still reads), then in to the step

@@ -70,10 +70,12 @@ export class Lecture {
   /** A step drawn: the camera follows it, the minimap marks it, the presenter hears of it. */
   show({ step, how, previous, t }) {
     const stepped = ["step", "play"].includes(how) && previous.t === t;
-    const duration = how === "scrub" ? 0
+    const duration = how === "scrub" || how === "drag" ? 0
       : stepped ? Math.min(900, Math.max(250, this.app.player.stepDuration)) : 450;
-    this.follow.show(step, duration, this.watchingTraining);
-    this.minimap.mark(this.follow.drawnAs(step.node), this.follow.focus(step));
+    const dragged = how === "drag";  // the scrubber: once a frame, however many steps it passes
+    this.minimap.soon = dragged;  // the camera's move below places it once a frame
+    this.follow.show(step, duration, this.watchingTraining, { holdIfSeen: dragged });
+    this.minimap.mark(this.follow.drawnAs(step.node), this.follow.focus(step), dragged);
     this.presenter.send();
   }
 

@@ -50,6 +50,8 @@ export class LossChart {
     this.note = container.querySelector("#loss-note");
     this.onPick = onPick;
     this.losses = null;
+    /** the run's iterations: the axis spans them while the losses arrive page by page */
+    this.total = 0;
     this.current = 0;
     this.size = "";
     this.svg.addEventListener("click", (e) => {
@@ -57,7 +59,9 @@ export class LossChart {
       const rect = this.svg.getBoundingClientRect();
       const { l, r } = this.plot;
       const f = (e.clientX - rect.left - l) / Math.max(1, rect.width - l - r);
-      this.onPick(Math.max(0, Math.min(this.losses.length - 1, Math.round(f * (this.losses.length - 1)))));
+      // the axis spans every iteration; one still training picks the last one known
+      const at = Math.round(f * (Math.max(this.total, this.losses.length) - 1));
+      this.onPick(Math.max(0, Math.min(this.losses.length - 1, at)));
     });
     new ResizeObserver(() => this.redraw()).observe(this.svg);
   }
@@ -65,6 +69,7 @@ export class LossChart {
   /** No curve: a new run's while it loads ("computing…"), or `message` when it could not be had. */
   clear(message = "") {
     this.losses = null;
+    this.total = 0;
     this.marker = null;
     this.svg.replaceChildren();
     this.svg.removeAttribute("data-scale");
@@ -79,11 +84,13 @@ export class LossChart {
   }
 
   /**
-   * `losses`: the API's list (numbers, or "NaN", "Infinity", "-Infinity"); `current`: the
-   * iteration shown; `lr`: the run's learning rate, for the hint when the loss diverges.
+   * `losses`: the API's list (numbers, or "NaN", "Infinity", "-Infinity"), or its first part
+   * while the rest trains; `total`: the run's iterations (the axis spans them all); `current`:
+   * the iteration shown; `lr`: the run's learning rate, for the hint when the loss diverges.
    */
-  show(losses, current, lr) {
+  show(losses, current, lr, total = losses.length) {
     this.losses = losses;
+    this.total = Math.max(total, losses.length);
     this.current = current;
     this.lr = lr;
     this.size = "";
@@ -121,9 +128,10 @@ export class LossChart {
     const log = known.length > 0 && known.every((v) => v > 0);
     this.svg.dataset.scale = log ? "log" : "linear";
     this.scaleLabel.textContent = log ? "(log scale)" : "(linear scale: a loss is ≤ 0)";
-    const last = Math.max(1, losses.length - 1);
+    const total = this.total ?? losses.length;
+    const last = Math.max(1, total - 1);
     const x = linear(0, last, m.l, width - m.r);
-    const xAt = (i) => (losses.length === 1 ? (m.l + width - m.r) / 2 : x(i));
+    const xAt = (i) => (total === 1 ? (m.l + width - m.r) / 2 : x(i));
     let lo = known.length ? Math.min(...known) : 0;
     let hi = known.length ? Math.max(...known) : 1;
     if (hi === lo) [lo, hi] = log ? [lo / 2, hi * 2] : [lo - 1, hi + 1];
@@ -151,7 +159,7 @@ export class LossChart {
     if (!log && lo < 0 && hi > 0) {
       svgEl("line", { class: "zero-line", x1: m.l, x2: width - m.r, y1: y(0), y2: y(0) }, axes);
     }
-    for (const t of iterationTicks(losses.length - 1, width - m.l - m.r)) {
+    for (const t of iterationTicks(total - 1, width - m.l - m.r)) {
       svgEl("line", { class: "axis-line", x1: xAt(t), x2: xAt(t), y1: height - m.b, y2: height - m.b + 4 }, axes);
       svgText(axes, { class: "tick", x: xAt(t), y: height - 5, "text-anchor": t === 0 ? "start" : "middle" },
         String(t));
@@ -205,8 +213,10 @@ export class LossChart {
     this.current = t;
     if (!this.marker || !this.losses) return;
     const v = this.losses[t];
+    // an iteration still training: the marker's line only
+    this.marker.classList.toggle("training", v === undefined);
     this.marker.setAttribute("transform", `translate(${this.xAt(t).toFixed(1)} 0)`);
-    this.marker.classList.toggle("bad", !finite(v));
+    this.marker.classList.toggle("bad", v !== undefined && !finite(v));
     this.marker.querySelector("circle").setAttribute("cy", finite(v) ? this.y(v).toFixed(1) : this.top);
   }
 }

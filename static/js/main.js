@@ -23,6 +23,7 @@ import { Handout } from "./handout.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { Lecture } from "./lecture.js";
+import { feedLosses } from "./lossfeed.js";
 import { LossChart } from "./losses.js";
 import { marksList } from "./marks.js";
 import { MemoryPanel, MemoryStrip } from "./memory.js";
@@ -40,6 +41,11 @@ import { readUrl, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
 
 const DEFAULT_PRESET = "pytorch-numpy-two-layer";
+/**
+ * Scrubbing draws the graph at each step it passes; the formula, the code and the inspector
+ * wait until the scrubber has rested this long, and show the step it rests on only.
+ */
+const WORDS_AFTER_SCRUB_MS = 120;
 const $ = (id) => document.getElementById(id);
 
 class App {
@@ -256,6 +262,8 @@ class App {
 
   /** Nothing of a previous run's step stays on screen beside a new run's graph. */
   clearStale() {
+    clearTimeout(this.wordsTimer);
+    delete document.body.dataset.words;
     this.current = null;
     this.panels.clear();
     this.inspector.keepOrClear(null);
@@ -300,9 +308,10 @@ class App {
       this.panels.showScript(text);
       if (this.current) this.panels.show(this.current.step, this.labels);
     }).catch((error) => this.status(error.message));
-    api.getLosses(run.run_id).then((doc) => {
-      if (this.player.run === run) this.losses.show(doc.losses, this.player.t, run.lr);
-    }).catch((error) => {
+    // drawn page by page as the server trains: the first points of a cold run come at once
+    feedLosses(run.run_id, run.iterations, (known) => {
+      this.losses.show(known, this.player.t, run.lr, run.iterations);
+    }, () => this.player.run === run).catch((error) => {
       if (this.player.run !== run) return;
       this.losses.clear(error.message);
       this.showError(error, origin);
@@ -335,7 +344,11 @@ class App {
     legend.append(".");
   }
 
-  /** Draw one state (called by the player). */
+  /**
+   * Draw one state (called by the player): the graph and the position at once; the step's
+   * words (formula, code, inspector, the link) too, except while scrubbing, where they wait
+   * until the scrubber rests (showWords).
+   */
   show(detail) {
     const { t, k, state, step, steps, iteration, previous, how } = detail;
     this.current = detail;
@@ -351,14 +364,35 @@ class App {
     const stepped = (how === "step" || how === "play") && previous.t === t && k === previous.k + 1;
     if (stepped) this.view.animate(step, this.player.stepDuration);
     else this.view.animate(null, 0);
-    this.panels.show(step, this.labels);
     showPosition(this.player.run, t, k, step);
-    this.memory.show(steps, k, this.labels);
+    this.memory.mark(steps, k);
     this.losses.mark(t);
     $("iteration").value = String(t);
-    this.inspector.update({ runId: this.player.run.run_id, t, k, state });
-    this.remember(!["play", "history", "scrub"].includes(how));
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
+    clearTimeout(this.wordsTimer);
+    if (how === "drag") {
+      document.body.dataset.words = "pending";
+      this.wordsTimer = setTimeout(() => this.showWords(this.current), WORDS_AFTER_SCRUB_MS);
+    } else {
+      this.showWords(detail);
+    }
+  }
+
+  /**
+   * The step's words and what follows the step: the chain-rule card and the code, the memory
+   * strip's labels, the inspector, the link, an open panel. `body[data-words="pending"]` while
+   * a scrub has not rested yet.
+   */
+  showWords(detail) {
+    if (!detail) return;
+    const { t, k, state, step, steps, how } = detail;
+    this.panels.show(step, this.labels);
+    this.memory.show(steps, k, this.labels);
+    this.inspector.update({ runId: this.player.run.run_id, t, k, state });
+    this.remember(!["play", "history", "scrub", "drag"].includes(how));
+    // the camera held still while dragged: at rest it frames the step as any move does
+    if (how === "drag") this.lectureTools.refollow();
+    delete document.body.dataset.words;
     this.overlays.follow();
   }
 

@@ -146,12 +146,18 @@ export class MemoryStrip {
   /** The ledger could not be had (the status line says why): no longer "computing…". */
   failed() { showPending(this.svg, false); }
 
-  show(steps, k, labels) {
+  /** The step marked on the strip (cheap: while scrubbing, at every step passed). */
+  mark(steps, k) {
     const changed = steps !== this.steps;
     this.steps = steps;
     this.k = k;
     if (changed) { this.size = ""; this.redraw(); }
     this.chart?.mark(k);
+  }
+
+  /** The step marked, and the bytes and labels it holds said in the strip's head. */
+  show(steps, k, labels) {
+    this.mark(steps, k);
     const step = steps[k];
     const held = heldLabels(step, labels);
     this.now.textContent = `${bytes(step.memory_bytes)}${held.length ? ` (${held.join(", ")})` : ""}`;

@@ -32,6 +32,8 @@ export class Minimap {
     this.view = view;
     this.nodes = new Map();
     this.current = null;
+    /** scrubbing: the corner is chosen once a frame (mark's `soon`) */
+    this.soon = false;
     /** the drawn ids of the step's nodes (its node and its edges' other ends) */
     this.focus = [];
     view.addEventListener("camera", () => this.place());
@@ -76,22 +78,27 @@ export class Minimap {
     this.place();
   }
 
-  /** The step's node, marked; `focus`: the drawn ids of the nodes it must not cover. */
-  mark(id, focus = id ? [id] : []) {
+  /**
+   * The step's node, marked; `focus`: the drawn ids of the nodes it must not cover. The corner
+   * is chosen at once, or with `soon` at the next frame (scrubbing: once a frame however many
+   * steps it passes, the page measured once).
+   */
+  mark(id, focus = id ? [id] : [], soon = false) {
     this.focus = focus;
+    this.soon = soon;
     if (this.current !== id) {
       this.nodes.get(this.current)?.classList.remove("current");
       this.nodes.get(id)?.classList.add("current");
       this.current = id;
     }
-    this.place();
+    this.place(!soon);
   }
 
   /**
    * Outline the part on screen; shown only while it is not the whole graph, in a free corner
-   * (chosen again once the camera stops).
+   * (chosen again once the camera stops): at once, or at the next frame while scrubbing.
    */
-  place() {
+  place(now = !this.soon) {
     const camera = this.view.camera;
     if (!camera || !this.frame) return;
     const [x, y, w, h] = camera.viewBox;
@@ -99,8 +106,12 @@ export class Minimap {
     this.frame.setAttribute("y", y);
     this.frame.setAttribute("width", w);
     this.frame.setAttribute("height", h);
+    cancelAnimationFrame(this.cornerFrame);
+    this.cornerFrame = 0;
     if (!camera.zoomed) this.box.hidden = true;
-    else if (!this.view.container.hasAttribute("data-moving")) this.corner();
+    else if (this.view.container.hasAttribute("data-moving")) return;
+    else if (now) this.corner();
+    else this.cornerFrame = requestAnimationFrame(() => { this.cornerFrame = 0; this.corner(); });
   }
 
   /** Take the first corner of the graph where the minimap covers no step node and no control. */

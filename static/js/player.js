@@ -92,7 +92,10 @@ export class Player extends EventTarget {
     return (await this.iterationOf(t)).state(k);
   }
 
-  /** Show step k of iteration t; `how` says why ("step", "jump", "play", "scrub", "history"). */
+  /**
+   * Show step k of iteration t; `how` says why ("step", "jump", "play", "scrub", "history", or
+   * "drag": the scrubber moved by hand, quick inputs one after another).
+   */
   async go(t, k, how = "jump") {
     t = Math.max(0, Math.min(this.run.iterations - 1, t));
     k = Math.max(0, Math.min(this.lastStep, k));

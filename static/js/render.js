@@ -214,6 +214,8 @@ export class GraphView extends EventTarget {
   /** Show the state after a step: each quantity, statuses, the step's node and edges. */
   update(state, step) {
     const { w, thumb } = this.geo;
+    /** rows whose text may not fit: measured all at once after every row is written */
+    const fits = [];
     for (const [id, view] of this.nodes) {
       const s = state.nodes[id];
       if (this.drawn.get(id) === s) continue; // the very object drawn: nothing changed
@@ -235,11 +237,13 @@ export class GraphView extends EventTarget {
         }
         const suffix = partial ? ` (${s.received}/${s.expected})` : "";
         const row = view.rows.get(q);
-        this.fillRow(row.text, row.img, summary, q, suffix, w, thumb);
+        const room = this.fillRow(row.text, row.img, summary, q, suffix, w, thumb);
+        if (room) fits.push([row.text, room]);
         g.toggleAttribute(`data-${name}`, Boolean(summary));
         if (summary) g.setAttribute(`data-${name}`, String(headline(summary)));
       }
     }
+    this.narrow(fits);
     const current = this.alias.get(state.node) ?? state.node;
     if (this.currentNode !== current) {
       this.nodes.get(this.currentNode)?.g.classList.remove("current");
@@ -286,13 +290,21 @@ export class GraphView extends EventTarget {
       textNode.textContent = `${mark}‖·‖ ${num(summary.norm)}`;
     }
     if (suffix) el("tspan", { class: "partial" }, textNode).textContent = suffix;
-    // the row stays inside its box: a long number with its "(i/n)" is narrowed to fit
-    const room = scalar ? w - 12 : w - thumb - 18;
-    if ((suffix || textNode.textContent.length > 12) && textNode.isConnected) {
-      if (textNode.getComputedTextLength() > room) {
-        textNode.setAttribute("textLength", String(room));
-        textNode.setAttribute("lengthAdjust", "spacingAndGlyphs");
-      }
+    // the row stays inside its box: a long number with its "(i/n)" may need narrowing
+    if (!(suffix || textNode.textContent.length > 12) || !textNode.isConnected) return 0;
+    return scalar ? w - 12 : w - thumb - 18;
+  }
+
+  /**
+   * Narrow the rows `fits` ([text, room] pairs) that are longer than their room: every length
+   * read in one pass, so the page is laid out once, not once a row (a few hundred times when
+   * a large graph is drawn).
+   */
+  narrow(fits) {
+    const over = fits.filter(([textNode, room]) => textNode.getComputedTextLength() > room);
+    for (const [textNode, room] of over) {
+      textNode.setAttribute("textLength", String(room));
+      textNode.setAttribute("lengthAdjust", "spacingAndGlyphs");
     }
   }
 

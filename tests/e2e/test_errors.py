@@ -70,7 +70,7 @@ def test_a_run_failing_after_its_graph_leaves_no_stale_panel(guard, server, api,
     limit = {"error": {"status": 413, "kind": "limit", "message": message,
                        "limit": "max_cost", "value": 1000000}}
     other = create_run(api, preset="colah-sum-of-paths")
-    page.route(f"**/runs/{other['run_id']}/losses", lambda route: route.fulfill(status=413, json=limit))
+    page.route(f"**/runs/{other['run_id']}/losses*", lambda route: route.fulfill(status=413, json=limit))
     page.route(f"**/runs/{other['run_id']}/iterations/0", lambda route: route.fulfill(status=413, json=limit))
     page.select_option("#preset", "colah-sum-of-paths")
     page.click("#btn-run")
