@@ -221,9 +221,11 @@ APP = make_client(**TIGHT).app
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 #: refusals that depend on what no schema can say: the source text itself, the sizes a graph's
 #: shapes multiply to, the compute it costs, the body's bytes, a direction in the graph, the
-#: length of the source a preset writes from its parameters (deep-mlp's depth)
+#: length of the source a preset writes from its parameters (deep-mlp's depth), a page of
+#: losses past the run's own iterations (?start=&stop=)
 GRAPH_DEPENDENT = {"source", "max_tensor_elements", "max_total_elements", "max_nodes",
-                   "max_compute_seconds", "max_body_bytes", "direction.leaf", "direction.index"}
+                   "max_compute_seconds", "max_body_bytes", "direction.leaf", "direction.index",
+                   "start", "stop"}
 
 
 def _graph_dependent(response, case) -> bool:
