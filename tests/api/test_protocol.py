@@ -222,10 +222,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 #: refusals that depend on what no schema can say: the source text itself, the sizes a graph's
 #: shapes multiply to, the compute it costs, the body's bytes, a direction in the graph, the
 #: length of the source a preset writes from its parameters (deep-mlp's depth), a page of
-#: losses past the run's own iterations (?start=&stop=)
+#: losses past the run's own iterations (?start=&stop=), one element of a step that is not a
+#: backward step or of an input it does not send to (…/element?to=&index=)
 GRAPH_DEPENDENT = {"source", "max_tensor_elements", "max_total_elements", "max_nodes",
                    "max_compute_seconds", "max_body_bytes", "direction.leaf", "direction.index",
-                   "start", "stop"}
+                   "start", "stop", "k", "to", "index"}
 
 
 def _graph_dependent(response, case) -> bool:
