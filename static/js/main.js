@@ -21,6 +21,7 @@ import { Groups } from "./groups.js";
 import { Handout } from "./handout.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
+import { LayerStrip } from "./layerstrip.js";
 import { Lecture } from "./lecture.js";
 import { LossChart } from "./losses.js";
 import { MemoryPanel, MemoryStrip } from "./memory.js";
@@ -57,6 +58,8 @@ class App {
     this.losses = new LossChart($("losses"), (t) => this.goIteration(t));
     this.overlays = new Overlays();
     this.memory = new MemoryStrip($("memory"), () => this.overlays.open("memory-panel"));
+    /** ‖∂loss/∂W‖ per layer as the backward pass runs (normal and lecture mode) */
+    this.layerStrip = new LayerStrip($("layers"));
     /** the run's memory ledger (`GET …/memory`), null while it loads */
     this.ledger = null;
     this.overlays.add("why", new WhyReverse(this));
@@ -252,6 +255,7 @@ class App {
     this.inspector.keepOrClear(null);
     this.view.select(null);
     this.memory.clear();
+    this.layerStrip.clear();
     $("step-label").textContent = "";
     document.body.dataset.ready = "0";
   }
@@ -342,6 +346,7 @@ class App {
     this.panels.show(step, this.labels);
     showPosition(this.player.run, t, k, step);
     this.memory.show(steps, k, this.labels);
+    this.layerStrip.show(iteration.layers, k);
     this.losses.mark(t);
     $("iteration").value = String(t);
     this.inspector.update({ runId: this.player.run.run_id, t, k, state });
