@@ -231,7 +231,8 @@ def gradcheck_document(check) -> dict:
     if check.sweep is not None:
         s = check.sweep
         sweep = {"leaf": s.leaf, "h": s.h, "rel_error": [_number(e) for e in s.rel_error],
-                 "best_h": s.best_h, "best_rel_error": _number(s.best_rel_error)}
+                 "best_h": s.best_h, "best_rel_error": _number(s.best_rel_error),
+                 "truncation": s.truncation}
     return {
         "dtype": check.dtype, "h": check.h, "tolerance": check.tolerance,
         "params": [{"leaf": p.leaf, "direction": numbers(dataclasses.asdict(p.direction)),

@@ -333,6 +333,12 @@ class CheckOut(_Out):
     autodiff: Number
     numerical: Number
     rel_error: Number = Field(description="|autodiff − numerical| / max(|autodiff|, |numerical|)")
+    roundoff: Number = Field(description="the estimated round-off of the central difference, "
+                             "ε·(|L(p + h·v)| + |L(p − h·v)|) / 2h")
+    verdict: Literal["good", "roundoff", "bad"] = Field(
+        description="good: rel_error under the tolerance; roundoff: over it, but "
+        "|autodiff − numerical| is at most 10 × roundoff, so the finite difference is the "
+        "inaccurate side; bad: autodiff and the difference disagree beyond both")
 
 
 class EntryCheckOut(CheckOut):
@@ -347,11 +353,15 @@ class ParamCheckOut(_Out):
 
 
 class SweepOut(_Out):
-    leaf: str
-    h: list[float] = Field(description="10^-1 … 10^-12, half decades")
+    leaf: str = Field(description="the first parameter whose float64 error falls as h² at large "
+                      "h (else the first parameter)")
+    h: list[float] = Field(description="10^-1 … 10^-12, half decades, and the checks' h")
     rel_error: list[Number]
     best_h: float
     best_rel_error: Number
+    truncation: bool = Field(description="whether `leaf` shows a truncation arm (error ∝ h²); "
+                             "false: no parameter does, the loss is (piecewise) quadratic "
+                             "along every one")
 
 
 class GradCheckOut(_Out):
@@ -359,7 +369,7 @@ class GradCheckOut(_Out):
     h: float = Field(description="the h of the direction and entry checks: ε^(1/3)")
     tolerance: float = Field(description="a relative error under it is good")
     params: list[ParamCheckOut]
-    sweep: SweepOut | None = Field(description="the first parameter's direction over h")
+    sweep: SweepOut | None = Field(description="one parameter's direction over h")
 
 
 class HeldOut(_Out):
