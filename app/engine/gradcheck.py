@@ -175,7 +175,8 @@ def charge(graph: Graph, limits) -> int:
                          f"the gradient check ({passes(graph)} forward passes of {each:.3g} "
                          f"element operations: 2 + 2 per checked entry + {2 * len(PROBE_H)} "
                          f"for the probe of h for each of {len(graph.parameters)} parameters, "
-                         f"{2 * (len(SWEEP_H) + 1)} for the sweep of h)", "ask for fewer parameters or smaller tensors")
+                         f"{2 * (len(SWEEP_H) + 1)} for the sweep of h)",
+                         "ask for fewer parameters or smaller tensors")
 
 
 def check(graph: Graph, leaves: dict[str, np.ndarray], seed: int,
