@@ -125,12 +125,16 @@ export class GradCheck {
     tol.className = "tolerance";
     tol.dataset.tolerance = String(answer.tolerance);
     tol.textContent = `good when the relative error is under ${num(answer.tolerance)}`;
+    // in lecture mode only the first sentence shows (fit.css): the rest is for reading alone
+    const detail = document.createElement("span");
+    detail.className = "lead-detail";
+    detail.textContent = " (ε^(1/3) of the precision): first along a random unit direction v, then "
+      + "on the 3 entries with the largest gradient. Relative error = |autodiff − numerical| / "
+      + "max(|autodiff|, |numerical|)";
     this.lead.replaceChildren(
       `Autodiff (the reverse sweep's ∂loss/∂p) against central differences `
-      + `(L(p + h·v) − L(p − h·v)) / 2h, the losses evaluated in ${answer.dtype} with h = ${num(answer.h)} `
-      + "(ε^(1/3) of the precision): first along a random unit direction v, then on the 3 entries "
-      + "with the largest gradient (this h is ◆ on the plot). Relative error = |autodiff − numerical| "
-      + "/ max(|autodiff|, |numerical|): ", tol, ` in ${answer.dtype}.`);
+      + `(L(p + h·v) − L(p − h·v)) / 2h in ${answer.dtype}, h = ${num(answer.h)} (◆ on the plot)`,
+      detail, ": ", tol, ` in ${answer.dtype}.`);
     const checks = answer.params.flatMap((p) => [p.direction, ...p.entries]);
     if (checks.some((c) => c.verdict === "roundoff")) {
       this.lead.append(" ≈ round-off: over that, but within ten times the difference's own "
