@@ -18,6 +18,7 @@ import numpy as np
 from latex2mathml.converter import convert as latex_to_mathml
 
 from app.api.cache import LRU
+from app.engine.layernorms import layer_norms
 from app.engine.schedule import QUANTITIES
 from app.engine.summary import Summary
 from app.layout import layout
@@ -46,6 +47,7 @@ def preset_summary(preset) -> dict:
                 "min": p.min,
                 "max": p.max,
                 "description": p.description,
+                **({"options": list(p.options)} if p.kind == "choice" else {}),
             }
             for p in preset.params
         ],
@@ -209,7 +211,14 @@ def iteration_document(trace) -> dict:
     ]
     loss = trace.values[trace.graph.loss]
     return {"iteration": trace.iteration, "loss": _number(loss),
-            "steps": steps_json(trace.step_list), "tensors": tensors, "changes": changes}
+            "steps": steps_json(trace.step_list), "tensors": tensors, "changes": changes,
+            "layers": layers_json(trace)}
+
+
+def layers_json(trace) -> list[dict]:
+    """Per layer, ‖∂loss/∂(its parameters)‖ and the step it is known from (docs/json.md)."""
+    return [{"name": layer.name, "params": list(layer.params), "norm": _number(layer.norm),
+             "step": layer.step} for layer in layer_norms(trace)]
 
 
 def gradcheck_document(check) -> dict:
@@ -222,7 +231,8 @@ def gradcheck_document(check) -> dict:
     if check.sweep is not None:
         s = check.sweep
         sweep = {"leaf": s.leaf, "h": s.h, "rel_error": [_number(e) for e in s.rel_error],
-                 "best_h": s.best_h, "best_rel_error": _number(s.best_rel_error)}
+                 "best_h": s.best_h, "best_rel_error": _number(s.best_rel_error),
+                 "truncation": s.truncation}
     return {
         "dtype": check.dtype, "h": check.h, "tolerance": check.tolerance,
         "params": [{"leaf": p.leaf, "direction": numbers(dataclasses.asdict(p.direction)),

@@ -92,11 +92,13 @@ class RunCreate(BaseModel):
 
 class PresetParamOut(_Out):
     name: str
-    kind: Literal["int", "float"]
+    kind: Literal["int", "float", "choice"] = Field(
+        description="a choice's value is the index of one of its `options`, from 0")
     default: float
     min: float | None
     max: float | None
     description: str
+    options: list[str] | None = Field(None, description="a choice's options, by index")
 
 
 class PresetSummary(_Out):
@@ -293,6 +295,13 @@ class StateOut(_Out):
     nodes: dict[str, NodeStateOut]
 
 
+class LayerNormOut(_Out):
+    name: str = Field(description="the layer: its innermost group, or a parameter in none")
+    params: list[str] = Field(description="its parameters, in declaration order")
+    norm: Number = Field(description="√(Σ ‖∂loss/∂p‖²) over its parameters")
+    step: int = Field(description="the first step after which the norm is known")
+
+
 class IterationOut(_Out):
     iteration: int
     loss: Number = Field(description="the loss of this iteration (before its update)")
@@ -303,6 +312,10 @@ class IterationOut(_Out):
     changes: list[dict[str, dict[str, Any]]] = Field(
         description="per step k, node -> the fields step k changed, summaries by their id in "
         "`tensors`; merging changes[0..k] field by field gives the `nodes` of …/steps/{k}"
+    )
+    layers: list[LayerNormOut] = Field(
+        description="per layer (group) with a trained parameter, input side first: the norm "
+        "of the loss's gradient with respect to its parameters; empty in forward mode"
     )
 
 
@@ -320,6 +333,12 @@ class CheckOut(_Out):
     autodiff: Number
     numerical: Number
     rel_error: Number = Field(description="|autodiff − numerical| / max(|autodiff|, |numerical|)")
+    roundoff: Number = Field(description="the estimated round-off of the central difference, "
+                             "ε·(|L(p + h·v)| + |L(p − h·v)|) / 2h")
+    verdict: Literal["good", "roundoff", "bad"] = Field(
+        description="good: rel_error under the tolerance; roundoff: over it, but "
+        "|autodiff − numerical| is at most 10 × roundoff, so the finite difference is the "
+        "inaccurate side; bad: autodiff and the difference disagree beyond both")
 
 
 class EntryCheckOut(CheckOut):
@@ -334,11 +353,15 @@ class ParamCheckOut(_Out):
 
 
 class SweepOut(_Out):
-    leaf: str
-    h: list[float] = Field(description="10^-1 … 10^-12, half decades")
+    leaf: str = Field(description="the first parameter whose float64 error falls as h² at large "
+                      "h (else the first parameter)")
+    h: list[float] = Field(description="10^-1 … 10^-12, half decades, and the checks' h")
     rel_error: list[Number]
     best_h: float
     best_rel_error: Number
+    truncation: bool = Field(description="whether `leaf` shows a truncation arm (error ∝ h²); "
+                             "false: no parameter does, the loss is (piecewise) quadratic "
+                             "along every one")
 
 
 class GradCheckOut(_Out):
@@ -346,7 +369,7 @@ class GradCheckOut(_Out):
     h: float = Field(description="the h of the direction and entry checks: ε^(1/3)")
     tolerance: float = Field(description="a relative error under it is good")
     params: list[ParamCheckOut]
-    sweep: SweepOut | None = Field(description="the first parameter's direction over h")
+    sweep: SweepOut | None = Field(description="one parameter's direction over h")
 
 
 class HeldOut(_Out):
@@ -477,8 +500,10 @@ def _run_create_variants(properties: dict, settings) -> list[dict]:
     bases = []
     for preset in PRESETS.values():
         params = {
-            p.name: {"type": "integer" if p.kind == "int" else "number",
-                     "minimum": p.min, "maximum": p.max, "description": p.description}
+            p.name: {"type": "number" if p.kind == "float" else "integer",
+                     "minimum": p.min, "maximum": p.max, "description": p.description + (
+                         f" ({', '.join(f'{i}: {o}' for i, o in enumerate(p.options))})"
+                         if p.options else "")}
             for p in preset.params
         }
         bases.append(base("preset", _described(properties["preset"], {"const": preset.id}),

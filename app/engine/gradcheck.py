@@ -6,6 +6,14 @@ grows as ε/h, so its error against autodiff draws a V over h with the best h ne
 float32 (ε ≈ 1.2e-7) round-off wins much sooner than in float64 (ε ≈ 2.2e-16). The autodiff
 gradient is the reverse sweep's (float64); the loss of the differences is evaluated by the same
 forward ops in the dtype asked for.
+
+Honest about what it shows: the sweep runs along the first parameter whose float64 error falls
+as h² at large h (a quick probe of each), so the V has both arms where the graph has one; where
+none does — the loss is quadratic or piecewise quadratic along every parameter (ReLU pieces, a
+squared error) and central differences have no truncation error — it says so (`truncation`).
+The table's h is one of the sweep's points. Each check carries the estimated round-off of its
+difference, ε·(|L(p + h·v)| + |L(p − h·v)|)/2h, and a verdict that says which side a mismatch
+within it comes from: the finite difference, not autodiff.
 """
 
 from __future__ import annotations
@@ -28,6 +36,15 @@ ENTRIES = 3
 SWEEP_H = [10.0 ** (-e / 2) for e in range(2, 25)]
 #: relative error under which a check is called good, per dtype
 TOLERANCE = {"float64": 1e-6, "float32": 1e-2}
+#: the probe of the truncation arm: the sweep's largest h (10^-1 … 10^-4)
+PROBE_H = SWEEP_H[:7]
+#: a truncation arm: the error falls as h², ×10 per half decade of h; seen when two ratios of
+#: neighbouring errors in a row are within this band (a kink crossed gives one jump, round-off
+#: a rise, and a quadratic loss errors at round-off level that do not fall steadily)
+ARM_RATIO = (5.0, 20.0)
+#: a mismatch up to this many times the estimated round-off of the difference is the
+#: difference's: a forward pass rounds in many places, the estimate counts the loss's only
+ROUNDOFF_FACTOR = 10.0
 
 
 @dataclass
@@ -35,6 +52,11 @@ class Check:
     autodiff: float
     numerical: float
     rel_error: float
+    #: the estimated round-off of the central difference, ε·(|L(p + h·v)| + |L(p − h·v)|)/2h
+    roundoff: float
+    #: "good" (under the tolerance); "roundoff" (over it, but |autodiff − numerical| is within
+    #: ROUNDOFF_FACTOR × roundoff: the finite difference is the inaccurate side); or "bad"
+    verdict: str
 
 
 @dataclass
@@ -53,10 +75,14 @@ class ParamCheck:
 @dataclass
 class Sweep:
     leaf: str
+    #: SWEEP_H with the table's h among them, largest first
     h: list[float]
     rel_error: list[float]
     best_h: float
     best_rel_error: float
+    #: whether `leaf`'s float64 error falls as h² at large h (a truncation arm); false when no
+    #: parameter's does: the loss is (piecewise) quadratic along every one
+    truncation: bool
 
 
 @dataclass
@@ -72,6 +98,24 @@ class GradCheck:
 def rel_error(a: float, b: float) -> float:
     scale = max(abs(a), abs(b))
     return 0.0 if scale == 0 else abs(a - b) / scale
+
+
+def judged(autodiff: float, numerical: float, roundoff: float, tolerance: float) -> dict:
+    """A check's relative error and verdict (see Check)."""
+    error = rel_error(autodiff, numerical)
+    verdict = "good" if error < tolerance else \
+        "roundoff" if abs(autodiff - numerical) <= ROUNDOFF_FACTOR * roundoff else "bad"
+    return {"rel_error": error, "roundoff": roundoff, "verdict": verdict}
+
+
+def has_arm(differences: list[float]) -> bool:
+    """Whether central differences at h falling by half decades carry a truncation error
+    ∝ h²: then neighbouring ones differ by ∝ h² too, ×10 per half decade (two ratios in a row
+    in ARM_RATIO). Read from the differences alone, so a wrong autodiff cannot hide it."""
+    lo, hi = ARM_RATIO
+    changes = [abs(a - b) for a, b in zip(differences[:-1], differences[1:], strict=True)]
+    inside = [b > 0 and lo <= a / b <= hi for a, b in zip(changes[:-1], changes[1:], strict=True)]
+    return any(a and b for a, b in zip(inside[:-1], inside[1:], strict=True))
 
 
 class _Loss:
@@ -90,20 +134,24 @@ class _Loss:
             values[nid] = forward(self.graph, values, nid)
         return float(values[self.graph.loss])
 
-    def central(self, leaf: str, step: np.ndarray, h: float) -> float:
-        """(L(p + h·step) − L(p − h·step)) / 2h, with p + h·step rounded to the dtype."""
+    def central(self, leaf: str, step: np.ndarray, h: float) -> tuple[float, float]:
+        """(L(p + h·step) − L(p − h·step)) / 2h, with p + h·step rounded to the dtype, and its
+        estimated round-off ε·(|L(p + h·step)| + |L(p − h·step)|) / 2h."""
         p = self.leaves[leaf]
         ahead = (p + self.dtype(h) * step.astype(self.dtype)).astype(self.dtype)
         behind = (p - self.dtype(h) * step.astype(self.dtype)).astype(self.dtype)
-        return (self(leaf, ahead) - self(leaf, behind)) / (2 * h)
+        up, down = self(leaf, ahead), self(leaf, behind)
+        eps = float(np.finfo(self.dtype).eps)
+        return (up - down) / (2 * h), eps * (abs(up) + abs(down)) / (2 * h)
 
 
 def passes(graph: Graph) -> int:
-    """Forward passes of a check: per parameter, two along a direction and two per entry
-    checked; the sweep of h on the first parameter, two per h."""
+    """Forward passes of a check, at most: per parameter, two along a direction, two per entry
+    checked and two per h of the probe; the sweep of h on one parameter, two per h (and the
+    table's h)."""
     params = graph.parameters
-    return sum(2 + 2 * min(ENTRIES, prod(p.shape)) for p in params) + \
-        (2 * len(SWEEP_H) if params else 0)
+    return sum(2 + 2 * min(ENTRIES, prod(p.shape)) + 2 * len(PROBE_H) for p in params) + \
+        (2 * (len(SWEEP_H) + 1) if params else 0)
 
 
 def cost(schedule: Schedule) -> tuple[int, int]:
@@ -125,9 +173,10 @@ def charge(graph: Graph, limits) -> int:
     total, each = cost(schedule_of(graph))
     return budget.charge(total, limits,
                          f"the gradient check ({passes(graph)} forward passes of {each:.3g} "
-                         f"element operations: 2 + 2 per checked entry for each of "
-                         f"{len(graph.parameters)} parameters, {2 * len(SWEEP_H)} for the "
-                         f"sweep of h)", "ask for fewer parameters or smaller tensors")
+                         f"element operations: 2 + 2 per checked entry + {2 * len(PROBE_H)} "
+                         f"for the probe of h for each of {len(graph.parameters)} parameters, "
+                         f"{2 * (len(SWEEP_H) + 1)} for the sweep of h)",
+                         "ask for fewer parameters or smaller tensors")
 
 
 def check(graph: Graph, leaves: dict[str, np.ndarray], seed: int,
@@ -137,6 +186,7 @@ def check(graph: Graph, leaves: dict[str, np.ndarray], seed: int,
         raise InvalidRequestError(f"must be one of {', '.join(DTYPES)}", "dtype")
     params = [p.id for p in graph.parameters]
     schedule = schedule_of(graph)
+    tolerance = TOLERANCE[dtype]
     with np.errstate(all="ignore"):
         grads = Tape(schedule, leaves, 0.0, summaries=False).grads
         loss = _Loss(graph, schedule, leaves, DTYPES[dtype])
@@ -147,28 +197,38 @@ def check(graph: Graph, leaves: dict[str, np.ndarray], seed: int,
             grad = np.asarray(grads.get(leaf, np.zeros(graph.nodes[leaf].shape)))
             v = rs.randn(*grad.shape) if grad.ndim else np.float64(1.0)
             v = v / np.linalg.norm(np.ravel(v))
-            directions[leaf] = (grad, v)
             autodiff = float(np.sum(grad * v))
-            numerical = loss.central(leaf, np.asarray(v), h)
+            directions[leaf] = (autodiff, np.asarray(v))
+            numerical, roundoff = loss.central(leaf, np.asarray(v), h)
             entries = []
             flat = np.abs(np.ravel(grad))
             for i in np.argsort(-flat, kind="stable")[:ENTRIES]:
                 index = np.unravel_index(int(i), grad.shape)
                 unit = np.zeros(grad.shape)
                 unit[index] = 1.0
-                a, n = float(grad[index]), loss.central(leaf, unit, h)
-                entries.append(EntryCheck(a, n, rel_error(a, n),
-                                          [int(j) for j in index]))
+                a, (n, r) = float(grad[index]), loss.central(leaf, unit, h)
+                entries.append(EntryCheck(a, n, **judged(a, n, r, tolerance),
+                                          index=[int(j) for j in index]))
             checks.append(ParamCheck(leaf, Check(autodiff, numerical,
-                                                 rel_error(autodiff, numerical)), entries))
-        sweep = None
-        if params:
-            leaf = params[0]
-            grad, v = directions[leaf]
-            autodiff = float(np.sum(grad * v))
-            errors = [rel_error(autodiff, loss.central(leaf, np.asarray(v), step))
-                      for step in SWEEP_H]
-            finite = [e if np.isfinite(e) else np.inf for e in errors]
-            best = int(np.argmin(finite))
-            sweep = Sweep(leaf, SWEEP_H, errors, SWEEP_H[best], errors[best])
-    return GradCheck(dtype, h, TOLERANCE[dtype], checks, sweep)
+                                                 **judged(autodiff, numerical, roundoff,
+                                                          tolerance)), entries))
+        sweep = _sweep(graph, schedule, leaves, loss, directions, h) if params else None
+    return GradCheck(dtype, h, tolerance, checks, sweep)
+
+
+def _sweep(graph: Graph, schedule: Schedule, leaves: dict, loss: _Loss, directions: dict,
+           h: float) -> Sweep:
+    """The error over h along the first parameter whose float64 error has a truncation arm
+    (else the first parameter), the table's h among the sweep's."""
+    exact = loss if loss.dtype is np.float64 else _Loss(graph, schedule, leaves, np.float64)
+    chosen, truncation = next(iter(directions)), False
+    for leaf, (_, v) in directions.items():
+        if has_arm([exact.central(leaf, v, step)[0] for step in PROBE_H]):
+            chosen, truncation = leaf, True
+            break
+    autodiff, v = directions[chosen]
+    steps = sorted({*SWEEP_H, h}, reverse=True)
+    errors = [rel_error(autodiff, loss.central(chosen, v, step)[0]) for step in steps]
+    finite = [e if np.isfinite(e) else np.inf for e in errors]
+    best = int(np.argmin(finite))
+    return Sweep(chosen, steps, errors, steps[best], errors[best], truncation)

@@ -16,12 +16,14 @@ from .errors import NotFoundError
 @dataclass(frozen=True)
 class PresetParam:
     name: str
-    #: "int" (a size) or "float"
+    #: "int" (a size), "float", or "choice" (the index of one of `options`, from 0)
     kind: str
     default: float
     min: float
     max: float
     description: str
+    #: a choice's options, by index (empty for a number)
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,17 @@ class Preset:
         return {p.name: p.default for p in self.params}
 
 
-def _deep_mlp(numbers: dict, activation: str = "relu") -> str:
+#: deep-mlp's activations, by the index its `activation` parameter takes
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def _deep_mlp(numbers: dict, activation: str | None = None) -> str:
     """`depth` layers of `width` units (64 unless given) on a batch of N, a linear output, a
     squared error; each layer a `with group("layer k"):` block. ReLU layers start at He's
-    scale √(2/fan-in), tanh layers at √(1/fan-in)."""
+    scale √(2/fan-in), tanh and sigmoid layers at √(1/fan-in). The activation is the given
+    one, else the `activation` parameter's choice (ReLU without one)."""
+    if activation is None:
+        activation = ACTIVATIONS[int(numbers.get("activation", 0))]
     depth, width = int(numbers["depth"]), int(numbers.get("width", 64))
     fan_in = 16 if activation == "relu" else width
     gain = 2 if activation == "relu" else 1
@@ -306,17 +315,23 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
     Preset(
         "deep-mlp",
         "D2L 4.7: memory against batch size and depth",
-        "A stack of `depth` ReLU layers of width 64 on a batch of N examples. Backpropagation "
+        "A stack of `depth` layers of width 64 (ReLU, tanh or sigmoid: the `activation` "
+        "parameter) on a batch of N examples. Backpropagation "
         "reuses the intermediates of the forward pass, so they are held until the backward "
         "pass has used them: each layer keeps its pre-activation (relu's derivative reads it) "
         "and its activation (the next matrix product's gradient reads it), N × 64 numbers "
         "each. The memory ledger peaks at the end of the forward pass, at about "
         "2 × depth × N × 64 × 8 bytes: double the batch or the depth and the peak doubles — "
-        "D2L's reason training needs far more memory than prediction.",
+        "D2L's reason training needs far more memory than prediction. The layer strip under "
+        "the graph shows each layer's ‖∂loss/∂W‖ as the backward pass reaches it: choose "
+        "sigmoid and 16 layers, and the gradient vanishes — sigmoid's slope is at most 1/4, "
+        "so each layer down passes on a fraction of what it received.",
         _deep_mlp({"depth": 4}),
         [
-            PresetParam("depth", "int", 4, 1, 32, "hidden ReLU layers"),
+            PresetParam("depth", "int", 4, 1, 32, "hidden layers"),
             PresetParam("N", "int", 32, 1, 512, "batch size"),
+            PresetParam("activation", "choice", 0, 0, len(ACTIVATIONS) - 1,
+                        "each hidden layer's activation", ACTIVATIONS),
         ],
         lr=0.01, iterations=50, generate=_deep_mlp,
     ),

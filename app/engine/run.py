@@ -131,8 +131,12 @@ class RunSpec:
                                               f"{preset.id!r}; parameters: {allowed}", "params")
             numbers = {}
             for p in preset.params:
-                numbers[p.name] = _param_value(p.name, params.get(p.name, p.default), p.kind,
-                                               p.min, p.max)
+                value = params.get(p.name, p.default)
+                if p.options and value not in range(len(p.options)):
+                    listed = ", ".join(f"{i} ({o})" for i, o in enumerate(p.options))
+                    raise InvalidRequestError(f"must be the index of one of {listed}",
+                                              f"params.{p.name}")
+                numbers[p.name] = _param_value(p.name, value, p.kind, p.min, p.max)
             source = preset.source_for(numbers)
             lr = preset.lr if self.lr is None else self.lr
             iterations = preset.iterations if self.iterations is None else self.iterations
@@ -210,7 +214,7 @@ def _check_number(value, name: str, lo: float, hi: float) -> None:
 
 def _param_value(name: str, value, kind: str, lo: float, hi: float):
     _check_number(value, f"params.{name}", lo, hi)
-    if kind == "int":
+    if kind in ("int", "choice"):
         if float(value) != int(value):
             raise InvalidRequestError("must be a whole number", f"params.{name}")
         return int(value)

@@ -4,7 +4,11 @@
  * Gradient check): per parameter the check along a random direction and on its largest
  * entries, each relative error marked good or bad against the answer's tolerance; and the sweep
  * of h on a log-log plot, both precisions together, where truncation error falls as h² and
- * round-off rises as ε/h. Every number is the server's; this draws and labels them.
+ * round-off rises as ε/h. The table's h is a point of the plot (◆); a mismatch within the
+ * difference's round-off says the difference is the inaccurate side; where the loss has no
+ * truncation error along any parameter (piecewise quadratic), the plot says so and offers a
+ * graph whose V has both arms. Every number and verdict is the server's; this draws and labels
+ * them.
  */
 
 import * as api from "./api.js";
@@ -15,6 +19,10 @@ const $ = (id) => document.getElementById(id);
 const DTYPES = ["float64", "float32"];
 /** where a relative error of exactly 0 is drawn on the log axis */
 const ZERO_FLOOR = 1e-17;
+/** a graph whose loss is smooth along its parameters: both arms of the V show */
+const SMOOTH_PRESET = "logistic-regression";
+/** what the server's verdicts say in the table */
+const VERDICTS = { good: "✓ good", roundoff: "≈ round-off", bad: "✗ bad" };
 
 export class GradCheck {
   constructor(app) {
@@ -82,6 +90,34 @@ export class GradCheck {
     this.showLead(answer);
     this.fillTable(answer);
     this.drawPlot(this.result);
+    this.showRegime(this.result.float64.sweep);
+  }
+
+  /** Which arms of the V the plot can show, and where both show when this graph has one only. */
+  showRegime(sweep) {
+    const box = $("gradcheck-regime");
+    box.replaceChildren();
+    if (!sweep) return;
+    const leaf = document.createElement("code");
+    leaf.textContent = sweep.leaf;
+    if (sweep.truncation) {
+      box.append("The sweep runs along ", leaf, ", where the loss is smooth: the error falls as h² "
+        + "(truncation) until round-off, which grows as ε/h, takes over. An error of 1 means the two "
+        + "losses came out equal: the step h was lost in round-off.");
+      return;
+    }
+    box.append("No truncation error here: along ", leaf, " — and along every parameter of this "
+      + "graph — the loss is quadratic or piecewise quadratic (ReLU or max pieces, a squared error), "
+      + "and a central difference of a quadratic is exact. Only round-off shows, rising as ε/h. ");
+    const offer = document.createElement("button");
+    offer.type = "button";
+    offer.id = "btn-gradcheck-smooth";
+    offer.textContent = "See both arms on logistic regression";
+    offer.addEventListener("click", async () => {
+      await this.app.createRun({ preset: SMOOTH_PRESET });
+      this.follow(true);
+    });
+    box.append(offer);
   }
 
   showLead(answer) {
@@ -89,12 +125,22 @@ export class GradCheck {
     tol.className = "tolerance";
     tol.dataset.tolerance = String(answer.tolerance);
     tol.textContent = `good when the relative error is under ${num(answer.tolerance)}`;
+    // in lecture mode only the first sentence shows (fit.css): the rest is for reading alone
+    const detail = document.createElement("span");
+    detail.className = "lead-detail";
+    detail.textContent = " (ε^(1/3) of the precision): first along a random unit direction v, then "
+      + "on the 3 entries with the largest gradient. Relative error = |autodiff − numerical| / "
+      + "max(|autodiff|, |numerical|)";
     this.lead.replaceChildren(
       `Autodiff (the reverse sweep's ∂loss/∂p) against central differences `
-      + `(L(p + h·v) − L(p − h·v)) / 2h, the losses evaluated in ${answer.dtype} with h = ${num(answer.h)} `
-      + "(ε^(1/3) of the precision): first along a random unit direction v, then on the 3 entries "
-      + "with the largest gradient. Relative error = |autodiff − numerical| / max(|autodiff|, |numerical|): ",
-      tol, ` in ${answer.dtype}.`);
+      + `(L(p + h·v) − L(p − h·v)) / 2h in ${answer.dtype}, h = ${num(answer.h)} (◆ on the plot)`,
+      detail, ": ", tol, ` in ${answer.dtype}.`);
+    const checks = answer.params.flatMap((p) => [p.direction, ...p.entries]);
+    if (checks.some((c) => c.verdict === "roundoff")) {
+      this.lead.append(" ≈ round-off: over that, but within ten times the difference's own "
+        + "round-off, ε·(|L(p + h·v)| + |L(p − h·v)|)/2h — the finite difference is the inaccurate "
+        + "side, not autodiff.");
+    }
   }
 
   fillTable(answer) {
@@ -112,8 +158,7 @@ export class GradCheck {
         tr.dataset.leaf = param.leaf;
         tr.dataset.check = kind;
         if (kind === "entry") tr.dataset.index = check.index.join(",");
-        const good = check.rel_error < answer.tolerance;
-        tr.className = `${good ? "good" : "bad"}${i === 0 ? " first" : ""}`;
+        tr.className = `${check.verdict}${i === 0 ? " first" : ""}`;
         const leaf = tr.insertCell();
         leaf.className = "leaf";
         leaf.textContent = i === 0 ? param.leaf : "";
@@ -128,7 +173,17 @@ export class GradCheck {
         }
         const verdict = tr.insertCell();
         verdict.className = "verdict";
-        verdict.textContent = good ? "✓ good" : "✗ bad";
+        verdict.dataset.verdict = check.verdict;
+        verdict.textContent = VERDICTS[check.verdict];
+        if (check.verdict === "roundoff") {
+          const why = document.createElement("span");
+          why.className = "roundoff";
+          why.textContent = ` ±${num(check.roundoff)}`;
+          verdict.append(why);
+          verdict.title = `the finite difference is the inaccurate side: its estimated round-off `
+            + `ε·(|L(p + h·v)| + |L(p − h·v)|)/2h is ${num(check.roundoff)}, and it differs from `
+            + `autodiff by ${num(Math.abs(check.autodiff - check.numerical))}`;
+        }
       });
     }
   }
@@ -170,6 +225,12 @@ export class GradCheck {
       const points = sweep.h.map((h, i) => `${x(h).toFixed(1)},${at(sweep.rel_error[i]).toFixed(1)}`);
       svgEl("polyline", { points: points.join(" ") }, g);
       sweep.h.forEach((h, i) => svgEl("circle", { class: "point", cx: x(h), cy: at(sweep.rel_error[i]), r: 3 }, g));
+      const table = sweep.h.indexOf(result[dtype].h);
+      if (table >= 0) {
+        const [tx, ty] = [x(sweep.h[table]), at(sweep.rel_error[table])];
+        svgEl("path", { class: "table-h", "data-h": sweep.h[table],
+          d: `M${tx} ${ty - 8}L${tx + 8} ${ty}L${tx} ${ty + 8}L${tx - 8} ${ty}Z` }, g);
+      }
       const best = svgEl("g", { class: "best" }, g);
       const [bx, by] = [x(sweep.best_h), at(sweep.best_rel_error)];
       svgEl("circle", { cx: bx, cy: by, r: 7 }, best);
@@ -188,10 +249,12 @@ export class GradCheck {
     // above the plot, over the side each describes
     svgText(svg, { class: "regime round-off", x: m.l, y: m.t - 26 }, "← round-off ∝ ε/h");
     svgText(svg, { class: "regime-note", x: m.l, y: m.t - 8 }, "rises as h shrinks");
+    const truncation = result.float64.sweep?.truncation;
     svgText(svg, { class: "regime truncation", x: width - m.r, y: m.t - 26, "text-anchor": "end" },
-      "truncation error ∝ h² →");
+      truncation ? "truncation error ∝ h² →" : "no truncation error →");
     svgText(svg, { class: "regime-note", x: width - m.r, y: m.t - 8, "text-anchor": "end" },
-      "falls as h shrinks");
+      truncation ? "falls as h shrinks" : `the loss is (piecewise) quadratic along ${sweeps[0][1].leaf}`);
+    svgText(legend, { class: "tick", x: (m.l + width - m.r) / 2 + 140, y: 24 }, "◆ the table's h");
     svgEl("line", { class: "best-line", x1: best, x2: best, y1: m.t, y2: height - m.b }, svg);
     this.plot.append(svg);
   }

@@ -22,6 +22,8 @@ export class Iteration {
     this.steps = doc.steps;
     this.tensors = doc.tensors;
     this.changes = doc.changes;
+    /** per layer, ‖∂loss/∂W‖ and the step it is known from (reverse mode; [] otherwise) */
+    this.layers = doc.layers ?? [];
     this.quantities = new Set(quantities);
     this.lossNode = run.graph.loss;
     /** snapshots[i]: the nodes after step i · SNAPSHOT_EVERY */

@@ -22,6 +22,7 @@ import { Groups } from "./groups.js";
 import { Handout } from "./handout.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
+import { LayerStrip } from "./layerstrip.js";
 import { Lecture } from "./lecture.js";
 import { feedLosses } from "./lossfeed.js";
 import { LossChart } from "./losses.js";
@@ -66,6 +67,8 @@ class App {
     this.losses = new LossChart($("losses"), (t) => this.goIteration(t));
     this.overlays = new Overlays();
     this.memory = new MemoryStrip($("memory"), () => this.overlays.open("memory-panel"));
+    /** ‖∂loss/∂W‖ per layer as the backward pass runs (normal and lecture mode) */
+    this.layerStrip = new LayerStrip($("layers"));
     /** the run's memory ledger (`GET …/memory`), null while it loads */
     this.ledger = null;
     this.overlays.add("why", new WhyReverse(this));
@@ -269,6 +272,7 @@ class App {
     this.inspector.keepOrClear(null);
     this.view.select(null);
     this.memory.clear();
+    this.layerStrip.clear();
     $("step-label").textContent = "";
     document.body.dataset.ready = "0";
   }
@@ -366,6 +370,7 @@ class App {
     else this.view.animate(null, 0);
     showPosition(this.player.run, t, k, step);
     this.memory.mark(steps, k);
+    this.layerStrip.show(iteration.layers, k);
     this.losses.mark(t);
     $("iteration").value = String(t);
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });

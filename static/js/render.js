@@ -91,7 +91,7 @@ export class GraphView extends EventTarget {
     this.activeEdges = [];
     this.currentNode = null;
     const { sx, sy, w, h } = this.geo;
-    this.svg = el("svg", { xmlns: SVG, role: "img", "aria-label": "computational graph" },
+    this.svg = el("svg", { xmlns: SVG, role: "group", "aria-label": "computational graph" },
       this.container);
     this.size();
     const defs = el("defs", {}, this.svg);

@@ -113,14 +113,7 @@ export class Setup extends EventTarget {
       const label = document.createElement("label");
       label.title = p.description;
       label.append(`${p.name} `);
-      const input = document.createElement("input");
-      input.type = "number";
-      input.name = `param-${p.name}`;
-      input.min = String(p.min);
-      input.max = String(p.max);
-      input.step = p.kind === "int" ? "1" : "any";
-      input.value = String(run?.params?.[p.name] ?? p.default);
-      label.appendChild(input);
+      label.appendChild(paramInput(p, run?.params?.[p.name] ?? p.default));
       params.appendChild(label);
     }
     this.fillNumbers(run || { seed: preset.seed, lr: preset.lr, iterations: preset.iterations });
@@ -175,7 +168,7 @@ export class Setup extends EventTarget {
     const id = $("preset").value;
     if (!id) { this.submitSource(); return; }
     const params = {};
-    for (const input of $("params").querySelectorAll("input")) {
+    for (const input of $("params").querySelectorAll("input, select")) {
       params[input.name.slice("param-".length)] = Number(input.value);
     }
     this.request({ preset: id, params, ...this.numbers() }, "form");
@@ -229,4 +222,21 @@ export class Setup extends EventTarget {
       source.setSelectionRange(offset, Math.min(source.value.length, offset + 1));
     }
   }
+}
+
+/** A preset parameter's field: a number, or for a choice its options (the value an index). */
+function paramInput(p, value) {
+  const choice = p.kind === "choice";
+  const input = document.createElement(choice ? "select" : "input");
+  input.name = `param-${p.name}`;
+  if (choice) {
+    p.options.forEach((option, i) => input.append(new Option(option, String(i))));
+  } else {
+    input.type = "number";
+    input.min = String(p.min);
+    input.max = String(p.max);
+    input.step = p.kind === "int" ? "1" : "any";
+  }
+  input.value = String(value);
+  return input;
 }

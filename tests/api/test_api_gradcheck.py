@@ -82,3 +82,61 @@ def test_a_wrong_hand_written_backward_fails_the_gradient_check(client):
     rid = run_id(client, {"source": fixed, "params": {"N": 16, "D": 4, "H": 8}})
     doc = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck").json()
     assert all(p["direction"]["rel_error"] < 1e-6 for p in doc["params"])
+
+
+#: w1 reaches the loss through ReLU and a square (piecewise quadratic), w2 linearly then
+#: squared (quadratic), v through exp (smooth): only v's differences have a truncation error
+MIXED = ("x = input(8, 3)\ny = input(8, 1)\nw1 = param(3, 4)\nw2 = param(4, 1)\nv = param(3)\n"
+         "loss = mean((relu(x @ w1) @ w2 - y) ** 2) + sum(exp(v))\n")
+
+
+def test_the_sweep_runs_along_a_smooth_parameter_where_there_is_one(client):
+    rid = run_id(client, {"source": MIXED})
+    sweep = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck").json()["sweep"]
+    assert (sweep["leaf"], sweep["truncation"]) == ("v", True)
+    errors = sweep["rel_error"]
+    assert errors[0] >= 1e4 * sweep["best_rel_error"]  # the truncation arm, h = 0.1
+    assert errors[-1] >= 1e4 * sweep["best_rel_error"]  # the round-off arm, h = 1e-12
+
+
+@pytest.mark.parametrize("preset", ["pytorch-numpy-two-layer", "max-pool-hinge"])
+def test_a_piecewise_quadratic_loss_is_said_to_have_no_truncation_arm(client, preset):
+    rid = run_id(client, {"preset": preset})
+    sweep = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck").json()["sweep"]
+    assert sweep["truncation"] is False
+    # the error at h = 10^-1.5 is already at round-off level: nothing falls as h²
+    assert sweep["rel_error"][1] < 1e-10
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_table_h_is_a_point_of_the_sweep(client, dtype):
+    rid = run_id(client, {"preset": "logistic-regression"})
+    doc = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck", params={"dtype": dtype}).json()
+    sweep = doc["sweep"]
+    assert doc["h"] in sweep["h"] and sweep["h"] == sorted(sweep["h"], reverse=True)
+    (param,) = [p for p in doc["params"] if p["leaf"] == sweep["leaf"]]
+    assert sweep["rel_error"][sweep["h"].index(doc["h"])] == param["direction"]["rel_error"]
+
+
+def test_a_float32_mismatch_within_round_off_blames_the_difference(client):
+    rid = run_id(client, {"preset": "pytorch-numpy-two-layer"})
+    doc = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck",
+                     params={"dtype": "float32"}).json()
+    w1 = doc["params"][0]["direction"]
+    # a loss of 2.6e7 in float32: ε·|L|/h ≈ 1.2e-7 · 2.6e7 / 4.9e-3 ≈ 640
+    assert w1["rel_error"] > doc["tolerance"]
+    assert 300 < w1["roundoff"] < 1300
+    assert abs(w1["autodiff"] - w1["numerical"]) <= 10 * w1["roundoff"]
+    assert w1["verdict"] == "roundoff"
+    # the float64 check of the same gradient is good: autodiff was right
+    f64 = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck").json()
+    assert f64["params"][0]["direction"]["verdict"] == "good"
+
+
+def test_a_wrong_backward_is_bad_beyond_round_off(client):
+    rid = run_id(client, {"preset": "custom-backward"})
+    for dtype in ("float64", "float32"):
+        doc = client.get(f"{API}/runs/{rid}/iterations/0/gradcheck",
+                         params={"dtype": dtype}).json()
+        checks = [c for p in doc["params"] for c in [p["direction"], *p["entries"]]]
+        assert {c["verdict"] for c in checks} == {"bad"}
