@@ -121,7 +121,8 @@ export class Setup extends EventTarget {
     // the text arrives late: written only if this preset is still the one chosen (Edit source
     // chooses your own: what you type there stays)
     if (token !== this.choosing || $("preset").value !== id) return;
-    if (!run || run.preset === id) $("source").value = detail.source;
+    // a run's own source (its parameters written in: depth, activation), else the preset's
+    if (!run || run.preset === id) $("source").value = run?.source ?? detail.source;
   }
 
   fillNumbers(run) {
