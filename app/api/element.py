@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api import present
-from app.api.deps import IterationPath, RunIdPath, StepPath, StoreDep
+from app.api.deps import IterationPath, RunIdPath, StoreDep
 from app.api.responses import cached, encoded
 from app.api.schemas import ElementOut, error_responses
 from app.api.symbolic import _finite, _index
@@ -40,7 +40,8 @@ async def read_element(
     request: Request,
     run_id: RunIdPath,
     t: IterationPath,
-    k: StepPath,
+    k: Annotated[int, Path(ge=0, description="step k of the iteration: a backward step that "
+                                             "sends a gradient", examples=[10])],
     store: StoreDep,
     to: Annotated[str | None, Query(max_length=64, description="the input receiving (default: "
                                                                "the step's first)")] = None,
