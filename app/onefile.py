@@ -23,7 +23,7 @@ from app.api.store import RunStore
 from app.engine.errors import InvalidRequestError
 from app.engine.presets import PRESETS
 from app.engine.run import SOURCE_DEFAULTS
-from app.pages import TEMPLATES
+from app.templating import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"

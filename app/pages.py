@@ -11,15 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from app import __version__
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+from app.templating import TEMPLATES
 
 #: no inline script or style, nothing from another origin
 CONTENT_SECURITY_POLICY = "; ".join([

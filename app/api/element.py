@@ -13,7 +13,7 @@ from app.api import present
 from app.api.deps import IterationPath, RunIdPath, StoreDep
 from app.api.responses import cached, encoded
 from app.api.schemas import ElementOut, error_responses
-from app.api.symbolic import _finite, _index
+from app.api.symbolic import element_index, finite
 from app.engine.element import element_sum
 
 router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
@@ -22,10 +22,10 @@ router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 def element_document(found) -> dict:
     document = dataclasses.asdict(found)
     for key in ("total", "contribution"):
-        document[key] = _finite(document[key])
+        document[key] = finite(document[key])
     for term in document["terms"]:
         for key in ("upstream", "local", "product"):
-            term[key] = _finite(term[key])
+            term[key] = finite(term[key])
     document["mathml"] = present.mathml(found.latex)
     return document
 
@@ -49,7 +49,7 @@ async def read_element(
                                        description="the element, one whole number per axis "
                                                    "(`3,7`); omitted: the largest")] = None,
 ) -> Response:
-    element = _index(index) if index is not None and index.strip() else None
+    element = element_index(index) if index is not None and index.strip() else None
 
     def produce():
         found = store.with_trace(run_id, t, lambda trace: element_sum(trace, k, to, element))

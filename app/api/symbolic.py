@@ -24,7 +24,7 @@ router = APIRouter(tags=["symbolic"])
 ERRORS = error_responses(404, 413, 422)
 
 
-def _finite(x: float) -> float | str:
+def finite(x: float) -> float | str:
     if math.isfinite(x):
         return x
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
@@ -36,7 +36,7 @@ def _bounds(limits) -> dict[str, int]:
             "max_symbolic_nodes": limits.max_symbolic_nodes}
 
 
-def _index(text: str | None) -> tuple[int, ...]:
+def element_index(text: str | None) -> tuple[int, ...]:
     """"0,3" -> (0, 3); empty or omitted: a scalar's ()."""
     if not text or not text.strip():
         return ()
@@ -56,8 +56,8 @@ def symbolic_document(found: swell.SymbolicDerivative, iteration: int, limits) -
         "latex_nodes": swell.LATEX_NODES,
         "size": dataclasses.asdict(found.sizes),
         "leaves": found.leaves, "derivative_leaves": found.derivative_leaves,
-        "value": _finite(found.value), "autodiff": _finite(found.autodiff),
-        "rel_error": _finite(found.rel_error),
+        "value": finite(found.value), "autodiff": finite(found.autodiff),
+        "rel_error": finite(found.rel_error),
         "seconds": found.seconds, "bounds": _bounds(limits),
     }
 
@@ -81,7 +81,7 @@ async def read_symbolic(
     iteration: Annotated[int, Query(ge=0, description="the leaves' values after this many "
                                                       "updates")] = 0,
 ) -> Response:
-    element = _index(index)
+    element = element_index(index)
 
     def produce():
         # the run's lock only while its leaves are read (training to `iteration` if needed):

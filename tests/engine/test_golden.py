@@ -35,6 +35,12 @@ JUSTIFIED = {
         "brackets only where needed (issue 20: σ(−z), not σ((−z))) and mean's backward without "
         "the bare 1, in the steps' LaTeX and the iteration documents holding it (with its "
         "MathML); every value, gradient, narration and code line is as recorded",
+    r"/presets/[^/]+/reverse/gradcheck":
+        "the honest gradient check (issue 20): the sweep runs along a parameter whose differences "
+        "show the h² arm (or says none does), the table's h is a point of the sweep, each check "
+        "carries its round-off estimate and a verdict; the gradients it checks are unchanged",
+    r"/presets/deep-mlp/(reverse|forward)/describe":
+        "deep-mlp's new `activation` parameter (0 = relu, the old net) is part of its run",
     r"/ops/cross_entropy-.*/vjp1":
         "the labels' (zero) gradient is computed by the code the script runs, "
         "np.zeros_like(labels) * g: the sign of a zero follows g",
