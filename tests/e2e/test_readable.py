@@ -48,7 +48,7 @@ def test_charts_say_computing_while_their_numbers_are_on_the_way(guard, server, 
     page = guard
     held = []
     for path in ("**/api/v1/runs/*/losses", "**/api/v1/runs/*/memory"):
-        page.route(path, lambda route: held.append(route))
+        page.route(f"{path}*", lambda route: held.append(route))  # and pages: ?start=&stop=
     page.goto(f"{server}/?run={small_run['run_id']}&iter=0&step=3")
     until(page, "document.body.dataset.ready === '1'")
     for chart in ("#losses svg", "#memory svg"):
