@@ -153,6 +153,7 @@ def test_every_shortcut_does_what_the_help_says(guard, server, seed_run):
     until(page, "!document.getElementById('graph').hasAttribute('data-moving')")
     check("+", "document.getElementById('graph').hasAttribute('data-zoomed')")
     check("-", "document.getElementById('graph').dataset.camera === 'free'")
+    until(page, "!document.getElementById('graph').hasAttribute('data-moving')")
     check("0", "!document.getElementById('graph').hasAttribute('data-zoomed')")
     check("+", "document.getElementById('graph').hasAttribute('data-zoomed')")
     box = page.get_attribute("#graph svg", "viewBox")
