@@ -71,6 +71,8 @@ def test_zoom_keys_pan_keys_and_minimap(guard, server, d2l_run):
     page.set_viewport_size({"width": 1280, "height": 800})
     open_run(page, server, d2l_run["run_id"])
     settle(page)  # the first frame's move (the dock settling: the charts' row comes late)
+    page.keyboard.press("0")  # the whole graph (normal mode may follow the step where it is small)
+    settle(page)
     fit = page.evaluate(VIEWBOX)
     assert page.locator("#minimap").is_hidden()
     page.keyboard.press("+")
