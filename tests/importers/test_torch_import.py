@@ -70,19 +70,25 @@ def test_gradients_equal_pytorch(name):
                                    err_msg=f"{name}: {key}")
 
 
+def torch_sgd_losses(twin, loss, values, steps=3) -> list[float]:
+    """The losses of `steps` iterations of torch.optim.SGD at LR on the twin."""
+    optimizer = torch.optim.SGD(twin.parameters(), lr=LR)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        out = _torch_loss(twin, loss, values)
+        losses.append(out.item())
+        out.backward()
+        optimizer.step()
+    return losses
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_three_sgd_losses_equal_a_torch_loop(name):
     module, inputs, loss, _, _, run = _imported(name)
     twin, values = _as_torch(module, run, inputs, loss)
-    optimizer = torch.optim.SGD(twin.parameters(), lr=LR)
-    want = []
-    for _ in range(3):
-        optimizer.zero_grad()
-        out = _torch_loss(twin, loss, values)
-        want.append(out.item())
-        out.backward()
-        optimizer.step()
-    np.testing.assert_allclose(run.losses()[:3], want, rtol=1e-9)
+    np.testing.assert_allclose(run.losses()[:3], torch_sgd_losses(twin, loss, values),
+                               rtol=1e-9)
 
 
 def test_groups_follow_the_module_paths():
