@@ -17,8 +17,8 @@ const BAND = 0.09;  // the caption band's height, as a part of the width
 const $ = (id) => document.getElementById(id);
 
 export class Clip {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.dialog = $("clip-dialog");
     $("btn-clip").addEventListener("click", () => this.open());
     $("btn-clip-cancel").addEventListener("click", () => this.dialog.close());
@@ -29,7 +29,7 @@ export class Clip {
   }
 
   open() {
-    const { player } = this.app;
+    const { player } = this.ctx;
     if (!player.run) return;
     player.pause();
     for (const id of ["clip-from", "clip-to"]) $(id).max = String(player.lastStep);
@@ -46,33 +46,33 @@ export class Clip {
       seconds: Number($("clip-seconds").value), width: Number($("clip-width").value),
       caption: $("clip-caption").value,
     };
-    const error = formError(ask, this.app.player.lastStep);
+    const error = formError(ask, this.ctx.player.lastStep);
     $("clip-error").textContent = error;
     if (error) return;
     this.dialog.close();
     document.body.dataset.clip = "recording";
     try {
-      const blob = await this.record(this.app.player.t, ask);
-      const run = this.app.player.run;
-      download(blob, `gradwalk_${run.preset || "graph"}_t${this.app.player.t}_k${ask.from}-${ask.to}.webm`);
+      const blob = await this.record(this.ctx.player.t, ask);
+      const run = this.ctx.player.run;
+      download(blob, `gradwalk_${run.preset || "graph"}_t${this.ctx.player.t}_k${ask.from}-${ask.to}.webm`);
       document.body.dataset.clip = "done";
     } catch (failure) {
       document.body.dataset.clip = "failed";
-      this.app.status(`The clip could not be recorded: ${failure.message}`);
+      this.ctx.status(`The clip could not be recorded: ${failure.message}`);
     }
   }
 
   /** The frames of steps from..to (the viewer comes back where it was), then the video. */
   async record(t, { from, to, seconds, width, caption }) {
-    const { player } = this.app;
+    const { player } = this.ctx;
     const back = { t: player.t, k: player.k };
     const frames = [];
     try {
       for (let k = from; k <= to; k += 1) {
         await player.go(t, k, "scrub");
-        await settled(this.app.view.container);
-        const { step } = this.app.current;
-        frames.push({ picture: await picture(this.app.view.svg),
+        await settled(this.ctx.picture.container);
+        const { step } = this.ctx.current;
+        frames.push({ picture: await picture(this.ctx.picture.svg),
           label: `step ${k} · ${step.phase} · iteration ${t}` });
       }
     } finally {

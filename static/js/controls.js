@@ -45,7 +45,7 @@ export function shortcuts(app) {
     { keys: ["e", "E"], label: "E", does: "one element at a time: its sum with the real numbers (backward steps)", run: () => app.element.toggle() },
     { keys: ["x", "X"], label: "X", does: "export the step as a slide (PNG / SVG, caption) or copy its link", run: () => app.exporter.toggle() },
     { keys: ["p", "P"], label: "P", does: "presenter view: a second window for you", run: () => lt().presenter.open() },
-    { keys: ["?"], label: "?", does: "this help", run: () => app.toggleHelp(true) },
+    { keys: ["?"], label: "?", does: "this help", run: () => app.help.toggle(true) },
     { keys: ["Escape"], label: "Esc", does: "close this help or a panel", run: () => app.closeTop() },
   ];
 }
@@ -81,8 +81,8 @@ export function bindControls(app) {
   $("btn-slower").addEventListener("click", () => p.faster(-1));
   $("btn-faster").addEventListener("click", () => p.faster(1));
   $("btn-lecture").addEventListener("click", () => app.toggleLecture());
-  $("btn-help").addEventListener("click", () => app.toggleHelp(true));
-  $("btn-help-close").addEventListener("click", () => app.toggleHelp(false));
+  $("btn-help").addEventListener("click", () => app.help.toggle(true));
+  $("btn-help-close").addEventListener("click", () => app.help.toggle(false));
   const scrubber = $("scrubber");
   // "drag": the graph at every step passed, the words where the scrubber rests (main.js)
   scrubber.addEventListener("input", () => { p.pause(); p.go(p.t, Number(scrubber.value), "drag"); });

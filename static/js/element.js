@@ -18,8 +18,8 @@ const LECTURE_MIN_PX = 22;
 const $ = (id) => document.getElementById(id);
 
 export class ElementView {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     /** whether the card shows one element (the toggle's state) */
     this.on = false;
     this.button = $("btn-element");
@@ -31,7 +31,7 @@ export class ElementView {
     this.token = null;
     this.button.addEventListener("click", () => this.toggle());
     // after the app has drawn the state (its listener was added first)
-    app.player.addEventListener("change", () => this.refresh());
+    ctx.player.addEventListener("change", () => this.refresh());
   }
 
   toggle() {
@@ -42,16 +42,15 @@ export class ElementView {
 
   /** The input and element to show for this step: the inspector's choice, else the server's. */
   target(step) {
-    const { inspector } = this.app;
-    const inspected = step.contributions.find((c) => c.to === inspector.nodeId);
+    const inspected = step.contributions.find((c) => c.to === this.ctx.inspected);
     if (!inspected) return { to: step.contributions[0].to, index: null };
-    const node = this.app.player.run.graph.nodes.find((n) => n.id === inspected.to);
-    const chosen = inspector.directionIn(node);
+    const node = this.ctx.player.run.graph.nodes.find((n) => n.id === inspected.to);
+    const chosen = this.ctx.chosenElement(node);
     return { to: inspected.to, index: chosen?.length === node.shape.length && chosen.length ? chosen : null };
   }
 
   async refresh() {
-    const current = this.app.current;
+    const current = this.ctx.current;
     const step = current?.step;
     const sends = step?.phase === "backward" && step.contributions?.length > 0;
     this.button.hidden = !sends;
@@ -64,7 +63,7 @@ export class ElementView {
       return;
     }
     const { to, index } = this.target(step);
-    const { run } = this.app.player;
+    const { run } = this.ctx.player;
     const token = (this.token = {});
     this.box.hidden = false;
     this.box.dataset.state = "computing";
@@ -91,7 +90,7 @@ export class ElementView {
 
   /** The head (which element, why this one), the sum's MathML, and the lead to the whole tensor. */
   render(doc, words = true) {
-    const label = this.app.labels.get(doc.to) || doc.to;
+    const label = this.ctx.labels.get(doc.to) || doc.to;
     const head = document.createElement("p");
     head.className = "element-head";
     const why = doc.chosen === "largest" ? "its largest" : "the inspector's element";

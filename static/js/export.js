@@ -12,8 +12,8 @@ const $ = (id) => document.getElementById(id);
 const COPIED_MS = 2000;
 
 export class ExportDialog {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.dialog = $("export-dialog");
     $("export-width").value = String(DEFAULT_WIDTH);
     $("export-width").min = String(WIDTH_LIMITS[0]);
@@ -37,8 +37,8 @@ export class ExportDialog {
   }
 
   open() {
-    if (!this.app.player.run || !this.app.current) return;
-    this.app.player.pause();
+    if (!this.ctx.player.run || !this.ctx.current) return;
+    this.ctx.player.pause();
     $("export-error").textContent = "";
     $("export-copied").textContent = "";
     $("export-link").value = this.link();
@@ -48,7 +48,7 @@ export class ExportDialog {
 
   /** The caption of the step shown: where in the run, then its narration. */
   caption() {
-    const { player, current } = this.app;
+    const { player, current } = this.ctx;
     const run = player.run;
     return {
       head: `${run.preset || "graph"} · iteration ${player.t} · step ${player.k} of ${player.lastStep}`
@@ -85,8 +85,8 @@ export class ExportDialog {
     const width = this.width();
     if (width === null) return;
     const options = { width, caption: $("export-caption").checked ? this.caption() : null };
-    const svg = this.app.view.svg;
-    const name = this.app.fileName();
+    const svg = this.ctx.picture.svg;
+    const name = this.ctx.fileName();
     try {
       if (format === "png") await exportPng(svg, name, options);
       else exportSvg(svg, name, options);
@@ -100,15 +100,15 @@ export class ExportDialog {
    * collapsed groups, in normal mode (who opens it chooses lecture mode).
    */
   link() {
-    const { player, groups } = this.app;
+    const { player, collapsedLink } = this.ctx;
     const q = new URLSearchParams({ run: player.run.run_id, iter: String(player.t), step: String(player.k) });
-    if (groups.linkValue !== null && groups.linkValue !== undefined) q.set("collapsed", groups.linkValue);
+    if (collapsedLink !== null && collapsedLink !== undefined) q.set("collapsed", collapsedLink);
     return `${window.location.origin}${window.location.pathname}?${q}`;
   }
 
   /** Copy the link; say so in `note` (or on `button` for a while), or how to copy it by hand. */
   async copyLink(note, button = null) {
-    if (!this.app.player.run) return;
+    if (!this.ctx.player.run) return;
     const link = this.link();
     $("export-link").value = link;
     let words = "Link copied.";

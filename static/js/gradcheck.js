@@ -25,8 +25,8 @@ const SMOOTH_PRESET = "logistic-regression";
 const VERDICTS = { good: "✓ good", roundoff: "≈ round-off", bad: "✗ bad" };
 
 export class GradCheck {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.statusLine = $("gradcheck-status");
     this.lead = $("gradcheck-lead");
     this.table = $("gradcheck-table");
@@ -47,9 +47,9 @@ export class GradCheck {
 
   /** The iteration (or run) moved: check again at the new one. */
   async follow(force = false) {
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     if (!run) return;
-    const t = this.app.player.t;
+    const t = this.ctx.player.t;
     const key = `${run.run_id}|${t}`;
     if (!force && key === this.shown) return;
     this.shown = key;
@@ -74,7 +74,7 @@ export class GradCheck {
     } catch (error) {
       if (this.shown !== key) return;
       this.statusLine.textContent = `Could not check the gradients: ${error.message}`;
-      this.app.status(error.message);
+      this.ctx.status(error.message);
     } finally {
       if (this.shown === key) {
         this.card.removeAttribute("aria-busy");
@@ -114,7 +114,7 @@ export class GradCheck {
     offer.id = "btn-gradcheck-smooth";
     offer.textContent = "See both arms on logistic regression";
     offer.addEventListener("click", async () => {
-      await this.app.createRun({ preset: SMOOTH_PRESET });
+      await this.ctx.createRun({ preset: SMOOTH_PRESET });
       this.follow(true);
     });
     box.append(offer);
@@ -148,7 +148,7 @@ export class GradCheck {
     tbody.replaceChildren();
     this.table.dataset.dtype = answer.dtype;
     this.table.dataset.tolerance = String(answer.tolerance);
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     const loss = run ? (run.graph.nodes.find((n) => n.id === run.graph.loss)?.label || "loss") : "loss";
     for (const param of answer.params) {
       const rows = [["direction", `⟨∂${loss}/∂${param.leaf}, v⟩`, param.direction],

@@ -14,8 +14,8 @@ const MARGIN = 24;
 const $ = (id) => document.getElementById(id);
 
 export class Handout {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.dialog = $("handout-dialog");
     this.pages = $("handout");
     $("btn-handout").addEventListener("click", () => this.open());
@@ -28,7 +28,7 @@ export class Handout {
 
   /** The dialog, its range the current step and the four after it (as far as they go). */
   open() {
-    const { player } = this.app;
+    const { player } = this.ctx;
     if (!player.run) return;
     player.pause();
     const last = player.lastStep;
@@ -43,18 +43,18 @@ export class Handout {
   async submit() {
     const from = Number($("handout-from").value);
     const to = Number($("handout-to").value);
-    const last = this.app.player.lastStep;
+    const last = this.ctx.player.lastStep;
     const error = rangeError(from, to, last);
     $("handout-error").textContent = error;
     if (error) return;
     this.dialog.close();
-    await this.build(this.app.player.t, from, to);
+    await this.build(this.ctx.player.t, from, to);
     window.print();
   }
 
   /** One page per step `from`..`to` of iteration t; the viewer comes back where it was. */
   async build(t, from, to) {
-    const { player } = this.app;
+    const { player } = this.ctx;
     const back = { t: player.t, k: player.k };
     document.body.dataset.handout = "building";
     const pages = [];
@@ -72,8 +72,8 @@ export class Handout {
 
   /** The page of the step drawn now. */
   page(t, k) {
-    const { run } = this.app.player;
-    const { step } = this.app.current;
+    const { run } = this.ctx.player;
+    const { step } = this.ctx.current;
     const page = document.createElement("section");
     page.className = "handout-page";
     page.dataset.step = String(k);
@@ -92,10 +92,10 @@ export class Handout {
 
   /** The graph as drawn now, the whole of it in view. */
   graph() {
-    const svg = this.app.view.svg.cloneNode(true);
+    const svg = this.ctx.picture.svg.cloneNode(true);
     svg.removeAttribute("width");
     svg.removeAttribute("height");
-    const bounds = this.app.view.camera?.bounds;
+    const bounds = this.ctx.picture.camera?.bounds;
     if (bounds) {
       const [x, y, w, h] = bounds;
       svg.setAttribute("viewBox", [x - MARGIN, y - MARGIN, w + 2 * MARGIN, h + 2 * MARGIN].join(" "));

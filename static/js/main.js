@@ -14,15 +14,18 @@
 import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
 import { Clip } from "./clip.js";
+import { panelContext } from "./context.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
 import { ElementView } from "./element.js";
 import { ExportDialog } from "./export.js";
 import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
 import { Handout } from "./handout.js";
+import { Help } from "./help.js";
 import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { LayerStrip } from "./layerstrip.js";
+import { linkProblems, linkWords, showLinkError } from "./linkerror.js";
 import { Lecture } from "./lecture.js";
 import { feedLosses } from "./lossfeed.js";
 import { LossChart } from "./losses.js";
@@ -71,10 +74,12 @@ class App {
     this.layerStrip = new LayerStrip($("layers"));
     /** the run's memory ledger (`GET …/memory`), null while it loads */
     this.ledger = null;
-    this.overlays.add("why", new WhyReverse(this));
-    this.overlays.add("gradcheck", new GradCheck(this));
-    this.overlays.add("symbolic", new Symbolic(this));
-    this.overlays.add("memory-panel", new MemoryPanel(this));
+    /** what a panel may read and do (context.js): panels never get the App */
+    const ctx = panelContext(this);
+    this.overlays.add("why", new WhyReverse(ctx));
+    this.overlays.add("gradcheck", new GradCheck(ctx));
+    this.overlays.add("symbolic", new Symbolic(ctx));
+    this.overlays.add("memory-panel", new MemoryPanel(ctx));
     this.current = null;
     /** the player's last failure on the status line, cleared once a state is drawn again */
     this.failure = null;
@@ -94,22 +99,17 @@ class App {
     /** camera, minimap, search, presenter view, fitted formulas (after the listeners above) */
     this.lectureTools = new Lecture(this);
     /** Ask the room: a question to the class at this step, its answers, the reveal */
-    this.room = new RoomPanel(this);
+    this.room = new RoomPanel(ctx);
+    this.overlays.add("room", this.room.hooks);
     $("btn-room").addEventListener("click", () => this.room.toggle());
     /** the Handout dialog: steps printed one a page */
-    this.handout = new Handout(this);
+    this.handout = new Handout(ctx);
     /** the Export clip dialog: steps recorded as a video */
-    this.clip = new Clip(this);
+    this.clip = new Clip(ctx);
     this.setup.addEventListener("run", (e) => this.createRun(e.detail.body, { origin: e.detail.origin }));
     $("btn-default-graph").addEventListener("click", () => this.createRun({ preset: DEFAULT_PRESET }));
-    // the help is modal: Tab and Shift+Tab go round its own controls
-    $("help").addEventListener("keydown", (e) => {
-      if (e.key !== "Tab") return;
-      const inside = [...$("help").querySelectorAll("button, [href], input, [tabindex='0']")];
-      const at = inside.indexOf(document.activeElement);
-      e.preventDefault();
-      inside[(at + (e.shiftKey ? -1 : 1) + inside.length) % inside.length]?.focus();
-    });
+    /** the shortcuts' help, a modal dialog (?) */
+    this.help = new Help();
     // the same run in the other mode, at the same iteration and (as far as it goes) step
     this.modeSwitch.addEventListener("switch", (e) => this.createRun(e.detail,
       { t: this.player.t, k: this.player.k }));
@@ -128,11 +128,11 @@ class App {
     });
     $("btn-fit").addEventListener("click", () => this.view.fit());
     /** one element at a time in the chain-rule card (E) */
-    this.element = new ElementView(this);
+    this.element = new ElementView(ctx);
     /** the first-visit tour (once per browser, never in lecture mode) */
-    this.tour = new Tour(this);
+    this.tour = new Tour(ctx);
     /** the Export dialog: the step as a slide (PNG or SVG), and its link */
-    this.exporter = new ExportDialog(this);
+    this.exporter = new ExportDialog(ctx);
     window.addEventListener("popstate", (e) => this.restore(e.state || readUrl()));
     window.addEventListener("resize", () => { this.measureInsets(); if (this.view.svg) this.view.fit(); });
     this.measureInsets();
@@ -219,38 +219,18 @@ class App {
       if (!where.run) throw Object.assign(new Error("the link has an empty run id"), { status: 404 });
       run = await api.getRun(where.run);
     } catch (error) {
-      this.linkError(linkWords(error), error.message, true);
+      showLinkError(linkWords(error), error.message, true);
       return;
     }
     const unknown = await this.load(run, null, where.t ?? 0, where.collapsed);
-    const problems = [];
-    if (unknown.length) {
-      problems.push(`collapsed= names ${unknown.length === 1 ? "a group" : "groups"} this run `
-        + `does not have (${unknown.join(", ")})`);
-    }
-    for (const [name, value, last] of [["iter", where.t, run.iterations - 1], ["step", where.k, run.steps_per_iteration - 1]]) {
-      if (q.has(name) && value === null) problems.push(`${name}=${q.get(name)} is not a whole number`);
-      else if (value !== null && value > last) problems.push(`${name}=${value} is past this run's last, ${last}`);
-    }
+    const problems = linkProblems(where, run, unknown, q);
     const t = Math.min(where.t ?? 0, run.iterations - 1);
     const k = Math.min(where.k ?? 0, run.steps_per_iteration - 1);
     await this.player.go(t, k, "history");
     if (problems.length) {
-      this.linkError(`This link cannot be shown exactly as written: ${problems.join("; ")}. `
+      showLinkError(`This link cannot be shown exactly as written: ${problems.join("; ")}. `
         + `Showing iteration ${t}, step ${k} of its run instead.`, "", false);
     }
-  }
-
-  /** Say what is wrong with the link; `offer` the default graph (when there is nothing to show). */
-  linkError(words, detail, offer) {
-    const box = $("link-error");
-    box.querySelector(".link-error-message").textContent = words;
-    const more = box.querySelector(".link-error-detail");
-    more.textContent = detail ? `The server says: ${detail}` : "";
-    more.hidden = !detail;
-    $("btn-default-graph").hidden = !offer;
-    box.dataset.offer = offer ? "default" : "";
-    box.hidden = false;
   }
 
   /**
@@ -457,28 +437,9 @@ class App {
 
   toggleLecture() { this.setLecture(!this.lecture); }
 
-  /**
-   * The help is a modal dialog: it takes the focus, keeps Tab inside, and gives the focus back
-   * where it was when it closes.
-   */
-  toggleHelp(show) {
-    const help = $("help");
-    if (show === !help.hidden) return;
-    help.hidden = !show;
-    document.body.toggleAttribute("data-help", show);
-    if (show) {
-      this.helpReturn = document.activeElement;
-      help.querySelector(".help-card").focus({ preventScroll: true });
-    } else if (this.helpReturn?.isConnected && this.helpReturn !== document.body) {
-      this.helpReturn.focus({ preventScroll: true });
-    } else {
-      $("graph-area").focus({ preventScroll: true });
-    }
-  }
-
   /** Esc: the help if it is open, else the open panel. */
   closeTop() {
-    if (!$("help").hidden) this.toggleHelp(false);
+    if (this.help.open) this.help.toggle(false);
     else this.overlays.close();
   }
 
@@ -491,18 +452,6 @@ class App {
     const run = this.player.run;
     return `gradwalk_${run.preset || "graph"}_t${this.player.t}_k${this.player.k}`;
   }
-}
-
-/** What is wrong with a deep link's run, in plain words. */
-function linkWords(error) {
-  if (error.status === 404) {
-    return "This link does not lead to a run this server can open: its run id is incomplete or "
-      + "mistyped (a link cut short when it was copied looks like this).";
-  }
-  if (error.status === 413) return "This link's run is larger than this server allows.";
-  if (error.status === 400 || error.status === 422) return "This link's run id is damaged: it cannot be read.";
-  if (error.status) return "This link's run could not be opened: the server failed to answer it.";
-  return "This link's run could not be opened: the server could not be reached.";
 }
 
 const app = new App();

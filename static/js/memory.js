@@ -194,8 +194,8 @@ function valuesToTry(param, current) {
  * which), and for a preset with integer parameters its peak against one of them.
  */
 export class MemoryPanel {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.summary = $("memory-summary");
     this.held = $("memory-held");
     this.box = $("memory-ledger");
@@ -212,7 +212,7 @@ export class MemoryPanel {
 
   /** The step moved (or the run changed): redraw what depends on it. */
   follow() {
-    const { ledger, current, player } = this.app;
+    const { ledger, current, player } = this.ctx;
     if (!ledger || !current) {
       this.summary.textContent = "loading the memory ledger…";
       return;
@@ -236,7 +236,7 @@ export class MemoryPanel {
   }
 
   showSummary(ledger, { step, k }, run) {
-    const labels = this.app.labels;
+    const labels = this.ctx.labels;
     const held = heldLabels(step, labels);
     const peak = document.createElement("strong");
     peak.className = "memory-peak-text";
@@ -272,7 +272,7 @@ export class MemoryPanel {
 
   /** The vary chart is for a preset with integer parameters (the run's values for the rest). */
   setupVary(run) {
-    const preset = this.app.setup.presets.find((p) => p.id === run.preset);
+    const preset = this.ctx.presets.find((p) => p.id === run.preset);
     const ints = preset ? preset.params.filter((p) => p.kind === "int") : [];
     this.varyBox.hidden = !ints.length;
     this.preset = preset;
@@ -290,7 +290,7 @@ export class MemoryPanel {
   }
 
   async showVary() {
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     const param = this.preset.params.find((p) => p.name === this.varySelect.value);
     const current = run.params[param.name] ?? param.default;
     const values = valuesToTry(param, current);
@@ -306,7 +306,7 @@ export class MemoryPanel {
       if (token !== this.varied) return;
       this.drawVary(answer, current);
     } catch (error) {
-      if (token === this.varied) this.app.status(error.message);
+      if (token === this.varied) this.ctx.status(error.message);
     } finally {
       if (token === this.varied) this.varyChart.removeAttribute("aria-busy");
     }

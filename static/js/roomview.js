@@ -22,8 +22,8 @@ import { roomChart } from "./roomchart.js";
 const $ = (id) => document.getElementById(id);
 
 export class RoomPanel {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.room = new Room();
     this.element = $("room");
     this.open = false;
@@ -31,7 +31,8 @@ export class RoomPanel {
     this.carded = null;
     new MathFit($("room-math"), () => 22);
     for (const [kind, words] of KINDS) $("room-kind").append(new Option(words, kind));
-    app.overlays.add("room", {
+    /** what the panel does when Overlays opens, closes or follows it (main.js adds it) */
+    this.hooks = {
       open: () => {
         this.open = true;
         // after Overlays has focused the card: the first field takes the focus
@@ -44,7 +45,7 @@ export class RoomPanel {
         if (this.element.contains(document.activeElement)) document.activeElement.blur();
       },
       follow: () => { if (!this.room.question) this.showForm(); },
-    });
+    };
     $("room-ask").addEventListener("submit", (e) => { e.preventDefault(); this.ask(); });
     // Enter asks from the kind's list too (a select does not submit its form by itself)
     $("room-kind").addEventListener("keydown", (e) => {
@@ -58,12 +59,12 @@ export class RoomPanel {
     $("room-qr").addEventListener("error", () => { $("room-qr").hidden = true; });
     $("room-qr").addEventListener("load", () => { $("room-qr").hidden = false; });
     this.room.addEventListener("change", () => this.show());
-    app.player.addEventListener("change", () => this.room.setRun(app.player.run.run_id));
+    ctx.player.addEventListener("change", () => this.room.setRun(ctx.player.run.run_id));
   }
 
   /** `A`: the panel, or in it a new question. */
   toggle() {
-    if (!this.open) this.app.overlays.open("room");
+    if (!this.open) this.ctx.openPanel("room");
     else this.newQuestion();
   }
 
@@ -84,7 +85,7 @@ export class RoomPanel {
 
   /** The step the viewer shows, its node, and the node as the graph has it. */
   here() {
-    const { player, current } = this.app;
+    const { player, current } = this.ctx;
     const nodeId = current?.step.node ?? null;
     const node = player.run?.graph.nodes.find((n) => n.id === nodeId) || null;
     return { t: player.t, k: player.k, node };
@@ -93,15 +94,13 @@ export class RoomPanel {
   /** An element's default index: the inspector's chosen element of this node, else all 0. */
   defaultIndex(node) {
     if (!node || node.shape.reduce((a, b) => a * b, 1) <= 1) return null;
-    const inspector = this.app.inspector;
-    const chosen = inspector.nodeId === node.id ? inspector.directionIn(node) : null;
+    const chosen = this.ctx.chosenElement(node);
     return chosen?.length === node.shape.length ? chosen : node.shape.map(() => 0);
   }
 
   /** The class's title: the run's preset as the setup form names it. */
   title() {
-    const id = this.app.player.run?.preset;
-    return this.app.setup.presets.find((p) => p.id === id)?.title || id || "Your own graph";
+    return this.ctx.presetTitle(this.ctx.player.run);
   }
 
   /** Ask the question the form says (`kind`, `indexText` as the presenter window sends them). */
@@ -131,15 +130,15 @@ export class RoomPanel {
   /** A command of the presenter window: open, ask, reveal, new, close. */
   command({ action, kind, index }) {
     if (action === "open" || action === "ask") {
-      if (!this.open) this.app.overlays.open("room");
+      if (!this.open) this.ctx.openPanel("room");
       if (action === "ask") this.ask(kind || $("room-kind").value, index ?? "");
     } else if (action === "reveal") {
       this.room.reveal();
     } else if (action === "new") {
-      if (!this.open) this.app.overlays.open("room");
+      if (!this.open) this.ctx.openPanel("room");
       this.newQuestion();
     } else if (action === "close" && this.open) {
-      this.app.overlays.close();
+      this.ctx.closePanel();
     }
   }
 
@@ -160,7 +159,7 @@ export class RoomPanel {
     const key = `${node?.id} ${kind}`;
     if (select.dataset.key !== key) {
       select.dataset.key = key;
-      select.replaceChildren(...inputs.map((id) => new Option(this.app.labels.get(id) || id, id)));
+      select.replaceChildren(...inputs.map((id) => new Option(this.ctx.labels.get(id) || id, id)));
     }
     $("room-btn-ask").disabled = !node;
   }
@@ -193,7 +192,7 @@ export class RoomPanel {
       this.showQuestion(s, state);
       if (focus && this.open && state === "open") $("room-btn-reveal").focus({ preventScroll: true });
     }
-    this.app.lectureTools?.presenter.sendRoom();
+    this.ctx.sendRoomToPresenter();
   }
 
   showQuestion(s, state) {
@@ -214,7 +213,7 @@ export class RoomPanel {
    * else of the step asked about: its narration, formula and gate pattern (the server's).
    */
   async showCard({ iteration, step }) {
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     const key = `${run.run_id} ${iteration} ${step}`;
     if (this.carded === key) return;
     this.carded = key;

@@ -20,8 +20,8 @@ const SERIES = [["expression", "derivative", "expression"], ["with_cse", "after 
 const REFERENCE = "deep-tanh";
 
 export class Symbolic {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.card = $("symbolic").querySelector(".overlay-card");
     this.wrt = $("symbolic-wrt");
     this.index = $("symbolic-index");
@@ -42,7 +42,7 @@ export class Symbolic {
 
   /** The run or the iteration moved: ask again (a new run first fills the choices). */
   follow(force = false) {
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     if (!run) return;
     const fresh = run.run_id !== this.runId;
     if (fresh) {
@@ -50,7 +50,7 @@ export class Symbolic {
       this.fillChoices(run);
       this.showGrowth(run);
     }
-    if (fresh || force || this.t !== this.app.player.t) this.ask();
+    if (fresh || force || this.t !== this.ctx.player.t) this.ask();
   }
 
   /** The inputs and parameters, the first parameter chosen, its first element. */
@@ -67,13 +67,13 @@ export class Symbolic {
   }
 
   zeros() {
-    const node = this.app.player.run.graph.nodes.find((n) => n.id === this.wrt.value);
+    const node = this.ctx.player.run.graph.nodes.find((n) => n.id === this.wrt.value);
     return node ? node.shape.map(() => 0).join(", ") : "";
   }
 
   async ask() {
-    const run = this.app.player.run;
-    this.t = this.app.player.t;
+    const run = this.ctx.player.run;
+    this.t = this.ctx.player.t;
     const token = (this.asked = { wrt: this.wrt.value, index: this.index.value.trim() });
     $("symbolic-iteration").textContent = `iteration ${this.t}`;
     this.card.setAttribute("aria-busy", "true");
@@ -155,7 +155,7 @@ export class Symbolic {
    * family of its own (a source, a preset without sizes) is shown deep-tanh's, and says so.
    */
   async showGrowth(run) {
-    const presets = this.app.setup.presets || [];
+    const presets = this.ctx.presets || [];
     let preset = presets.find((p) => p.id === run.preset);
     let sizes = preset ? preset.params.filter((p) => p.kind === "int") : [];
     const own = sizes.length > 0;

@@ -27,8 +27,8 @@ function remember() {
 }
 
 export class Tour {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.box = $("tour");
     this.at = 0;
     $("tour-next").addEventListener("click", () => this.next());
@@ -45,7 +45,7 @@ export class Tour {
 
   /** Show the tour if this browser has not dismissed it (and the page is not a lecture). */
   maybeStart() {
-    if (seen() || this.app.lecture || document.body.classList.contains("presented")) return;
+    if (seen() || this.ctx.lecture || document.body.classList.contains("presented")) return;
     this.at = 0;
     this.box.hidden = false;
     document.body.dataset.tour = "open";

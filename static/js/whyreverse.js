@@ -18,8 +18,8 @@ function listed(items) {
 }
 
 export class WhyReverse {
-  constructor(app) {
-    this.app = app;
+  constructor(ctx) {
+    this.ctx = ctx;
     this.of = $("why-of");
     this.wrtBox = $("why-wrt-leaves");
     this.statusLine = $("why-status");
@@ -37,7 +37,7 @@ export class WhyReverse {
   }
 
   open() {
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     if (!run) return;
     if (run.run_id !== this.runId) {
       this.runId = run.run_id;
@@ -47,7 +47,7 @@ export class WhyReverse {
   }
 
   follow() {
-    if (this.app.player.run?.run_id !== this.runId) this.open();
+    if (this.ctx.player.run?.run_id !== this.runId) this.open();
   }
 
   close() { this.abort(); }
@@ -62,7 +62,7 @@ export class WhyReverse {
 
   /** `of`: every op node (the loss first chosen); `wrt`: every leaf (the parameters ticked). */
   fillChoices(defaults) {
-    const { graph } = this.app.player.run;
+    const { graph } = this.ctx.player.run;
     const ops = graph.nodes.filter((n) => n.kind === "op");
     const keepOf = defaults ? graph.loss : this.of.value;
     this.of.replaceChildren(...ops.map((n) => {
@@ -92,7 +92,7 @@ export class WhyReverse {
   }
 
   async ask() {
-    const run = this.app.player.run;
+    const run = this.ctx.player.run;
     const of = this.of.value;
     const wrt = this.wrt();
     if (!wrt.length) {
@@ -121,7 +121,7 @@ export class WhyReverse {
     } catch (error) {
       if (error.name === "AbortError" || this.asked !== key) return;
       this.status(`Could not compare the modes: ${error.message}`);
-      this.app.status(error.message);
+      this.ctx.status(error.message);
     } finally {
       if (this.asked === key) this.card.removeAttribute("aria-busy");
     }
@@ -134,7 +134,7 @@ export class WhyReverse {
 
   /** The answer in words, then the bars. */
   show(answer, run) {
-    const labels = this.app.labels;
+    const labels = this.ctx.labels;
     const name = (id) => labels.get(id) || id;
     const { forward, reverse, outputs, inputs } = answer;
     const wrt = answer.wrt.map(name);
