@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import IterationPath, RunIdPath, StoreDep
-from app.api.responses import cached, encoded
+from app.api.responses import cached_json
 from app.api.schemas import ElementOut, error_responses
 from app.api.symbolic import element_index, finite
 from app.engine.element import element_sum
@@ -51,9 +51,9 @@ async def read_element(
 ) -> Response:
     element = element_index(index) if index is not None and index.strip() else None
 
-    def produce():
-        found = store.with_trace(run_id, t, lambda trace: element_sum(trace, k, to, element))
-        return encoded(present.encode_json(element_document(found)))
+    def document():
+        return element_document(store.with_trace(
+            run_id, t, lambda trace: element_sum(trace, k, to, element)))
 
     variant = f"element|{to or ''}|{'' if element is None else ','.join(map(str, element))}"
-    return await cached(request, store, produce, variant=variant)
+    return await cached_json(request, store, document, variant=variant)

@@ -82,9 +82,12 @@ def engine_error_response(error: GradwalkError) -> Response:
             413, "limit", error.message, limit=error.limit, value=error.value, actual=error.actual
         )
     if isinstance(error, NotFoundError):
+        # how a client asks for what does not exist, in the API's words (the engine names
+        # only the run's option)
+        ask = f' (create the run with "{error.option}": true)' if error.option else ""
         return error_response(
-            404, "not_found", error.message, what=error.what, name=error.name,
-            available=error.available,
+            404, "not_found", error.message + ask, what=error.what, name=error.name,
+            available=error.available + ask,
         )
     if isinstance(error, InvalidRequestError):
         return error_response(422, "invalid_request", error.message, field=error.field)

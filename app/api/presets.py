@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import StoreDep
-from app.api.responses import cached, encoded
+from app.api.responses import cached_json
 from app.api.schemas import MemorySweepOut, PresetDetail, PresetList, error_responses
 from app.engine.errors import InvalidRequestError
 from app.engine.presets import PRESETS, get_preset
@@ -20,12 +20,11 @@ router = APIRouter(prefix="/presets", tags=["presets"])
 
 @router.get("", response_model=PresetList, summary="List the example graphs")
 async def read_presets(request: Request, store: StoreDep) -> Response:
-    def produce():
-        presets = [present.preset_summary(preset) for preset in PRESETS.values()]
-        return encoded(present.encode_json({"presets": presets,
-                                            "source_defaults": SOURCE_DEFAULTS}))
+    def document():
+        return {"presets": [present.preset_summary(preset) for preset in PRESETS.values()],
+                "source_defaults": SOURCE_DEFAULTS}
 
-    return await cached(request, store, produce, immutable=False)
+    return await cached_json(request, store, document, immutable=False)
 
 
 @router.get(
@@ -40,10 +39,8 @@ async def read_preset(
     preset_id: Annotated[str, Path(examples=["pytorch-numpy-two-layer"])],
 ) -> Response:
     preset = get_preset(preset_id)
-    return await cached(
-        request, store, lambda: encoded(present.encode_json(present.preset_detail(preset))),
-        immutable=False,
-    )
+    return await cached_json(request, store, lambda: present.preset_detail(preset),
+                             immutable=False)
 
 
 def _number(text: str, name: str) -> float | int:
@@ -76,10 +73,9 @@ async def read_preset_memory(
     params = {key.removeprefix("params."): _number(value, key)
               for key, value in request.query_params.items() if key.startswith("params.")}
 
-    def produce():
-        peaks = peak_memory_sweep(preset_id, vary, wanted, params, store.limits)
-        return encoded(present.encode_json({"vary": vary, "values": wanted,
-                                            "peak_bytes": peaks}))
+    def document():
+        return {"vary": vary, "values": wanted,
+                "peak_bytes": peak_memory_sweep(preset_id, vary, wanted, params, store.limits)}
 
     variant = f"memory|{vary}|{wanted}|{sorted(params.items())}"
-    return await cached(request, store, produce, variant=variant, immutable=False)
+    return await cached_json(request, store, document, variant=variant, immutable=False)

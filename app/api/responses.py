@@ -15,9 +15,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.canonical import canonical_target, written_plainly
 from app.api.errors import engine_error_response
+from app.api.present import encode_json
 from app.api.store import Encoded, RunEntry, RunStore, encoded
 
-__all__ = ["IMMUTABLE", "ServeCachedRuns", "built", "cached", "encoded", "redirect", "serve"]
+__all__ = ["IMMUTABLE", "ServeCachedRuns", "built", "cached", "cached_json", "encoded", "redirect",
+           "serve"]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -94,6 +96,13 @@ async def cached(
         body = await store.compute.run(key, produce, group=run_id, light=light)
         body = store.keep_response(key, body)
     return serve(request, body, immutable)
+
+
+async def cached_json(request: Request, store: RunStore, document: Callable[[], object],
+                      **options) -> Response:
+    """`cached` for a JSON document: `document()` runs off the event loop and is encoded once
+    (the one route body of every JSON document; `options` as `cached`'s)."""
+    return await cached(request, store, lambda: encoded(encode_json(document())), **options)
 
 
 async def built(store: RunStore, run_id: str):

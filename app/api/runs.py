@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
-from app.api.responses import built, cached, encoded, redirect, serve
+from app.api.responses import built, cached, cached_json, encoded, redirect, serve
 from app.api.schemas import (
     LayoutOut,
     LossesOut,
@@ -80,11 +80,8 @@ async def read_losses(
                                       "page's last (default: the run's iterations)")] = None,
 ) -> Response:
     if start is None and stop is None:
-        def produce():
-            losses = store.with_run(run_id, lambda run: run.losses())
-            return encoded(present.encode_json(present.losses_document(losses)))
-
-        return await cached(request, store, produce)
+        return await cached_json(request, store, lambda: present.losses_document(
+            store.with_run(run_id, lambda run: run.losses())))
     # a page: only its iterations are trained, so a chart draws the first ones at once
     iterations = (await built(store, run_id)).run.iterations
     start, stop = start or 0, iterations if stop is None else stop
@@ -95,13 +92,12 @@ async def read_losses(
     if request.url.query != query:  # one URL per page: every spelling is sent to it
         return redirect(f"{request.url.path}?{query}")
 
-    def produce_page():
+    def page():
         losses = store.with_run(run_id, lambda run: run.losses_until(stop))
-        return encoded(present.encode_json(present.losses_document(losses, start,
-                                                                   iterations)))
+        return present.losses_document(losses, start, iterations)
 
-    return await cached(request, store, produce_page, variant=query,
-                        cost=lambda run: run.cost.replay(stop))
+    return await cached_json(request, store, page, variant=query,
+                             cost=lambda run: run.cost.replay(stop))
 
 
 @router.get(
@@ -131,12 +127,8 @@ async def read_code(request: Request, run_id: RunIdPath, store: StoreDep) -> Res
     summary="The memory ledger: bytes held for the backward pass after every step, the peak",
 )
 async def read_memory(request: Request, run_id: RunIdPath, store: StoreDep) -> Response:
-    def produce():
-        document = store.with_run(run_id, lambda run: present.memory_document(run.memory(),
-                                                                             run.graph))
-        return encoded(present.encode_json(document))
-
-    return await cached(request, store, produce)
+    return await cached_json(request, store, lambda: store.with_run(
+        run_id, lambda run: present.memory_document(run.memory(), run.graph)))
 
 
 @router.get(
@@ -160,13 +152,12 @@ async def read_modes(
     if request.url.query != query:  # one URL per question: every spelling is sent to it
         return redirect(request.url.path + (f"?{query}" if query else ""))
 
-    def produce():
-        found = store.with_run(run_id, lambda run: run.modes(of, wanted))
-        return encoded(present.encode_json(present.modes_document(found)))
+    def document():
+        return present.modes_document(store.with_run(run_id, lambda run: run.modes(of, wanted)))
 
     # seconds are measured on this worker: kept per worker, but not immutable across workers
-    return await cached(request, store, produce, variant=f"modes|{query}", immutable=False,
-                        cost=lambda run: None)  # timed for up to a second: never light
+    return await cached_json(request, store, document, variant=f"modes|{query}", immutable=False,
+                             cost=lambda run: None)  # timed for up to a second: never light
 
 
 @router.get(
@@ -187,11 +178,10 @@ async def read_layout(
 ) -> Response:
     names = parse_collapsed(collapsed)
 
-    def produce():
-        graph = store.entry(run_id).run.describe()["graph"]
-        return encoded(present.encode_json(layout(collapse(graph, names))))
+    def document():
+        return layout(collapse(store.entry(run_id).run.describe()["graph"], names))
 
     # no group collapsed: the plain path, which ServeCachedRuns answers before routing
     variant = f"collapsed={','.join(names)}" if names else ""
-    return await cached(request, store, produce, variant=variant)
+    return await cached_json(request, store, document, variant=variant)
 

@@ -2,7 +2,9 @@
 
 Requests are validated with these models. Responses are encoded once from the engine's dicts
 and cached as bytes, so the response models document them (OpenAPI, schemathesis) without
-re-validating each one; they allow extra fields so the engine can add detail.
+re-validating each one. They name every field a response carries and forbid any other, so a
+field the engine adds is added here too (tests/api/test_schemas.py fetches every document of
+every preset and validates it; docs/json.md documents each field).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ Shape = list[int]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
 
 # ----- Properties to receive via API on creation -----
@@ -141,6 +143,9 @@ class NodeOut(_Out):
     op: str | None
     inputs: list[str]
     shape: Shape
+    line: int | None = Field(description="its line in the source (null: made by the server)")
+    attrs: dict[str, Any] = Field(description="the op's attributes (axis, keepdims, p, key…); "
+                                  "{} for a leaf")
     groups: list[str] = Field(description="the `with group(...)` blocks around the node, "
                               "outermost first; [] outside any group")
     short: str = Field(description="the label cut to fit a node box, distinct from every "
@@ -427,9 +432,28 @@ class LossesOut(_Out):
 
 
 class ErrorDetail(_Out):
+    """What went wrong; beside status, kind and message, the fields of its kind."""
+
     status: int
-    kind: str = Field(description="source, limit, not_found, invalid_request, validation, http")
+    kind: str = Field(description="source, limit, not_found, invalid_request, validation, http, "
+                      "busy, internal, unsupported_model, and class mode's own")
     message: str
+    line: int | None = Field(None, description="source: the line")
+    column: int | None = Field(None, description="source: the column")
+    detail: str | None = Field(None, description="source: the message without its place")
+    limit: str | None = Field(None, description="limit: the limit's name")
+    value: Number | None = Field(None, description="limit: the limit's setting")
+    actual: Number | None = Field(None, description="limit: what was asked for, where known")
+    what: str | None = Field(None, description="not_found: what kind of thing is unknown")
+    name: Any = Field(None, description="not_found: the unknown name or number")
+    available: str | None = Field(None, description="not_found: what exists")
+    field: str | None = Field(None, description="invalid_request, validation: the field")
+    errors: list[dict[str, str]] | None = Field(None, description="validation: every problem, "
+                                                "each a field and a message")
+    retry_after: int | None = Field(None, description="busy: seconds to wait, as Retry-After")
+    error_id: str | None = Field(None, description="internal: the id in the server's log")
+    problems: list[str] | None = Field(None, description="unsupported_model: each part of the "
+                                       "model the importer could not write")
 
 
 class ErrorBody(_Out):

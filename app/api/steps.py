@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import IterationPath, NodePath, RunIdPath, StepPath, StoreDep, WhichPath
-from app.api.responses import cached, encoded
+from app.api.responses import cached, cached_json, encoded
 from app.api.schemas import (
     GradCheckOut,
     IterationOut,
@@ -36,11 +36,8 @@ ERRORS = error_responses(404, 413, 422)
 async def read_iteration(
     request: Request, run_id: RunIdPath, t: IterationPath, store: StoreDep
 ) -> Response:
-    def produce():
-        document = store.with_trace(run_id, t, present.iteration_document)
-        return encoded(present.encode_json(document))
-
-    return await cached(request, store, produce)
+    return await cached_json(request, store,
+                             lambda: store.with_trace(run_id, t, present.iteration_document))
 
 
 @router.get(
@@ -58,23 +55,19 @@ async def read_gradcheck(
                      Query(description="the dtype of the forward passes of the differences")]
     = "float64",
 ) -> Response:
-    def produce():
-        check = store.with_run(run_id, lambda run: run.gradcheck(t, dtype))
-        return encoded(present.encode_json(present.gradcheck_document(check)))
+    def document():
+        return present.gradcheck_document(store.with_run(run_id, lambda run: run.gradcheck(t, dtype)))
 
-    return await cached(request, store, produce, variant="" if dtype == "float64" else dtype,
-                        cost=lambda run: gradcheck.cost(gradcheck.schedule_of(run.graph))[0])
+    return await cached_json(request, store, document, variant="" if dtype == "float64" else dtype,
+                             cost=lambda run: gradcheck.cost(gradcheck.schedule_of(run.graph))[0])
 
 
 @router.get("/steps", response_model=StepsOut, responses=ERRORS, summary="The steps of iteration t")
 async def read_steps(
     request: Request, run_id: RunIdPath, t: IterationPath, store: StoreDep
 ) -> Response:
-    def produce():
-        steps = store.with_trace(run_id, t, lambda trace: present.steps_document(t, trace.step_list))
-        return encoded(present.encode_json(steps))
-
-    return await cached(request, store, produce)
+    return await cached_json(request, store, lambda: store.with_trace(
+        run_id, t, lambda trace: present.steps_document(t, trace.step_list)))
 
 
 @router.get(
@@ -83,11 +76,8 @@ async def read_steps(
 async def read_state(
     request: Request, run_id: RunIdPath, t: IterationPath, k: StepPath, store: StoreDep
 ) -> Response:
-    def produce():
-        state = store.with_trace(run_id, t, lambda trace: present.state_json(trace.state(k)))
-        return encoded(present.encode_json(state))
-
-    return await cached(request, store, produce)
+    return await cached_json(request, store, lambda: store.with_trace(
+        run_id, t, lambda trace: present.state_json(trace.state(k))))
 
 
 def _filename(node_id: str, which: str, t: int, k: int) -> str:
@@ -117,15 +107,13 @@ async def read_tensor(
     store: StoreDep,
     format: Annotated[Literal["json", "npy"], Query(description="npy: a numpy .npy file")] = "json",
 ) -> Response:
-    def produce():
-        array = store.with_trace(run_id, t, lambda trace: trace.tensor(k, node_id, which))
-        if format == "npy":
-            disposition = f'attachment; filename="{_filename(node_id, which, t, k)}"'
-            return encoded(
-                present.npy_bytes(array),
-                "application/octet-stream",
-                {"Content-Disposition": disposition},
-            )
-        return encoded(present.encode_json(present.tensor_document(node_id, which, t, k, array)))
+    def array():
+        return store.with_trace(run_id, t, lambda trace: trace.tensor(k, node_id, which))
 
-    return await cached(request, store, produce, variant="" if format == "json" else format)
+    if format == "json":
+        return await cached_json(
+            request, store, lambda: present.tensor_document(node_id, which, t, k, array()))
+    disposition = f'attachment; filename="{_filename(node_id, which, t, k)}"'
+    return await cached(request, store, lambda: encoded(
+        present.npy_bytes(array()), "application/octet-stream",
+        {"Content-Disposition": disposition}), variant=format)

@@ -31,7 +31,7 @@ from app.api.settings import Settings
 from app.engine import budget
 from app.engine.errors import BusyError, GradwalkError
 from app.engine.run import Run, RunSpec
-from app.engine.stepper import Trace
+from app.engine.trace import Trace
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
-from app.api.responses import cached, encoded
+from app.api.responses import cached_json
 from app.api.schemas import SymbolicOut, SymbolicSweepOut, error_responses
 from app.engine import swell
 from app.engine.errors import InvalidRequestError
@@ -83,16 +83,16 @@ async def read_symbolic(
 ) -> Response:
     element = element_index(index)
 
-    def produce():
+    def document():
         # the run's lock only while its leaves are read (training to `iteration` if needed):
         # SymPy works on its own data, beside the run's other requests
         graph, leaves = store.with_run(run_id, lambda run: (run.graph, run.leaves_at(iteration)))
         found = swell.derivative(graph, leaves, wrt, element, store.limits)
-        return encoded(present.encode_json(symbolic_document(found, iteration, store.limits)))
+        return symbolic_document(found, iteration, store.limits)
 
     # seconds are measured on this worker: kept per worker, not immutable across workers
     variant = f"symbolic|{wrt}|{','.join(map(str, element))}|{iteration}"
-    return await cached(request, store, produce, variant=variant, immutable=False)
+    return await cached_json(request, store, document, variant=variant, immutable=False)
 
 
 def _numbers(text: str) -> list[int]:
@@ -132,14 +132,12 @@ async def read_preset_symbolic(
             except ValueError:
                 raise InvalidRequestError(f"{value[:40]!r} is not a number", key) from None
 
-    def produce():
+    def document():
         points = swell.sweep(preset_id, vary, wanted, params, store.limits)
-        wrt = points[0].wrt if points else ""
-        document = {"vary": vary, "wrt": wrt,
-                    "points": [{k: v for k, v in dataclasses.asdict(p).items() if k != "wrt"}
-                               for p in points],
-                    "bounds": _bounds(store.limits)}
-        return encoded(present.encode_json(document))
+        return {"vary": vary, "wrt": points[0].wrt if points else "",
+                "points": [{k: v for k, v in dataclasses.asdict(p).items() if k != "wrt"}
+                           for p in points],
+                "bounds": _bounds(store.limits)}
 
     variant = f"symbolic|{vary}|{wanted}|{sorted(params.items())}"
-    return await cached(request, store, produce, variant=variant, immutable=False)
+    return await cached_json(request, store, document, variant=variant, immutable=False)

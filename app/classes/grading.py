@@ -24,7 +24,7 @@ from app.engine.graph import Graph, Node
 from app.engine.language import Builder
 from app.engine.limits import Limits
 from app.engine.ops import op_flops
-from app.engine.stepper import Trace
+from app.engine.trace import Trace
 from app.engine.training import init_leaves
 
 from . import questions
@@ -161,7 +161,7 @@ def _evaluate(expr: Graph, values: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _draw_seed(spec: Spec, trace: Trace) -> int:
-    digest = hashlib.sha256(f"{spec.id}:{trace._seed_number}".encode()).digest()
+    digest = hashlib.sha256(f"{spec.id}:{trace.seed}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 

@@ -26,8 +26,9 @@ from app.api import present
 from app.engine.errors import InvalidRequestError, NotFoundError
 from app.engine.notation import num_text, shape_text
 from app.engine.ops import REGISTRY
-from app.engine.stepper import Trace
+from app.engine.schedule import Backward
 from app.engine.tape import contribution
+from app.engine.trace import Trace
 
 KINDS = ("gradient", "value", "sign", "larger", "shape", "rule", "backward")
 SIGNS = ("−", "0", "+")
@@ -56,7 +57,7 @@ def _element_text(spec: Spec) -> str:
 def backward_step(trace: Trace, node: str) -> int:
     """The index of the step where `node`'s backward sends its contributions."""
     for k, event in enumerate(trace.schedule.events):  # one step per event
-        if event.phase == "backward" and event.node == node:
+        if isinstance(event, Backward) and event.node == node:
             return k
     raise InvalidRequestError(f"{node!r} has no backward step (it is a leaf, or nothing "
                               f"upstream of it needs a gradient)", "node")

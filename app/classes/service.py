@@ -21,7 +21,7 @@ from app.api.cache import LRU
 from app.api.settings import Settings
 from app.api.store import OVERHEAD_BYTES, RunStore
 from app.engine.errors import InvalidRequestError
-from app.engine.stepper import Trace
+from app.engine.trace import Trace
 
 from . import crud, grading, histogram, questions
 from .crud import ClassError, aware

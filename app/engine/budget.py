@@ -28,7 +28,7 @@ from typing import TypeVar
 from .errors import BusyError, LimitError
 from .graph import Graph
 from .ops import Op, op_flops
-from .schedule import Event, Schedule
+from .schedule import Backward, Event, EventReader, Forward, Load, Schedule, Update
 
 #: element operations one numpy call costs beyond its arithmetic (about 10 µs of numpy and
 #: interpreter overhead at the ~1e9 element operations per second one core does here)
@@ -149,24 +149,37 @@ def _numel(graph: Graph, nid: str) -> int:
     return prod(graph.nodes[nid].shape)
 
 
+class _Counted(EventReader):
+    """Element operations of the events read (with tangents: forward mode's)."""
+
+    def __init__(self, graph: Graph, tangents: bool):
+        self.graph, self.tangents, self.cost = graph, tangents, 0
+
+    def on_load(self, event: Load, k: int) -> None:
+        self.cost += CALL_COST
+
+    on_seed = on_load
+
+    def on_forward(self, event: Forward, k: int) -> None:
+        work = _work(self.graph, event.node)
+        self.cost += work.forward
+        if self.tangents:  # forward mode: a JVP per input (an upper bound: those that carry one)
+            self.cost += work.jvp * len(self.graph.nodes[event.node].inputs)
+
+    def on_backward(self, event: Backward, k: int) -> None:
+        vjp = _work(self.graph, event.node).vjp
+        for send in event.sends:
+            self.cost += vjp + (_numel(self.graph, send.edge.source) + CALL_COST) * send.accumulate
+
+    def on_update(self, event: Update, k: int) -> None:
+        self.cost += 2 * _numel(self.graph, event.node) + CALL_COST
+
+
 def events_cost(graph: Graph, events: list[Event], tangents: bool = False) -> int:
     """Element operations of running `events` once (with tangents: forward mode's)."""
-    cost = 0
-    for event in events:
-        if event.phase == "forward":
-            work = _work(graph, event.node)
-            cost += work.forward
-            if tangents:  # forward mode: a JVP per input (an upper bound: those that carry one)
-                cost += work.jvp * len(graph.nodes[event.node].inputs)
-        elif event.phase == "backward":
-            vjp = _work(graph, event.node).vjp
-            for send in event.sends:
-                cost += vjp + (_numel(graph, send.edge.source) + CALL_COST) * send.accumulate
-        elif event.phase == "update":
-            cost += 2 * _numel(graph, event.node) + CALL_COST
-        else:  # load, seed
-            cost += CALL_COST
-    return cost
+    counted = _Counted(graph, tangents)
+    counted.read(events)
+    return counted.cost
 
 
 def cost(schedule: Schedule, sweep: Schedule, iterations: int, checks: int = 0) -> Cost:

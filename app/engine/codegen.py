@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .graph import Edge, Graph
 from .ops import SCRIPT_HELPERS, num, reduce_code, render
-from .schedule import Schedule
+from .schedule import Backward, Event, EventReader, Forward, Schedule, Seed, Update
 
 #: a contribution that is another gradient itself, or a view of it (`.T`)
 _ALIAS = re.compile(r"grad_\w+(\.T)*")
@@ -242,25 +242,41 @@ def script(schedule: Schedule, seed: int, lr: float, iterations: int,
     emit(f"{own.lr} = {lr!r}")
     emit("")
     emit(f"for {t} in range({iterations}):")
-    headers = {"forward": ["# Forward pass"],
-               "seed": ["", "# Backward pass: the gradient of the loss with respect to every node"],
-               "update": ["", "# Update the parameters"]}
-    phase = None
-    for event in schedule.events:
-        key = (event.phase, event.node)
-        if event.phase != phase:
-            phase = event.phase
-            for text in headers.get(phase, []):
-                emit(text, indent=1 if text else 0)
-        if event.phase == "forward":
-            emit(forward_code(graph, event.node), key, 1)
-            if event.node == graph.loss:
-                emit(f"print({t}, float({var(graph, graph.loss)}))", indent=1)
-        elif event.phase == "seed":
-            emit(seed_code(graph), key, 1)
-        elif event.phase == "backward":
-            for send in event.sends:
-                emit(contribution_code(graph, send.edge, send.accumulate), key, 1)
-        elif event.phase == "update":
-            emit(update_code(graph, event.node), key, 1)
+    _Loop(graph, emit, t).read(schedule.events)
     return Script("\n".join(out) + "\n", lines)
+
+
+class _Loop(EventReader):
+    """The training loop's body: each event's statements (indented once, each line keyed by
+    its step: `Script.lines`), a comment where the forward pass, the backward pass and the
+    updates begin."""
+
+    HEADERS = {Forward: ["# Forward pass"],
+               Seed: ["", "# Backward pass: the gradient of the loss with respect to every node"],
+               Update: ["", "# Update the parameters"]}
+
+    def __init__(self, graph: Graph, emit, t: str):
+        self.graph, self.emit, self.t = graph, emit, t
+        self.begun: set[type] = set()
+
+    def _statement(self, event: Event, text: str) -> None:
+        if type(event) not in self.begun:
+            self.begun.add(type(event))
+            for header in self.HEADERS.get(type(event), []):
+                self.emit(header, indent=1 if header else 0)
+        self.emit(text, (event.phase, event.node), 1)
+
+    def on_forward(self, event: Forward, k: int) -> None:
+        self._statement(event, forward_code(self.graph, event.node))
+        if event.node == self.graph.loss:
+            self.emit(f"print({self.t}, float({var(self.graph, self.graph.loss)}))", indent=1)
+
+    def on_seed(self, event: Seed, k: int) -> None:
+        self._statement(event, seed_code(self.graph))
+
+    def on_backward(self, event: Backward, k: int) -> None:
+        for send in event.sends:
+            self._statement(event, contribution_code(self.graph, send.edge, send.accumulate))
+
+    def on_update(self, event: Update, k: int) -> None:
+        self._statement(event, update_code(self.graph, event.node))

@@ -20,7 +20,7 @@ import numpy as np
 from . import budget
 from .graph import Graph
 from .ops import Op, apply_jvp, op_flops
-from .schedule import Schedule
+from .schedule import Backward, Schedule
 from .tape import Tape, forward
 
 #: (shapes of the arguments) -> the definition's graph for them; its loss is the result
@@ -116,7 +116,7 @@ def make_op(d: Definition, shapes: tuple, helpers: tuple[str, ...]) -> Op:
         graph = graphs(_shapes(*xs))
         inputs = leaf_values(graph, dict(zip(d.args, xs, strict=True)))
         schedule = Schedule(graph, d.args, output=graph.loss)
-        schedule.events = [e for e in schedule.events if e.phase != "update"]
+        schedule.without_updates()
         grads = Tape(schedule, inputs, 0.0, cotangent=np.asarray(g, dtype=np.float64),
                      summaries=False).grads
         return [grads.get(a, np.zeros(np.shape(x))) for a, x in zip(d.args, xs, strict=True)]
@@ -317,11 +317,11 @@ def script_functions(d: Definition, shapes: tuple) -> str:
         lines.append(f"def {fn}_vjp({own.g}, {args}):")
         lines += [f"    {codegen.forward_code(graph, n.id)}" for n in graph.ops]
         lines.append(f"    {codegen.grad_var(graph, graph.loss)} = {own.g}")
-        for event in schedule.of("backward"):
+        for event in schedule.of(Backward):
             for send in event.sends:
                 lines.append(f"    {codegen.contribution_code(graph, send.edge, send.accumulate)}")
         grads = [codegen.grad_var(graph, a) if a in schedule.grad_nodes and any(
-            s.edge.source == a for e in schedule.of("backward") for s in e.sends)
+            s.edge.source == a for e in schedule.of(Backward) for s in e.sends)
             else f"np.zeros_like({codegen.var(graph, a)})" for a in d.args]
         lines += [f"    return {grads[0]}" if len(grads) == 1 else
                   f"    return ({', '.join(grads)})", ""]

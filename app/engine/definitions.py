@@ -167,7 +167,9 @@ def _instantiator(builder: Builder, stmt: ast.FunctionDef, args: list[str],
         if depth > MAX_NESTING:
             raise source_error(stmt, f"definitions nested more than {MAX_NESTING} deep "
                                f"(a function calling a function … calling {stmt.name})")
-        sub = type(builder)(builder.source, builder.limits, numbers)
+        # an argument shadows a named number of the same name (as in Python)
+        sub = type(builder)(builder.source, builder.limits,
+                            {k: v for k, v in numbers.items() if k not in args})
         sub.defs, sub.custom, sub.def_names = defs, builder.custom, builder.def_names
         sub.called, sub.nesting = builder.called, depth
         for arg, shape in zip(args, shapes, strict=True):

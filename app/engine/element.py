@@ -16,7 +16,7 @@ import numpy as np
 from .errors import InvalidRequestError, NotFoundError
 from .notation import num_tex, operand_tex
 from .ops import apply_jvp, apply_vjp
-from .stepper import Trace
+from .trace import Trace
 
 #: the terms listed (each one a pair of numbers); the sum is over all of them
 MAX_TERMS = 12

@@ -68,11 +68,13 @@ class BusyError(GradwalkError):
 class NotFoundError(GradwalkError):
     """An unknown preset, node, iteration, step or tensor; says what exists."""
 
-    def __init__(self, what: str, name: object, available: str):
+    def __init__(self, what: str, name: object, available: str, option: str = ""):
         super().__init__(f"unknown {what} {name!r}; {available}")
         self.what = what
         self.name = name
         self.available = available
+        #: the run's boolean option that would make it exist ("input_grads"), if one would
+        self.option = option
 
 
 class InvalidRequestError(GradwalkError):

@@ -26,7 +26,7 @@ import numpy as np
 from . import budget
 from .errors import InvalidRequestError
 from .graph import Graph
-from .schedule import Schedule
+from .schedule import Forward, Schedule
 from .tape import Tape, forward
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -123,7 +123,7 @@ class _Loss:
 
     def __init__(self, graph: Graph, schedule: Schedule, leaves: dict, dtype):
         self.graph = graph
-        self.ops = [e.node for e in schedule.events if e.phase == "forward"]
+        self.ops = [e.node for e in schedule.of(Forward)]
         self.dtype = dtype
         self.leaves = {n: np.asarray(v, dtype=dtype) for n, v in leaves.items()}
 
@@ -157,14 +157,14 @@ def passes(graph: Graph) -> int:
 def cost(schedule: Schedule) -> tuple[int, int]:
     """(element operations of the whole check, of one forward pass)."""
     graph = schedule.graph
-    each = budget.events_cost(graph, schedule.of("forward"))
+    each = budget.events_cost(graph, schedule.of(Forward))
     return budget.events_cost(graph, schedule.events) + passes(graph) * each, each
 
 
 def schedule_of(graph: Graph) -> Schedule:
     """The check's reverse sweep: every parameter's gradient, no update."""
     schedule = Schedule(graph, [p.id for p in graph.parameters])
-    schedule.events = [e for e in schedule.events if e.phase != "update"]
+    schedule.without_updates()
     return schedule
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from .schedule import Schedule
+from .schedule import Backward, EventReader, Forward, Schedule
 
 #: bytes per element (float64)
 ITEMSIZE = 8
@@ -57,22 +57,34 @@ def saved(schedule: Schedule, nid: str) -> list[str]:
     return [r for r in refs if graph.nodes[r].kind == "op"]
 
 
+class _Holding(EventReader):
+    """Per op node, how many VJPs still to run read its value; when it was first and last held."""
+
+    def __init__(self, schedule: Schedule):
+        self.schedule = schedule
+        self.count: dict[str, int] = {}
+        self.first: dict[str, int] = {}
+        self.released: dict[str, int] = {}
+
+    def on_forward(self, event: Forward, k: int) -> None:
+        for h in saved(self.schedule, event.node):
+            self.count[h] = self.count.get(h, 0) + 1
+            self.first.setdefault(h, k)
+
+    def on_backward(self, event: Backward, k: int) -> None:
+        for h in saved(self.schedule, event.node):
+            self.count[h] -= 1
+            if self.count[h] == 0:
+                self.released[h] = k
+
+
 def ledger(schedule: Schedule) -> Ledger:
     graph = schedule.graph
-    count: dict[str, int] = {}
-    first: dict[str, int] = {}
-    released: dict[str, int] = {}
+    holding = _Holding(schedule)
+    count, first, released = holding.count, holding.first, holding.released
     bytes_after, held_after = [], []
     for k, event in enumerate(schedule.events):
-        if event.phase == "forward":
-            for h in saved(schedule, event.node):
-                count[h] = count.get(h, 0) + 1
-                first.setdefault(h, k)
-        elif event.phase == "backward":
-            for h in saved(schedule, event.node):
-                count[h] -= 1
-                if count[h] == 0:
-                    released[h] = k
+        event.visit(holding, k)
         held = [n for n in graph.order if count.get(n)]
         held_after.append(held)
         bytes_after.append(sum(prod(graph.nodes[n].shape) * ITEMSIZE for n in held))

@@ -26,7 +26,7 @@ from . import budget
 from .errors import InvalidRequestError, NotFoundError
 from .graph import Graph
 from .ops import op_flops
-from .schedule import Schedule
+from .schedule import Backward, Schedule
 from .tape import Tape
 
 #: sweeps timed at most per mode: every one up to this many, else a sample of SAMPLE_SWEEPS,
@@ -119,8 +119,8 @@ def costs(graph: Graph, leaves: dict[str, np.ndarray], of: str | None = None,
     tangent_work = sum(_flops(graph, n.id) * sum(i in live for i in n.inputs)
                        for n in graph.ops if n.id in needed and n.id in live)
     backward = Schedule(graph, wrt, output=of)
-    backward.events = [e for e in backward.events if e.phase != "update"]
-    gradient_work = sum(_flops(graph, e.node) * len(e.sends) for e in backward.of("backward"))
+    backward.without_updates()
+    gradient_work = sum(_flops(graph, e.node) * len(e.sends) for e in backward.of(Backward))
     schedules = {leaf: Schedule.forward_mode(graph, leaf) for leaf in wrt}
     forward_cost = max(budget.events_cost(graph, s.events, tangents=True)
                        for s in schedules.values())

@@ -20,7 +20,7 @@ from .limits import Limits
 from .notation import Notation
 from .presets import get_preset
 from .schedule import Schedule, gradient_leaves
-from .stepper import Trace
+from .trace import Trace
 from .training import Training, init_leaves
 
 CANONICAL_VERSION = 1
@@ -412,7 +412,7 @@ class Run:
         """Iteration t traced step by step (a new trace each call: the API caches them)."""
         leaves = self.leaves_at(t)
         self.check_backwards()
-        return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script(),
+        return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script,
                      self.direction)
 
     @property

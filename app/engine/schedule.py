@@ -9,6 +9,10 @@ pruned to what the parameters need (training.py), the exported script writes it 
 (codegen.py), and the presenter narrates it (stepper.py): this is the one backward order in the
 repository. No numbers here: only which node, which edge, in which order.
 
+Events are types (Load, Forward, Seed, Backward, Update), and each part that reads a schedule
+is an `EventReader`: one method per kind of event, called by the event itself (`visit`), so
+no reader dispatches on a name and a new kind of event is a new method every reader sees.
+
 Forward mode (`Schedule.forward_mode`) is the other sweep: `load`, then one `forward` event per
 op that computes its value and its tangent together — the derivative of every node along one
 direction of one leaf.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .graph import Edge, Graph
 
@@ -36,10 +41,88 @@ class Send:
 
 @dataclass(frozen=True)
 class Event:
-    #: load, forward (compute a node), seed, backward (a node's sends) or update (a parameter)
-    phase: str
     node: str | None = None
     sends: tuple[Send, ...] = ()
+    #: the kind's name in the documents and the viewer: the step's phase
+    phase: ClassVar[str]
+
+    def visit(self, reader: EventReader, k: int) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no reader method")
+
+
+@dataclass(frozen=True)
+class Load(Event):
+    """The leaves hold their values."""
+
+    phase: ClassVar[str] = "load"
+
+    def visit(self, reader: EventReader, k: int) -> None:
+        reader.on_load(self, k)
+
+
+@dataclass(frozen=True)
+class Forward(Event):
+    """Op `node` computes its value (and in forward mode its tangent)."""
+
+    phase: ClassVar[str] = "forward"
+
+    def visit(self, reader: EventReader, k: int) -> None:
+        reader.on_forward(self, k)
+
+
+@dataclass(frozen=True)
+class Seed(Event):
+    """∂output/∂output = 1 at `node`."""
+
+    phase: ClassVar[str] = "seed"
+
+    def visit(self, reader: EventReader, k: int) -> None:
+        reader.on_seed(self, k)
+
+
+@dataclass(frozen=True)
+class Backward(Event):
+    """`node`'s gradient is complete: its VJP makes `sends`, one per input edge."""
+
+    phase: ClassVar[str] = "backward"
+
+    def visit(self, reader: EventReader, k: int) -> None:
+        reader.on_backward(self, k)
+
+
+@dataclass(frozen=True)
+class Update(Event):
+    """Parameter `node` takes its SGD step."""
+
+    phase: ClassVar[str] = "update"
+
+    def visit(self, reader: EventReader, k: int) -> None:
+        reader.on_update(self, k)
+
+
+class EventReader:
+    """A part of Gradwalk that reads a schedule (the tape, training, the script, the budget,
+    the memory ledger, the presenter): one method per kind of event, with the event's step k.
+    A reader overrides the kinds it acts on; the others do nothing for it."""
+
+    def read(self, events: Iterable[Event]) -> None:
+        for k, event in enumerate(events):
+            event.visit(self, k)
+
+    def on_load(self, event: Load, k: int) -> None:
+        pass
+
+    def on_forward(self, event: Forward, k: int) -> None:
+        pass
+
+    def on_seed(self, event: Seed, k: int) -> None:
+        pass
+
+    def on_backward(self, event: Backward, k: int) -> None:
+        pass
+
+    def on_update(self, event: Update, k: int) -> None:
+        pass
 
 
 def gradient_leaves(graph: Graph, input_grads: bool) -> list[str]:
@@ -67,9 +150,9 @@ class Schedule:
         #: nodes that get a gradient: the output's ancestors among the leaves `wrt` and every
         #: op computed from one
         self.grad_nodes = graph.depending_on(wrt) & graph.ancestors(output)
-        events = [Event("load")]
-        events += [Event("forward", n.id) for n in graph.ops]
-        events.append(Event("seed", output))
+        events: list[Event] = [Load()]
+        events += [Forward(n.id) for n in graph.ops]
+        events.append(Seed(output))
         arrived: set[str] = set()
         for node in reversed(graph.ops):
             if node.id not in self.grad_nodes:
@@ -79,9 +162,9 @@ class Schedule:
                 if edge.source in self.grad_nodes:
                     sends.append(Send(edge, edge.source in arrived))
                     arrived.add(edge.source)
-            events.append(Event("backward", node.id, tuple(sends)))
+            events.append(Backward(node.id, tuple(sends)))
         if output == graph.loss:
-            events += [Event("update", p.id) for p in graph.parameters]
+            events += [Update(p.id) for p in graph.parameters]
         self.events: list[Event] = events
 
     @classmethod
@@ -94,7 +177,7 @@ class Schedule:
         schedule.leaf = leaf
         #: nodes whose tangent can be non-zero: the leaf and every op computed from it
         schedule.grad_nodes = graph.depending_on([leaf])
-        schedule.events = [Event("load")] + [Event("forward", n.id) for n in graph.ops]
+        schedule.events = [Load()] + [Forward(n.id) for n in graph.ops]
         return schedule
 
     @property
@@ -104,13 +187,17 @@ class Schedule:
     def __len__(self) -> int:
         return len(self.events)
 
-    def of(self, phase: str) -> list[Event]:
-        return [e for e in self.events if e.phase == phase]
+    def of(self, kind: type[Event]) -> list[Event]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def without_updates(self) -> None:
+        """Only the gradients: a check, a timing or a sweep that must not move the parameters."""
+        self.events = [e for e in self.events if not isinstance(e, Update)]
 
     @property
     def parameters(self) -> list[str]:
         """The parameters updated, in order."""
-        return [e.node for e in self.events if e.phase == "update"]
+        return [e.node for e in self.of(Update)]
 
     def phases(self) -> dict[str, list[int]]:
         """Each phase present -> [first step, last step], in order."""
@@ -124,7 +211,7 @@ class Schedule:
         the loss's one)."""
         counts = dict.fromkeys(self.graph.order, 0)
         for event in self.events:
-            if event.phase == "seed":
+            if isinstance(event, Seed):
                 counts[event.node] += 1
             for send in event.sends:
                 counts[send.edge.source] += 1
@@ -144,10 +231,9 @@ class Schedule:
         keep = self.graph.depending_on(wrt)
         out = []
         for event in self.events:
-            if event.phase == "backward":
+            if isinstance(event, Backward):
                 if event.node not in keep:
                     continue
-                event = Event("backward", event.node,
-                              tuple(s for s in event.sends if s.edge.source in keep))
+                event = Backward(event.node, tuple(s for s in event.sends if s.edge.source in keep))
             out.append(event)
         return out

@@ -1,26 +1,27 @@
-"""The presenter: one iteration's schedule, executed by the tape, as steps a person reads.
+"""The presenter: one traced iteration (trace.py) as steps a person reads.
 
 Steps follow the schedule's events one for one (DESIGN.md): load; one forward step per op; the
 seed ∂loss/∂loss = 1; one backward step per op that needs a gradient, whose contributions are
 listed one per input edge (so fan-in shows as `+=`); one update per parameter. Each step gets
 its narration, LaTeX, numpy code lines and the memory ledger, all from the schedule, the op
-registry and the numbers on the tape; the state after any step is read off the tape directly,
-never replayed. The presenter does no arithmetic of its own.
+registry and the numbers on the tape. The presenter does no arithmetic of its own, and reads
+no state: the state after a step is the trace's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import codegen, memory
-from .errors import NotFoundError
 from .notation import Notation, num_tex, num_text, operand_tex, shape_tex, shape_text
 from .ops import FAN_OUT
-from .schedule import QUANTITIES, Event, Schedule
-from .summary import Summary
-from .tape import Tape
+from .schedule import Backward, Event, EventReader, Forward, Load, Seed, Update
+
+if TYPE_CHECKING:
+    from .trace import Trace
 
 
 @dataclass
@@ -59,44 +60,6 @@ class Step:
     rule: str = ""
 
 
-@dataclass
-class NodeState:
-    value: Summary | None
-    grad: Summary | None
-    #: none, partial or complete
-    grad_status: str
-    received: int
-    expected: int
-    updated: bool
-
-
-@dataclass
-class TangentNodeState:
-    """A node's state in forward mode: its value and its tangent (its derivative along the
-    direction), both known from the step that computes the node on."""
-
-    value: Summary | None
-    tangent: Summary | None
-
-
-#: per mode, the fields of a node's state, in order (what a step may change)
-NODE_FIELDS = {"reverse": ("value", "grad", "grad_status", "received", "expected", "updated"),
-               "forward": ("value", "tangent")}
-
-
-@dataclass
-class State:
-    iteration: int
-    step: int
-    phase: str
-    node: str | None
-    edges: list[str]
-    #: the loss's value once computed (may be NaN or ±Inf)
-    loss: float | None
-    memory_bytes: int
-    nodes: dict[str, NodeState | TangentNodeState]
-
-
 #: leaf distributions that draw nothing: the value is written in the source
 GIVEN = ("value", "zeros", "ones")
 
@@ -125,49 +88,34 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-class Trace:
-    """Iteration `iteration` of a run: the schedule executed on a tape, presented as steps.
-    In forward mode `direction` = (leaf, index) is the element whose tangent is 1."""
+class Presenter(EventReader):
+    """The steps of one traced iteration as a person reads them, one per event (`steps`):
+    narration, LaTeX, the script's lines, the memory ledger. Every number is the tape's."""
 
-    def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
-                 iteration: int, seed: int, script: codegen.Script,
-                 direction: tuple[str, tuple[int, ...]] | None = None):
-        self.schedule = schedule
-        self.mode = schedule.mode
-        self.quantities = QUANTITIES[self.mode]
-        self.direction = direction
-        self.graph = schedule.graph
-        self.iteration = iteration
-        self.lr = lr
+    def __init__(self, trace: Trace, script: codegen.Script):
+        self.schedule, self.graph, self.mode = trace.schedule, trace.graph, trace.mode
+        self.direction, self.iteration, self.lr = trace.direction, trace.iteration, trace.lr
+        self.seed, self.tape, self.expected = trace.seed, trace.tape, trace.expected
+        self.values = trace.tape.values
         self.tex = Notation(self.graph)
         self.script = script
-        self.tape = Tape(schedule, leaves, lr, direction)
-        self.expected = self.tape.expected
-        self._seed_number = seed
         #: the memory ledger: what is held for the backward pass after each step
-        self.ledger = memory.ledger(schedule)
+        self.ledger = memory.ledger(self.schedule)
         #: per node, how many contributions arrived so far while presenting
         self._arrived = dict.fromkeys(self.graph.order, 0)
-        self.step_list: list[Step] = []
-        for event in schedule.events:
-            getattr(self, "_" + event.phase)(event)
-
-    # ----- building the steps -----
-
-    @property
-    def values(self) -> dict[str, np.ndarray]:
-        return self.tape.values
+        self.steps: list[Step] = []
+        self.read(self.schedule.events)
 
     def _add(self, event: Event, edges: list[str], narration: str, latex: str,
              code: list[str], contributions=None, rule: str = "") -> None:
-        k = len(self.step_list)
-        self.step_list.append(Step(
-            len(self.step_list), event.phase, event.node, edges, narration, latex,
+        k = len(self.steps)
+        self.steps.append(Step(
+            k, event.phase, event.node, edges, narration, latex,
             "\n".join(code), self.script.lines.get((event.phase, event.node), []),
             self.ledger.bytes_after[k], self.ledger.held_after[k], contributions or [], rule,
         ))
 
-    def _load(self, event: Event) -> None:
+    def on_load(self, event: Load, k: int) -> None:
         g = self.graph
         leaves = [n for n in g.order if g.nodes[n].kind in ("input", "param", "labels")]
         drawn, given = [], []
@@ -191,7 +139,7 @@ class Trace:
             narration = (f"Load: the leaves hold their values at iteration {self.iteration}: "
                          f"{_list(params)} after {updates}, the others as at the start.")
         if drawn:
-            narration += (f" Drawn from RandomState({self._seed_number}) in declaration "
+            narration += (f" Drawn from RandomState({self.seed}) in declaration "
                           f"order: {_list(drawn)}.")
         if given:
             narration += f" Given in the source: {_list(given)}."
@@ -204,7 +152,7 @@ class Trace:
         code = [script_lines[i - 1] for i in self.script.lines.get(("load", None), [])]
         self._add(event, [], narration, tex, code)
 
-    def _forward(self, event: Event) -> None:
+    def on_forward(self, event: Forward, k: int) -> None:
         g = self.graph
         nid = event.node
         node = g.nodes[nid]
@@ -246,7 +194,7 @@ class Trace:
         scalars, narration, numpy code): ẏ = Σ ∂y/∂xᵢ · ẋᵢ over inputs with a live tangent."""
         g = self.graph
         node = g.nodes[nid]
-        k = len(self.step_list)
+        k = len(self.steps)
         tangents = self.tape.tangents
         live = [tangents.get(i) is not None for i in node.inputs]
         lhs = self.tex.tangent(nid)
@@ -275,7 +223,7 @@ class Trace:
         code = codegen.tangent_code(g, nid, live)
         return tex, text, code
 
-    def _seed(self, event: Event) -> None:
+    def on_seed(self, event: Seed, k: int) -> None:
         loss = event.node
         self._arrived[loss] += 1
         sym = self.tex.symbol(loss)
@@ -285,11 +233,10 @@ class Trace:
                   f"\\frac{{\\partial {sym}}}{{\\partial {sym}}} = 1",
                   [codegen.seed_code(self.graph)])
 
-    def _backward(self, event: Event) -> None:
+    def on_backward(self, event: Backward, k: int) -> None:
         g = self.graph
         nid = event.node
         node = g.nodes[nid]
-        k = len(self.step_list)
         contributions, texts, codes, parts = [], [], [], []
         for send in event.sends:
             edge = send.edge
@@ -353,7 +300,7 @@ class Trace:
         error = f" (checked: relative error {d.check.max_rel_error:.2g})" if d.check else ""
         return f" It uses your {name}_backward: {rule}{error}."
 
-    def _update(self, event: Event) -> None:
+    def on_update(self, event: Update, k: int) -> None:
         pid = event.node
         old = self.values[pid]
         new = self.tape.updated[pid]
@@ -368,121 +315,3 @@ class Trace:
                   f"against the gradient of {self.tex.the_loss()} with respect to {pid} "
                   f"(lr = {self.lr:g}).",
                   tex, [codegen.update_code(self.graph, pid)])
-
-    # ----- states, read off the tape -----
-
-    def check_step(self, k: int) -> None:
-        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(self.step_list):
-            raise NotFoundError("step", k, f"steps are 0 to {len(self.step_list) - 1}")
-
-    def value_version(self, k: int, nid: str) -> int | None:
-        """The version of the node's value after step k (None before it is computed)."""
-        made = self.tape.made_at
-        if made[(nid, "value", 0)] > k:
-            return None
-        updated = made.get((nid, "value", 1))
-        return 1 if updated is not None and updated <= k else 0
-
-    def grad_version(self, k: int, nid: str) -> int:
-        """How many contributions to ∂loss/∂node arrived by step k (0: no gradient yet)."""
-        made = self.tape.made_at
-        n = 0
-        while made.get((nid, "grad", n + 1), k + 1) <= k:
-            n += 1
-        return n
-
-    def node_state(self, k: int, nid: str) -> NodeState | TangentNodeState:
-        version = self.value_version(k, nid)
-        if self.mode == "forward":
-            return TangentNodeState(
-                value=None if version is None else self.tape.summary(nid, "value", version),
-                tangent=None if version is None else self.tape.summary(nid, "tangent", 0),
-            )
-        received = self.grad_version(k, nid)
-        expected = self.expected[nid]
-        return NodeState(
-            value=None if version is None else self.tape.summary(nid, "value", version),
-            grad=self.tape.summary(nid, "grad", received) if received else None,
-            grad_status="none" if not received else
-            ("complete" if received >= expected else "partial"),
-            received=received, expected=expected,
-            updated=version == 1,
-        )
-
-    def state(self, k: int) -> State:
-        self.check_step(k)
-        step = self.step_list[k]
-        loss = self.graph.loss
-        return State(
-            iteration=self.iteration, step=k, phase=step.phase, node=step.node,
-            edges=step.edges,
-            loss=None if self.value_version(k, loss) is None else float(self.values[loss]),
-            memory_bytes=step.memory_bytes,
-            nodes={nid: self.node_state(k, nid) for nid in self.graph.order},
-        )
-
-    def changes(self) -> list[dict[str, dict[str, object]]]:
-        """Per step, what it changed: node -> {field: new value}. Step 0 gives every field of
-        every node; merging changes[0..k] field by field gives state(k).nodes."""
-        out = []
-        for k, event in enumerate(self.schedule.events):
-            changed: dict[str, dict[str, object]] = {}
-            if event.phase == "load":
-                for nid in self.graph.order:
-                    changed[nid] = {f: getattr(self.node_state(k, nid), f)
-                                    for f in NODE_FIELDS[self.mode]}
-            elif event.phase == "forward":
-                changed[event.node] = {"value": self.tape.summary(event.node, "value", 0)}
-                if self.mode == "forward":
-                    changed[event.node]["tangent"] = self.tape.summary(event.node, "tangent", 0)
-            elif event.phase == "update":
-                changed[event.node] = {"value": self.tape.summary(event.node, "value", 1),
-                                       "updated": True}
-            else:  # seed and backward: gradients arrive
-                targets = [event.node] if event.phase == "seed" else \
-                    [s.edge.source for s in event.sends]
-                for nid in dict.fromkeys(targets):
-                    received = self.grad_version(k, nid)
-                    changed[nid] = {
-                        "grad": self.tape.summary(nid, "grad", received),
-                        "grad_status": "complete" if received >= self.expected[nid]
-                        else "partial",
-                        "received": received,
-                    }
-            out.append(changed)
-        return out
-
-    def tensor(self, k: int, nid: str, which: str) -> np.ndarray:
-        """The exact array of a node's value or gradient after step k."""
-        self.check_step(k)
-        if nid not in self.graph.nodes:
-            raise NotFoundError("node", nid, f"nodes are {', '.join(self.graph.order)}")
-        if which == "value":
-            version = self.value_version(k, nid)
-            first = self.tape.made_at[(nid, "value", 0)]
-        elif which == "grad" and which in self.quantities:
-            version = self.grad_version(k, nid) or None
-            first = self.tape.made_at.get((nid, "grad", 1))
-        elif which == "tangent" and which in self.quantities:
-            first = self.tape.made_at[(nid, "tangent", 0)]
-            version = 0 if first <= k else None
-        else:
-            raise NotFoundError("tensor", which,
-                                f"tensors are {', '.join(repr(q) for q in self.quantities)}")
-        if version is None:
-            when = f"from step {first} on" if first is not None else "in no step"
-            why = ""
-            if first is None and which == "grad":  # never computed: say why
-                kind = self.graph.nodes[nid].kind
-                why = ("; this run has input_grads false, so the backward pass does not "
-                       "compute the gradients of data inputs (create the run with "
-                       "\"input_grads\": true)" if kind == "input" else
-                       f"; the backward pass never computes the gradient of a {kind}"
-                       f"{' (a constant)' if kind == 'const' else ''}"
-                       if kind in ("const", "labels") else "")
-            raise NotFoundError(f"{which} of node {nid!r} at step", k, f"it exists {when}{why}")
-        return np.asarray(self.tape.array(nid, which, version), dtype=np.float64)
-
-    @property
-    def nbytes(self) -> int:
-        return self.tape.nbytes

@@ -24,7 +24,7 @@ from .graph import Graph
 from .limits import Limits
 from .ops import op_flops
 from .presets import get_preset
-from .schedule import Schedule
+from .schedule import Backward, Forward, Schedule
 from .symbolic import SympyAlgebra, TallyAlgebra, differentiable, expand, leaf_symbols
 from .tape import Tape
 
@@ -222,12 +222,12 @@ def _written(graph: Graph, leaves: dict):
 def tape_schedule(graph: Graph, wrt: str) -> Schedule:
     """The reverse sweep for the whole gradient: every parameter's, and `wrt`'s."""
     schedule = Schedule(graph, [*(p.id for p in graph.parameters), wrt])
-    schedule.events = [e for e in schedule.events if e.phase != "update"]
+    schedule.without_updates()
     return schedule
 
 
 def tape_ops(schedule: Schedule) -> int:
-    return len(schedule.of("forward")) + sum(len(e.sends) for e in schedule.of("backward"))
+    return len(schedule.of(Forward)) + sum(len(e.sends) for e in schedule.of(Backward))
 
 
 def derivative(graph: Graph, leaves: dict[str, np.ndarray], wrt: str,

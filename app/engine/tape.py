@@ -15,7 +15,7 @@ import numpy as np
 
 from .graph import Graph
 from .ops import apply_jvp, apply_vjp
-from .schedule import Schedule, Send
+from .schedule import Backward, EventReader, Forward, Load, Schedule, Seed, Send, Update
 from .summary import Summary, summarize
 
 
@@ -44,7 +44,7 @@ def tangent_terms(graph: Graph, nid: str, values: dict, tangents: dict) -> list:
             for index, i in enumerate(node.inputs)]
 
 
-class Tape:
+class Tape(EventReader):
     """Executes `schedule` from the leaf values `leaves`, with SGD step `lr`; in forward mode
     along `direction`, (leaf, index): that element's tangent is 1, every other is 0."""
 
@@ -76,47 +76,55 @@ class Tape:
         self.tangents: dict[str, np.ndarray | None] = {}
         self._arrivals: dict | None = None
         self._summarise = summaries
-        running: dict[str, np.ndarray] = {}
-        received = dict.fromkeys(graph.order, 0)
+        self._lr, self._direction = lr, direction
+        self._seed = np.float64(1.0) if cotangent is None else cotangent
+        #: the running sum of each gradient still partial, and how many contributions arrived
+        self._running: dict[str, np.ndarray] = {}
+        self._received = dict.fromkeys(graph.order, 0)
         with np.errstate(all="ignore"):  # NaN and Inf are shown in summaries, not warned
-            for k, event in enumerate(schedule.events):
-                if event.phase == "load":
-                    for nid in graph.order:
-                        if graph.nodes[nid].is_leaf:
-                            self.made_at[(nid, "value", 0)] = k
-                    if schedule.mode == "forward":
-                        self._load_tangents(direction, k)
-                elif event.phase == "forward":
-                    self.values[event.node] = forward(graph, self.values, event.node)
-                    self.made_at[(event.node, "value", 0)] = k
-                    if schedule.mode == "forward":
-                        self._tangent(event.node, k)
-                elif event.phase == "seed":
-                    received[event.node] += 1
-                    seed = np.float64(1.0) if cotangent is None else cotangent
-                    self._arrive(event.node, seed, 1, k)
-                elif event.phase == "backward":
-                    upstream = self.grads[event.node]
-                    for send in event.sends:
-                        c = contribution(graph, send, self.values, upstream)
-                        src = send.edge.source
-                        total = running[src] + c if send.accumulate else c
-                        received[src] += 1
-                        if np.ndim(upstream) == 0 and np.ndim(c) == 0:
-                            local = contribution(graph, send, self.values, np.float64(1.0))
-                            self.scalars[(k, send.edge.id)] = (
-                                float(upstream), float(local), float(c), float(total))
-                        if self._arrive(src, total, received[src], k):
-                            running.pop(src, None)
-                        else:
-                            running[src] = total
-                elif event.phase == "update":
-                    p = event.node
-                    grad = self.grads.get(p)
-                    old = self.values[p]
-                    self.updated[p] = old - lr * grad if grad is not None else old
-                    self.made_at[(p, "value", 1)] = k
+            self.read(schedule.events)
         self._keep_all()
+
+    def on_load(self, event: Load, k: int) -> None:
+        for nid in self.graph.order:
+            if self.graph.nodes[nid].is_leaf:
+                self.made_at[(nid, "value", 0)] = k
+        if self.schedule.mode == "forward":
+            self._load_tangents(self._direction, k)
+
+    def on_forward(self, event: Forward, k: int) -> None:
+        self.values[event.node] = forward(self.graph, self.values, event.node)
+        self.made_at[(event.node, "value", 0)] = k
+        if self.schedule.mode == "forward":
+            self._tangent(event.node, k)
+
+    def on_seed(self, event: Seed, k: int) -> None:
+        self._received[event.node] += 1
+        self._arrive(event.node, self._seed, 1, k)
+
+    def on_backward(self, event: Backward, k: int) -> None:
+        upstream = self.grads[event.node]
+        running, received = self._running, self._received
+        for send in event.sends:
+            c = contribution(self.graph, send, self.values, upstream)
+            src = send.edge.source
+            total = running[src] + c if send.accumulate else c
+            received[src] += 1
+            if np.ndim(upstream) == 0 and np.ndim(c) == 0:
+                local = contribution(self.graph, send, self.values, np.float64(1.0))
+                self.scalars[(k, send.edge.id)] = (
+                    float(upstream), float(local), float(c), float(total))
+            if self._arrive(src, total, received[src], k):
+                running.pop(src, None)
+            else:
+                running[src] = total
+
+    def on_update(self, event: Update, k: int) -> None:
+        p = event.node
+        grad = self.grads.get(p)
+        old = self.values[p]
+        self.updated[p] = old - self._lr * grad if grad is not None else old
+        self.made_at[(p, "value", 1)] = k
 
     def _load_tangents(self, direction, k: int) -> None:
         leaf, index = direction

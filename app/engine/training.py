@@ -17,7 +17,7 @@ from .errors import BusyError
 from .graph import Graph
 from .limits import Limits
 from .ops import apply_vjp
-from .schedule import Schedule
+from .schedule import Backward, EventReader, Forward, Schedule
 
 #: checkpoints kept per run at most, and the bytes they may hold together: memory stays
 #: bounded, and reaching any iteration replays fewer than iterations / checkpoints of them
@@ -61,25 +61,26 @@ def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
     return leaves
 
 
-class _Plan:
+class _Plan(EventReader):
     """The schedule compiled for training: its forward events, the backward sends the
     parameters need, its updates."""
 
     def __init__(self, schedule: Schedule):
-        graph = schedule.graph
-        self.loss = graph.loss
+        self.graph = schedule.graph
+        self.loss = self.graph.loss
         self.params = schedule.parameters
-        events = schedule.pruned(self.params)
         self.forward = []
         self.backward = []
-        for event in events:
-            node = graph.nodes[event.node] if event.node is not None else None
-            if event.phase == "forward":
-                self.forward.append((node.id, graph.op(node.id).forward, node.inputs, node.attrs))
-            elif event.phase == "backward":
-                self.backward.append((node.id, graph.op(node.id), node.inputs, node.attrs,
-                                      [(s.edge.source, s.edge.index, s.accumulate)
-                                       for s in event.sends]))
+        self.read(schedule.pruned(self.params))
+
+    def on_forward(self, event: Forward, k: int) -> None:
+        node = self.graph.nodes[event.node]
+        self.forward.append((node.id, self.graph.op(node.id).forward, node.inputs, node.attrs))
+
+    def on_backward(self, event: Backward, k: int) -> None:
+        node = self.graph.nodes[event.node]
+        self.backward.append((node.id, self.graph.op(node.id), node.inputs, node.attrs,
+                              [(s.edge.source, s.edge.index, s.accumulate) for s in event.sends]))
 
     def step(self, values: dict[str, np.ndarray], lr: float) -> float:
         """One iteration in place on `values` (whose parameter arrays it owns and updates in

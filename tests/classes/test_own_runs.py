@@ -49,7 +49,7 @@ def test_a_students_run_is_the_engines_run_with_their_seed(preset):
                             assert mine == theirs
                         else:
                             assert np.array_equal(mine, theirs, equal_nan=True), (k, nid, which)
-            assert numbers._steps is None  # nothing presented until the steps are read
+            assert numbers._presenter is None  # nothing presented until the steps are read
             assert numbers.step_list == trace.step_list
     with pytest.raises(NotFoundError):
         template.student(1).numbers(3)

@@ -155,3 +155,15 @@ def test_definitions_may_call_earlier_ones_and_use_named_numbers():
     w = run.leaves["w"]
     assert run.losses()[0] == pytest.approx(np.sum(3 * (3 * w * w) ** 2), rel=1e-12)
     assert list(run.graph.custom) == ["sq", "quad"]
+
+
+def test_an_argument_shadows_a_named_number_of_the_same_name():
+    """Before: inside `def f(t, u)` with a run number `t`, std(t) read the number (std of 0.75
+    is 0), so the run's losses were not the script's (test_script_names found it)."""
+    source = ("def f(t, u):\n    return std(t) + norm(u)\n\np = param(3)\nq = param(3)\n"
+              "v = f(p, q) * t\nloss = sum(v * v)\n")
+    run = Run(RunSpec(source=source, params={"t": 0.75}, iterations=1, seed=1), Limits())
+    rs = np.random.RandomState(1)
+    p, q = rs.randn(3), rs.randn(3)
+    assert run.losses()[0] == pytest.approx(((np.std(p) + np.linalg.norm(q)) * 0.75) ** 2,
+                                            rel=1e-12)

@@ -7,7 +7,7 @@ import numpy as np
 from app.engine import modes
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
-from app.engine.schedule import Schedule
+from app.engine.schedule import Schedule, Update
 from app.engine.tape import Tape
 
 SOURCE = ("x = input(3, 2)\nw = param(2, 4)\nb = param(4)\nz = tanh(x @ w + b)\n"
@@ -24,7 +24,7 @@ def test_forward_columns_and_reverse_rows_are_the_same_jacobian():
         columns.append(tape.tangents["z"].reshape(-1))
     forward = np.stack(columns, axis=1)  # (12 outputs, 8 inputs)
     backward = Schedule(graph, ["w"], output="z")
-    assert not backward.of("update")  # only the loss's schedule updates parameters
+    assert not backward.of(Update)  # only the loss's schedule updates parameters
     rows = []
     for index in np.ndindex(3, 4):
         u = np.zeros((3, 4))

@@ -6,7 +6,7 @@ import numpy as np
 
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
-from app.engine.schedule import Event, Schedule
+from app.engine.schedule import Backward, Event, Schedule
 
 SEED = {"preset": "pytorch-numpy-two-layer", "params": {"N": 8, "D_in": 30}, "iterations": 3}
 
@@ -18,7 +18,7 @@ def test_events_in_phase_order_with_sends_per_edge():
         ["load"] + ["forward"] * 6 + ["seed"] + ["backward"] * 6 + ["update"] * 2
     assert schedule.phases() == {"load": [0, 0], "forward": [1, 6], "seed": [7, 7],
                                  "backward": [8, 13], "update": [14, 15]}
-    backward = schedule.of("backward")
+    backward = schedule.of(Backward)
     assert [e.node for e in backward] == ["loss", "tmp2", "tmp1", "y_pred", "h_relu", "h"]
     # as in the tutorial, no gradient of the data inputs: y_pred - y sends to y_pred only,
     # x @ w1 to w1 only
@@ -26,7 +26,7 @@ def test_events_in_phase_order_with_sends_per_edge():
     assert [s.edge.source for s in backward[-1].sends] == ["w1"]
     assert schedule.parameters == ["w1", "w2"]
     # asked for, the inputs get theirs too: the same steps, one more send each
-    with_inputs = Run(RunSpec(**SEED, input_grads=True), Limits()).schedule.of("backward")
+    with_inputs = Run(RunSpec(**SEED, input_grads=True), Limits()).schedule.of(Backward)
     assert [e.node for e in with_inputs] == [e.node for e in backward]
     assert [s.edge.source for s in with_inputs[2].sends] == ["y_pred", "y"]
     assert [s.edge.source for s in with_inputs[-1].sends] == ["x", "w1"]

@@ -1,64 +1,89 @@
 """Each rule written once: the numbers run the code the script shows, and an elementwise op's
 VJP, JVP, LaTeX and code come from its one local derivative.
 
-`table_op`: the forward, VJPs and JVPs are the code templates compiled (whitelisted) per set of
-attributes, so script and tape compute the same thing by construction; what the VJP saves is
-read from them. `elementwise`: the whole entry from one (code, LaTeX) derivative per input.
+`table_op`: the forward, VJPs and JVPs are the code templates, parsed per set of attributes and
+walked into closures (never eval: a whitelist of node kinds), so script and tape compute the
+same thing by construction; what the VJP saves is read from them. `elementwise`: the whole
+entry from one (code, LaTeX) derivative per input.
 """
 
 from __future__ import annotations
 
 import ast
+import operator
 import re
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
 from ..shapes import broadcast_shape, same_shape
 from .helpers import FUNCTIONS
-from .registry import REGISTRY, VARIADIC, Op, PerInput, num, register, render
+from .registry import VARIADIC, Op, PerInput, num, register, render
 
-_NAMESPACE = {"__builtins__": {}, "np": np, **FUNCTIONS}
-_SAFE = (ast.Expression, ast.Lambda, ast.arguments, ast.arg, ast.BinOp, ast.UnaryOp, ast.Compare,
-         ast.Call, ast.keyword, ast.Attribute, ast.Name, ast.Constant, ast.Subscript, ast.Slice,
-         ast.Tuple, ast.List, ast.Load, ast.operator, ast.unaryop, ast.cmpop)
+_NAMES = {"np": np, **FUNCTIONS}
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+              ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
+              ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.USub: operator.neg,
+              ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+              ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def _walked(node: ast.AST | None, params: tuple[str, ...]):
+    """The expression as a function of the arguments (a tuple, as `params`), built from its
+    parsed tree (no string is run): numpy, the helpers, the parameters, literals, operators,
+    calls, indexing and an array's T/shape/size, nothing else (an index key is user text)."""
+    walk = partial(_walked, params=params)
+    match node:
+        case None | ast.Constant(value=int() | float() | str() | None):
+            value = node and node.value
+        case ast.Name(id=name) if name in _NAMES:
+            value = _NAMES[name]
+        case ast.Attribute(value=ast.Name(id="np"), attr=attr) if hasattr(np, attr) and attr[0] != "_":
+            value = getattr(np, attr)
+        case ast.Name(id=name) if name in params:
+            i = params.index(name)
+            return lambda args: args[i]
+        case ast.Attribute(value=of, attr="T" | "shape" | "size" as attr):
+            of = walk(of)
+            return lambda args: getattr(of(args), attr)
+        case (ast.BinOp(left=a, op=op, right=b) | ast.Compare(left=a, ops=[op], comparators=[b])
+              ) if type(op) in _OPERATORS:
+            f, a, b = _OPERATORS[type(op)], walk(a), walk(b)
+            return lambda args: f(a(args), b(args))
+        case ast.UnaryOp(op=op, operand=a) if type(op) in _OPERATORS:
+            f, a = _OPERATORS[type(op)], walk(a)
+            return lambda args: f(a(args))
+        case ast.Call(func=f, args=pos, keywords=kw) if all(k.arg for k in kw):
+            f, pos, kw = walk(f), [walk(a) for a in pos], {k.arg: walk(k.value) for k in kw}
+            return lambda args: f(args)(*(a(args) for a in pos), **{k: v(args) for k, v in kw.items()})
+        case ast.Subscript(value=of, slice=key):
+            of, key = walk(of), walk(key)
+            return lambda args: of(args)[key(args)]
+        case ast.Slice(lower=lower, upper=upper, step=step):
+            parts = [walk(p) for p in (lower, upper, step)]
+            return lambda args: slice(*(p(args) for p in parts))
+        case ast.Tuple(elts=items) | ast.List(elts=items):
+            kind, items = tuple if isinstance(node, ast.Tuple) else list, [walk(x) for x in items]
+            return lambda args: kind(x(args) for x in items)
+        case _:
+            raise ValueError(f"not a rule of the op table: {ast.unparse(node)!r}")
+    return lambda args: value
 
 
 @lru_cache(maxsize=4096)
-def _compiled(params: tuple[str, ...], expr: str):
-    """`lambda params: expr`, once the expression is checked to name only numpy, the helpers
-    and its parameters (an index key is the user's text, so nothing else may run)."""
-    tree = ast.parse(f"lambda {', '.join(params)}: {expr}", mode="eval")
-    for node in ast.walk(tree):
-        ok = isinstance(node, _SAFE) and not (
-            isinstance(node, ast.Name) and node.id not in _NAMESPACE and node.id not in params
-            or isinstance(node, ast.Attribute) and node.attr.startswith("_")
-            or isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool, str, type(None)))
-        if not ok:
-            raise ValueError(f"not a rule of the op table: {expr!r}")
-    return eval(compile(tree, "<op rule>", "eval"), _NAMESPACE)  # noqa: S307 (checked above)
-
-
-@lru_cache(maxsize=4096)
-def _rule(name: str, field: str, index: int, n: int, attrs: tuple):
-    op = REGISTRY[name]
+def _rule(template: str, fmt, head: tuple[str, ...], n: int, attrs: tuple):
     inputs = [f"x{i}" for i in range(n)]
-    template = op.code if field == "code" else getattr(op, field)[index]
-    head = () if field == "code" else ("g" if field == "code_vjp" else "t", "out")
-    return _compiled((*head, *inputs), render(template, op.fmt(**dict(attrs)), inputs,
-                                              g="g", t="t", out="out"))
+    expr = render(template, fmt(**dict(attrs)), inputs, g="g", t="t", out="out")
+    return _walked(ast.parse(expr, mode="eval").body, (*head, *inputs))
 
 
-def _numeric(name: str, field: str, index: int = 0):
-    """The rule of a code template as a function: forward(*inputs, **attrs), or
-    vjp(g, out, *inputs, **attrs) and jvp(t, out, *inputs, **attrs)."""
-    head = 0 if field == "code" else 2
-
+def _numeric(template: str, fmt, head: tuple[str, ...] = ()):
+    """A code template as a function: forward(*inputs, **attrs), or vjp(g, out, *inputs,
+    **attrs) and jvp(t, out, *inputs, **attrs); walked once per inputs and attributes."""
     def rule(*args, **attrs):
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attrs.items()))
-        return _rule(name, field, index, len(args) - head, key)(*args)
-
+        return _rule(template, fmt, head, len(args) - len(head), key)(args)
     return rule
 
 
@@ -76,16 +101,16 @@ def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local,
              tangent, **more) -> Op:
     """Register an op whose numbers are its code templates."""
     variadic = isinstance(code_vjp, PerInput)
-    arity = VARIADIC if variadic else len(code_vjp)
-    each = range(2) if variadic else range(arity)
+    each = range(2) if variadic else range(len(code_vjp))
     per = PerInput if variadic else (lambda make: tuple(make(i) for i in each))
-    op = Op(name=name, arity=arity, code=code, code_vjp=code_vjp, code_jvp=code_jvp,
-            shape=shape, latex=latex, local=local, contrib=contrib, tangent=tangent,
-            forward=_numeric(name, "code"), **{"saves": (), **more},
-            vjp=per(lambda i: _numeric(name, "code_vjp", i)),
-            jvp=per(lambda i: _numeric(name, "code_jvp", i)))
+    f = more.setdefault("fmt", lambda **attrs: {})
+    op = Op(name=name, arity=VARIADIC if variadic else len(code_vjp), code=code,
+            code_vjp=code_vjp, code_jvp=code_jvp, shape=shape, latex=latex, local=local,
+            contrib=contrib, tangent=tangent, forward=_numeric(code, f), **{"saves": (), **more},
+            vjp=per(lambda i: _numeric(code_vjp[i], f, ("g", "out"))),
+            jvp=per(lambda i: _numeric(code_jvp[i], f, ("t", "out"))))
     if "saves" not in more:  # read from the templates, rendered with the default attributes
-        fmt = op.fmt(**({**op.attrs, "n": 2} if variadic else op.attrs))
+        fmt = f(**({**op.attrs, "n": 2} if variadic else op.attrs))
         reads = [_reads(render(code_vjp[i], fmt, [f"{{{j}}}" for j in each], g="{g}",
                                out="{out}")) for i in each]
         saves = _reads(" ".join(r for refs in reads for r in map("{{{}}}".format, refs)))

@@ -157,6 +157,6 @@ SCRIPT_HELPERS = {
     "scatter": _text("scatter"), "matmul_grad": _text("sum_to", "matmul_grad"),
     "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
 }
-#: the functions a rule's code may call (compiled with numpy as `np`)
+#: the functions a rule's code may call (beside numpy as `np`)
 FUNCTIONS = {name: f for name, f in list(globals().items())
              if inspect.isfunction(f) and f.__module__ == __name__ and not name.startswith("_")}

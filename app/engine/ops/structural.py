@@ -1,6 +1,6 @@
 """Ops that move elements rather than compute them: matrix products, transpose, indexing,
 reshape, concatenate and stack. Each rule is written once, by hand, as the code the script
-runs (derivation.py compiles it into the numbers); the LaTeX beside it says the same.
+runs (derivation.py turns it into the numbers); the LaTeX beside it says the same.
 """
 
 from __future__ import annotations
