@@ -32,7 +32,7 @@ HISTOGRAM_FIELDS = ("edges", "counts")
 _DIGITS = re.compile(r"(\d+)")
 
 
-class _Templates:
+class Templates:
     """Texts -> templates: texts equal but for their digit runs share a template. A run equal in
     all of them stays in the template's text; the others are its slots, and runs that are equal
     to each other in every one of the texts are one slot (`h_{31}` written four times)."""
@@ -80,7 +80,7 @@ def _texts(steps: list[dict]):
 
 def compact_steps(steps: list[dict]) -> tuple[list[list[str | int]], list[dict]]:
     """Plain steps (present.steps_json) -> (`texts`, compact steps)."""
-    templates = _Templates(list(_texts(steps)))
+    templates = Templates(list(_texts(steps)))
     compact, before = [], []
     for step in steps:
         out = {k: templates.ref(v) if k in STEP_TEXTS else v for k, v in step.items()}
