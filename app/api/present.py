@@ -63,12 +63,13 @@ def preset_detail(preset) -> dict:
     return {**preset_summary(preset), "source": preset.source}
 
 
-def run_document(run_id: str, description: dict) -> dict:
-    """The Run JSON: the engine's description with the id first and the layout filled in."""
+def run_document(run_id: str, description: dict, draw=None) -> dict:
+    """The Run JSON: the engine's description with the id first and the layout filled in
+    (`draw`: where its geometry is computed, as `layout` takes it)."""
     shaped = {"run_id": run_id}
     for key, value in description.items():
         if key == "graph":
-            value = layout(value)
+            value = layout(value, draw) if draw else layout(value)
         elif key == "custom_ops":  # a backward's error may be infinite
             value = [{**op, "check": op["check"] and {
                 **op["check"], "max_rel_error": _number(op["check"]["max_rel_error"])}}

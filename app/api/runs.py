@@ -189,7 +189,8 @@ async def read_layout(
 
     def produce():
         graph = store.entry(run_id).run.describe()["graph"]
-        return encoded(present.encode_json(layout(collapse(graph, names))))
+        return encoded(present.encode_json(layout(collapse(graph, names),
+                                                  store.drawings.geometry)))
 
     # no group collapsed: the plain path, which ServeCachedRuns answers before routing
     variant = f"collapsed={','.join(names)}" if names else ""
