@@ -484,8 +484,10 @@ def _content(graph: dict) -> str:
 
 
 @lru_cache(maxsize=CACHED_LAYOUTS)
-def _geometry(content: str) -> tuple:
-    """(node positions, edge polylines, shorts, width, height) of a graph's content."""
+def geometry(content: str) -> tuple:
+    """(node positions, edge polylines, shorts, width, height) of a graph's content (the
+    string `layout` makes of it: what the drawing depends on; app/api/drawings.py draws it in
+    another process)."""
     loss, nodes, edges = json.loads(content)
     index = {nid: i for i, (nid, *_) in enumerate(nodes)}
     pairs = [(index[s], index[t]) for s, t in edges]
@@ -515,10 +517,11 @@ def layers_of(graph: dict) -> dict[str, int]:
     return {node["id"]: layer[i] for i, node in enumerate(nodes)}
 
 
-def layout(graph: dict) -> dict:
+def layout(graph: dict, draw=geometry) -> dict:
     """The graph dict with `x`, `y`, `short` on each node, `points` on each edge, `width`,
-    `height`. The input is not changed; equal graphs give equal drawings."""
-    positions, polylines, shorts, width, height = _geometry(_content(graph))
+    `height`. The input is not changed; equal graphs give equal drawings. `draw`: where the
+    geometry is computed (app/api/drawings.py's pool, or here)."""
+    positions, polylines, shorts, width, height = draw(_content(graph))
     placed_nodes = [{**node, "x": x, "y": y, "short": short}
                     for node, (x, y), short in zip(graph["nodes"], positions, shorts, strict=True)]
     placed_edges = [{**edge, "points": [list(p) for p in points]}

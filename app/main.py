@@ -8,6 +8,7 @@ Swagger UI files, so it needs no internet.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -104,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.viewerscript import router as viewer_script_router
 
     settings = settings or Settings()
+    # the event loop takes the GIL back from a computing thread within this (process-wide)
+    sys.setswitchinterval(settings.gil_switch_ms / 1000)
     app = FastAPIOffline(
         title="Gradwalk",
         version=__version__,

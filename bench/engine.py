@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 from fastapi.testclient import TestClient  # noqa: E402
 
 from app.api import present  # noqa: E402
+from app.api.compact import decode_iteration  # noqa: E402
 from app.api.settings import Settings  # noqa: E402
 from app.engine.limits import Limits  # noqa: E402
 from app.engine.run import Run, RunSpec  # noqa: E402
@@ -143,7 +144,9 @@ def document_sizes() -> None:
     for layers, target in ((48, 1), (100, 2)):
         deep = Run(RunSpec(source=deep_mlp_source(layers), iterations=2), Limits())
         trace = deep.trace(0)
-        doc = present.encode_json(present.iteration_document(trace))
+        sent = present.iteration_document(trace)
+        doc = present.encode_json(sent)
+        plain = len(present.encode_json(decode_iteration(sent)))
         states = ""
         if layers == 48:
             all_states = sum(len(present.encode_json(present.state_json(trace.state(k))))
@@ -152,7 +155,8 @@ def document_sizes() -> None:
         print(f"{layers}-layer tanh MLP ({len(deep.graph.order)} nodes, {len(trace.step_list)} "
               f"steps): iteration document {len(doc) / 2**20:.2f} MiB, gzipped "
               f"{len(gzip.compress(doc, 6)) / 1024:.0f} KiB (target <= {target} MiB "
-              f"uncompressed){states}")
+              f"uncompressed: {'met' if len(doc) <= target * 2**20 else 'NOT met'}; decoded "
+              f"{plain / 2**20:.2f} MiB, sent/decoded {len(doc) / plain:.2f}){states}")
 
 
 def first_losses() -> tuple[float, float]:

@@ -8,6 +8,7 @@ Prints p50/p99/max of `/healthz` against the same probe on the idle server (targ
 ms with 4 posters).
 
     python bench/healthz.py [--posters 4] [--seconds 15] [--statements 136]
+    python bench/healthz.py --ab [--rounds 2] [--new-graphs]   # the old server against the new
 
 `--spy FILE` also records the server with py-spy (`py-spy record --gil --threads`: collapsed
 stacks of the thread holding the GIL), to find what the event loop waits on.
@@ -23,6 +24,7 @@ if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
     sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import argparse  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
@@ -48,12 +50,19 @@ def probe(base: str, seconds: float, stop: threading.Event | None = None) -> lis
     return times
 
 
-def poster(base: str, text: str, first_seed: int, stop: threading.Event, done: list) -> None:
+def fresh(text: str, seed: int) -> str:
+    """The same graph with other names: one never drawn before (its layout is not cached)."""
+    return re.sub(r"\bh(\d+)\b", rf"v{seed}_\1", text)
+
+
+def poster(base: str, text: str, first_seed: int, stop: threading.Event, done: list,
+           new_graphs: bool = False) -> None:
     seed = first_seed
     with httpx.Client(timeout=120) as client:
         while not stop.is_set():
-            response = client.post(f"{base}/api/v1/runs",
-                                   json={"source": text, "seed": seed, "iterations": 1})
+            response = client.post(f"{base}/api/v1/runs", json={
+                "source": fresh(text, seed) if new_graphs else text, "seed": seed,
+                "iterations": 1})
             done.append(response.status_code)
             seed += 1000
 
@@ -63,38 +72,81 @@ def line(what: str, times: list[float]) -> str:
             f"max {max(times):.1f} ms ({len(times)} probes)")
 
 
+def measure(text: str, posters: int, seconds: float, env: dict | None = None,
+            spy: str | None = None,
+            new_graphs: bool = False) -> tuple[list[float], list[float], list[int], int]:
+    """One server (with `env` added): /healthz idle, then while `posters` clients POST."""
+    with devserver(env=env) as base:
+        nodes = len(httpx.post(f"{base}/api/v1/runs", json={"source": text, "iterations": 1},
+                               timeout=120).json()["graph"]["nodes"])
+        idle = probe(base, 3)
+        stop, done = threading.Event(), []
+        threads = [threading.Thread(target=poster,
+                                    args=(base, text, i + 1, stop, done, new_graphs))
+                   for i in range(posters)]
+        recording = _spy(spy, base, seconds) if spy else None
+        for t in threads:
+            t.start()
+        try:
+            busy = probe(base, seconds)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+            if recording is not None:
+                recording.wait()
+    return idle, busy, done, nodes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posters", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--statements", type=int, default=136, help="136 gives ~300 nodes")
     parser.add_argument("--spy", help="record the server with py-spy into this file (collapsed stacks)")
+    parser.add_argument("--new-graphs", action="store_true",
+                        help="each POST a graph never drawn (other names), not a new seed only")
+    parser.add_argument("--ab", action="store_true",
+                        help="A/B: the old server (GRADWALK_GIL_SWITCH_MS=5, Python's own; "
+                             "GRADWALK_LAYOUT_PROCESSES=0, drawing in the computing thread) and "
+                             "the default, in turn, --rounds times")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     text = source(args.statements)
-    with devserver() as base:
-        nodes = len(httpx.post(f"{base}/api/v1/runs", json={"source": text, "iterations": 1},
-                               timeout=120).json()["graph"]["nodes"])
-        idle = probe(base, 3)
-        stop, done = threading.Event(), []
-        threads = [threading.Thread(target=poster, args=(base, text, i + 1, stop, done))
-                   for i in range(args.posters)]
-        spy = None
-        if args.spy:
-            spy = _spy(args.spy, base, args.seconds)
-        for t in threads:
-            t.start()
-        try:
-            busy = probe(base, args.seconds)
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
-            if spy is not None:
-                spy.wait()
+    if args.ab:
+        return ab(text, args)
+    idle, busy, done, nodes = measure(text, args.posters, args.seconds, spy=args.spy,
+                                      new_graphs=args.new_graphs)
     print(line("/healthz on the idle server", idle))
     print(line(f"/healthz while {args.posters} clients POST {nodes}-node graphs "
                f"({len(done)} POSTs, {sum(s != 201 for s in done)} not 201)", busy)
           + f"; target p99 <= 100 ms: {'met' if percentile(busy, 99) <= 100 else 'NOT met'}")
+
+
+#: the server before the GIL was handed back sooner and graphs were drawn in processes
+OLD_SERVER = {"GRADWALK_GIL_SWITCH_MS": "5", "GRADWALK_LAYOUT_PROCESSES": "0"}
+
+
+def ab(text: str, args) -> None:
+    """The same load on the old server (OLD_SERVER) and the default one, alternating;
+    p99 and POST throughput as ratios new/old."""
+    runs: dict[str, list] = {"old": [], "new": []}
+    for r in range(args.rounds):
+        for which, env in (("old", OLD_SERVER), ("new", None)):
+            _, busy, done, nodes = measure(text, args.posters, args.seconds, env=env,
+                                           new_graphs=args.new_graphs)
+            runs[which].append((busy, done))
+            print(line(f"round {r + 1} {which} ({len(done)} POSTs of {nodes} nodes)", busy),
+                  flush=True)
+    old = [t for busy, _ in runs["old"] for t in busy]
+    new = [t for busy, _ in runs["new"] for t in busy]
+    posts = [sum(len(d) for _, d in runs[w]) for w in ("old", "new")]
+    graphs = "new graphs" if args.new_graphs else "new seeds"
+    print(f"/healthz while {args.posters} clients POST ({graphs}): p99 new/old "
+          f"{percentile(new, 99) / percentile(old, 99):.2f} ({percentile(old, 99):.0f} -> "
+          f"{percentile(new, 99):.0f} ms), p50 new/old {percentile(new, 50) / percentile(old, 50):.2f}"
+          f", POSTs answered new/old {posts[1] / posts[0]:.2f}; target p99 <= 100 ms: "
+          f"{'met' if percentile(new, 99) <= 100 else 'NOT met'}")
 
 
 def _spy(out: str, base: str, seconds: float):

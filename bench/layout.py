@@ -163,7 +163,7 @@ def main() -> None:
     for name, graph in cases(args.quick):
         colds, cpus = [], []
         for _ in range(3):  # the least disturbed of three cold layouts (shared machines)
-            drawing._geometry.cache_clear()
+            drawing.geometry.cache_clear()
             started, cpu = time.perf_counter(), time.process_time()
             drawing.layout(graph)
             colds.append((time.perf_counter() - started) * 1000)

@@ -239,11 +239,11 @@ def test_labels_equal_in_full_are_told_apart_by_line_then_id():
 
 def test_layout_is_cached_by_content_and_returns_fresh_dicts():
     graph = GENERATED[1][1]
-    drawing._geometry.cache_clear()
+    drawing.geometry.cache_clear()
     first = layout(graph)
-    hits = drawing._geometry.cache_info().hits
+    hits = drawing.geometry.cache_info().hits
     second = layout({**graph, "nodes": [dict(n) for n in graph["nodes"]]})
-    assert drawing._geometry.cache_info().hits == hits + 1
+    assert drawing.geometry.cache_info().hits == hits + 1
     assert first == second and first["nodes"][0] is not second["nodes"][0]
     second["nodes"][0]["x"] = -1.0
     assert layout(graph)["nodes"][0]["x"] != -1.0

@@ -18,6 +18,7 @@ import numpy as np
 from latex2mathml.converter import convert as latex_to_mathml
 
 from app.api.cache import LRU
+from app.api.compact import compact_steps, summary_row
 from app.engine.layernorms import layer_norms
 from app.engine.schedule import QUANTITIES
 from app.engine.summary import Summary
@@ -62,12 +63,13 @@ def preset_detail(preset) -> dict:
     return {**preset_summary(preset), "source": preset.source}
 
 
-def run_document(run_id: str, description: dict) -> dict:
-    """The Run JSON: the engine's description with the id first and the layout filled in."""
+def run_document(run_id: str, description: dict, draw=None) -> dict:
+    """The Run JSON: the engine's description with the id first and the layout filled in
+    (`draw`: where its geometry is computed, as `layout` takes it)."""
     shaped = {"run_id": run_id}
     for key, value in description.items():
         if key == "graph":
-            value = layout(value)
+            value = layout(value, draw) if draw else layout(value)
         elif key == "custom_ops":  # a backward's error may be infinite
             value = [{**op, "check": op["check"] and {
                 **op["check"], "max_rel_error": _number(op["check"]["max_rel_error"])}}
@@ -193,7 +195,7 @@ def iteration_document(trace) -> dict:
     """The Iteration JSON: every step, every summary once under an id, and per step the
     fields each node changed (summaries by id). Merging changes[0..k] gives state k."""
     ids: dict[int, str] = {}
-    tensors: dict[str, dict] = {}
+    tensors: list[list] = []
     summaries = _Summaries()
 
     def ref(s):
@@ -201,7 +203,7 @@ def iteration_document(trace) -> dict:
             return None
         if id(s) not in ids:
             ids[id(s)] = f"t{len(ids)}"
-            tensors[ids[id(s)]] = summaries(s)
+            tensors.append(summary_row(summaries(s)))
         return ids[id(s)]
 
     changes = [
@@ -210,8 +212,9 @@ def iteration_document(trace) -> dict:
         for step in trace.changes()
     ]
     loss = trace.values[trace.graph.loss]
-    return {"iteration": trace.iteration, "loss": _number(loss),
-            "steps": steps_json(trace.step_list), "tensors": tensors, "changes": changes,
+    texts, steps = compact_steps(steps_json(trace.step_list))
+    return {"iteration": trace.iteration, "loss": _number(loss), "texts": texts,
+            "steps": steps, "tensors": tensors, "changes": changes,
             "layers": layers_json(trace)}
 
 

@@ -179,7 +179,8 @@ async def read_layout(
     names = parse_collapsed(collapsed)
 
     def document():
-        return layout(collapse(store.entry(run_id).run.describe()["graph"], names))
+        graph = store.entry(run_id).run.describe()["graph"]
+        return layout(collapse(graph, names), store.drawings.geometry)
 
     # no group collapsed: the plain path, which ServeCachedRuns answers before routing
     variant = f"collapsed={','.join(names)}" if names else ""

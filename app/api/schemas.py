@@ -307,16 +307,50 @@ class LayerNormOut(_Out):
     step: int = Field(description="the first step after which the norm is known")
 
 
+#: a text of the iteration document: [template in `texts`, slot 0, slot 1, …]
+TextRef = Annotated[list[int | str], Field(description="[template, slot 0, …]: the template's "
+                                           "strings with each number n replaced by slot n")]
+
+
+class HeldDelta(_Out):
+    keep: int = Field(description="how many of the previous step's `held` come first")
+    add: list[str] = Field(description="the nodes held after them")
+
+
+class CompactContributionOut(ContributionOut):
+    latex: TextRef  # type: ignore[assignment]
+    code: TextRef  # type: ignore[assignment]
+    gradient: TextRef  # type: ignore[assignment]
+
+
+class CompactStepOut(StepOut):
+    """A Step with its texts as template references and `held` as a change of the previous."""
+
+    narration: TextRef  # type: ignore[assignment]
+    latex: TextRef  # type: ignore[assignment]
+    mathml: TextRef  # type: ignore[assignment]
+    code: TextRef  # type: ignore[assignment]
+    rule: TextRef  # type: ignore[assignment]
+    held: HeldDelta  # type: ignore[assignment]
+    contributions: list[CompactContributionOut]  # type: ignore[assignment]
+
+
 class IterationOut(_Out):
     iteration: int
     loss: Number = Field(description="the loss of this iteration (before its update)")
-    steps: list[StepOut] = Field(description="what …/steps serves")
-    tensors: dict[str, SummaryOut] = Field(
-        description="every summary any state of the iteration shows, each once, under an id"
+    texts: list[list[str | int]] = Field(
+        description="the steps' text templates: strings, and numbers that stand for a slot"
+    )
+    steps: list[CompactStepOut] = Field(description="what …/steps serves, texts as templates")
+    tensors: list[list] = Field(
+        description="every summary any state of the iteration shows, each once: row i is id "
+        "`ti`, the Summary's fields in order (shape, dtype, size, min, max, mean, std, norm, "
+        "nan, inf, values, heatmap [rows, cols, cells], histogram [edges, counts])"
     )
     changes: list[dict[str, dict[str, Any]]] = Field(
-        description="per step k, node -> the fields step k changed, summaries by their id in "
-        "`tensors`; merging changes[0..k] field by field gives the `nodes` of …/steps/{k}"
+        description="per step k, node -> the fields step k changed, summaries by their id "
+        "(`t12`: row 12 of `tensors`); merging changes[0..k] field by field gives the `nodes` "
+        "of …/steps/{k}"
     )
     layers: list[LayerNormOut] = Field(
         description="per layer (group) with a trained parameter, input side first: the norm "

@@ -61,6 +61,18 @@ class Settings(_EngineLimitSettings):
                                     "trace or answer, counted before it starts): it never "
                                     "waits behind the heavy work of others"
     )
+    layout_processes: int = Field(
+        2, ge=0, le=64, description="processes drawing graphs never drawn before (seconds of "
+                                    "pure Python for a few hundred nodes, which would hold the "
+                                    "GIL the event loop needs); 0: in the computing thread",
+    )
+    gil_switch_ms: float = Field(
+        0.5, ge=0.05, le=100,
+        description="how long a thread computing may hold the GIL while another thread waits "
+                    "for it (sys.setswitchinterval; Python's own is 5 ms): the event loop waits "
+                    "on the computing threads for at most about this long each time it needs "
+                    "the GIL, so /healthz and cached answers stay quick while runs are built",
+    )
     max_queue: int = Field(
         64, ge=1, description="computations admitted at once (running or waiting); one more is "
                               "answered 503 with Retry-After",

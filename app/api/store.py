@@ -27,6 +27,7 @@ from typing import TypeVar
 from app.api import present, runids
 from app.api.cache import LRU
 from app.api.compute import Compute
+from app.api.drawings import Drawings
 from app.api.settings import Settings
 from app.engine import budget
 from app.engine.errors import BusyError, GradwalkError
@@ -119,6 +120,8 @@ class RunStore:
         self.compute = Compute(settings.compute_threads, settings.max_queue,
                                partial(_computed, seconds=self.limits.max_compute_seconds),
                                settings.light_threads)
+        #: graphs' drawings, made in processes of their own (the GIL stays free)
+        self.drawings = Drawings(settings.layout_processes)
 
     # ----- encoded responses -----
 
@@ -166,8 +169,8 @@ class RunStore:
         if found is not None:
             return found
         try:
-            document = encoded(present.encode_json(present.run_document(run_id,
-                                                                        run.describe())))
+            document = encoded(present.encode_json(present.run_document(
+                run_id, run.describe(), self.drawings.geometry)))
         except GradwalkError as error:
             self._remember(run_id, error)
             raise

@@ -4,6 +4,8 @@
  * from is a source: this server (fetch) unless a page brings its own (`useSource`, source.js).
  */
 
+import { decodeIteration } from "./compact.js";
+
 const BASE = "/api/v1";
 
 /** An error answer of the API: `status`, and `error` as the server sent it. */
@@ -59,8 +61,10 @@ export const getLosses = (runId) => json(`/runs/${runId}/losses`);
 /** The losses of iterations start … stop − 1: a page (lossfeed.js). */
 export const getLossPage = (runId, start, stop) =>
   json(`/runs/${runId}/losses?start=${start}&stop=${stop}`);
-/** Iteration t as one document: its steps, every tensor summary once, what each step changed. */
-export const getIteration = (runId, t) => json(`/runs/${runId}/iterations/${t}`);
+/** Iteration t as one document: its steps, every tensor summary once, what each step changed
+ * (decoded from the compact form it is sent in: compact.js). */
+export const getIteration = async (runId, t) =>
+  decodeIteration(await json(`/runs/${runId}/iterations/${t}`));
 /** One element of what backward step k sends to `to` as its sum (docs/json.md, One element);
  * `index` null: the server picks the largest. */
 export const getElement = (runId, t, k, to, index) => json(`/runs/${runId}/iterations/${t}/steps/${k}/element?${

@@ -11,6 +11,7 @@ import gzip
 import pytest
 from apihelpers import API, make_client
 
+from app.api.compact import decode_iteration
 from app.engine.presets import PRESETS
 
 #: one typed graph with a node feeding 4 consumers, one with broadcasting and shared weights
@@ -51,7 +52,7 @@ def test_merging_changes_gives_every_state(client, body):
         body = {**body, "params": {"N": 16, "D_in": 40}}
     run = client.post(f"{API}/runs", json=body).json()
     for t in range(min(2, run["iterations"])):
-        doc = client.get(f"{API}/runs/{run['run_id']}/iterations/{t}").json()
+        doc = decode_iteration(client.get(f"{API}/runs/{run['run_id']}/iterations/{t}").json())
         assert doc["iteration"] == t
         steps = client.get(f"{API}/runs/{run['run_id']}/iterations/{t}/steps").json()
         assert doc["steps"] == steps["steps"]
@@ -66,7 +67,7 @@ def test_merging_changes_gives_every_state(client, body):
 
 def test_each_summary_is_sent_once_and_every_id_is_used(client):
     run = client.post(f"{API}/runs", json={"source": FAN_OUT, "iterations": 2}).json()
-    doc = client.get(f"{API}/runs/{run['run_id']}/iterations/1").json()
+    doc = decode_iteration(client.get(f"{API}/runs/{run['run_id']}/iterations/1").json())
     used = {v for changed in doc["changes"] for fields in changed.values()
             for key, v in fields.items() if key in run["quantities"] and v is not None}
     assert used == set(doc["tensors"])

@@ -31,6 +31,7 @@ def _array_sha(a) -> str:
 
 
 def preset_record(preset_id: str) -> dict:
+    from app.api.compact import decode_iteration
     from app.api.present import (
         encode_json,
         gradcheck_document,
@@ -51,7 +52,9 @@ def preset_record(preset_id: str) -> dict:
             doc["losses"] = _sha(encode_json(run.losses()))
         for t in ITERATIONS:
             trace = run.trace(t)
-            document = iteration_document(trace)
+            # the document's meaning: as a client decodes it (the record was made before the
+            # compact form, docs/json.md's Iteration), so the form's change is no difference
+            document = decode_iteration(iteration_document(trace))
             doc[f"iteration{t}"] = _sha(encode_json(document))
             doc[f"values{t}"] = _sha(encode_json(document["tensors"]))
             if t == 0:  # the words, formulas and code of each step, to explain a difference
