@@ -30,6 +30,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILE = "gradwalk.sqlite3"
 #: milliseconds a SQLite writer waits for another worker's transaction before giving up
 BUSY_TIMEOUT_MS = 10_000
+#: threads that may hold a connection at once: starlette's thread pool (anyio's default, 40),
+#: where every database call runs; PostgreSQL keeps 10 open and opens the rest when needed, so
+#: no request waits for a connection while a thread is free
+THREADS = 40
 #: PostgreSQL advisory lock held while migrating (any number; this one spells "gradwalk")
 MIGRATION_LOCK = 0x67726164
 
@@ -92,7 +96,7 @@ class Database:
                         engine = _sqlite_engine(self.url)
                     else:
                         engine = create_engine(self.url, pool_pre_ping=True, pool_size=10,
-                                               max_overflow=20)
+                                               max_overflow=THREADS - 10)
                     self._migrate(engine)
                     self._engine = engine
         return self._engine
