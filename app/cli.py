@@ -69,6 +69,9 @@ def _write(data: bytes, out: str | None) -> None:
         sys.stdout.buffer.flush()
 
 
+#: set to 1 (or pass `--access-log`) for uvicorn's line per request: off by default (it is
+#: work on the event loop for every request; behind deploy/'s nginx, nginx can log them)
+ACCESS_LOG_ENV = "GRADWALK_ACCESS_LOG"
 #: seconds a client has to send a whole request (line, headers and body), from the moment
 #: its connection opens or its previous response ends
 REQUEST_TIMEOUT_ENV = "GRADWALK_REQUEST_TIMEOUT"
@@ -141,6 +144,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, timeout_keep_alive=args.timeout_keep_alive, **bounded,
+        access_log=args.access_log or os.environ.get(ACCESS_LOG_ENV, "") not in ("", "0"),
     )
 
 
@@ -226,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds an idle connection is kept open (default 5)")
     serve.add_argument("--behind-proxy", action="store_true",
                        help="behind the nginx of deploy/ (which bounds heads and slow clients)")
+    serve.add_argument("--access-log", action="store_true",
+                       help=f"log every request (default off; or {ACCESS_LOG_ENV}=1)")
     serve.set_defaults(handler=cmd_serve)
 
     proxy = commands.add_parser(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
@@ -22,6 +22,7 @@ from app import __version__
 from app.api import classes, element, imports, onepage, presets, runs, steps, symbolic
 from app.api.errors import BodySizeLimit, CatchAll, install_error_handlers
 from app.api.responses import ServeCachedRuns
+from app.api.routing import API_PREFIX
 from app.api.schemas import strict_openapi
 from app.api.settings import Settings
 from app.api.store import RunStore
@@ -135,16 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi
 
-    api = APIRouter(prefix="/api/v1")
-    api.include_router(presets.router)
-    api.include_router(runs.router)
-    api.include_router(steps.router)
-    api.include_router(element.router)
-    api.include_router(symbolic.router)
-    api.include_router(classes.router)
-    api.include_router(onepage.router)
-    api.include_router(imports.router)
-    app.include_router(api)
+    for resource in (presets, runs, steps, element, symbolic, classes, onepage, imports):
+        app.include_router(resource.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: 200 when the server answers")
     async def read_health() -> dict[str, str]:

@@ -98,17 +98,38 @@ def test_serve_runs_the_app_factory_under_uvicorn(monkeypatch):
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     monkeypatch.setenv("GRADWALK_REQUEST_TIMEOUT", "10")  # serve sets it for its workers
+    monkeypatch.delenv("GRADWALK_ACCESS_LOG", raising=False)
     assert main(["serve"]) == 0
     assert main(["serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "3"]) == 0
     # on h11 with the request line and headers bounded (tests/api/test_protocol.py)
     bounded = {"http": "app.cli:BoundedH11Protocol", "timeout_keep_alive": 5,
-               "h11_max_incomplete_event_size": 16_000 + 48 * 1024}
+               "h11_max_incomplete_event_size": 16_000 + 48 * 1024,
+               "access_log": False}  # no line per request unless asked (below)
     assert calls == [
         (("app.main:create_app",), {"factory": True, "host": "127.0.0.1", "port": 8000,
                                     "workers": 1, **bounded}),
         (("app.main:create_app",), {"factory": True, "host": "0.0.0.0", "port": 9000,
                                     "workers": 3, **bounded}),
     ]
+
+
+def test_serve_logs_every_request_only_when_asked(monkeypatch):
+    """uvicorn's access log is off by default; `--access-log` or GRADWALK_ACCESS_LOG=1 turn it
+    on (and GRADWALK_ACCESS_LOG=0 leaves it off)."""
+    import uvicorn
+
+    logged = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: logged.append(kwargs["access_log"]))
+    monkeypatch.setenv("GRADWALK_REQUEST_TIMEOUT", "10")
+    monkeypatch.delenv("GRADWALK_ACCESS_LOG", raising=False)
+    main(["serve"])
+    main(["serve", "--access-log"])
+    main(["serve", "--behind-proxy", "--access-log"])
+    monkeypatch.setenv("GRADWALK_ACCESS_LOG", "1")
+    main(["serve", "--behind-proxy"])
+    monkeypatch.setenv("GRADWALK_ACCESS_LOG", "0")
+    main(["serve"])
+    assert logged == [False, True, True, True, False]
 
 
 GRADWALK = Path(sys.executable).with_name("gradwalk")

@@ -15,12 +15,13 @@ import io
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, FastAPI, Header, Path, Request
+from fastapi import FastAPI, Header, Path, Request
 from starlette.responses import Response
 
 from app.api.errors import error_response
 from app.api.present import encode_json
 from app.api.responses import serve
+from app.api.routing import Resource
 from app.api.schemas import (
     AnswerIn,
     AnswerStored,
@@ -41,7 +42,7 @@ from app.api.store import encoded
 from app.classes.crud import ClassError
 from app.classes.service import Classroom
 
-router = APIRouter(prefix="/classes", tags=["classes"])
+router = Resource(prefix="/classes", tags=["classes"])
 
 NO_STORE = {"Cache-Control": "no-store"}
 

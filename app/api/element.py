@@ -6,17 +6,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import IterationPath, RunIdPath, StoreDep
 from app.api.responses import cached_json
+from app.api.routing import Resource
 from app.api.schemas import ElementOut, error_responses
 from app.api.symbolic import element_index, finite
 from app.engine.element import element_sum
 
-router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
+router = Resource(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 
 
 def element_document(found) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
@@ -18,12 +18,13 @@ from app.api import present
 from app.api.deps import StoreDep
 from app.api.errors import error_response
 from app.api.responses import encoded, serve
+from app.api.routing import Resource
 from app.api.runs import make_run
 from app.api.schemas import error_responses
 from app.engine.run import RunSpec
 from app.importers.errors import UnsupportedModelError
 
-router = APIRouter(prefix="/imports", tags=["imports"])
+router = Resource(prefix="/imports", tags=["imports"])
 
 
 class ImportOut(BaseModel):

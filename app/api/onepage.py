@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from app import onefile
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached, encoded
+from app.api.routing import Resource
 from app.api.schemas import error_responses
 
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = Resource(prefix="/runs", tags=["runs"])
 
 
 @router.get(

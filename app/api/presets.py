@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import StoreDep
 from app.api.responses import cached_json
+from app.api.routing import Resource
 from app.api.schemas import MemorySweepOut, PresetDetail, PresetList, error_responses
 from app.engine.errors import InvalidRequestError
 from app.engine.presets import PRESETS, get_preset
 from app.engine.run import MAX_SWEEP_VALUES, SOURCE_DEFAULTS, peak_memory_sweep
 
-router = APIRouter(prefix="/presets", tags=["presets"])
+router = Resource(prefix="/presets", tags=["presets"])
 
 
 @router.get("", response_model=PresetList, summary="List the example graphs")

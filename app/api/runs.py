@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import built, cached, cached_json, encoded, redirect, serve
+from app.api.routing import Resource
 from app.api.schemas import (
     LayoutOut,
     LossesOut,
@@ -26,7 +27,7 @@ from app.engine.errors import InvalidRequestError
 from app.engine.run import RunSpec
 from app.layout import layout
 
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = Resource(prefix="/runs", tags=["runs"])
 
 
 @router.post(

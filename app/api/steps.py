@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import IterationPath, NodePath, RunIdPath, StepPath, StoreDep, WhichPath
 from app.api.responses import cached, cached_json, encoded
+from app.api.routing import Resource
 from app.api.schemas import (
     GradCheckOut,
     IterationOut,
@@ -22,7 +23,7 @@ from app.api.schemas import (
 )
 from app.engine import gradcheck
 
-router = APIRouter(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
+router = Resource(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 
 ERRORS = error_responses(404, 413, 422)
 

@@ -8,18 +8,19 @@ import dataclasses
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from starlette.responses import Response
 
 from app.api import present
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached_json
+from app.api.routing import Resource
 from app.api.schemas import SymbolicOut, SymbolicSweepOut, error_responses
 from app.engine import swell
 from app.engine.errors import InvalidRequestError
 from app.engine.presets import get_preset
 
-router = APIRouter(tags=["symbolic"])
+router = Resource(tags=["symbolic"])
 
 ERRORS = error_responses(404, 413, 422)
 
