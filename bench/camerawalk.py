@@ -33,12 +33,15 @@ GRAPHS = {
     "ungrouped 100": {"source": deep_mlp_source(100, grouped=False), "iterations": 2},
 }
 
-#: the drawn node of each [id, its groups] (a member of a collapsed group: the group's box;
-#: null: the current node), where it is on screen and how large its label is there
+#: the drawn node of each [id, its groups] (a member of a collapsed group: the group's box, or
+#: the stack of identical groups it is in; null: the current node), where it is on screen and
+#: how large its label is there
 MEASURE = """(ids) => {
   const area = document.getElementById('graph').getBoundingClientRect();
+  const stacks = [...document.querySelectorAll('g.node[data-stack]')];
   const drawn = ([id, groups]) => [id, ...groups].map((g) =>
-    document.querySelector(`g.node[data-id="${CSS.escape(g)}"]`)).find(Boolean);
+    document.querySelector(`g.node[data-id="${CSS.escape(g)}"]`)
+    ?? stacks.find((s) => s.dataset.stack.split(',').includes(g))).find(Boolean);
   return ids.map((id) => {
     const g = id === null ? document.querySelector('g.node.current') : drawn(id);
     if (!g) return { id, missing: true };
