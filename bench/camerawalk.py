@@ -110,22 +110,22 @@ def every_step(steps: list[dict]) -> list:
 
 
 def sampled(run: dict, steps: list[dict], every: int = 7) -> list:
-    """Every `every`-th step, the first and last of each phase and both sides of every group
-    boundary (the step's node in another group than the step before's), each reached by the
-    scrubber and followed by → to the next step."""
+    """Every `every`-th step, reached by the scrubber; reached by → from the step before
+    (itself reached by the scrubber unless it was just visited): the first step of each phase,
+    each step into or out of the groups (the step's node in a group, the step before's in
+    none, or the other way), and every `every`-th step from one group into the next."""
     groups = {n["id"]: tuple(n.get("groups") or ()) for n in run["graph"]["nodes"]}
     last = len(steps) - 1
-    picks = set(range(every, last + 1, every))
-    for first, end in run["phases"].values():
-        picks |= {first, end, first - 1}
-    for k in range(1, last + 1):
-        if groups.get(steps[k]["node"]) != groups.get(steps[k - 1]["node"]):
-            picks |= {k - 1, k}
+    stepped_into = {first for first, _ in run["phases"].values()}
+    crossings = [k for k in range(1, last + 1)
+                 if groups.get(steps[k]["node"]) != groups.get(steps[k - 1]["node"])]
+    inside = [k for k in crossings if groups.get(steps[k]["node"]) and groups.get(steps[k - 1]["node"])]
+    stepped_into |= set(crossings) - set(inside) | set(inside[::every])
+    picks = set(range(every, last + 1, every)) | stepped_into | {k - 1 for k in stepped_into}
     plan = []
     for k in sorted(p for p in picks if 0 < p <= last):
-        plan.append([k, "drag"])
-        if k < last:
-            plan.append([k + 1, "step"])
+        reached = plan[-1][0] if plan else 0
+        plan.append([k, "step" if k in stepped_into and reached == k - 1 else "drag"])
     return plan
 
 
