@@ -357,6 +357,9 @@ def measure_groups(browser, base: str, run: dict, off_host: list[str], groups: i
     already fetched), then `groups` others pointed at for 300 ms first, as a mouse does."""
     page, ready_ms, _ = open_page(browser, base, run, off_host)
     drawn = page.locator("#graph svg g.node").count()
+    if page.locator("#graph g.node.stack").count():  # identical groups stacked: a box each
+        page.locator("#graph g.node.stack").first.click()
+        page.wait_for_selector("#graph g.node.stack", state="detached")
     names = [g for g in (page.get_attribute("body", "data-collapsed") or "").split(",") if g]
     found: dict[str, list[float]] = {"expand": [], "collapse": [], "expand_hover": []}
     for i, name in enumerate(names[: 2 * groups]):

@@ -176,14 +176,18 @@ async def read_layout(
         description="groups to collapse, comma-separated (`layer 1,layer 2`); a group inside "
                     "a collapsed group is hidden with it. Empty or omitted: the run's own graph",
     )] = None,
+    stacked: Annotated[bool, Query(
+        description="3 or more collapsed groups in a row that are copies of one another (the "
+                    "layers of a deep MLP) drawn as one box, `layer 1 … layer 100 × 100`",
+    )] = False,
 ) -> Response:
     names = parse_collapsed(collapsed)
 
     def document():
         graph = store.entry(run_id).run.describe()["graph"]
-        return layout(collapse(graph, names), store.drawings.geometry)
+        return layout(collapse(graph, names, stacked), store.drawings.geometry)
 
     # no group collapsed: the plain path, which ServeCachedRuns answers before routing
-    variant = f"collapsed={','.join(names)}" if names else ""
+    variant = f"collapsed={','.join(names)}{'|stacked' if stacked else ''}" if names else ""
     return await cached_json(request, store, document, variant=variant)
 

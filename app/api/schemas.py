@@ -170,12 +170,18 @@ class GraphOut(_Out):
     height: float
     nodes: list[NodeOut]
     edges: list[EdgeOut]
+    found_groups: list[str] = Field([], description="groups Gradwalk found in a large graph "
+                                    "typed without any (the same block of statements "
+                                    "repeated: \"layer 1\", \"layer 2\"…), in order; [] "
+                                    "when the source writes its own")
 
 
 class LayoutNodeOut(NodeOut):
     kind: Literal["input", "param", "labels", "const", "op", "group"]
     members: list[str] | None = Field(None, description="a collapsed group: the ids of the "
                                       "nodes inside it, in order")
+    stack: list[str] | None = Field(None, description="a stack of identical collapsed groups "
+                                    "in a row (`?stacked=true`): their names, in order")
 
 
 class LayoutOut(GraphOut):

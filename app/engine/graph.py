@@ -69,6 +69,8 @@ class Graph:
         self.custom: dict[str, Op] = custom if custom is not None else {}
         #: the source's definitions (app.engine.custom.Definition), in order
         self.definitions: list = []
+        #: the groups found in a large graph typed without any (app.engine.repeats), in order
+        self.found_groups: list[str] = []
         self.outputs = list(outputs or [])
         self.nodes: dict[str, Node] = {n.id: n for n in nodes}
         self.order: list[str] = [n.id for n in nodes]
@@ -167,4 +169,5 @@ class Graph:
                 {"id": e.id, "source": e.source, "target": e.target, "index": e.index}
                 for e in self.edges
             ],
+            "found_groups": list(self.found_groups),
         }

@@ -23,6 +23,7 @@ from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
 from .ops import REGISTRY, VARIADIC, Op, ShapeError
+from .repeats import with_found_groups
 from .spellings import MODULES, SPELLINGS, spelled
 from .unroll import element, read_for, read_list, whole
 from .vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
@@ -201,10 +202,14 @@ class Builder:
         if loss.shape != ():
             raise source_error(stmt, f"the loss {loss_id!r} must be a scalar, but its shape is "
                                f"{loss.shape}; wrap it in sum(...) or mean(...)")
+        found: list[str] = []
         if self.group_at:
             check_group_names(self)
+        else:
+            self.nodes, found = with_found_groups(self.nodes)
         graph = Graph(self.nodes, loss_id, self.limits, custom=self.custom)
         graph.definitions = list(self.defs.values())
+        graph.found_groups = found
         return graph
 
     def statement(self, stmt: ast.stmt):

@@ -55,8 +55,10 @@ export const postImport = (bytes, loss) => json(
 
 export const getRun = (runId) => json(`/runs/${runId}`);
 /** The run's graph drawn with the groups `names` collapsed (docs/json.md, Layout). */
-export const getLayout = (runId, names) =>
-  json(`/runs/${runId}/layout?${new URLSearchParams({ collapsed: names.join(",") })}`);
+/** The graph with the groups `names` collapsed; `stacked`: identical ones in a row as one box. */
+export const getLayout = (runId, names, stacked = false) =>
+  json(`/runs/${runId}/layout?${new URLSearchParams({ collapsed: names.join(","),
+    ...(stacked ? { stacked: "true" } : {}) })}`);
 export const getLosses = (runId) => json(`/runs/${runId}/losses`);
 /** The losses of iterations start … stop − 1: a page (lossfeed.js). */
 export const getLossPage = (runId, start, stop) =>

@@ -20,9 +20,10 @@ const ease = (f) => (f < 0.5 ? 4 * f * f * f : 1 - (-2 * f + 2) ** 3 / 2);
 export class Camera extends EventTarget {
   /**
    * `svg`: the drawing; `container`: the element whose size the SVG has; `reducedMotion`: jump,
-   * never ease.
+   * never ease; `settled`: the container's size [w, h] as its ResizeObserver last reported it
+   * (null: none yet, measure now).
    */
-  constructor(svg, container, reducedMotion) {
+  constructor(svg, container, reducedMotion, settled = null) {
     super();
     this.svg = svg;
     this.container = container;
@@ -38,11 +39,12 @@ export class Camera extends EventTarget {
     this.framed = null;
     /** the view the easing under way ends at */
     this.goal = this.view;
-    /** the container's size in px as last measured: read when it may have changed (a new
-     * drawing, a resize), never per step — reading it after the drawing changed forces a
-     * layout of the whole SVG */
-    this.box = [1, 1];
-    this.measure();
+    /** the container's size in px: measured only when its ResizeObserver reports a change
+     * (resized()), never per step — reading it after the drawing changed forces a layout of the
+     * whole SVG, and a read mid-update (the step's formula not yet fitted) would keep a size
+     * the observer never reports, so never corrects */
+    this.box = settled ? [...settled] : [1, 1];
+    if (!settled) this.measure();
     /** the container's size when the view was set */
     this.size = [this.width, this.height];
     this.animation = 0;
@@ -52,7 +54,7 @@ export class Camera extends EventTarget {
   get width() { return this.box[0]; }
   get height() { return this.box[1]; }
 
-  /** Measure the container again. */
+  /** Measure the container again (its ResizeObserver reported a change: the page has settled). */
   measure() { this.box = [this.container.clientWidth || 1, this.container.clientHeight || 1]; }
 
   /** The view box as the SVG takes it: the container's own proportions, never stretched. */
@@ -96,7 +98,6 @@ export class Camera extends EventTarget {
 
   /** Fit the whole drawing; `bounds` is its box (a new drawing), else the last one's. */
   fitAll(bounds = null, duration = 0) {
-    this.measure();
     if (bounds) this.bounds = bounds;
     const done = this.frame(this.bounds, {}, duration);
     if (!duration || this.reducedMotion) this.fitted = true;

@@ -3,7 +3,9 @@
  * drawing of a collapsed set (its layout comes from the server, `GET …/layout?collapsed=…`),
  * a collapsed group's box and an expanded group's frame. A step inside a collapsed group
  * lights its box and boundary edges (render.js draws them through `view.alias`) and the box
- * names the node inside. Knows no math: node ids, group names and the server's coordinates.
+ * names the node inside. Identical collapsed groups in a row (a deep MLP's layers) are drawn
+ * stacked, one box "layer 1–100 × 100" (the server's `?stacked=true`), until it is clicked.
+ * Knows no math: node ids, group names and the server's coordinates.
  */
 
 import * as api from "./api.js";
@@ -59,8 +61,10 @@ export class Groups extends EventTarget {
     this.collapsed = new Set();
     /** group name -> its parent group (null at the top), in order of first node */
     this.parents = new Map();
-    /** "name,name" -> Promise of the server's layout of that collapsed set, for this run */
+    /** "name,name|stacked" -> Promise of the server's layout of that collapsed set, for this run */
     this.layouts = new Map();
+    /** identical collapsed groups in a row drawn as one box; a click on one shows them all */
+    this.stacked = true;
     /** the graph drawn now: the run's, or a collapsed set's */
     this.graph = null;
     /** bumped on every change: a layout arriving late for an older change is not drawn */
@@ -77,6 +81,7 @@ export class Groups extends EventTarget {
   async setRun(run, quantities, wanted = null) {
     this.run = run;
     this.quantities = quantities;
+    this.stacked = true;
     this.layouts.clear();
     this.parents.clear();
     /** node id -> the short label the server gave it */
@@ -141,15 +146,27 @@ export class Groups extends EventTarget {
     this.draw(graph);
   }
 
-  /** The server's layout of a collapsed set, asked once per run. */
+  /** The server's layout of a collapsed set (stacked or not, as now), asked once per run. */
   layoutOf(key) {
-    let found = this.layouts.get(key);
+    const stacked = this.stacked;
+    const cacheKey = `${key}|${stacked}`;
+    let found = this.layouts.get(cacheKey);
     if (!found) {
-      found = api.getLayout(this.run.run_id, key.split(","));
-      found.catch(() => this.layouts.delete(key));
-      this.layouts.set(key, found);
+      found = api.getLayout(this.run.run_id, key.split(","), stacked);
+      found.catch(() => this.layouts.delete(cacheKey));
+      this.layouts.set(cacheKey, found);
     }
     return found;
+  }
+
+  /** Show each group of a stack as its own box (every stack: the drawing is one layout). */
+  async unstack() {
+    this.stacked = false;
+    try {
+      await this.apply(new Set(this.collapsed));
+    } catch (error) {
+      this.dispatchEvent(new CustomEvent("failure", { detail: error }));
+    }
   }
 
   /** Draw again (a lecture-mode change) what is drawn now. */
@@ -164,6 +181,16 @@ export class Groups extends EventTarget {
       for (const member of node.members || []) alias.set(member, node.id);
     }
     this.view.alias = alias;
+    /** node id -> the group of a stack it is in (a step inside a stack names its group) */
+    this.stackedIn = new Map();
+    for (const node of graph.nodes) {
+      if (!node.stack) continue;
+      const names = new Set(node.stack);
+      for (const member of node.members) {
+        const group = this.run.graph.nodes.find((n) => n.id === member)?.groups?.find((g) => names.has(g));
+        if (group) this.stackedIn.set(member, group);
+      }
+    }
     this.view.draw(graph, this.quantities, this.run.custom_ops || []);
     const now = this.current();
     if (now) {
@@ -194,20 +221,31 @@ export class Groups extends EventTarget {
     const [cx, cy] = [node.x * sx, node.y * sy];
     const g = el("g", { class: "node kind-group", "data-id": node.id, "data-group": node.id,
       transform: `translate(${cx.toFixed(1)} ${cy.toFixed(1)})` }, layer);
-    el("title", {}, g).textContent = `group ${node.label}: ${node.members.length} nodes, `
-      + "collapsed — click or press Enter to expand";
+    const stack = node.stack?.length;
+    el("title", {}, g).textContent = stack
+      ? `${stack} identical groups, ${node.stack[0]} to ${node.stack[stack - 1]}, `
+        + `${node.members.length} nodes — click or press Enter to show each`
+      : `group ${node.label}: ${node.members.length} nodes, collapsed — click or press Enter to expand`;
     el("rect", { class: "box back", x: -w / 2 + 6, y: -h / 2 - 6, width: w, height: h, rx: 8 }, g);
     el("rect", { class: "box", x: -w / 2, y: -h / 2, width: w, height: h, rx: 8 }, g);
     const top = -h / 2;
-    const label = text(g, "node-label", 0, top + (lecture ? 34 : 18), `▸ ${node.short}`);
-    if (lecture && node.short.length > 11) {
+    const name = stack ? node.label : node.short;
+    const label = text(g, "node-label", 0, top + (lecture ? 34 : 18), `▸ ${name}`);
+    if ((lecture && name.length > 11) || name.length > 15) {
       label.setAttribute("textLength", String(w - 16));
       label.setAttribute("lengthAdjust", "spacingAndGlyphs");
     }
-    text(g, "node-op", 0, top + (lecture ? 62 : 33), `group · ${node.members.length} nodes`);
+    text(g, "node-op", 0, top + (lecture ? 62 : 33),
+      stack ? `${stack} groups · ${node.members.length} nodes` : `group · ${node.members.length} nodes`);
     const inner = text(g, "group-step", 0, top + (lecture ? 96 : 52), "");
-    pressable(g, `expand group ${node.label}`, () => this.toggle(node.id));
-    this.prefetchOn(g, node.id);
+    if (stack) {
+      g.classList.add("stack");
+      g.dataset.stack = node.stack.join(",");  // group names hold no comma
+      pressable(g, `show each of the ${stack} groups ${node.label}`, () => this.unstack());
+    } else {
+      pressable(g, `expand group ${node.label}`, () => this.toggle(node.id));
+      this.prefetchOn(g, node.id);
+    }
     view.nodes.set(node.id, { node, g, rows: new Map(), cx, cy, badge: false, inner });
   }
 
@@ -289,7 +327,8 @@ export class Groups extends EventTarget {
       if (!drawn.inner) continue;
       const inside = step && this.view.alias.get(step.node) === drawn.node.id;
       const label = inside ? this.shorts.get(step.node) : null;
-      const wanted = label ? `${step.phase}: ${label}` : "";
+      const group = inside && this.stackedIn.get(step.node);
+      const wanted = !label ? "" : group ? `${group}: ${label}` : `${step.phase}: ${label}`;
       if (drawn.inner.textContent !== wanted) {
         drawn.inner.textContent = wanted;
         // a long label is narrowed to the box rather than spilling out of it

@@ -58,7 +58,6 @@ export class Lecture {
   refollow() {
     const current = this.app.current;
     if (!current || !this.app.view.svg) return;
-    this.app.view.camera.measure();
     this.follow.show(current.step, 0, this.watchingTraining);
   }
 

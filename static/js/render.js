@@ -66,7 +66,14 @@ export class GraphView extends EventTarget {
     /** node id -> the collapsed group drawn in its place (groups.js), and what draws one */
     this.alias = new Map();
     this.groupBox = null;
-    new ResizeObserver(() => this.size()).observe(container);
+    /** the container's size [w, h] at the ResizeObserver's last report: the size once the page
+     * has settled (a read mid-update may catch a formula at its natural size, before it is
+     * fitted, and the observer, seeing the same size again, would never correct it) */
+    this.settled = null;
+    new ResizeObserver(() => {
+      this.settled = [container.clientWidth || 1, container.clientHeight || 1];
+      this.size();
+    }).observe(container);
   }
 
   /** The geometry of the mode, the box as tall as the run's quantity rows need. */
@@ -374,8 +381,9 @@ export class GraphView extends EventTarget {
    */
   size() {
     if (!this.svg) return;
-    const width = String(this.container.clientWidth);
-    const height = String(this.container.clientHeight);
+    const [w, h] = this.settled ?? [this.container.clientWidth, this.container.clientHeight];
+    const width = String(w);
+    const height = String(h);
     if (this.svg.getAttribute("width") !== width) this.svg.setAttribute("width", width);
     if (this.svg.getAttribute("height") !== height) this.svg.setAttribute("height", height);
     this.camera?.resized();
@@ -414,7 +422,7 @@ export class GraphView extends EventTarget {
 
   /** The camera of a new drawing; its moves reach listeners of this view as `camera` events. */
   makeCamera() {
-    this.camera = new Camera(this.svg, this.container, this.reducedMotion);
+    this.camera = new Camera(this.svg, this.container, this.reducedMotion, this.settled);
     for (const type of ["change", "user"]) {
       this.camera.addEventListener(type, () => this.dispatchEvent(new CustomEvent("camera",
         { detail: { user: type === "user" } })));

@@ -7,6 +7,7 @@ import pytest
 from apihelpers import API, make_client
 
 from app.api.responses import IMMUTABLE
+from bench.graphs import deep_mlp_source
 
 SOURCE = '''x = input(4, 3)
 y = input(4, 2)
@@ -155,3 +156,45 @@ def test_the_openapi_schema_describes_the_endpoint(client):
     assert {"200", "404", "413", "422"} <= set(operation["responses"])
     node = schema["components"]["schemas"]["LayoutNodeOut"]
     assert "group" in node["properties"]["kind"]["enum"]
+
+
+def test_identical_collapsed_groups_in_a_row_stack_into_one_box(client):
+    """A 12-layer MLP typed without groups: its found layers, collapsed and stacked, are one box
+    `layer 1–12 × 12`; one layer left open splits the stack in two around it."""
+    run = client.post(f"{API}/runs", json={"source": deep_mlp_source(12, grouped=False),
+                                           "iterations": 1}).json()
+    layers = run["graph"]["found_groups"]
+    assert layers == [f"layer {i}" for i in range(1, 13)]
+    url = f"{API}/runs/{run['run_id']}/layout"
+    graph = client.get(url, params={"collapsed": ",".join(layers), "stacked": "true"}).json()
+    stacks = [n for n in graph["nodes"] if n.get("stack")]
+    assert [(s["id"], s["label"], s["stack"]) for s in stacks] == [
+        ("layer 1 … layer 12", "layer 1–12 × 12", layers)]
+    [stack] = stacks
+    assert stack["members"] == [m for i in range(1, 13)
+                                for m in (f"w{i}", f"b{i}", f"tmp{2 * i - 1}", f"tmp{2 * i}", f"h{i}")]
+    assert stack["inputs"] == ["x"]
+    by_id = {n["id"]: n for n in graph["nodes"]}
+    assert by_id["tmp25"]["inputs"] == [stack["id"], "y"]  # h12 - y reads the stack
+    assert graph["collapsed"] == sorted(layers)
+    ends = {(e["source"], e["target"]) for e in graph["edges"]}
+    assert ends == {("x", stack["id"]), (stack["id"], "tmp25"), ("y", "tmp25"),
+                    ("tmp25", "tmp26"), ("tmp26", "loss")}
+    # unstacked: a box per layer, as before
+    plain = client.get(url, params={"collapsed": ",".join(layers)}).json()
+    assert sum(n["kind"] == "group" for n in plain["nodes"]) == 12
+    assert not any(n.get("stack") for n in plain["nodes"])
+    # layer 6 open: layers 1–5 and 7–12 stack on either side of its nodes
+    open6 = client.get(url, params={"collapsed": ",".join(g for g in layers if g != "layer 6"),
+                                    "stacked": "true"}).json()
+    labels = [n["label"] for n in open6["nodes"] if n["kind"] == "group"]
+    assert labels == ["layer 1–5 × 5", "layer 7–12 × 6"]
+    assert {"w6", "h6"} <= {n["id"] for n in open6["nodes"]}
+
+
+def test_two_groups_alike_do_not_stack(client, run):
+    """Fewer than three in a row, or groups that are not copies: each keeps its own box."""
+    graph = layout_of(client, run, "encoder,head").json()
+    stacked = client.get(f"{API}/runs/{run['run_id']}/layout",
+                         params={"collapsed": "encoder,head", "stacked": "true"}).json()
+    assert stacked == graph

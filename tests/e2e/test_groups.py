@@ -1,5 +1,6 @@
-"""Groups in the viewer: a large graph opens collapsed, a group collapses and expands (click or
-Enter), and the animation keeps stepping inside a collapsed group."""
+"""Groups in the viewer: a large graph opens collapsed, identical groups in a row stacked into
+one box until it is clicked, a group collapses and expands (click or Enter), and the animation
+keeps stepping inside a collapsed group or a stack."""
 
 from __future__ import annotations
 
@@ -36,10 +37,27 @@ def collapsed(page) -> list[str]:
     return [g for g in (page.get_attribute("body", "data-collapsed") or "").split(",") if g]
 
 
+def unstack(page) -> None:
+    """Click the stack of identical groups: each group gets its own box."""
+    until(page, "document.querySelector('#graph g.node.stack') !== null")
+    page.locator("#graph g.node.stack").click()
+    until(page, "document.querySelector('#graph g.node.stack') === null")
+
+
 def test_a_large_graph_opens_with_its_groups_collapsed(guard, server, big_run):
     page = guard
     open_run(page, server, big_run["run_id"])
     until(page, "document.body.dataset.collapsed !== undefined")
+    assert sorted(collapsed(page)) == sorted(f"layer {k}" for k in range(1, 14))
+    # the 13 layers are copies of one another: one box, "× 13"
+    stack = page.locator("#graph g.node.kind-group.stack")
+    assert stack.count() == 1 and page.locator("#graph g.node").count() == 1 + 2 + 3
+    assert stack.locator(".node-label").text_content() == "▸ layer 1–13 × 13"
+    assert stack.locator(".node-op").text_content() == "13 groups · 65 nodes"
+    assert stack.locator("title").text_content().startswith("13 identical groups, layer 1 to layer 13")
+    stack.focus()
+    page.keyboard.press("Enter")  # Enter, as a click: a box per group
+    until(page, "document.querySelector('#graph g.node.stack') === null")
     assert sorted(collapsed(page)) == sorted(f"layer {k}" for k in range(1, 14))
     boxes = page.locator("#graph g.node.kind-group")
     assert boxes.count() == 13
@@ -90,6 +108,15 @@ def test_steps_inside_a_collapsed_group_light_the_box_and_its_boundary_edges(gua
     k = next(s["index"] for s in steps if s["phase"] == "forward" and s["node"] == "h3")
     open_run(page, server, run_id, 0, k - 1)
     until(page, "document.body.dataset.collapsed.includes('layer 3')")
+    # stacked, the step's box is the stack, naming the group and the node
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 0, k)
+    stack = page.locator("#graph g.node.stack")
+    assert "current" in stack.get_attribute("class").split()
+    assert stack.locator(".group-step").text_content() == "layer 3: h3"
+    page.keyboard.press("ArrowLeft")
+    wait_step(page, 0, k - 1)
+    unstack(page)
     page.keyboard.press("ArrowRight")
     wait_step(page, 0, k)
     box = page.locator('#graph g.node[data-group="layer 3"]')
@@ -103,6 +130,7 @@ def test_steps_inside_a_collapsed_group_light_the_box_and_its_boundary_edges(gua
     back = next(s for s in steps if s["phase"] == "backward" and s["node"] == "h3")
     open_run(page, server, run_id, 0, back["index"])
     until(page, "document.body.dataset.collapsed.includes('layer 3')")
+    unstack(page)
     assert box.locator(".group-step").text_content() == "backward: h3"
     # the chain-rule card holds the inner step's formula (the server's MathML)
     assert "h" in page.locator("#chain .mathml").text_content()
@@ -115,7 +143,7 @@ def test_search_finds_a_node_inside_a_collapsed_group_and_opens_it(guard, server
     open_run(page, server, big_run["run_id"])
     until(page, "document.body.dataset.collapsed !== undefined && "
                 "document.body.dataset.collapsed.includes('layer 7')")
-    assert page.locator('#graph g.node[data-id="w7"]').count() == 0
+    assert page.locator('#graph g.node[data-id="w7"]').count() == 0  # in the stack
     page.locator("#graph").click(position={"x": 5, "y": 5})
     page.keyboard.press("/")
     page.keyboard.type("w7")
@@ -124,6 +152,9 @@ def test_search_finds_a_node_inside_a_collapsed_group_and_opens_it(guard, server
     until(page, "!document.body.dataset.collapsed.split(',').includes('layer 7')")
     assert "layer 6" in collapsed(page)  # only the group hiding it was opened
     until(page, "document.querySelector('#graph g.node[data-id=\"w7\"]') !== null")
+    # the layers on either side of it stack still
+    labels = page.eval_on_selector_all("#graph g.node.stack .node-label", "ls => ls.map(l => l.textContent)")
+    assert labels == ["▸ layer 1–6 × 6", "▸ layer 8–13 × 6"]
 
 
 def test_the_collapsed_groups_are_in_the_link_and_a_link_opens_them(guard, server, small_run,
