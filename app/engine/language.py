@@ -37,6 +37,8 @@ POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 MAX_PARTS = 64
 #: axes of a tensor at most (numpy's own limit is 64 in numpy 2, 32 before)
 MAX_AXES = 32
+#: attributes that are a whole number or a pair of them (the shape rules hold their limits)
+_WINDOW_ATTRS = ("kernel_size", "stride", "padding", "dilation")
 #: the largest magnitude a number of the language may have: a float's
 MAX_NUMBER = sys.float_info.max
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -533,6 +535,8 @@ class Builder:
                 else extra
             attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
             args = args[:rule.arity]
+        if rule.shorter and len(args) == rule.arity - 1:  # conv2d(x, W): no bias
+            rule = REGISTRY[rule.shorter]
         if len(args) != rule.arity:
             word = "argument" if rule.arity == 1 else "arguments"
             raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
@@ -591,6 +595,20 @@ class Builder:
             if not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
                 raise source_error(node, "keepdims must be True or False")
             return node.value
+        if key in _WINDOW_ATTRS:  # stride=2, padding=(1, 0); a pool's stride=None
+            if key == "stride" and isinstance(node, ast.Constant) and node.value is None:
+                return None
+            items = node.elts if isinstance(node, ast.Tuple) else [node]
+            sizes = [whole(self, item) for item in items]
+            if None in sizes or len(sizes) != (2 if isinstance(node, ast.Tuple) else 1):
+                raise source_error(node, f"{fn}()'s {key}= is a whole number or a pair of them, "
+                                   f"like {key}=2 or {key}=(2, 1)")
+            return tuple(sizes) if isinstance(node, ast.Tuple) else sizes[0]
+        if key in ("start_dim", "end_dim"):
+            dim = whole(self, node)
+            if dim is None or abs(dim) > MAX_AXES:
+                raise source_error(node, f"{fn}()'s {key}= is a whole number (an axis)")
+            return dim
         return float(self.number_arg(node, f"{fn}()'s {key}="))
 
     def op(self, node: ast.expr, op: str, inputs: list[str], attrs: dict, name: str | None):

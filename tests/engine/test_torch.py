@@ -79,6 +79,11 @@ TORCH = {
     "min": lambda a, axis=None, keepdims=False: torch.amin(a, dim=_dims(a, axis),
                                                           keepdim=keepdims),
     "log_softmax": lambda a, axis=-1: torch.log_softmax(a, dim=axis),
+    "conv2d": torch.nn.functional.conv2d,
+    "conv2d_nobias": torch.nn.functional.conv2d,
+    "max_pool2d": torch.nn.functional.max_pool2d,
+    "avg_pool2d": torch.nn.functional.avg_pool2d,
+    "flatten": torch.flatten,
 }
 
 

@@ -12,6 +12,8 @@ import sys
 
 import numpy as np
 
+from . import windows
+
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -160,3 +162,6 @@ SCRIPT_HELPERS = {
 #: the functions a rule's code may call (compiled with numpy as `np`)
 FUNCTIONS = {name: f for name, f in list(globals().items())
              if inspect.isfunction(f) and f.__module__ == __name__ and not name.startswith("_")}
+# the sliding-window ops' helpers are in their own file
+SCRIPT_HELPERS.update(windows.SCRIPT_HELPERS)
+FUNCTIONS.update(windows.FUNCTIONS)

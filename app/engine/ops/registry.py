@@ -81,6 +81,8 @@ class Op:
     positional_attrs: tuple[str, ...] = ()
     #: one sentence: how the op routes the gradient back (the chain-rule card's "gate pattern")
     routes: str = ""
+    #: the op a call with its last input left out makes: conv2d(x, W) is conv2d_nobias
+    shorter: str = ""
 
 
 #: every op by name: the language, the notation, the code generator and the walkers read it
