@@ -27,7 +27,10 @@ def _pair(value, what: str, low: int, high: int = MAX_WINDOW) -> tuple[int, int]
 
 
 def _text(value) -> str:
-    return str(value) if isinstance(value, int) else "(" + ", ".join(map(str, value)) + ")"
+    """An attribute as PyTorch writes it: 2, or (2, 1) for a pair of different sides."""
+    if isinstance(value, int) or len(set(value)) == 1:
+        return str(value if isinstance(value, int) else value[0])
+    return "(" + ", ".join(map(str, value)) + ")"
 
 
 def _window_out(size: tuple[int, int], kernel, stride, padding, dilation, what: str) -> Shape:
