@@ -22,7 +22,7 @@ from .graph import Graph, Node
 from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
-from .ops import REGISTRY, VARIADIC, Op, ShapeError
+from .ops import REGISTRY, VARIADIC, Op, ShapeError, num
 from .spellings import MODULES, SPELLINGS, spelled
 from .unroll import element, read_for, read_list, whole
 from .vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
@@ -69,15 +69,19 @@ def ops_table() -> str:
             "how it routes the gradient |", "|---|---|---|---|"]
     for name, op in REGISTRY.items():
         written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
-        attrs = {k: v for k, v in op.attrs.items() if k not in ("n", "p", "key", "shape")}
+        attrs = {k: v for k, v in op.attrs.items()
+                 if k not in ("n", "p", "key", "shape", op.positional)}
         for call in (f for f, n in FUNCTIONS.items() if n == name):
             if op.arity == VARIADIC:
                 written.append(f"`{call}([a, b, …], axis=0)`")
-            elif op.positional:
+            elif op.positional and op.positional_at is None:
                 written.append(f"`{call}(x, (2, 3))`")
             else:
+                args = [*"abcd"[:op.arity - len(op.optional)], *(k for k, _ in op.optional)]
+                if op.positional_at is not None:  # layer_norm(a, (d,), weight, bias)
+                    args.insert(op.positional_at, "(d,)")
                 keywords = "".join(f", {k}={v}" for k, v in attrs.items())
-                written.append(f"`{call}({', '.join('abcd'[:op.arity])}{keywords})`")
+                written.append(f"`{call}({', '.join(args)}{keywords})`")
         # `pow` and `power` write `**`: a constant exponent is pow, a tensor one power
         spelled = sorted(n for n, o in SPELLINGS.items() if o == name
                          or (name == "pow" and o == "power"))
@@ -507,7 +511,8 @@ class Builder:
             known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
             raise source_error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
         rule = REGISTRY[FUNCTIONS[fn]]
-        kw = self.keywords(node, tuple(a for a in rule.attrs if a != "n"))
+        kw = self.keywords(node, (*(a for a in rule.attrs if a != "n"),
+                                  *(k for k, _ in rule.optional)))
         args = node.args
         attrs = dict(rule.attrs)
         if rule.arity == VARIADIC:  # concatenate([a, b, c], axis=1)
@@ -529,20 +534,41 @@ class Builder:
                                    f"once each)")
             attrs.update({n: self.attr_value(fn, n, v) for n, v in zip(names, extra, strict=True)})
             args = args[:rule.arity]
-        if rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
+        if rule.positional_at is not None and len(args) > rule.positional_at:
+            # layer_norm(x, (d,), w, b): the attribute stands among the tensors, as in PyTorch
+            at = args[rule.positional_at]
+            items = at.elts if isinstance(at, (ast.Tuple, ast.List)) else [at]
+            attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
+            args = args[:rule.positional_at] + args[rule.positional_at + 1:]
+        elif rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
             extra = args[rule.arity:]
             items = extra[0].elts if len(extra) == 1 and isinstance(extra[0], ast.Tuple) \
                 else extra
             attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
             args = args[:rule.arity]
-        if rule.shorter and len(args) == rule.arity - 1:  # conv2d(x, W): no bias
-            rule = REGISTRY[rule.shorter]
+        start = rule.arity - len(rule.optional)  # batch_norm(x): weight 1, bias 0
+        named = {k: kw.pop(k) for k, _ in rule.optional if k in kw}  # weight=w, as PyTorch
+        if rule.optional and start <= len(args) <= rule.arity:
+            args = [*args, *[None] * (rule.arity - len(args))]
+            for i, (key, _) in enumerate(rule.optional):
+                if key in named:
+                    if args[start + i] is not None:
+                        raise source_error(named[key], f"{fn}() got {key} twice")
+                    args[start + i] = named[key]
         if len(args) != rule.arity:
             word = "argument" if rule.arity == 1 else "arguments"
-            raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
+            least = f"{start} to " if rule.optional else ""
+            raise source_error(node, f"{fn}() takes {least}{rule.arity} {word}, got "
+                               f"{len(node.args)}")
         for key, value in kw.items():
             attrs[key] = self.attr_value(fn, key, value)
-        return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
+        inputs = [sub(a) if i < start or not (a is None or isinstance(a, ast.Constant)
+                                              and a.value is None)
+                  else self.const(node, rule.optional[i - start][1],
+                                  f"{num(rule.optional[i - start][1])} "
+                                  f"(no {rule.optional[i - start][0]})")
+                  for i, a in enumerate(args)]
+        return self.op(node, rule.name, inputs, attrs, name)
 
     def shape_item(self, node: ast.expr) -> int:
         value = self.constant_number(node)
@@ -638,7 +664,7 @@ class Builder:
                                expr=text))
         return nid
 
-    def const(self, node: ast.expr, value) -> str:
+    def const(self, node: ast.expr, value, label: str | None = None) -> str:
         if isinstance(node, ast.Name) and node.id not in self.loop_values:
             if node.id not in self.number_nodes:
                 line, column = position(node)
@@ -649,7 +675,7 @@ class Builder:
         nid = self.fresh()
         line, column = position(node)
         # a loop's variable is its pass's number
-        label = str(value) if isinstance(node, ast.Name) else self.segment(node)
+        label = label or (str(value) if isinstance(node, ast.Name) else self.segment(node))
         self.nodes.append(Node(nid, "const", label, (), line, column,
                                init={"dist": "value", "value": float(value)}))
         return nid

@@ -44,15 +44,19 @@ SHAPED_CASES = {
     "concatenate": [(((2, 3), (4, 3)), {"axis": 0, "n": 2}),
                     (((2, 3), (2, 1), (2, 2)), {"axis": 1, "n": 3}),
                     (((3,), (2,)), {"axis": -1, "n": 2})],
+    "batch_norm": [(((4, 3), (3,), (3,)), {"eps": 1e-5}),
+                   (((2, 3, 2, 2), (3,), (3,)), {"eps": 1e-5}),
+                   (((3, 2, 4), (), ()), {"eps": 0.1})],
+    "layer_norm": [(((4, 3), (3,), (3,)), {"normalized_shape": (3,), "eps": 1e-5}),
+                   (((2, 3, 4), (3, 4), (3, 4)), {"normalized_shape": (3, 4), "eps": 1e-5}),
+                   (((2, 5), (), ()), {"normalized_shape": (5,), "eps": 0.1})],
     "stack": [(((2, 3), (2, 3)), {"axis": 0, "n": 2}),
               (((3,), (3,), (3,)), {"axis": 1, "n": 3}),
               (((), ()), {"axis": 0, "n": 2})],
-    **{name: [(((2, 3, 5, 6), (4, 3, 3, 2), (4,))[:arity], attrs) for attrs in (
+    "conv2d": [(((2, 3, 5, 6), (4, 3, 3, 2), (4,)), attrs) for attrs in (
         {"stride": 1, "padding": 0, "dilation": 1}, {"stride": 2, "padding": 1, "dilation": 1},
         {"stride": (1, 2), "padding": (2, 0), "dilation": (2, 1)})]
-       + [(((1, 2, 4, 4), (3, 2, 1, 1), (3,))[:arity], {"stride": 3, "padding": 0,
-                                                          "dilation": 1})]
-       for name, arity in (("conv2d", 3), ("conv2d_nobias", 2))},
+    + [(((1, 2, 4, 4), (3, 2, 1, 1), ()), {"stride": 3, "padding": 0, "dilation": 1})],
     **{name: [(((2, 3, 6, 5),), {"kernel_size": k, "stride": s, "padding": p})
               for k, s, p in ((2, None, 0), (3, 2, 1), ((2, 3), (1, 2), (1, 0)), (1, None, 0))]
        for name in ("max_pool2d", "avg_pool2d")},

@@ -65,7 +65,7 @@ def _last_op(graph):
      {"stride": 1, "padding": 1, "dilation": 1}),
     ("h = F.conv2d(x, W, b, stride=(2, 1), dilation=2)", "conv2d", (2, 3, 1, 2),
      {"stride": (2, 1), "padding": 0, "dilation": 2}),
-    ("h = conv2d(x, W) + 0 * sum(b)", "conv2d_nobias", None, None),
+    ("h = conv2d(x, W, stride=2) + 0 * sum(b)", "conv2d", None, None),
     ("h = max_pool2d(conv2d(x, W, b), 2)", "max_pool2d", (2, 3, 2, 2),
      {"kernel_size": 2, "stride": None, "padding": 0}),
     ("h = torch.nn.functional.avg_pool2d(conv2d(x, W, b), 3, 1, 1)", "avg_pool2d",
@@ -75,11 +75,13 @@ def _last_op(graph):
 ])
 def test_the_language_writes_them_as_pytorch(line, op, shape, attrs):
     graph = _graph(line)
-    node = _last_op(graph) if op != "conv2d_nobias" else next(
-        n for n in graph.nodes.values() if n.op == "conv2d_nobias")
-    assert node.op == op
-    if shape is not None:
-        assert node.shape == shape and node.attrs == attrs
+    if shape is None:  # no bias: PyTorch's None is a 0
+        node = next(n for n in graph.nodes.values() if n.op == op)
+        assert graph.nodes[node.inputs[2]].init == {"dist": "value", "value": 0.0}
+        assert node.shape == (2, 3, 2, 2)
+        return
+    node = _last_op(graph)
+    assert node.op == op and node.shape == shape and node.attrs == attrs
 
 
 @pytest.mark.parametrize("line,message", [

@@ -1,4 +1,4 @@
-"""The ops of a convolutional network, NCHW as PyTorch: conv2d (with or without a bias),
+"""The ops of a convolutional network, NCHW as PyTorch: conv2d (its bias optional: 0),
 max_pool2d, avg_pool2d and flatten. Each rule is written once, by hand, as the code the script
 runs (the sliding-window numpy is in windows.py); the LaTeX beside it says the same.
 
@@ -53,7 +53,7 @@ def _conv_shape(x: Shape, w: Shape, b: Shape | None = None, stride=1, padding=0,
                          f"got {x} and {w}")
     if w[1] != x[1]:
         raise ShapeError(f"the weight {w} reads {w[1]} channels, x {x} has {x[1]} (groups=1)")
-    if b is not None and b != w[:1]:
+    if b not in (None, (), w[:1]):
         raise ShapeError(f"the bias must have shape ({w[0]},), one per output channel; got {b}")
     out = _window_out(x[2:], w[2:], _pair(stride, "stride", 1), _pair(padding, "padding", 0),
                       _pair(dilation, "dilation", 1), "kernel")
@@ -67,42 +67,40 @@ def _conv_fmt(stride=1, padding=0, dilation=1) -> dict:
     return {"kw": kw}
 
 
-def _conv_flops(out, x, w, *bias) -> int:
-    return 2 * prod(out) * prod(w[1:]) + (prod(out) if bias else 0)
+def _conv_flops(out, x, w, b) -> int:
+    return 2 * prod(out) * prod(w[1:]) + prod(out)  # a multiply-add per weight, and the bias
 
 
-def _conv_work(out, x, w, *bias):
+def _conv_work(out, x, w, b):
     from ..budget import CALL_COST, Work  # (the budget reads the registry)
 
-    each = _conv_flops(out, x, w, *bias) + CALL_COST * (w[2] * w[3] + 4)
+    # the windows' loop makes kh·kw numpy calls
+    each = _conv_flops(out, x, w, b) + CALL_COST * (w[2] * w[3] + 4)
     return Work(each, each, each)
 
 
 _CONV = {"shape": _conv_shape, "attrs": {"stride": 1, "padding": 0, "dilation": 1},
          "fmt": _conv_fmt, "call_like": True, "flops": _conv_flops, "work": _conv_work,
          "helpers": ("windows", "conv2d")}
-_CONV_X = ("conv2d_grad_x({g}, {0}.shape, {1}{kw})", "conv2d({t}, {1}{kw})",
-           "\\operatorname{{rot180}}({1})", "\\operatorname{{conv\\_transpose2d}}({g}, {1})",
-           "\\operatorname{{conv2d}}({t}, {1})")
-_CONV_W = ("conv2d_grad_w({g}, {0}, {1}.shape{kw})", "conv2d({0}, {t}{kw})",
-           "\\text{{windows of }} {0}", "\\textstyle\\sum_{{n,u,v}} {g} \\odot "
-           "\\operatorname{{windows}}({0})", "\\operatorname{{conv2d}}({0}, {t})")
-_ROUTES = ("conv2d sends x the gradient through the flipped kernel (a transposed convolution: "
-           "each output's gradient times the weights, back under its window) and the weight "
-           "the gradient times each window it read, summed over the batch and positions")
+#: ∂/∂W sums over the batch and the output positions: every window the filter was used at
+_OVER_WINDOWS = "\\textstyle\\sum_{{\\text{{batch, positions}}}} {g}"
 # d conv2d/dx: g spread back through the weights; d/dW: g against the windows of x; d/db: Σ g
 table_op("conv2d", "conv2d({0}, {1}, {2}{kw})",
-         (_CONV_X[0], _CONV_W[0], "np.sum({g}, axis=(0, 2, 3))"),
-         (_CONV_X[1], _CONV_W[1], "{t}[:, None, None] + np.zeros_like({out})"),
+         ("conv2d_grad_x({g}, {0}.shape, {1}{kw})", "conv2d_grad_w({g}, {0}, {1}.shape{kw})",
+          "conv2d_grad_b({g}, {2}.shape)"),
+         ("conv2d({t}, {1}{kw})", "conv2d({0}, {t}{kw})",
+          "np.reshape({t}, (-1, 1, 1)) + np.zeros_like({out})"),
          latex="\\operatorname{{conv2d}}({0}, {1}) + {2}",
-         local=(_CONV_X[2], _CONV_W[2], "\\mathbf{{1}}"),
-         contrib=(_CONV_X[3], _CONV_W[3], "\\textstyle\\sum_{{n,u,v}} {g}"),
-         tangent=(_CONV_X[4], _CONV_W[4], "{t}"), shorter="conv2d_nobias",
-         routes=_ROUTES + "; the bias gets the gradient summed per output channel.", **_CONV)
-table_op("conv2d_nobias", "conv2d({0}, {1}{kw})", (_CONV_X[0], _CONV_W[0]),
-         (_CONV_X[1], _CONV_W[1]), latex="\\operatorname{{conv2d}}({0}, {1})",
-         local=(_CONV_X[2], _CONV_W[2]), contrib=(_CONV_X[3], _CONV_W[3]),
-         tangent=(_CONV_X[4], _CONV_W[4]), routes=_ROUTES + " (conv2d(x, W): no bias).",
+         local=("\\operatorname{{rot180}}({1})", "\\text{{windows of }} {0}", "\\mathbf{{1}}"),
+         contrib=("\\operatorname{{conv\\_transpose2d}}({g}, {1})",
+                  _OVER_WINDOWS + " \\odot \\operatorname{{windows}}({0})", _OVER_WINDOWS),
+         tangent=("\\operatorname{{conv2d}}({t}, {1})", "\\operatorname{{conv2d}}({0}, {t})",
+                  "{t}"),
+         optional=(("bias", 0.0),),
+         routes="conv2d sends x the gradient through the flipped kernel (a transposed "
+                "convolution: each output's gradient times the weights, back under its window), "
+                "the weight the gradient times each window it read, summed over the batch and "
+                "positions, and the bias the gradient summed per output channel.",
          **_CONV)
 
 

@@ -12,7 +12,16 @@ import sys
 
 import numpy as np
 
-from . import windows
+from . import normhelpers, windows
+from .normhelpers import (  # noqa: F401 (the rules call them by name)
+    batch_norm,
+    channel_axes,
+    channel_sum,
+    lead_sum,
+    normalized,
+    normalized_grad,
+    per_channel,
+)
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
@@ -158,10 +167,13 @@ SCRIPT_HELPERS = {
     "select": _text("select"), "over": _text("over"), "power_log": _text("power_log"),
     "scatter": _text("scatter"), "matmul_grad": _text("sum_to", "matmul_grad"),
     "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
+    "normalization": _text("channel_axes", "per_channel", "channel_sum", "normalized", "normalized_grad",
+                  "batch_norm", "lead_sum"),
 }
 #: the functions a rule's code may call (compiled with numpy as `np`)
 FUNCTIONS = {name: f for name, f in list(globals().items())
-             if inspect.isfunction(f) and f.__module__ == __name__ and not name.startswith("_")}
+             if inspect.isfunction(f) and f.__module__ in (__name__, normhelpers.__name__)
+             and not name.startswith("_")}
 # the sliding-window ops' helpers are in their own file
 SCRIPT_HELPERS.update(windows.SCRIPT_HELPERS)
 FUNCTIONS.update(windows.FUNCTIONS)

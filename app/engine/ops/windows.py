@@ -48,7 +48,7 @@ def unwindows(cols, shape, stride=1, padding=0, dilation=1):
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     cols = windows(x, w.shape[2], w.shape[3], stride, padding, dilation)
     out = np.einsum("nckluv,ockl->nouv", cols, w)
-    return out if b is None else out + b[:, None, None]
+    return out if b is None else out + np.reshape(b, (-1, 1, 1))
 
 
 # ∂conv2d/∂x: each output's gradient times the weights, put back under its window
@@ -60,6 +60,11 @@ def conv2d_grad_x(g, shape, w, stride=1, padding=0, dilation=1):
 def conv2d_grad_w(g, x, shape, stride=1, padding=0, dilation=1):
     cols = windows(x, shape[2], shape[3], stride, padding, dilation)
     return np.einsum("nouv,nckluv->ockl", g, cols)
+
+
+# ∂conv2d/∂b: the gradient summed per output channel (all of it for a number's bias, 0)
+def conv2d_grad_b(g, shape):
+    return np.sum(g, axis=(0, 2, 3)) if shape else np.sum(g)
 
 
 # per window, the position of its first largest element (torch's: the first max wins), as an
@@ -117,7 +122,7 @@ _WINDOWS = inspect.getsource(pair) + inspect.getsource(windows) + inspect.getsou
 #: per helper name (an op's `helpers`), the numpy code the generated script defines
 SCRIPT_HELPERS = {
     "windows": _WINDOWS,
-    "conv2d": "".join(map(inspect.getsource, (conv2d, conv2d_grad_x, conv2d_grad_w))),
+    "conv2d": "".join(map(inspect.getsource, (conv2d, conv2d_grad_x, conv2d_grad_w, conv2d_grad_b))),
     "max_pool2d": "".join(map(inspect.getsource, (
         pool_argmax, max_pool2d, max_pool2d_grad, max_pool2d_tangent))),
     "avg_pool2d": "".join(map(inspect.getsource, (avg_pool2d, avg_pool2d_grad))),
