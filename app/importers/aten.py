@@ -9,10 +9,13 @@ and give their input's name, adding no node.
 from __future__ import annotations
 
 import math
+import operator
 import re
+from pathlib import Path
 
 import torch
 
+from app.importers.conv_writers import aten_writers, flattened
 from app.importers.errors import Alias, NotWritable
 from app.importers.writer import layer_norm
 
@@ -71,7 +74,8 @@ def _reshape(tr, node):
     shape = _shape(node)
     if tuple(x.meta["val"].shape) == shape:
         return Alias(tr.ref(x))
-    return f"reshape({tr.ref(x)}, {tr.ref(shape)})"
+    return flattened(tr.ref(x), x.meta["val"].shape, shape) or \
+        f"reshape({tr.ref(x)}, {tr.ref(shape)})"
 
 
 def _permute(tr, node):
@@ -289,8 +293,10 @@ WRITERS = {
     aten.softplus.default: _softplus,
     aten.cross_entropy_loss.default: _cross_entropy, aten.mse_loss.default: _mse,
     aten.layer_norm.default: _layer_norm,
+    **aten_writers(aten, operator.getitem),
 }
 
+_TORCH_DIR = str(Path(torch.__file__).parent)
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)\n\s*(.*)')
 
 
@@ -299,6 +305,8 @@ def where(node) -> str:
     stack = node.meta.get("nn_module_stack") or {}
     path = ([p for p, _ in stack.values() if p] or ["the top module"])[-1]
     frames = _FRAME.findall(node.meta.get("stack_trace") or "")
+    # the user's line, not torch's own (a Conv2d's op is in torch/nn/modules/conv.py)
+    frames = [f for f in frames if _TORCH_DIR not in f[0]] or frames
     if frames:
         file, line, _fn, code = frames[-1]
         return f"in {path} ({file.rsplit('/', 1)[-1]}:{line}: {code.strip()})"

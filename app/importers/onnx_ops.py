@@ -7,6 +7,7 @@ input), or raises `NotWritable` with the reason.
 
 from __future__ import annotations
 
+from app.importers.conv_writers import ONNX_WRITERS, flattened
 from app.importers.errors import Alias, NotWritable
 from app.importers.writer import layer_norm
 
@@ -43,7 +44,8 @@ def _reshaped(tr, node, at):
     out = tr.shape(node.output[0])
     if tr.shape(x) == out:
         return Alias(tr.ref(x))
-    return f"reshape({tr.ref(x)}, ({', '.join(map(str, out))}{',' if len(out) == 1 else ''}))"
+    return flattened(tr.ref(x), tr.shape(x), out) or \
+        f"reshape({tr.ref(x)}, ({', '.join(map(str, out))}{',' if len(out) == 1 else ''}))"
 
 
 def _transpose(tr, node, at):
@@ -153,4 +155,5 @@ WRITERS = {
     "LeakyRelu": lambda tr, node, at:
         f"leaky_relu({tr.ref(node.input[0])}, slope={at.get('alpha', 0.01)!r})",
     "Elu": lambda tr, node, at: f"elu({tr.ref(node.input[0])}, alpha={at.get('alpha', 1.0)!r})",
+    **ONNX_WRITERS,
 }

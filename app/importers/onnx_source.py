@@ -175,6 +175,8 @@ class _Translation:
             trans_b = any(a.name == "transB" and a.i for a in node.attribute)
             fan_in = (weight[1] if trans_b else weight[0]) if len(weight) == 2 else shape[-1]
             text = uniform(shape, fan_in)
+        elif node is not None and node.op_type == "Conv" and slot == 2:  # PyTorch's bias range
+            text = uniform(shape, _prod(self.shapes.get(node.input[1], [0, 1])[1:]))
         elif len(shape) >= 2:
             fan_in = shape[0] if node is not None and node.op_type == "MatMul" else \
                 _prod(shape[1:])

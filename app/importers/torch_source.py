@@ -218,7 +218,7 @@ class _Translation:
         path = _module_path(node, self.prefix)
         self.writer.enter(path)
         name = self.writer.take("loss") if node is self.result else \
-            self._fresh(f"{path[-1]}_out" if path else node.name)
+            self._fresh(f"{path[-1]}_out" if path else node.name.replace("_with_indices", ""))
         self.names[node.name] = name
         self.writer.line(f"{name} = {expression}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from math import ceil, prod
 
+from ..cost import CALL_COST, Work
 from ..shapes import Shape, ShapeError
 from .derivation import table_op
 
@@ -72,8 +73,6 @@ def _conv_flops(out, x, w, b) -> int:
 
 
 def _conv_work(out, x, w, b):
-    from ..budget import CALL_COST, Work  # (the budget reads the registry)
-
     # the windows' loop makes kh·kw numpy calls
     each = _conv_flops(out, x, w, b) + CALL_COST * (w[2] * w[3] + 4)
     return Work(each, each, each)
@@ -128,8 +127,6 @@ def _pool_fmt(kernel_size=2, stride=None, padding=0) -> dict:
 
 
 def _pool_work(out, x):
-    from ..budget import CALL_COST, Work  # (the budget reads the registry)
-
     window = ceil(prod(x[2:]) / prod(out[2:]))  # about kh·kw: the window's loop of numpy calls
     each = max(prod(out) * window, prod(x)) + CALL_COST * (window + 4)
     return Work(each, each, each)
