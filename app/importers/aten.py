@@ -9,6 +9,7 @@ and give their input's name, adding no node.
 from __future__ import annotations
 
 import math
+import operator
 import re
 
 import torch
@@ -235,9 +236,18 @@ def _layer_norm(tr, node):
     w = node.args[2] if len(node.args) > 2 else None
     b = node.args[3] if len(node.args) > 3 else None
     eps = node.args[4] if len(node.args) > 4 else 1e-5
-    n = _ndim(x)
-    return layer_norm(tr.ref(x), _axes(list(range(n - len(shape), n)), n), eps,
-                      None if w is None else tr.ref(w), None if b is None else tr.ref(b))
+    return layer_norm(tr.ref(x), shape, eps, None if w is None else tr.ref(w),
+                      None if b is None else tr.ref(b))
+
+
+def _first_output(tr, node):
+    """`operator.getitem(native_layer_norm(…), 0)`: the normalised tensor itself; the saved
+    mean and 1/std (outputs 1 and 2) are not tensors Gradwalk holds."""
+    source, index = node.args
+    if index == 0 and getattr(source, "target", None) is aten.native_layer_norm.default:
+        return Alias(tr.ref(source))
+    raise NotWritable(f"output {index} of {getattr(source, 'name', source)} (only a "
+                      "native_layer_norm's first output, the normalised tensor)")
 
 
 def _cast(tr, node):
@@ -288,7 +298,8 @@ WRITERS = {
     aten.gelu.default: _gelu, aten.leaky_relu.default: _leaky, aten.elu.default: _elu,
     aten.softplus.default: _softplus,
     aten.cross_entropy_loss.default: _cross_entropy, aten.mse_loss.default: _mse,
-    aten.layer_norm.default: _layer_norm,
+    aten.layer_norm.default: _layer_norm, aten.native_layer_norm.default: _layer_norm,
+    operator.getitem: _first_output,
 }
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)\n\s*(.*)')

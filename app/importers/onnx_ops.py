@@ -86,7 +86,15 @@ def _layer_norm(tr, node, at):
     axis = at.get("axis", -1) % n
     scale = tr.ref(node.input[1])
     bias = tr.ref(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-    return layer_norm(tr.ref(x), _axes(range(axis, n), n), at.get("epsilon", 1e-5), scale, bias)
+    return layer_norm(tr.ref(x), tr.shape(x)[axis:], at.get("epsilon", 1e-5), scale, bias)
+
+
+def fused_layer_norm(norm):
+    """The writer of a layer norm found as a chain of nodes (onnx_patterns.LayerNorm)."""
+    def write(tr, node, at):
+        return layer_norm(tr.ref(norm.x), norm.dims, norm.eps,
+                          norm.weight and tr.ref(norm.weight), norm.bias and tr.ref(norm.bias))
+    return write
 
 
 def _pow(tr, node, at):
