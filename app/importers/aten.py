@@ -240,6 +240,19 @@ def _layer_norm(tr, node):
                       None if b is None else tr.ref(b))
 
 
+def _embedding(tr, node):
+    """aten.embedding(table, ids, padding_idx=-1, scale_grad_by_freq=False, sparse=False)."""
+    table, ids = node.args[0], node.args[1]
+    padding, by_freq = (list(node.args[2:4]) + [-1, False])[:2]
+    if padding not in (-1, None) or by_freq:
+        raise NotWritable("an embedding with padding_idx or scale_grad_by_freq (Gradwalk's "
+                          "sends every picked row its whole gradient)")
+    if not (isinstance(ids, torch.fx.Node) and ids.op == "placeholder"):
+        raise NotWritable("ids computed inside the model (Gradwalk's ids are an integer input "
+                          "of the forward, a labels leaf)")
+    return f"embedding({tr.ref(ids)}, {tr.ref(table)})"
+
+
 def _first_output(tr, node):
     """`operator.getitem(native_layer_norm(…), 0)`: the normalised tensor itself; the saved
     mean and 1/std (outputs 1 and 2) are not tensors Gradwalk holds."""
@@ -299,7 +312,7 @@ WRITERS = {
     aten.softplus.default: _softplus,
     aten.cross_entropy_loss.default: _cross_entropy, aten.mse_loss.default: _mse,
     aten.layer_norm.default: _layer_norm, aten.native_layer_norm.default: _layer_norm,
-    operator.getitem: _first_output,
+    operator.getitem: _first_output, aten.embedding.default: _embedding,
 }
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)\n\s*(.*)')

@@ -97,6 +97,14 @@ def fused_layer_norm(norm):
     return write
 
 
+def _gather(tr, node, at):
+    """Gather(table, ids) along axis 0 of a 2-D initialiser: an embedding lookup."""
+    table, ids = node.input[0], node.input[1]
+    if at.get("axis", 0) != 0 or len(tr.shape(table)) != 2 or table not in tr.initialised:
+        raise NotWritable("only a Gather of rows (axis 0) of a 2-D initialiser, an embedding")
+    return f"embedding({tr.ref(ids)}, {tr.ref(table)})"
+
+
 def _pow(tr, node, at):
     return f"{tr.ref(node.input[0])} ** {tr.ref(node.input[1])}" \
         if node.input[1] in tr.constants else \
@@ -155,7 +163,7 @@ WRITERS = {
     "Softmax": _softmax("softmax"), "LogSoftmax": _softmax("log_softmax"),
     "ReduceMean": _reduce("mean"), "ReduceSum": _reduce("sum"), "ReduceMax": _reduce("max"),
     "ReduceMin": _reduce("min"), "ReduceLogSumExp": _reduce("logsumexp"),
-    "LayerNormalization": _layer_norm,
+    "LayerNormalization": _layer_norm, "Gather": _gather,
     "Clip": _clip, "Max": _pair("maximum"), "Min": _pair("minimum"), "Concat": _concat,
     "Gelu": _gelu,
     "LeakyRelu": lambda tr, node, at:

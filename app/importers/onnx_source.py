@@ -106,6 +106,7 @@ class _Translation:
                 self.shapes[value.name] = dims
         for init in graph.initializer:
             self.shapes[init.name] = list(init.dims)
+        self.initialised = {i.name: list(i.dims) for i in graph.initializer}
         self.fused = layer_norms(graph, self.shapes)  # an older exporter's nine-node chain
 
     def source(self) -> str:
@@ -147,11 +148,29 @@ class _Translation:
             self.names[value.name] = name
             kind = value.type.tensor_type.elem_type
             if kind in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
-                self.problems.append(f"input {value.name!r} holds whole numbers: Gradwalk "
-                                     "reads whole numbers only as cross_entropy's labels")
+                rows = self._looked_up(value.name)
+                if rows is None or not shape:
+                    self.problems.append(f"input {value.name!r} holds whole numbers: Gradwalk "
+                                         "reads whole numbers only as cross_entropy's labels "
+                                         "or the ids a Gather looks up in a 2-D initialiser")
+                else:
+                    self.writer.line(f"{name} = labels({sizes([*shape, rows])})")
                 continue
             self.writer.line(f"{name} = input({sizes(shape)})" if shape else
                              f"{name} = input(value=1.0)")
+
+    def _looked_up(self, value: str) -> int | None:
+        """The rows of the 2-D initialiser every reader of `value` gathers from (axis 0): an
+        embedding's table; None when something else reads it."""
+        readers = [n for n in self.graph.node if value in n.input]
+        tables = {self._table(n) for n in readers}
+        return next(iter(tables)) if len(tables) == 1 and None not in tables \
+            and all(n.input[1] == value for n in readers) else None
+
+    def _table(self, node) -> int | None:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        shape = self.initialised.get(node.input[0]) if node.op_type == "Gather" else None
+        return shape[0] if shape is not None and len(shape) == 2 and axis == 0 else None
 
     def _constant(self, tensor) -> None:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
@@ -176,6 +195,8 @@ class _Translation:
                 f"zeros({sizes(shape)})"
         elif node is not None and node.op_type in _NORMS:
             text = f"ones({sizes(shape)})" if slot == 1 else f"zeros({sizes(shape)})"
+        elif node is not None and node.op_type == "Gather" and slot == 0:
+            text = f"param({sizes(shape)})"  # an embedding's table: N(0, 1), as nn.Embedding
         elif node is not None and node.op_type == "Gemm" and slot == 2:
             weight = self.shapes.get(node.input[1], [])
             trans_b = any(a.name == "transB" and a.i for a in node.attribute)

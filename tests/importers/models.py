@@ -77,6 +77,18 @@ class Deep(nn.Module):
         return self.classifier(self.features(x))
 
 
+class EmbeddingClassifier(nn.Module):
+    """Token ids (batch, seq) → embedding → mean over the sequence → linear → class."""
+
+    def __init__(self, vocab=10, d=6, classes=3):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.fc = nn.Linear(d, classes)
+
+    def forward(self, ids):
+        return self.fc(self.embed(ids).mean(dim=1))
+
+
 def labels(n, c):
     return torch.arange(n) % c
 
@@ -88,4 +100,7 @@ MODELS = {
     "two-step-rnn": (TwoStepRNN, (torch.randn(4, 5), torch.randn(4, 5)), "cross_entropy",
                      labels(4, 3)),
     "sequential": (Deep, (torch.randn(6, 4),), "cross_entropy", labels(6, 2)),
+    # ids (4, 5) over 10 rows: the run draws its own, with repeats, which accumulate in the table
+    "embedding-classifier": (EmbeddingClassifier, (torch.arange(20).reshape(4, 5) % 7,),
+                             "cross_entropy", labels(4, 3)),
 }
