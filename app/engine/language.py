@@ -353,10 +353,11 @@ class Builder:
                 if not init["low"] < init["high"]:
                     raise source_error(call, "uniform needs low < high")
             if dist == "labels":  # labels(N, C): one class index in 0 … C-1 per row
-                if len(shape) != 2:
-                    raise source_error(call, f"labels takes 2 sizes (rows, classes), got {len(shape)}")
-                init["classes"] = shape[1]
-                shape = shape[:1]
+                if len(shape) < 2:  # labels(B, T, V): ids of shape (B, T), for embedding
+                    raise source_error(call, f"labels takes 2 sizes (rows, classes) or more "
+                                       f"(…, classes), got {len(shape)}")
+                init["classes"] = shape[-1]
+                shape = shape[:-1]
         self.check_size(call, shape)
         line, column = position(stmt)
         kind = "labels" if dist == "labels" else "param" if trained else "input"
@@ -374,6 +375,19 @@ class Builder:
         if classes is not None and len(logits.shape) == 2 and classes > logits.shape[1]:
             raise source_error(node, f"the labels {labels.label} count {classes} classes but "
                                f"the logits {logits.label} have {logits.shape[1]} columns")
+
+    def check_ids(self, node: ast.expr, ids: Node, table: Node) -> None:
+        """embedding reads row numbers: a labels(…, V) leaf (a definition's argument inside
+        its body) whose V ids all name a row of the table."""
+        inside_def = getattr(self, "nesting", 0) > 0 and ids.kind == "input"
+        if ids.kind != "labels" and not inside_def:
+            raise source_error(node, f"embedding's ids must be a labels(…, V) leaf (whole "
+                               f"numbers 0 … V-1, like ids = labels(B, T, V)), not {ids.label}")
+        classes = (ids.init or {}).get("classes")
+        if classes is not None and len(table.shape) == 2 and classes > table.shape[0]:
+            raise source_error(node, f"the ids {ids.label} go up to {classes - 1} but the "
+                               f"table {table.label} has {table.shape[0]} rows (0 … "
+                               f"{table.shape[0] - 1})")
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
         out = {}
@@ -651,6 +665,8 @@ class Builder:
             raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
         if op == "cross_entropy":
             self.check_labels(node, by_id[inputs[0]], by_id[inputs[1]])
+        if op == "embedding":
+            self.check_ids(node, by_id[inputs[0]], by_id[inputs[1]])
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
             raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")

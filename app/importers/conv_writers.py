@@ -1,6 +1,6 @@
 """The convolutional ops of an imported model written in Gradwalk's language, for both
-importers: ATen's (`convolution`, `max_pool2d_with_indices`, `avg_pool2d` and the getitem that
-picks a pooling's values) and ONNX's (Conv, MaxPool, AveragePool).
+importers: ATen's (`convolution`, `max_pool2d_with_indices`, `avg_pool2d`) and ONNX's (Conv,
+MaxPool, AveragePool).
 
 The writers' arguments are plain numbers and lists read by each importer; what Gradwalk's
 conv2d and pools do not take (groups, a transposed convolution, ceil_mode, a dilated pooling,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from math import prod
 
-from app.importers.errors import Alias, NotWritable
+from app.importers.errors import NotWritable
 
 
 def side(values, default: int) -> str:
@@ -116,21 +116,11 @@ def _avg_pool(tr, node):
                   _arg(node, 3, "padding", 0), 1, _arg(node, 4, "ceil_mode", False))
 
 
-def _getitem(tr, node):
-    source, index = node.args
-    name = getattr(source.target, "__name__", str(source.target))
-    if not name.startswith("max_pool2d_with_indices"):
-        raise NotWritable(f"an element of {name}'s results")
-    if index != 0:
-        raise NotWritable("the indices of a max pooling (Gradwalk keeps its values only)")
-    return Alias(tr.ref(source))
-
-
-def aten_writers(aten, getitem) -> dict:
-    """The writers by ATen op (and the getitem of a pooling's values)."""
+def aten_writers(aten) -> dict:
+    """The writers by ATen op (a max_pool2d_with_indices' values: aten.py's getitem)."""
     return {aten.convolution.default: _convolution, aten.conv2d.default: _conv2d,
             aten.max_pool2d_with_indices.default: _max_pool, aten.max_pool2d.default: _max_pool,
-            aten.avg_pool2d.default: _avg_pool, getitem: _getitem}
+            aten.avg_pool2d.default: _avg_pool}
 
 
 # ----- ONNX -----

@@ -56,7 +56,11 @@ g = param(2)
 b = param(2)
 y = input(2, 2, 2)
 w = param(2)
-loss = sum(batch_norm(x, g, b) * x) + sum(layer_norm(y, (2,), w) ** 2) + sum(batch_norm(y, eps=0.1) * y)
+ids = labels(2, 2, 3)
+E = param(3, 2)
+e = embedding(ids, E)
+n = sum(batch_norm(y, eps=0.1) * y) + sum(e * e * y)
+loss = sum(batch_norm(x, g, b) * x) + sum(layer_norm(y, (2,), w) ** 2) + n
 """,
     "reductions": """x = input(2, 3)
 s0 = param(2, 3, scale=0.5)

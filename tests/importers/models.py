@@ -109,6 +109,18 @@ class PoolVariants(nn.Module):
         return self.fc(x.flatten(1))
 
 
+class EmbeddingClassifier(nn.Module):
+    """Token ids (batch, seq) → embedding → mean over the sequence → linear → class."""
+
+    def __init__(self, vocab=10, d=6, classes=3):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.fc = nn.Linear(d, classes)
+
+    def forward(self, ids):
+        return self.fc(self.embed(ids).mean(dim=1))
+
+
 def labels(n, c):
     return torch.arange(n) % c
 
@@ -122,4 +134,7 @@ MODELS = {
     "sequential": (Deep, (torch.randn(6, 4),), "cross_entropy", labels(6, 2)),
     "lenet": (LeNet, (torch.randn(4, 1, 28, 28),), "cross_entropy", labels(4, 10)),
     "pool-variants": (PoolVariants, (torch.randn(3, 2, 13, 13),), "cross_entropy", labels(3, 3)),
+    # ids (4, 5) over 10 rows: the run draws its own, with repeats, which accumulate in the table
+    "embedding-classifier": (EmbeddingClassifier, (torch.arange(20).reshape(4, 5) % 7,),
+                             "cross_entropy", labels(4, 3)),
 }

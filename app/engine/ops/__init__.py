@@ -31,5 +31,5 @@ __all__ = ["FAN_OUT", "REGISTRY", "SCRIPT_HELPERS", "VARIADIC", "MissingRuleErro
            "PerInput", "ShapeError", "apply_jvp", "apply_vjp", "get_op", "index_key", "num",
            "op_flops", "reduce_code", "reduce_to", "register", "render"]
 
-# the layers' ops register after the basic ones (the order of the README's table)
+# the layers' ops register after the basic ones (`gradwalk ops` lists them last)
 from . import conv, norm  # noqa: E402, F401

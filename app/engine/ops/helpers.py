@@ -109,6 +109,22 @@ def scatter(g, shape, key):
     return out
 
 
+# the rows of table the ids pick: ids of any shape, each row (D,) in its place
+def embedding(ids, table):
+    index = np.asarray(ids).astype(np.intp)
+    if index.size and (index.min() < 0 or index.max() >= len(table)):
+        raise IndexError(f"embedding ids must be in 0 … {len(table) - 1} (the table's rows), "
+                         f"got {index.min()} … {index.max()}")
+    return table[index]
+
+
+# the table's gradient: each id's row of g added into its row (a repeated id accumulates)
+def embedding_grad(g, ids, shape):
+    out = np.zeros(shape)
+    np.add.at(out, np.asarray(ids).astype(np.intp), g)
+    return out
+
+
 # a broadcast gradient summed back to an operand's shape
 def sum_to(d, shape):
     if d.shape == shape:
@@ -167,6 +183,7 @@ SCRIPT_HELPERS = {
     "select": _text("select"), "over": _text("over"), "power_log": _text("power_log"),
     "scatter": _text("scatter"), "matmul_grad": _text("sum_to", "matmul_grad"),
     "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
+    "embedding": _text("embedding", "embedding_grad"),
     "normalization": _text("channel_axes", "per_channel", "channel_sum", "normalized", "normalized_grad",
                   "batch_norm", "lead_sum"),
 }
