@@ -25,27 +25,14 @@ from dataclasses import dataclass
 from math import prod
 from typing import TypeVar
 
+from .cost import CALL_COST, Work  # noqa: F401 (the budget's unit, read from here too)
 from .errors import BusyError, LimitError
 from .graph import Graph
 from .ops import Op, op_flops
 from .schedule import Backward, Event, EventReader, Forward, Load, Schedule, Update
 
-#: element operations one numpy call costs beyond its arithmetic (about 10 µs of numpy and
-#: interpreter overhead at the ~1e9 element operations per second one core does here)
-CALL_COST = 10_000
 #: a traced iteration against a training iteration: every gradient, summaries, copies kept
 TRACE_FACTOR = 4
-
-
-@dataclass(frozen=True)
-class Work:
-    """What one evaluation of an op costs, in element operations with its numpy calls."""
-
-    forward: int
-    #: one VJP (one input's contribution)
-    vjp: int
-    #: one JVP (one input's tangent term)
-    jvp: int
 
 
 def op_work(op: Op, out_shape, *input_shapes) -> Work:

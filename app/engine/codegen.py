@@ -177,7 +177,7 @@ def leaf_code(graph: Graph, leaf: str) -> list[str]:
         return [f"{nid} = {rs}.uniform({num(init['low'])}, {num(init['high'])}, "
                 f"size={size})"]
     if init["dist"] == "labels":
-        return [f"{nid} = {rs}.randint({init['classes']}, size={dims}).astype(np.float64)"]
+        return [f"{nid} = {rs}.randint({init['classes']}, size=({dims},)).astype(np.float64)"]
     return [f"{nid} = ({rs}.rand({dims}) < 0.5).astype(np.float64)"]
 
 

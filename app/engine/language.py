@@ -22,7 +22,7 @@ from .graph import Graph, Node
 from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
-from .ops import REGISTRY, VARIADIC, Op, ShapeError
+from .ops import REGISTRY, VARIADIC, Op, ShapeError, num
 from .repeats import with_found_groups
 from .spellings import MODULES, SPELLINGS, spelled
 from .unroll import element, read_for, read_list, whole
@@ -38,6 +38,8 @@ POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
 MAX_PARTS = 64
 #: axes of a tensor at most (numpy's own limit is 64 in numpy 2, 32 before)
 MAX_AXES = 32
+#: attributes that are a whole number or a pair of them (the shape rules hold their limits)
+_WINDOW_ATTRS = ("kernel_size", "stride", "padding", "dilation")
 #: the largest magnitude a number of the language may have: a float's
 MAX_NUMBER = sys.float_info.max
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -68,15 +70,19 @@ def ops_table() -> str:
             "how it routes the gradient |", "|---|---|---|---|"]
     for name, op in REGISTRY.items():
         written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
-        attrs = {k: v for k, v in op.attrs.items() if k not in ("n", "p", "key", "shape")}
+        attrs = {k: v for k, v in op.attrs.items()
+                 if k not in ("n", "p", "key", "shape", op.positional)}
         for call in (f for f, n in FUNCTIONS.items() if n == name):
             if op.arity == VARIADIC:
                 written.append(f"`{call}([a, b, …], axis=0)`")
-            elif op.positional:
+            elif op.positional and op.positional_at is None:
                 written.append(f"`{call}(x, (2, 3))`")
             else:
+                args = [*"abcd"[:op.arity - len(op.optional)], *(k for k, _ in op.optional)]
+                if op.positional_at is not None:  # layer_norm(a, (d,), weight, bias)
+                    args.insert(op.positional_at, "(d,)")
                 keywords = "".join(f", {k}={v}" for k, v in attrs.items())
-                written.append(f"`{call}({', '.join('abcd'[:op.arity])}{keywords})`")
+                written.append(f"`{call}({', '.join(args)}{keywords})`")
         # `pow` and `power` write `**`: a constant exponent is pow, a tensor one power
         spelled = sorted(n for n, o in SPELLINGS.items() if o == name
                          or (name == "pow" and o == "power"))
@@ -352,10 +358,11 @@ class Builder:
                 if not init["low"] < init["high"]:
                     raise source_error(call, "uniform needs low < high")
             if dist == "labels":  # labels(N, C): one class index in 0 … C-1 per row
-                if len(shape) != 2:
-                    raise source_error(call, f"labels takes 2 sizes (rows, classes), got {len(shape)}")
-                init["classes"] = shape[1]
-                shape = shape[:1]
+                if len(shape) < 2:  # labels(B, T, V): ids of shape (B, T), for embedding
+                    raise source_error(call, f"labels takes 2 sizes (rows, classes) or more "
+                                       f"(…, classes), got {len(shape)}")
+                init["classes"] = shape[-1]
+                shape = shape[:-1]
         self.check_size(call, shape)
         line, column = position(stmt)
         kind = "labels" if dist == "labels" else "param" if trained else "input"
@@ -373,6 +380,19 @@ class Builder:
         if classes is not None and len(logits.shape) == 2 and classes > logits.shape[1]:
             raise source_error(node, f"the labels {labels.label} count {classes} classes but "
                                f"the logits {logits.label} have {logits.shape[1]} columns")
+
+    def check_ids(self, node: ast.expr, ids: Node, table: Node) -> None:
+        """embedding reads row numbers: a labels(…, V) leaf (a definition's argument inside
+        its body) whose V ids all name a row of the table."""
+        inside_def = getattr(self, "nesting", 0) > 0 and ids.kind == "input"
+        if ids.kind != "labels" and not inside_def:
+            raise source_error(node, f"embedding's ids must be a labels(…, V) leaf (whole "
+                               f"numbers 0 … V-1, like ids = labels(B, T, V)), not {ids.label}")
+        classes = (ids.init or {}).get("classes")
+        if classes is not None and len(table.shape) == 2 and classes > table.shape[0]:
+            raise source_error(node, f"the ids {ids.label} go up to {classes - 1} but the "
+                               f"table {table.label} has {table.shape[0]} rows (0 … "
+                               f"{table.shape[0] - 1})")
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
         out = {}
@@ -510,7 +530,8 @@ class Builder:
             known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
             raise source_error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
         rule = REGISTRY[FUNCTIONS[fn]]
-        kw = self.keywords(node, tuple(a for a in rule.attrs if a != "n"))
+        kw = self.keywords(node, (*(a for a in rule.attrs if a != "n"),
+                                  *(k for k, _ in rule.optional)))
         args = node.args
         attrs = dict(rule.attrs)
         if rule.arity == VARIADIC:  # concatenate([a, b, c], axis=1)
@@ -532,18 +553,41 @@ class Builder:
                                    f"once each)")
             attrs.update({n: self.attr_value(fn, n, v) for n, v in zip(names, extra, strict=True)})
             args = args[:rule.arity]
-        if rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
+        if rule.positional_at is not None and len(args) > rule.positional_at:
+            # layer_norm(x, (d,), w, b): the attribute stands among the tensors, as in PyTorch
+            at = args[rule.positional_at]
+            items = at.elts if isinstance(at, (ast.Tuple, ast.List)) else [at]
+            attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
+            args = args[:rule.positional_at] + args[rule.positional_at + 1:]
+        elif rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
             extra = args[rule.arity:]
             items = extra[0].elts if len(extra) == 1 and isinstance(extra[0], ast.Tuple) \
                 else extra
             attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
             args = args[:rule.arity]
+        start = rule.arity - len(rule.optional)  # batch_norm(x): weight 1, bias 0
+        named = {k: kw.pop(k) for k, _ in rule.optional if k in kw}  # weight=w, as PyTorch
+        if rule.optional and start <= len(args) <= rule.arity:
+            args = [*args, *[None] * (rule.arity - len(args))]
+            for i, (key, _) in enumerate(rule.optional):
+                if key in named:
+                    if args[start + i] is not None:
+                        raise source_error(named[key], f"{fn}() got {key} twice")
+                    args[start + i] = named[key]
         if len(args) != rule.arity:
             word = "argument" if rule.arity == 1 else "arguments"
-            raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
+            least = f"{start} to " if rule.optional else ""
+            raise source_error(node, f"{fn}() takes {least}{rule.arity} {word}, got "
+                               f"{len(node.args)}")
         for key, value in kw.items():
             attrs[key] = self.attr_value(fn, key, value)
-        return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
+        inputs = [sub(a) if i < start or not (a is None or isinstance(a, ast.Constant)
+                                              and a.value is None)
+                  else self.const(node, rule.optional[i - start][1],
+                                  f"{num(rule.optional[i - start][1])} "
+                                  f"(no {rule.optional[i - start][0]})")
+                  for i, a in enumerate(args)]
+        return self.op(node, rule.name, inputs, attrs, name)
 
     def shape_item(self, node: ast.expr) -> int:
         value = self.constant_number(node)
@@ -596,6 +640,20 @@ class Builder:
             if not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
                 raise source_error(node, "keepdims must be True or False")
             return node.value
+        if key in _WINDOW_ATTRS:  # stride=2, padding=(1, 0); a pool's stride=None
+            if key == "stride" and isinstance(node, ast.Constant) and node.value is None:
+                return None
+            items = node.elts if isinstance(node, ast.Tuple) else [node]
+            sizes = [whole(self, item) for item in items]
+            if None in sizes or len(sizes) != (2 if isinstance(node, ast.Tuple) else 1):
+                raise source_error(node, f"{fn}()'s {key}= is a whole number or a pair of them, "
+                                   f"like {key}=2 or {key}=(2, 1)")
+            return tuple(sizes) if isinstance(node, ast.Tuple) else sizes[0]
+        if key in ("start_dim", "end_dim"):
+            dim = whole(self, node)
+            if dim is None or abs(dim) > MAX_AXES:
+                raise source_error(node, f"{fn}()'s {key}= is a whole number (an axis)")
+            return dim
         return float(self.number_arg(node, f"{fn}()'s {key}="))
 
     def op(self, node: ast.expr, op: str, inputs: list[str], attrs: dict, name: str | None):
@@ -612,6 +670,8 @@ class Builder:
             raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
         if op == "cross_entropy":
             self.check_labels(node, by_id[inputs[0]], by_id[inputs[1]])
+        if op == "embedding":
+            self.check_ids(node, by_id[inputs[0]], by_id[inputs[1]])
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
             raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")
@@ -625,7 +685,7 @@ class Builder:
                                expr=text))
         return nid
 
-    def const(self, node: ast.expr, value) -> str:
+    def const(self, node: ast.expr, value, label: str | None = None) -> str:
         if isinstance(node, ast.Name) and node.id not in self.loop_values:
             if node.id not in self.number_nodes:
                 line, column = position(node)
@@ -636,7 +696,7 @@ class Builder:
         nid = self.fresh()
         line, column = position(node)
         # a loop's variable is its pass's number
-        label = str(value) if isinstance(node, ast.Name) else self.segment(node)
+        label = label or (str(value) if isinstance(node, ast.Name) else self.segment(node))
         self.nodes.append(Node(nid, "const", label, (), line, column,
                                init={"dist": "value", "value": float(value)}))
         return nid

@@ -313,6 +313,34 @@ PRESETS: dict[str, Preset] = {p.id: p for p in [
         lr=0.2, iterations=60,
     ),
     Preset(
+        "small-cnn",
+        "A small convolutional network",
+        "A batch of N one-channel 8 × 8 images: a 3 × 3 convolution with K filters "
+        "(padding 1 keeps 8 × 8), relu, 2 × 2 max pooling (to 4 × 4), flatten (the batch axis "
+        "kept) and a linear layer to C class scores under a cross-entropy. A convolution shares "
+        "its weights: each filter is used at all 64 positions of every image, so its gradient "
+        "adds the contributions of every window it read. Max pooling is a router: each 2 × 2 "
+        "window sends its gradient to its largest element only (on a tie the first), the three "
+        "others get 0; relu then blocks what arrives where the convolution was negative.",
+        "x = input(N, 1, 8, 8)\n"
+        "y = labels(N, C)\n"
+        "W1 = param(K, 1, 3, 3, scale=0.3)\n"
+        "b1 = param(K, scale=0.1)\n"
+        "W2 = param(C, K * 16, scale=0.1)\n"
+        "b2 = param(C, scale=0.1)\n"
+        "h = relu(conv2d(x, W1, b1, padding=1))\n"
+        "p = max_pool2d(h, 2)\n"
+        "f = flatten(p, 1)\n"
+        "logits = f @ W2.T + b2\n"
+        "loss = cross_entropy(logits, y)\n",
+        [
+            PresetParam("N", "int", 4, 1, 64, "images"),
+            PresetParam("K", "int", 2, 1, 16, "convolution filters (channels)"),
+            PresetParam("C", "int", 3, 2, 10, "classes"),
+        ],
+        lr=0.05, iterations=40,
+    ),
+    Preset(
         "deep-mlp",
         "D2L 4.7: memory against batch size and depth",
         "A stack of `depth` layers of width 64 (ReLU, tanh or sigmoid: the `activation` "

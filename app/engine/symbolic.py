@@ -230,6 +230,26 @@ def _clip(A, x, min=-1.0, max=1.0):
     return A.positive(lo - x, lo, A.positive(x - hi, hi, x))
 
 
+def _normalized(A, x, axes, eps):
+    """(x − mean) / √(var + eps) over `axes` (numpy's var), element by element."""
+    mean = _reduce(x, axes, True, lambda terms: _mean(A, terms))
+    std = _reduce(x, axes, True, lambda terms: A.call("sqrt", _var(A, terms) + A.number(eps)))
+    return _each(lambda v, m, s: (v - m) / s, x, mean, std)
+
+
+def _batch_norm(A, args, values, eps=1e-5):
+    x, w, b = args
+    channel = lambda v: v if v.ndim == 0 else v.reshape(v.shape + (1,) * (x.ndim - 2))  # noqa: E731
+    hat = _normalized(A, x, (0, *range(2, x.ndim)), eps)
+    return _each(lambda h, wi, bi: h * wi + bi, hat, channel(w), channel(b))
+
+
+def _layer_norm(A, args, values, normalized_shape=(), eps=1e-5):
+    x, w, b = args
+    hat = _normalized(A, x, tuple(range(x.ndim - len(normalized_shape), x.ndim)), eps)
+    return _each(lambda h, wi, bi: h * wi + bi, hat, w, b)
+
+
 FORWARD: dict[str, Callable] = {
     # ----- binary elementwise (numpy broadcasting) -----
     "add": _binary(lambda A, x, y: x + y),
@@ -277,6 +297,9 @@ FORWARD: dict[str, Callable] = {
     "softmax": _softmax,
     "log_softmax": _log_softmax,
     "cross_entropy": _cross_entropy,
+    "embedding": lambda A, args, values: _array(args[1][values[0].astype(np.intp)]),
+    "batch_norm": _batch_norm,
+    "layer_norm": _layer_norm,
     # ----- structure: the same elements, rearranged -----
     "matmul": lambda A, args, values: _matmul(A, *args),
     "matmul_nd": lambda A, args, values: _matmul(A, *args),

@@ -9,10 +9,13 @@ and give their input's name, adding no node.
 from __future__ import annotations
 
 import math
+import operator
 import re
+from pathlib import Path
 
 import torch
 
+from app.importers.conv_writers import aten_writers, flattened
 from app.importers.errors import Alias, NotWritable
 from app.importers.writer import layer_norm
 
@@ -71,7 +74,8 @@ def _reshape(tr, node):
     shape = _shape(node)
     if tuple(x.meta["val"].shape) == shape:
         return Alias(tr.ref(x))
-    return f"reshape({tr.ref(x)}, {tr.ref(shape)})"
+    return flattened(tr.ref(x), x.meta["val"].shape, shape) or \
+        f"reshape({tr.ref(x)}, {tr.ref(shape)})"
 
 
 def _permute(tr, node):
@@ -235,9 +239,36 @@ def _layer_norm(tr, node):
     w = node.args[2] if len(node.args) > 2 else None
     b = node.args[3] if len(node.args) > 3 else None
     eps = node.args[4] if len(node.args) > 4 else 1e-5
-    n = _ndim(x)
-    return layer_norm(tr.ref(x), _axes(list(range(n - len(shape), n)), n), eps,
-                      None if w is None else tr.ref(w), None if b is None else tr.ref(b))
+    return layer_norm(tr.ref(x), shape, eps, None if w is None else tr.ref(w),
+                      None if b is None else tr.ref(b))
+
+
+def _embedding(tr, node):
+    """aten.embedding(table, ids, padding_idx=-1, scale_grad_by_freq=False, sparse=False)."""
+    table, ids = node.args[0], node.args[1]
+    padding, by_freq = (list(node.args[2:4]) + [-1, False])[:2]
+    if padding not in (-1, None) or by_freq:
+        raise NotWritable("an embedding with padding_idx or scale_grad_by_freq (Gradwalk's "
+                          "sends every picked row its whole gradient)")
+    if not (isinstance(ids, torch.fx.Node) and ids.op == "placeholder"):
+        raise NotWritable("ids computed inside the model (Gradwalk's ids are an integer input "
+                          "of the forward, a labels leaf)")
+    return f"embedding({tr.ref(ids)}, {tr.ref(table)})"
+
+
+#: ops of several outputs whose first is the tensor Gradwalk writes
+_FIRST_OUTPUT_OPS = (aten.native_layer_norm.default, aten.max_pool2d_with_indices.default)
+
+
+def _first_output(tr, node):
+    """`operator.getitem(native_layer_norm(…), 0)`: the normalised tensor itself; the saved
+    mean and 1/std (outputs 1 and 2) are not tensors Gradwalk holds."""
+    source, index = node.args
+    if index == 0 and getattr(source, "target", None) in _FIRST_OUTPUT_OPS:
+        return Alias(tr.ref(source))
+    raise NotWritable(f"output {index} of {getattr(source, 'name', source)} (only the first "
+                      "output of a native_layer_norm, the normalised tensor, or of a "
+                      "max_pool2d_with_indices, the pooled values)")
 
 
 def _cast(tr, node):
@@ -288,9 +319,12 @@ WRITERS = {
     aten.gelu.default: _gelu, aten.leaky_relu.default: _leaky, aten.elu.default: _elu,
     aten.softplus.default: _softplus,
     aten.cross_entropy_loss.default: _cross_entropy, aten.mse_loss.default: _mse,
-    aten.layer_norm.default: _layer_norm,
+    aten.layer_norm.default: _layer_norm, aten.native_layer_norm.default: _layer_norm,
+    operator.getitem: _first_output, aten.embedding.default: _embedding,
+    **aten_writers(aten),
 }
 
+_TORCH_DIR = str(Path(torch.__file__).parent)
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)\n\s*(.*)')
 
 
@@ -299,6 +333,8 @@ def where(node) -> str:
     stack = node.meta.get("nn_module_stack") or {}
     path = ([p for p, _ in stack.values() if p] or ["the top module"])[-1]
     frames = _FRAME.findall(node.meta.get("stack_trace") or "")
+    # the user's line, not torch's own (a Conv2d's op is in torch/nn/modules/conv.py)
+    frames = [f for f in frames if _TORCH_DIR not in f[0]] or frames
     if frames:
         file, line, _fn, code = frames[-1]
         return f"in {path} ({file.rsplit('/', 1)[-1]}:{line}: {code.strip()})"

@@ -7,6 +7,7 @@ input), or raises `NotWritable` with the reason.
 
 from __future__ import annotations
 
+from app.importers.conv_writers import ONNX_WRITERS, flattened
 from app.importers.errors import Alias, NotWritable
 from app.importers.writer import layer_norm
 
@@ -43,7 +44,8 @@ def _reshaped(tr, node, at):
     out = tr.shape(node.output[0])
     if tr.shape(x) == out:
         return Alias(tr.ref(x))
-    return f"reshape({tr.ref(x)}, ({', '.join(map(str, out))}{',' if len(out) == 1 else ''}))"
+    return flattened(tr.ref(x), tr.shape(x), out) or \
+        f"reshape({tr.ref(x)}, ({', '.join(map(str, out))}{',' if len(out) == 1 else ''}))"
 
 
 def _transpose(tr, node, at):
@@ -86,7 +88,23 @@ def _layer_norm(tr, node, at):
     axis = at.get("axis", -1) % n
     scale = tr.ref(node.input[1])
     bias = tr.ref(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-    return layer_norm(tr.ref(x), _axes(range(axis, n), n), at.get("epsilon", 1e-5), scale, bias)
+    return layer_norm(tr.ref(x), tr.shape(x)[axis:], at.get("epsilon", 1e-5), scale, bias)
+
+
+def fused_layer_norm(norm):
+    """The writer of a layer norm found as a chain of nodes (onnx_patterns.LayerNorm)."""
+    def write(tr, node, at):
+        return layer_norm(tr.ref(norm.x), norm.dims, norm.eps,
+                          norm.weight and tr.ref(norm.weight), norm.bias and tr.ref(norm.bias))
+    return write
+
+
+def _gather(tr, node, at):
+    """Gather(table, ids) along axis 0 of a 2-D initialiser: an embedding lookup."""
+    table, ids = node.input[0], node.input[1]
+    if at.get("axis", 0) != 0 or len(tr.shape(table)) != 2 or table not in tr.initialised:
+        raise NotWritable("only a Gather of rows (axis 0) of a 2-D initialiser, an embedding")
+    return f"embedding({tr.ref(ids)}, {tr.ref(table)})"
 
 
 def _pow(tr, node, at):
@@ -147,10 +165,11 @@ WRITERS = {
     "Softmax": _softmax("softmax"), "LogSoftmax": _softmax("log_softmax"),
     "ReduceMean": _reduce("mean"), "ReduceSum": _reduce("sum"), "ReduceMax": _reduce("max"),
     "ReduceMin": _reduce("min"), "ReduceLogSumExp": _reduce("logsumexp"),
-    "LayerNormalization": _layer_norm,
+    "LayerNormalization": _layer_norm, "Gather": _gather,
     "Clip": _clip, "Max": _pair("maximum"), "Min": _pair("minimum"), "Concat": _concat,
     "Gelu": _gelu,
     "LeakyRelu": lambda tr, node, at:
         f"leaky_relu({tr.ref(node.input[0])}, slope={at.get('alpha', 0.01)!r})",
     "Elu": lambda tr, node, at: f"elu({tr.ref(node.input[0])}, alpha={at.get('alpha', 1.0)!r})",
+    **ONNX_WRITERS,
 }

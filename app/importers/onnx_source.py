@@ -5,7 +5,8 @@ and the initialisers' shapes are read — no weight, no external data file. Each
 one assignment written with the registry's ops; initialisers of more than one number are the
 parameters (named after them, `fc1.weight` → `fc1_weight`, their values drawn by the run's seed
 with PyTorch's initialisation ranges); whole-number initialisers and constants (a Reshape's
-shape, axes) and single numbers are read as constants. The node names PyTorch's exporter writes
+shape, axes) and single numbers are read as constants. An older exporter's layer norm (nine
+elementary nodes, onnx_patterns.py) is read back as one `layer_norm`. The node names PyTorch's exporter writes
 (`/features/features.0/Gemm`) give the groups. Every node Gradwalk cannot write is listed, with
 its name, in one `UnsupportedModelError`: never a partial graph.
 """
@@ -17,7 +18,8 @@ import onnx
 from onnx import numpy_helper
 
 from app.importers.errors import Alias, NotWritable, UnsupportedModelError
-from app.importers.onnx_ops import WRITERS
+from app.importers.onnx_ops import WRITERS, fused_layer_norm
+from app.importers.onnx_patterns import layer_norms
 from app.importers.writer import SourceWriter, sizes, uniform
 
 MAX_BYTES = 8 * 2**20
@@ -104,6 +106,8 @@ class _Translation:
                 self.shapes[value.name] = dims
         for init in graph.initializer:
             self.shapes[init.name] = list(init.dims)
+        self.initialised = {i.name: list(i.dims) for i in graph.initializer}
+        self.fused = layer_norms(graph, self.shapes)  # an older exporter's nine-node chain
 
     def source(self) -> str:
         w = self.writer
@@ -144,11 +148,29 @@ class _Translation:
             self.names[value.name] = name
             kind = value.type.tensor_type.elem_type
             if kind in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
-                self.problems.append(f"input {value.name!r} holds whole numbers: Gradwalk "
-                                     "reads whole numbers only as cross_entropy's labels")
+                rows = self._looked_up(value.name)
+                if rows is None or not shape:
+                    self.problems.append(f"input {value.name!r} holds whole numbers: Gradwalk "
+                                         "reads whole numbers only as cross_entropy's labels "
+                                         "or the ids a Gather looks up in a 2-D initialiser")
+                else:
+                    self.writer.line(f"{name} = labels({sizes([*shape, rows])})")
                 continue
             self.writer.line(f"{name} = input({sizes(shape)})" if shape else
                              f"{name} = input(value=1.0)")
+
+    def _looked_up(self, value: str) -> int | None:
+        """The rows of the 2-D initialiser every reader of `value` gathers from (axis 0): an
+        embedding's table; None when something else reads it."""
+        readers = [n for n in self.graph.node if value in n.input]
+        tables = {self._table(n) for n in readers}
+        return next(iter(tables)) if len(tables) == 1 and None not in tables \
+            and all(n.input[1] == value for n in readers) else None
+
+    def _table(self, node) -> int | None:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        shape = self.initialised.get(node.input[0]) if node.op_type == "Gather" else None
+        return shape[0] if shape is not None and len(shape) == 2 and axis == 0 else None
 
     def _constant(self, tensor) -> None:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
@@ -168,13 +190,20 @@ class _Translation:
         name = self.writer.fresh(init.name)
         self.names[init.name] = name
         node, slot = consumer if consumer else (None, 0)
-        if node is not None and node.op_type in _NORMS:
+        if init.name in self.fused.weights or init.name in self.fused.biases:
+            text = f"ones({sizes(shape)})" if init.name in self.fused.weights else \
+                f"zeros({sizes(shape)})"
+        elif node is not None and node.op_type in _NORMS:
             text = f"ones({sizes(shape)})" if slot == 1 else f"zeros({sizes(shape)})"
+        elif node is not None and node.op_type == "Gather" and slot == 0:
+            text = f"param({sizes(shape)})"  # an embedding's table: N(0, 1), as nn.Embedding
         elif node is not None and node.op_type == "Gemm" and slot == 2:
             weight = self.shapes.get(node.input[1], [])
             trans_b = any(a.name == "transB" and a.i for a in node.attribute)
             fan_in = (weight[1] if trans_b else weight[0]) if len(weight) == 2 else shape[-1]
             text = uniform(shape, fan_in)
+        elif node is not None and node.op_type == "Conv" and slot == 2:  # PyTorch's bias range
+            text = uniform(shape, _prod(self.shapes.get(node.input[1], [0, 1])[1:]))
         elif len(shape) >= 2:
             fan_in = shape[0] if node is not None and node.op_type == "MatMul" else \
                 _prod(shape[1:])
@@ -219,7 +248,10 @@ class _Translation:
                 self.problems.append(f"Constant {node.name!r}: a float tensor of "
                                      f"{_prod(tensor.dims)} numbers (only single numbers)")
             return
-        writer = WRITERS.get(node.op_type)
+        if node.output[0] in self.fused.inner:
+            return  # a step of a layer norm that the chain's last node writes
+        norm = self.fused.last.get(node.output[0])
+        writer = fused_layer_norm(norm) if norm else WRITERS.get(node.op_type)
         label = f"{node.op_type} {node.name or node.output[0]!r}"
         try:
             if writer is None:

@@ -9,7 +9,8 @@ makes is the module's forward, op for op:
 - leaves are named after the state dict (`fc1.weight` → `fc1_weight`) and the forward's
   arguments (`x`); their values are drawn by the run's seed with PyTorch's initialisation
   ranges (your architecture, Gradwalk's numbers — the source's first lines say so);
-- a float input is `input(…)`, an integer one used as class labels is `labels(N, C)`;
+- a float input is `input(…)`, an integer one used as class labels is `labels(N, C)`, one used
+  as an embedding's ids `labels(B, T, V)` (V: the table's rows);
 - the module path of each op becomes a group (`with group("features.0"):`), nested as the
   modules are;
 - the forward returns a scalar loss, or `loss="mse"` / `loss="cross_entropy"` adds one against
@@ -167,13 +168,13 @@ class _Translation:
                 raise UnsupportedModelError([f"an input {node.name!r} that is neither a "
                                              "parameter, a buffer nor an argument"])
             elif val is not None and not val.is_floating_point():
-                classes = used_as_labels.get(node.name)
-                if classes is None or len(shape) != 1:
+                classes, ids = used_as_labels.get(node.name, (None, False))
+                if classes is None or not (ids or len(shape) == 1) or not shape:
                     raise UnsupportedModelError([
                         f"input {node.name!r} holds whole numbers of shape {shape}: Gradwalk "
                         "reads whole-number inputs only as class labels (one per row) of "
-                        "cross_entropy"])
-                self._declare(node, self._fresh(next(user)), f"labels({shape[0]}, {classes})")
+                        "cross_entropy, or as the ids an embedding looks up"])
+                self._declare(node, self._fresh(next(user)), f"labels({sizes([*shape, classes])})")
             else:
                 init = f"input({sizes(shape)})" if shape else "input(value=1.0)"
                 self._declare(node, self._fresh(next(user)), init)
@@ -218,7 +219,7 @@ class _Translation:
         path = _module_path(node, self.prefix)
         self.writer.enter(path)
         name = self.writer.take("loss") if node is self.result else \
-            self._fresh(f"{path[-1]}_out" if path else node.name)
+            self._fresh(f"{path[-1]}_out" if path else node.name.replace("_with_indices", ""))
         self.names[node.name] = name
         self.writer.line(f"{name} = {expression}")
 
@@ -253,12 +254,17 @@ def _module_path(node, prefix: str) -> list[str]:
     return paths
 
 
-def _label_uses(calls) -> dict[str, int]:
-    """Placeholder name -> number of classes, for integer inputs read as cross_entropy labels."""
+def _label_uses(calls) -> dict[str, tuple[int, bool]]:
+    """Placeholder name -> (number of classes, whether an embedding's ids) for integer inputs
+    read as cross_entropy's labels or as the row numbers of an embedding (its table's rows)."""
     uses = {}
     for n in calls:
         if n.target is torch.ops.aten.cross_entropy_loss.default:
             logits, labels = n.args[0], n.args[1]
             if isinstance(labels, torch.fx.Node) and labels.op == "placeholder":
-                uses[labels.name] = int(logits.meta["val"].shape[1])
+                uses[labels.name] = (int(logits.meta["val"].shape[1]), False)
+        elif n.target is torch.ops.aten.embedding.default:
+            table, ids = n.args[0], n.args[1]
+            if isinstance(ids, torch.fx.Node) and ids.op == "placeholder":
+                uses[ids.name] = (int(table.meta["val"].shape[0]), True)
     return uses

@@ -83,12 +83,13 @@ def uniform(shape, fan_in: int) -> str:
     return f"uniform({sizes(shape)}, low={-bound:.6g}, high={bound:.6g})"
 
 
-def layer_norm(v: str, axes: str, eps: float, weight: str | None, bias: str | None) -> str:
-    """Layer normalisation written with the registry's ops (numpy's var: ddof 0, as torch)."""
-    text = (f"({v} - mean({v}, axis={axes}, keepdims=True)) / "
-            f"sqrt(var({v}, axis={axes}, keepdims=True) + {eps!r})")
-    if weight is not None:
-        text = f"{text} * {weight}"
+def layer_norm(v: str, dims, eps: float, weight: str | None, bias: str | None) -> str:
+    """The registry's layer_norm over the last axes `dims` (their sizes), as PyTorch writes it:
+    `layer_norm(x, (12,), w, b)`; a missing weight or bias is left out (or None)."""
+    args = [v, "(" + ", ".join(str(int(d)) for d in dims) + ("," if len(dims) == 1 else "") + ")"]
+    if weight is not None or bias is not None:
+        args.append(weight or "None")
     if bias is not None:
-        text = f"{text} + {bias}"
-    return text
+        args.append(bias)
+    keyword = "" if float(eps) == 1e-5 else f", eps={float(eps)!r}"
+    return f"layer_norm({', '.join(args)}{keyword})"

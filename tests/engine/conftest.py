@@ -32,7 +32,7 @@ def attr_variants(op) -> list[dict]:
 
 
 #: (op, input) pairs that take whole numbers (class labels): not differentiated
-INTEGER_INPUTS = {("cross_entropy", 1)}
+INTEGER_INPUTS = {("cross_entropy", 1), ("embedding", 0)}
 #: ops whose attributes depend on the input's shape: (input shapes, attrs) cases
 SHAPED_CASES = {
     "index": [(((3, 4),), {"key": k}) for k in (":, 0", "1:3", "-1", "::2, 1:", "0:2, -1")]
@@ -44,9 +44,26 @@ SHAPED_CASES = {
     "concatenate": [(((2, 3), (4, 3)), {"axis": 0, "n": 2}),
                     (((2, 3), (2, 1), (2, 2)), {"axis": 1, "n": 3}),
                     (((3,), (2,)), {"axis": -1, "n": 2})],
+    "embedding": [(((3,), (5, 2)), {}), (((2, 4), (3, 3)), {}), (((2, 1, 3), (4, 1)), {})],
+    "batch_norm": [(((4, 3), (3,), (3,)), {"eps": 1e-5}),
+                   (((2, 3, 2, 2), (3,), (3,)), {"eps": 1e-5}),
+                   (((3, 2, 4), (), ()), {"eps": 0.1})],
+    "layer_norm": [(((4, 3), (3,), (3,)), {"normalized_shape": (3,), "eps": 1e-5}),
+                   (((2, 3, 4), (3, 4), (3, 4)), {"normalized_shape": (3, 4), "eps": 1e-5}),
+                   (((2, 5), (), ()), {"normalized_shape": (5,), "eps": 0.1})],
     "stack": [(((2, 3), (2, 3)), {"axis": 0, "n": 2}),
               (((3,), (3,), (3,)), {"axis": 1, "n": 3}),
               (((), ()), {"axis": 0, "n": 2})],
+    "conv2d": [(((2, 3, 5, 6), (4, 3, 3, 2), (4,)), attrs) for attrs in (
+        {"stride": 1, "padding": 0, "dilation": 1}, {"stride": 2, "padding": 1, "dilation": 1},
+        {"stride": (1, 2), "padding": (2, 0), "dilation": (2, 1)})]
+    + [(((1, 2, 4, 4), (3, 2, 1, 1), ()), {"stride": 3, "padding": 0, "dilation": 1})],
+    **{name: [(((2, 3, 6, 5),), {"kernel_size": k, "stride": s, "padding": p})
+              for k, s, p in ((2, None, 0), (3, 2, 1), ((2, 3), (1, 2), (1, 0)), (1, None, 0))]
+       for name in ("max_pool2d", "avg_pool2d")},
+    "flatten": [(((2, 3, 4, 2),), {"start_dim": s, "end_dim": e})
+                for s, e in ((0, -1), (1, -1), (1, 2), (-2, -1), (2, 2))]
+    + [(((),), {"start_dim": 0, "end_dim": -1}), (((5,),), {"start_dim": 0, "end_dim": 0})],
 }
 
 
@@ -94,6 +111,9 @@ def sample_inputs(name: str, shapes, attrs, rng: np.random.Generator) -> list[np
         logits, labels = shapes
         return [rng.normal(size=logits),
                 rng.integers(logits[1], size=labels).astype(np.float64)]
+    if name == "embedding":  # row numbers (repeats likely), and the table
+        ids, table = shapes
+        return [rng.integers(table[0], size=ids).astype(np.float64), rng.normal(size=table)]
     for shape in shapes:
         magnitude = rng.uniform(0.5, 1.5, size=shape)
         sign = 1.0 if positive else rng.choice([-1.0, 1.0], size=shape)

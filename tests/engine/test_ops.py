@@ -130,7 +130,7 @@ def _math(tex: str) -> str:
 def test_latex_templates_render(name):
     op = get_op(name)
     fmt = op.fmt(**op.attrs)
-    inputs = ["a", "b"][: op.arity] if op.arity >= 0 else ["a", "b"]  # variadic: two
+    inputs = ["a", "b", "c"][: op.arity] if op.arity >= 0 else ["a", "b"]  # variadic: two
     _math(render(op.latex, fmt, inputs))
     for index in range(len(inputs)):
         _math(render(op.local[index], fmt, inputs, out="o"))

@@ -105,3 +105,19 @@ def test_preset_params_are_checked():
         Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 2.5}), Limits())
     run = Run(RunSpec(preset="pytorch-numpy-two-layer", params={"N": 8, "D_in": 20}), Limits())
     assert run.graph.nodes["x"].shape == (8, 20)
+
+
+def test_small_cnn_pooling_routes_each_window_to_one_element():
+    """∂loss/∂h of the convolution's relu: max pooling sent each 2 × 2 window's gradient to one
+    element (its first largest), so every window holds at most one nonzero, at its max."""
+    trace, _ = final_state("small-cnn")
+    last = len(trace.step_list) - 1
+    h, grad = trace.tensor(last, "h", "value"), trace.tensor(last, "h", "grad")
+    n, k = h.shape[:2]
+    windows = grad.reshape(n, k, 4, 2, 4, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, k, 4, 4, 4)
+    values = h.reshape(n, k, 4, 2, 4, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, k, 4, 4, 4)
+    assert np.all(np.count_nonzero(windows, axis=-1) <= 1)
+    assert np.count_nonzero(windows) > 0
+    hit = windows != 0
+    np.testing.assert_array_equal(np.argmax(hit, axis=-1)[hit.any(-1)],
+                                  np.argmax(values, axis=-1)[hit.any(-1)])

@@ -205,6 +205,11 @@ class _Graph:
                 if len(logits) != 2:
                     continue
                 operands[1] = self.labels(*logits)
+            if op.name == "embedding":  # row numbers: a labels leaf counting the table's rows
+                table = self.shapes[operands[1]]
+                if len(table) != 2:
+                    continue
+                operands[0] = self.labels(self.rng.randint(1, 3), table[0])
             update = operator(op) and self.used and self.rng.random() < 0.5
             if update:  # `h += b`
                 operands[0] = self.rng.choice(sorted(self.used))

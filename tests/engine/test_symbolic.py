@@ -51,6 +51,17 @@ k = leaky_relu(h, slope=0.1) + elu(h, alpha=0.5) + gelu(h) + relu(h) + clip(h, m
 q = softplus(h) + log1p(abs(h)) + expm1(h * 0.1) + log_sigmoid(h) + sigmoid(h) - tanh(h)
 loss = sum(k) + mean(q) + sum(softsign(h))
 """,
+    "norms": """x = input(3, 2)
+g = param(2)
+b = param(2)
+y = input(2, 2, 2)
+w = param(2)
+ids = labels(2, 2, 3)
+E = param(3, 2)
+e = embedding(ids, E)
+n = sum(batch_norm(y, eps=0.1) * y) + sum(e * e * y)
+loss = sum(batch_norm(x, g, b) * x) + sum(layer_norm(y, (2,), w) ** 2) + n
+""",
     "reductions": """x = input(2, 3)
 s0 = param(2, 3, scale=0.5)
 s = maximum(x, s0) + minimum(x, 0.2) + 2 ** s0 + pow(abs(x) + 1, s0)

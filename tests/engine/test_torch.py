@@ -79,6 +79,18 @@ TORCH = {
     "min": lambda a, axis=None, keepdims=False: torch.amin(a, dim=_dims(a, axis),
                                                           keepdim=keepdims),
     "log_softmax": lambda a, axis=-1: torch.log_softmax(a, dim=axis),
+    # no bias: the language's 0 (a number) stands for PyTorch's None
+    "conv2d": lambda x, w, b, **kw: torch.nn.functional.conv2d(
+        x, w, b if b.dim() else b.expand(w.shape[0]), **kw),
+    "max_pool2d": torch.nn.functional.max_pool2d,
+    "avg_pool2d": torch.nn.functional.avg_pool2d,
+    "flatten": torch.flatten,
+    "embedding": lambda ids, table: torch.nn.functional.embedding(ids.detach().long(), table),
+    # a number as the weight or bias (the language's default 1 and 0) is expanded
+    "batch_norm": lambda x, w, b, eps=1e-5: torch.nn.functional.batch_norm(
+        x, None, None, w.expand(x.shape[1]), b.expand(x.shape[1]), training=True, eps=eps),
+    "layer_norm": lambda x, w, b, normalized_shape=(), eps=1e-5: torch.nn.functional.layer_norm(
+        x, normalized_shape, w.expand(normalized_shape), b.expand(normalized_shape), eps=eps),
 }
 
 

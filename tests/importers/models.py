@@ -77,6 +77,50 @@ class Deep(nn.Module):
         return self.classifier(self.features(x))
 
 
+class LeNet(nn.Module):
+    """LeNet-5's shape on 1 × 28 × 28 with fewer channels (the tests stay fast): two 5 × 5
+    convolutions, each with relu and 2 × 2 max pooling, then two linear layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 3, 5)
+        self.conv2 = nn.Conv2d(3, 4, 5)
+        self.fc1 = nn.Linear(4 * 4 * 4, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
+
+
+class PoolVariants(nn.Module):
+    """Strides, padding, dilation and average pooling: every attribute the importers write."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 3, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(3, 2, (3, 2), padding=(1, 0), dilation=(1, 2), bias=False)
+        self.fc = nn.Linear(2 * 3 * 1, 3)
+
+    def forward(self, x):
+        x = F.avg_pool2d(torch.tanh(self.conv1(x)), 3, stride=2, padding=1)
+        x = F.max_pool2d(self.conv2(x), 2, stride=1)
+        return self.fc(x.flatten(1))
+
+
+class EmbeddingClassifier(nn.Module):
+    """Token ids (batch, seq) → embedding → mean over the sequence → linear → class."""
+
+    def __init__(self, vocab=10, d=6, classes=3):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.fc = nn.Linear(d, classes)
+
+    def forward(self, ids):
+        return self.fc(self.embed(ids).mean(dim=1))
+
+
 def labels(n, c):
     return torch.arange(n) % c
 
@@ -88,4 +132,9 @@ MODELS = {
     "two-step-rnn": (TwoStepRNN, (torch.randn(4, 5), torch.randn(4, 5)), "cross_entropy",
                      labels(4, 3)),
     "sequential": (Deep, (torch.randn(6, 4),), "cross_entropy", labels(6, 2)),
+    "lenet": (LeNet, (torch.randn(4, 1, 28, 28),), "cross_entropy", labels(4, 10)),
+    "pool-variants": (PoolVariants, (torch.randn(3, 2, 13, 13),), "cross_entropy", labels(3, 3)),
+    # ids (4, 5) over 10 rows: the run draws its own, with repeats, which accumulate in the table
+    "embedding-classifier": (EmbeddingClassifier, (torch.arange(20).reshape(4, 5) % 7,),
+                             "cross_entropy", labels(4, 3)),
 }

@@ -26,7 +26,7 @@ class Net(torch.nn.Module):
 class Conv(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = torch.nn.Conv2d(1, 2, 3)
+        self.conv = torch.nn.Conv2d(2, 2, 3, groups=2)
 
     def forward(self, x):
         return self.conv(x).sum()
@@ -57,7 +57,8 @@ def test_writes_to_a_file_with_out(model_file, tmp_path):
 
 
 @pytest.mark.parametrize("args,says", [
-    (["{file}:Conv", "--input", "1,1,5,5"], "convolution"),
+    (["{file}:Conv", "--input", "1,2,5,5"], "convolution in conv (mymodel.py"),
+    (["{file}:Conv", "--input", "1,2,5,5"], "groups=2: Gradwalk's conv2d takes groups=1"),
     (["{file}:Nope", "--input", "2,2"], "defines no 'Nope'"),
     (["{file}", "--input", "2,2"], "FILE.py:ClassName"),
     (["/no/such.py:Net", "--input", "2,2"], "no file"),

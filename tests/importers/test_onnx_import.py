@@ -66,6 +66,49 @@ def test_every_unsupported_node_is_listed_and_nothing_is_made():
     assert "Floor '/block/Floor'" in str(caught.value) and "Erf '/block/Erf'" in str(caught.value)
 
 
+def _conv_file(conv=None, pool=None) -> bytes:
+    """Conv, Relu, MaxPool, Flatten, Gemm written with onnx.helper, with attributes to vary."""
+    rng = np.random.default_rng(0)
+    inits = [onnx.numpy_helper.from_array(rng.normal(size=shape).astype(np.float32), name)
+             for name, shape in (("conv.weight", (2, 1, 3, 3)), ("conv.bias", (2,)),
+                                 ("fc.weight", (3, 18)), ("fc.bias", (3,)))]
+    nodes = [
+        helper.make_node("Conv", ["x", "conv.weight", "conv.bias"], ["c"], name="/conv/Conv",
+                         kernel_shape=[3, 3], **(conv or {"pads": [1, 1, 1, 1]})),
+        helper.make_node("Relu", ["c"], ["r"], name="/Relu"),
+        helper.make_node("MaxPool", ["r"], ["p"], name="/pool/MaxPool",
+                         **(pool or {"kernel_shape": [2, 2], "strides": [2, 2]})),
+        helper.make_node("Flatten", ["p"], ["f"], name="/Flatten", axis=1),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["out"], name="/fc/Gemm",
+                         transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1, 6, 6])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 3])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]) \
+        .SerializeToString()
+
+
+def test_a_hand_written_cnn_reads_as_pytorch_writes_it():
+    source = to_source(_conv_file(), loss="cross_entropy", batch=2)
+    for line in ("conv_out = conv2d(x, conv_weight, conv_bias, padding=1)",
+                 "conv_bias = uniform(2, low=-0.333333, high=0.333333)",  # 1/√(1·3·3)
+                 "pool_out = max_pool2d(relu_out, 2)", "flatten(pool_out, 1)"):
+        assert line in source, source
+    assert np.isfinite(Run(RunSpec(source=source, iterations=2), Limits()).losses()).all()
+
+
+def test_what_conv2d_and_the_pools_do_not_take_is_listed():
+    with pytest.raises(UnsupportedModelError) as caught:
+        to_source(_conv_file({"pads": [1, 0, 0, 1]},
+                             {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+                  loss="mse")
+    text = str(caught.value)
+    assert len(caught.value.problems) == 2, text
+    assert "Conv '/conv/Conv': pads [1, 0, 0, 1]: Gradwalk pads both sides" in text
+    assert "MaxPool '/pool/MaxPool': ceil_mode=True" in text
+
+
 @pytest.mark.parametrize("data,says", [
     (b"not a model at all" * 10, "not an ONNX model file"),
     (pickle.dumps({"weights": [1, 2, 3]}), "not an ONNX model file"),

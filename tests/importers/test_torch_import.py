@@ -111,19 +111,30 @@ def test_every_unsupported_op_is_named_with_where_it_occurs():
     class Odd(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.conv = torch.nn.Conv2d(1, 2, 3)
+            self.conv = torch.nn.Conv2d(2, 2, 3, groups=2)  # conv2d is groups=1
             self.fc = torch.nn.Linear(8, 1)
 
         def forward(self, x):
             h = torch.floor(self.conv(x))
-            return self.fc(torch.flatten(h, 1)).sum()
+            return self.fc(torch.cumsum(torch.flatten(h, 1), 1)).sum()
 
     with pytest.raises(UnsupportedModelError) as caught:
-        to_source(Odd(), torch.randn(2, 1, 4, 4))
+        to_source(Odd(), torch.randn(2, 2, 4, 4))
     text = str(caught.value)
-    assert "convolution" in text and "floor" in text, text
-    assert "in conv" in text and "test_torch_import.py" in text, text
+    assert len(caught.value.problems) == 3, text
+    assert "convolution in conv (test_torch_import.py" in text and "groups=2" in text, text
+    assert "floor" in text and "cumsum" in text, text
     assert "nothing was imported" in text
+
+
+def test_a_model_of_every_conv_op_reads_as_pytorch_writes_it():
+    *_, source, _ = _imported("pool-variants")
+    for line in ("conv1_out = conv2d(x, conv1_weight, conv1_bias, stride=2, padding=1)",
+                 "avg_pool2d(tanh_out, 3, stride=2, padding=1)",
+                 "conv2d(avg_pool2d_out, conv2_weight, padding=(1, 0), dilation=(1, 2))",
+                 "max_pool2d_out = max_pool2d(conv2_out, 2, stride=1)",
+                 "flatten(max_pool2d_out, 1)"):
+        assert line in source, source
 
 
 def test_a_forward_that_is_not_a_loss_says_what_to_pass():

@@ -1,8 +1,9 @@
 """The op table, the only place in Gradwalk that knows a derivative, and the one list of op names.
 
 registry.py holds the op record and the table; derivation.py makes entries from one rule each;
-elementwise.py, reductions.py and structural.py are the entries by kind; helpers.py is the
-numpy the rules and the exported script share. Broadcasting is numpy's (shapes.py reduces).
+elementwise.py, reductions.py, structural.py, conv.py and norm.py are the entries by kind;
+helpers.py (with windows.py and normhelpers.py) is the numpy the rules and the exported script
+share. Broadcasting is numpy's (shapes.py reduces).
 """
 
 from __future__ import annotations
@@ -29,3 +30,6 @@ from .registry import (
 __all__ = ["FAN_OUT", "REGISTRY", "SCRIPT_HELPERS", "VARIADIC", "MissingRuleError", "Op",
            "PerInput", "ShapeError", "apply_jvp", "apply_vjp", "get_op", "index_key", "num",
            "op_flops", "reduce_code", "reduce_to", "register", "render"]
+
+# the layers' ops register after the basic ones (`gradwalk ops` lists them last)
+from . import conv, norm  # noqa: E402, F401

@@ -12,6 +12,17 @@ import sys
 
 import numpy as np
 
+from . import normhelpers, windows
+from .normhelpers import (  # noqa: F401 (the rules call them by name)
+    batch_norm,
+    channel_axes,
+    channel_sum,
+    lead_sum,
+    normalized,
+    normalized_grad,
+    per_channel,
+)
+
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -98,6 +109,22 @@ def scatter(g, shape, key):
     return out
 
 
+# the rows of table the ids pick: ids of any shape, each row (D,) in its place
+def embedding(ids, table):
+    index = np.asarray(ids).astype(np.intp)
+    if index.size and (index.min() < 0 or index.max() >= len(table)):
+        raise IndexError(f"embedding ids must be in 0 … {len(table) - 1} (the table's rows), "
+                         f"got {index.min()} … {index.max()}")
+    return table[index]
+
+
+# the table's gradient: each id's row of g added into its row (a repeated id accumulates)
+def embedding_grad(g, ids, shape):
+    out = np.zeros(shape)
+    np.add.at(out, np.asarray(ids).astype(np.intp), g)
+    return out
+
+
 # a broadcast gradient summed back to an operand's shape
 def sum_to(d, shape):
     if d.shape == shape:
@@ -156,7 +183,14 @@ SCRIPT_HELPERS = {
     "select": _text("select"), "over": _text("over"), "power_log": _text("power_log"),
     "scatter": _text("scatter"), "matmul_grad": _text("sum_to", "matmul_grad"),
     "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
+    "embedding": _text("embedding", "embedding_grad"),
+    "normalization": _text("channel_axes", "per_channel", "channel_sum", "normalized", "normalized_grad",
+                  "batch_norm", "lead_sum"),
 }
 #: the functions a rule's code may call (beside numpy as `np`)
 FUNCTIONS = {name: f for name, f in list(globals().items())
-             if inspect.isfunction(f) and f.__module__ == __name__ and not name.startswith("_")}
+             if inspect.isfunction(f) and f.__module__ in (__name__, normhelpers.__name__)
+             and not name.startswith("_")}
+# the sliding-window ops' helpers are in their own file
+SCRIPT_HELPERS.update(windows.SCRIPT_HELPERS)
+FUNCTIONS.update(windows.FUNCTIONS)

@@ -79,6 +79,12 @@ class Op:
     positional: str = ""
     #: attributes the call's extra positional arguments give, one each (`clip(x, lo, hi)`)
     positional_attrs: tuple[str, ...] = ()
+    #: where `positional`'s argument stands, when not after the tensors: 1 for
+    #: `layer_norm(x, (d,), w, b)`, as PyTorch writes it
+    positional_at: int | None = None
+    #: the last inputs a call may leave out, pass as None or name (weight=w), as (name,
+    #: number it then is): a normalisation's weight 1 and bias 0, as PyTorch's weight=None
+    optional: tuple[tuple[str, float], ...] = ()
     #: one sentence: how the op routes the gradient back (the chain-rule card's "gate pattern")
     routes: str = ""
 
