@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from app.importers.conv_writers import aten_writers, flattened
+from app.importers.conv_writers import RUNNING_STATS, aten_writers, flattened
 from app.importers.errors import Alias, NotWritable
 from app.importers.writer import layer_norm
 
@@ -257,7 +257,9 @@ def _embedding(tr, node):
 
 
 #: ops of several outputs whose first is the tensor Gradwalk writes
-_FIRST_OUTPUT_OPS = (aten.native_layer_norm.default, aten.max_pool2d_with_indices.default)
+_FIRST_OUTPUT_OPS = (aten.native_layer_norm.default, aten.max_pool2d_with_indices.default,
+                     *(getattr(aten, name).default for name in RUNNING_STATS[:3]),
+                     aten._native_batch_norm_legit.no_stats)
 
 
 def _first_output(tr, node):
@@ -267,8 +269,8 @@ def _first_output(tr, node):
     if index == 0 and getattr(source, "target", None) in _FIRST_OUTPUT_OPS:
         return Alias(tr.ref(source))
     raise NotWritable(f"output {index} of {getattr(source, 'name', source)} (only the first "
-                      "output of a native_layer_norm, the normalised tensor, or of a "
-                      "max_pool2d_with_indices, the pooled values)")
+                      "output of a native_layer_norm or a batch norm, the normalised tensor, "
+                      "or of a max_pool2d_with_indices, the pooled values)")
 
 
 def _cast(tr, node):

@@ -42,7 +42,10 @@ def _torch_loss(module, loss, values):
 def _as_torch(module, run, inputs, loss):
     """The module in float64 holding the run's leaves, and the run's inputs as tensors."""
     twin = copy.deepcopy(module).double()
-    state = {k: torch.tensor(run.leaves[leaf_name(k)], dtype=torch.float64)
+    # a batch norm's running statistics are no leaf (training mode never reads them)
+    buffers = dict(twin.named_buffers())
+    state = {k: buffers[k] if k in buffers and leaf_name(k) not in run.leaves
+             else torch.tensor(run.leaves[leaf_name(k)], dtype=torch.float64)
              for k in twin.state_dict()}
     twin.load_state_dict(state)
     names = [n for n in run.graph.order if run.graph.nodes[n].kind in ("input", "labels")]
