@@ -22,6 +22,7 @@ from .graph import Graph, Node
 from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
+from .masks import drawn_call
 from .ops import REGISTRY, VARIADIC, Op, ShapeError, num
 from .spellings import MODULES, SPELLINGS, spelled
 from .unroll import element, read_for, read_list, whole
@@ -67,15 +68,16 @@ def ops_table() -> str:
             "how it routes the gradient |", "|---|---|---|---|"]
     for name, op in REGISTRY.items():
         written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
-        attrs = {k: v for k, v in op.attrs.items()
-                 if k not in ("n", "p", "key", "shape", op.positional)}
+        attrs = {k: v for k, v in op.attrs.items()  # pow's p is written `** p`
+                 if k not in ("n", "key", "shape", op.positional) and (k, op.syntax) != ("p", "**")}
         for call in (f for f, n in FUNCTIONS.items() if n == name):
             if op.arity == VARIADIC:
                 written.append(f"`{call}([a, b, …], axis=0)`")
             elif op.positional and op.positional_at is None:
                 written.append(f"`{call}(x, (2, 3))`")
             else:
-                args = [*"abcd"[:op.arity - len(op.optional)], *(k for k, _ in op.optional)]
+                tensors = op.arity - len(op.optional) - op.drawn  # dropout: its mask is drawn
+                args = [*"abcd"[:tensors], *(k for k, _ in op.optional)]
                 if op.positional_at is not None:  # layer_norm(a, (d,), weight, bias)
                     args.insert(op.positional_at, "(d,)")
                 keywords = "".join(f", {k}={v}" for k, v in attrs.items())
@@ -515,6 +517,8 @@ class Builder:
                                '`with group("name"):` and indent the statements under it')
         if fn in self.defs:
             return custom_call(self, node, fn, name, sub)
+        if fn in FUNCTIONS and REGISTRY[FUNCTIONS[fn]].drawn:  # dropout(x, p=0.5): its mask
+            return drawn_call(self, node, fn, REGISTRY[FUNCTIONS[fn]], name, sub)
         if fn in self.def_names:
             raise source_error(node.func, f"{fn} is defined later in the source (or is a backward, "
                                     f"which the engine calls); define a function before it "

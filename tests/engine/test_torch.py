@@ -79,6 +79,7 @@ TORCH = {
     "min": lambda a, axis=None, keepdims=False: torch.amin(a, dim=_dims(a, axis),
                                                           keepdim=keepdims),
     "log_softmax": lambda a, axis=-1: torch.log_softmax(a, dim=axis),
+    "dropout": lambda x, mask, p=0.5: x * mask.detach(),  # the same mask (the run's draw)
     "embedding": lambda ids, table: torch.nn.functional.embedding(ids.detach().long(), table),
     # a number as the weight or bias (the language's default 1 and 0) is expanded
     "batch_norm": lambda x, w, b, eps=1e-5: torch.nn.functional.batch_norm(
