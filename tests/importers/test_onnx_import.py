@@ -147,8 +147,12 @@ def _exported(name):
     module = factory()
     buffer = io.BytesIO()
     names = ["x"] if len(inputs) == 1 else [f"x{i + 1}" for i in range(len(inputs))]
+    # a model with dropout is exported in training mode (else the exporter drops it)
+    training = any(isinstance(m, torch.nn.Dropout) for m in module.modules())
+    mode = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.EVAL
     with pytest.warns(DeprecationWarning):  # the TorchScript exporter: no onnxscript needed
-        torch.onnx.export(module, inputs, buffer, dynamo=False, input_names=names)
+        torch.onnx.export(module, inputs, buffer, dynamo=False, input_names=names,
+                          training=mode)
     source = to_source(buffer.getvalue(), loss=loss, batch=inputs[0].shape[0])
     return module, inputs, loss, Run(RunSpec(source=source, lr=LR, iterations=3), Limits())
 
