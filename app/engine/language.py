@@ -25,6 +25,7 @@ from .limits import Limits
 from .masks import drawn_call
 from .ops import REGISTRY, VARIADIC, Op, ShapeError, num
 from .spellings import MODULES, SPELLINGS, spelled
+from .torchforms import batch_norm_form
 from .unroll import element, read_for, read_list, whole
 from .vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
 
@@ -527,6 +528,8 @@ class Builder:
             known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
             raise source_error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
         rule = REGISTRY[FUNCTIONS[fn]]
+        if rule.name == "batch_norm":  # PyTorch's F.batch_norm(x, None, None, w, b, training=True)
+            node = batch_norm_form(node)
         kw = self.keywords(node, (*(a for a in rule.attrs if a != "n"),
                                   *(k for k, _ in rule.optional)))
         args = node.args
