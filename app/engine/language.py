@@ -23,9 +23,9 @@ from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
 from .masks import drawn_call
-from .ops import REGISTRY, VARIADIC, Op, ShapeError, num
+from .ops import REGISTRY, VARIADIC, Op, ShapeError
 from .spellings import MODULES, SPELLINGS, spelled
-from .torchforms import batch_norm_form
+from .torchforms import batch_norm_form, optional_call
 from .unroll import element, read_for, read_list, whole
 from .vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
 
@@ -54,6 +54,13 @@ _NOT_ALLOWED = {
     ast.YieldFrom: "yield",
 }
 
+
+#: ops that read whole numbers: op -> (their role, the leaf they must be, the other input
+#: and its verb, its axis that the count of classes may not pass, what that axis counts)
+_WHOLE = {"cross_entropy": ("labels", "labels(N, C) leaf (one class index per row)",
+                            "logits", "have", 1, "columns"),
+          "embedding": ("ids", "labels(…, V) leaf (whole numbers 0 … V-1, like ids = "
+                        "labels(B, T, V))", "table", "has", 0, "rows")}
 
 _WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
             "@": "`A @ B` (2-D)", "**": "`a ** 3` (a constant exponent)", "unary -": "`-a`",
@@ -365,30 +372,19 @@ class Builder:
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
         return name
 
-    def check_labels(self, node: ast.expr, logits: Node, labels: Node) -> None:
-        """cross_entropy reads class indices: a labels(N, C) leaf (a definition's argument
-        inside its body), with no more classes than the logits have columns."""
-        inside_def = getattr(self, "nesting", 0) > 0 and labels.kind == "input"
-        if labels.kind != "labels" and not inside_def:
-            raise source_error(node, f"cross_entropy's labels must be a labels(N, C) leaf (one "
-                               f"class index per row), not {labels.label}")
-        classes = (labels.init or {}).get("classes")
-        if classes is not None and len(logits.shape) == 2 and classes > logits.shape[1]:
-            raise source_error(node, f"the labels {labels.label} count {classes} classes but "
-                               f"the logits {logits.label} have {logits.shape[1]} columns")
-
-    def check_ids(self, node: ast.expr, ids: Node, table: Node) -> None:
-        """embedding reads row numbers: a labels(…, V) leaf (a definition's argument inside
-        its body) whose V ids all name a row of the table."""
-        inside_def = getattr(self, "nesting", 0) > 0 and ids.kind == "input"
-        if ids.kind != "labels" and not inside_def:
-            raise source_error(node, f"embedding's ids must be a labels(…, V) leaf (whole "
-                               f"numbers 0 … V-1, like ids = labels(B, T, V)), not {ids.label}")
-        classes = (ids.init or {}).get("classes")
-        if classes is not None and len(table.shape) == 2 and classes > table.shape[0]:
-            raise source_error(node, f"the ids {ids.label} go up to {classes - 1} but the "
-                               f"table {table.label} has {table.shape[0]} rows (0 … "
-                               f"{table.shape[0] - 1})")
+    def check_whole(self, node: ast.expr, op: str, whole: Node, other: Node) -> None:
+        """cross_entropy's labels and embedding's ids are whole numbers: a labels leaf (a
+        definition's argument inside its body) counting no more classes than the other input
+        has along an axis (the logits' columns, the table's rows)."""
+        role, leaf, other_role, verb, axis, counted = _WHOLE[op]
+        inside_def = getattr(self, "nesting", 0) > 0 and whole.kind == "input"
+        if whole.kind != "labels" and not inside_def:
+            raise source_error(node, f"{op}'s {role} must be a {leaf}, not {whole.label}")
+        classes = (whole.init or {}).get("classes")
+        if classes is not None and len(other.shape) == 2 and classes > other.shape[axis]:
+            raise source_error(node, f"the {role} {whole.label} count {classes} classes but "
+                               f"the {other_role} {other.label} {verb} {other.shape[axis]} "
+                               f"{counted}")
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
         out = {}
@@ -565,29 +561,14 @@ class Builder:
                 else extra
             attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
             args = args[:rule.arity]
-        start = rule.arity - len(rule.optional)  # batch_norm(x): weight 1, bias 0
-        named = {k: kw.pop(k) for k, _ in rule.optional if k in kw}  # weight=w, as PyTorch
-        if rule.optional and start <= len(args) <= rule.arity:
-            args = [*args, *[None] * (rule.arity - len(args))]
-            for i, (key, _) in enumerate(rule.optional):
-                if key in named:
-                    if args[start + i] is not None:
-                        raise source_error(named[key], f"{fn}() got {key} twice")
-                    args[start + i] = named[key]
+        if rule.optional:  # batch_norm(x), layer_norm(x, (d,), bias=b): weight 1, bias 0
+            return optional_call(self, node, fn, rule, args, kw, attrs, name, sub)
         if len(args) != rule.arity:
             word = "argument" if rule.arity == 1 else "arguments"
-            least = f"{start} to " if rule.optional else ""
-            raise source_error(node, f"{fn}() takes {least}{rule.arity} {word}, got "
-                               f"{len(node.args)}")
+            raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
         for key, value in kw.items():
             attrs[key] = self.attr_value(fn, key, value)
-        inputs = [sub(a) if i < start or not (a is None or isinstance(a, ast.Constant)
-                                              and a.value is None)
-                  else self.const(node, rule.optional[i - start][1],
-                                  f"{num(rule.optional[i - start][1])} "
-                                  f"(no {rule.optional[i - start][0]})")
-                  for i, a in enumerate(args)]
-        return self.op(node, rule.name, inputs, attrs, name)
+        return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
 
     def shape_item(self, node: ast.expr) -> int:
         value = self.constant_number(node)
@@ -654,10 +635,9 @@ class Builder:
         except ShapeError as e:
             names = " and ".join(f"{by_id[i].label} {by_id[i].shape}" for i in inputs)
             raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
-        if op == "cross_entropy":
-            self.check_labels(node, by_id[inputs[0]], by_id[inputs[1]])
-        if op == "embedding":
-            self.check_ids(node, by_id[inputs[0]], by_id[inputs[1]])
+        if op in _WHOLE:  # cross_entropy(logits, labels), embedding(ids, table)
+            whole, other = (0, 1) if op == "embedding" else (1, 0)
+            self.check_whole(node, op, by_id[inputs[whole]], by_id[inputs[other]])
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
             raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")

@@ -1,5 +1,7 @@
 """PyTorch's own argument lists where they differ from the registry's: read as the same call.
 
+A normalisation's weight and bias may be left out, passed as None or by name (`bias=b`), as
+PyTorch's weight=None: `optional_call` makes them the numbers the op's `optional` says (1, 0).
 `F.batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum=0.1,
 eps=1e-05)`: Gradwalk's batch_norm always takes the batch's statistics and keeps no running
 ones, so the running mean and variance must be None and training True (momentum only moves the
@@ -10,8 +12,13 @@ same place in the source (its label is the text as written). Nothing is evaluate
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from .errors import source_error
+from .ops import num
+
+if TYPE_CHECKING:
+    from .language import Builder
 
 _RUNNING = ("running_mean", "running_var")
 
@@ -49,3 +56,31 @@ def batch_norm_form(node: ast.Call) -> ast.Call:
     for key in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
         setattr(call, key, getattr(node, key))
     return call
+
+
+def optional_call(builder: Builder, node: ast.Call, fn: str, rule, args: list, kw: dict,
+                  attrs: dict, name: str | None, sub) -> str:
+    """The op of a call whose last tensors are optional: those left out, None, or named
+    (weight=w) are placed, and the missing ones are constants ("1 (no weight)")."""
+    start = rule.arity - len(rule.optional)
+    named = {k: kw.pop(k) for k, _ in rule.optional if k in kw}
+    if start <= len(args) <= rule.arity:
+        args = [*args, *[None] * (rule.arity - len(args))]
+        for i, (key, _) in enumerate(rule.optional):
+            if key in named:
+                if args[start + i] is not None:
+                    raise source_error(named[key], f"{fn}() got {key} twice")
+                args[start + i] = named[key]
+    if len(args) != rule.arity:
+        raise source_error(node, f"{fn}() takes {start} to {rule.arity} arguments, got "
+                           f"{len(node.args)}")
+    for key, value in kw.items():
+        attrs[key] = builder.attr_value(fn, key, value)
+    inputs = []
+    for i, a in enumerate(args):
+        if i >= start and (a is None or _none(a)):
+            key, number = rule.optional[i - start]
+            inputs.append(builder.const(node, number, f"{num(number)} (no {key})"))
+        else:
+            inputs.append(sub(a))
+    return builder.op(node, rule.name, inputs, attrs, name)

@@ -48,7 +48,7 @@ def test_an_id_outside_the_table_is_a_clear_error_not_a_wrapped_row():
     ("x = input(3)\nE = param(4, 2)\nloss = sum(embedding(x, E))\n",
      "embedding's ids must be a labels(…, V) leaf"),
     ("ids = labels(3, 6)\nE = param(4, 2)\nloss = sum(embedding(ids, E))\n",
-     "the ids ids go up to 5 but the table E has 4 rows"),
+     "the ids ids count 6 classes but the table E has 4 rows"),
     ("ids = labels(3, 4)\nE = param(4)\nloss = sum(embedding(ids, E))\n",
      "embedding's table must be 2-D"),
     ("ids = labels(3)\nloss = sum(ids)\n", "labels takes 2 sizes"),
