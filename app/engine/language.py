@@ -364,6 +364,10 @@ class Builder:
                 if len(shape) < 2:  # labels(B, T, V): ids of shape (B, T), for embedding
                     raise source_error(call, f"labels takes 2 sizes (rows, classes) or more "
                                        f"(…, classes), got {len(shape)}")
+                if shape[-1] > self.limits.max_tensor_elements:  # no logits or table that wide
+                    raise source_error(call, f"labels count at most "
+                                       f"{self.limits.max_tensor_elements} classes (a tensor's "
+                                       f"elements), got {shape[-1]}")
                 init["classes"] = shape[-1]
                 shape = shape[:-1]
         self.check_size(call, shape)

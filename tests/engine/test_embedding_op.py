@@ -81,3 +81,16 @@ def test_training_equals_a_torch_sgd_loop_with_two_dimensional_ids():
             E -= 0.5 * gE
             W -= 0.5 * gW
     np.testing.assert_allclose(run.losses()[:3], losses, rtol=1e-10)
+
+
+def test_a_count_of_classes_past_any_tensor_is_refused_not_a_crash():
+    """labels(3, 10**20) drew with randint past int64: a 500. No logits or table can have more
+    columns or rows than a tensor has elements, so that is the count's limit."""
+    limits = Limits()
+    source = f"x = param(3, 2)\nc = labels(3, {limits.max_tensor_elements + 1})\n" \
+             "loss = sum(x) + sum(c)\n"
+    with pytest.raises(SourceError) as error:
+        Run(RunSpec(source=source), limits)
+    assert "at most" in str(error.value) and "classes" in str(error.value)
+    ok = f"x = param(3, 2)\nc = labels(3, {limits.max_tensor_elements})\nloss = sum(x) + sum(c)\n"
+    Run(RunSpec(source=ok), limits)
