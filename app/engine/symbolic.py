@@ -334,6 +334,7 @@ FORWARD: dict[str, Callable] = {
     "log_softmax": _log_softmax,
     "cross_entropy": _cross_entropy,
     "embedding": lambda A, args, values: _array(args[1][values[0].astype(np.intp)]),
+    "dropout": _binary(lambda A, x, m: x * m),  # the mask: its numbers
     "batch_norm": _batch_norm,
     "layer_norm": _layer_norm,
     "conv2d": _conv2d,

@@ -35,7 +35,7 @@ from app.importers.errors import UnsupportedModelError
 from app.importers.writer import SourceWriter, sizes, uniform
 
 #: composite ops kept whole (one readable line each) instead of decomposed
-KEPT_WHOLE = ("linear", "cross_entropy_loss", "mse_loss", "layer_norm")
+KEPT_WHOLE = ("linear", "cross_entropy_loss", "mse_loss", "layer_norm", "dropout")
 LOSSES = ("mse", "cross_entropy")
 MAX_NODES = 2000
 

@@ -59,7 +59,7 @@ w = param(2)
 ids = labels(2, 2, 3)
 E = param(3, 2)
 e = embedding(ids, E)
-n = sum(batch_norm(y, eps=0.1) * y) + sum(e * e * y)
+n = sum(batch_norm(y, eps=0.1) * y) + sum(e * e * dropout(y, p=0.5))
 loss = sum(batch_norm(x, g, b) * x) + sum(layer_norm(y, (2,), w) ** 2) + n
 """,
     "conv": """x = input(1, 1, 3, 3)

@@ -168,6 +168,20 @@ class ResNetBlock(nn.Module):
         return self.fc(h.mean(dim=(2, 3)))
 
 
+class DropoutMLP(nn.Module):
+    """Dropout between two layers: the run draws its mask by its seed; the torch twin of the
+    tests multiplies by that same mask (test_torch_import._as_torch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 16)
+        self.drop = nn.Dropout(0.25)
+        self.fc2 = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.fc2(self.drop(torch.relu(self.fc1(x))))
+
+
 def labels(n, c):
     return torch.arange(n) % c
 
@@ -187,4 +201,5 @@ MODELS = {
     # ids (4, 5) over 10 rows: the run draws its own, with repeats, which accumulate in the table
     "embedding-classifier": (EmbeddingClassifier, (torch.arange(20).reshape(4, 5) % 7,),
                              "cross_entropy", labels(4, 3)),
+    "dropout-mlp": (DropoutMLP, (torch.randn(8, 6),), "cross_entropy", labels(8, 3)),
 }
