@@ -176,8 +176,12 @@ def leaf_code(graph: Graph, leaf: str) -> list[str]:
         size = f"({dims}{',' if len(node.shape) == 1 else ''})"
         return [f"{nid} = {rs}.uniform({num(init['low'])}, {num(init['high'])}, "
                 f"size={size})"]
+    if init["dist"] == "dropout":  # as training.init_leaves draws it
+        p = num(init["p"])
+        return [f"{nid} = np.asarray({rs}.rand({dims}) >= {p}, dtype=np.float64) / (1 - {p})"]
     if init["dist"] == "labels":
-        return [f"{nid} = {rs}.randint({init['classes']}, size=({dims},)).astype(np.float64)"]
+        size = dims if len(node.shape) == 1 else f"({dims})"  # ids (B, T) of an embedding
+        return [f"{nid} = {rs}.randint({init['classes']}, size={size}).astype(np.float64)"]
     return [f"{nid} = ({rs}.rand({dims}) < 0.5).astype(np.float64)"]
 
 

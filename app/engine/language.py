@@ -22,9 +22,11 @@ from .graph import Graph, Node
 from .groups import check_group_names, read_group
 from .labels import versioned_text
 from .limits import Limits
-from .ops import REGISTRY, VARIADIC, Op, ShapeError, num
+from .masks import drawn_call
+from .ops import REGISTRY, VARIADIC, Op, ShapeError
 from .repeats import with_found_groups
 from .spellings import MODULES, SPELLINGS, spelled
+from .torchforms import batch_norm_form, optional_call
 from .unroll import element, read_for, read_list, whole
 from .vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
 
@@ -56,6 +58,13 @@ _NOT_ALLOWED = {
 }
 
 
+#: ops that read whole numbers: op -> (their role, the leaf they must be, the other input
+#: and its verb, its axis that the count of classes may not pass, what that axis counts)
+_WHOLE = {"cross_entropy": ("labels", "labels(N, C) leaf (one class index per row)",
+                            "logits", "have", 1, "columns"),
+          "embedding": ("ids", "labels(…, V) leaf (whole numbers 0 … V-1, like ids = "
+                        "labels(B, T, V))", "table", "has", 0, "rows")}
+
 _WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
             "@": "`A @ B` (2-D)", "**": "`a ** 3` (a constant exponent)", "unary -": "`-a`",
             ".T": "`a.T`", "@ (vectors, batches)": "`a @ b` (1-D or batched)",
@@ -70,15 +79,16 @@ def ops_table() -> str:
             "how it routes the gradient |", "|---|---|---|---|"]
     for name, op in REGISTRY.items():
         written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
-        attrs = {k: v for k, v in op.attrs.items()
-                 if k not in ("n", "p", "key", "shape", op.positional)}
+        attrs = {k: v for k, v in op.attrs.items()  # pow's p is written `** p`
+                 if k not in ("n", "key", "shape", op.positional) and (k, op.syntax) != ("p", "**")}
         for call in (f for f, n in FUNCTIONS.items() if n == name):
             if op.arity == VARIADIC:
                 written.append(f"`{call}([a, b, …], axis=0)`")
             elif op.positional and op.positional_at is None:
                 written.append(f"`{call}(x, (2, 3))`")
             else:
-                args = [*"abcd"[:op.arity - len(op.optional)], *(k for k, _ in op.optional)]
+                tensors = op.arity - len(op.optional) - op.drawn  # dropout: its mask is drawn
+                args = [*"abcd"[:tensors], *(k for k, _ in op.optional)]
                 if op.positional_at is not None:  # layer_norm(a, (d,), weight, bias)
                     args.insert(op.positional_at, "(d,)")
                 keywords = "".join(f", {k}={v}" for k, v in attrs.items())
@@ -361,6 +371,10 @@ class Builder:
                 if len(shape) < 2:  # labels(B, T, V): ids of shape (B, T), for embedding
                     raise source_error(call, f"labels takes 2 sizes (rows, classes) or more "
                                        f"(…, classes), got {len(shape)}")
+                if shape[-1] > self.limits.max_tensor_elements:  # no logits or table that wide
+                    raise source_error(call, f"labels count at most "
+                                       f"{self.limits.max_tensor_elements} classes (a tensor's "
+                                       f"elements), got {shape[-1]}")
                 init["classes"] = shape[-1]
                 shape = shape[:-1]
         self.check_size(call, shape)
@@ -369,30 +383,19 @@ class Builder:
         self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
         return name
 
-    def check_labels(self, node: ast.expr, logits: Node, labels: Node) -> None:
-        """cross_entropy reads class indices: a labels(N, C) leaf (a definition's argument
-        inside its body), with no more classes than the logits have columns."""
-        inside_def = getattr(self, "nesting", 0) > 0 and labels.kind == "input"
-        if labels.kind != "labels" and not inside_def:
-            raise source_error(node, f"cross_entropy's labels must be a labels(N, C) leaf (one "
-                               f"class index per row), not {labels.label}")
-        classes = (labels.init or {}).get("classes")
-        if classes is not None and len(logits.shape) == 2 and classes > logits.shape[1]:
-            raise source_error(node, f"the labels {labels.label} count {classes} classes but "
-                               f"the logits {logits.label} have {logits.shape[1]} columns")
-
-    def check_ids(self, node: ast.expr, ids: Node, table: Node) -> None:
-        """embedding reads row numbers: a labels(…, V) leaf (a definition's argument inside
-        its body) whose V ids all name a row of the table."""
-        inside_def = getattr(self, "nesting", 0) > 0 and ids.kind == "input"
-        if ids.kind != "labels" and not inside_def:
-            raise source_error(node, f"embedding's ids must be a labels(…, V) leaf (whole "
-                               f"numbers 0 … V-1, like ids = labels(B, T, V)), not {ids.label}")
-        classes = (ids.init or {}).get("classes")
-        if classes is not None and len(table.shape) == 2 and classes > table.shape[0]:
-            raise source_error(node, f"the ids {ids.label} go up to {classes - 1} but the "
-                               f"table {table.label} has {table.shape[0]} rows (0 … "
-                               f"{table.shape[0] - 1})")
+    def check_whole(self, node: ast.expr, op: str, whole: Node, other: Node) -> None:
+        """cross_entropy's labels and embedding's ids are whole numbers: a labels leaf (a
+        definition's argument inside its body) counting no more classes than the other input
+        has along an axis (the logits' columns, the table's rows)."""
+        role, leaf, other_role, verb, axis, counted = _WHOLE[op]
+        inside_def = getattr(self, "nesting", 0) > 0 and whole.kind == "input"
+        if whole.kind != "labels" and not inside_def:
+            raise source_error(node, f"{op}'s {role} must be a {leaf}, not {whole.label}")
+        classes = (whole.init or {}).get("classes")
+        if classes is not None and len(other.shape) == 2 and classes > other.shape[axis]:
+            raise source_error(node, f"the {role} {whole.label} count {classes} classes but "
+                               f"the {other_role} {other.label} {verb} {other.shape[axis]} "
+                               f"{counted}")
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
         out = {}
@@ -522,6 +525,8 @@ class Builder:
                                '`with group("name"):` and indent the statements under it')
         if fn in self.defs:
             return custom_call(self, node, fn, name, sub)
+        if fn in FUNCTIONS and REGISTRY[FUNCTIONS[fn]].drawn:  # dropout(x, p=0.5): its mask
+            return drawn_call(self, node, fn, REGISTRY[FUNCTIONS[fn]], name, sub)
         if fn in self.def_names:
             raise source_error(node.func, f"{fn} is defined later in the source (or is a backward, "
                                     f"which the engine calls); define a function before it "
@@ -530,6 +535,8 @@ class Builder:
             known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
             raise source_error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
         rule = REGISTRY[FUNCTIONS[fn]]
+        if rule.name == "batch_norm":  # PyTorch's F.batch_norm(x, None, None, w, b, training=True)
+            node = batch_norm_form(node)
         kw = self.keywords(node, (*(a for a in rule.attrs if a != "n"),
                                   *(k for k, _ in rule.optional)))
         args = node.args
@@ -565,29 +572,14 @@ class Builder:
                 else extra
             attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
             args = args[:rule.arity]
-        start = rule.arity - len(rule.optional)  # batch_norm(x): weight 1, bias 0
-        named = {k: kw.pop(k) for k, _ in rule.optional if k in kw}  # weight=w, as PyTorch
-        if rule.optional and start <= len(args) <= rule.arity:
-            args = [*args, *[None] * (rule.arity - len(args))]
-            for i, (key, _) in enumerate(rule.optional):
-                if key in named:
-                    if args[start + i] is not None:
-                        raise source_error(named[key], f"{fn}() got {key} twice")
-                    args[start + i] = named[key]
+        if rule.optional:  # batch_norm(x), layer_norm(x, (d,), bias=b): weight 1, bias 0
+            return optional_call(self, node, fn, rule, args, kw, attrs, name, sub)
         if len(args) != rule.arity:
             word = "argument" if rule.arity == 1 else "arguments"
-            least = f"{start} to " if rule.optional else ""
-            raise source_error(node, f"{fn}() takes {least}{rule.arity} {word}, got "
-                               f"{len(node.args)}")
+            raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
         for key, value in kw.items():
             attrs[key] = self.attr_value(fn, key, value)
-        inputs = [sub(a) if i < start or not (a is None or isinstance(a, ast.Constant)
-                                              and a.value is None)
-                  else self.const(node, rule.optional[i - start][1],
-                                  f"{num(rule.optional[i - start][1])} "
-                                  f"(no {rule.optional[i - start][0]})")
-                  for i, a in enumerate(args)]
-        return self.op(node, rule.name, inputs, attrs, name)
+        return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
 
     def shape_item(self, node: ast.expr) -> int:
         value = self.constant_number(node)
@@ -668,10 +660,9 @@ class Builder:
         except ShapeError as e:
             names = " and ".join(f"{by_id[i].label} {by_id[i].shape}" for i in inputs)
             raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
-        if op == "cross_entropy":
-            self.check_labels(node, by_id[inputs[0]], by_id[inputs[1]])
-        if op == "embedding":
-            self.check_ids(node, by_id[inputs[0]], by_id[inputs[1]])
+        if op in _WHOLE:  # cross_entropy(logits, labels), embedding(ids, table)
+            whole, other = (0, 1) if op == "embedding" else (1, 0)
+            self.check_whole(node, op, by_id[inputs[whole]], by_id[inputs[other]])
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
             raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")

@@ -223,8 +223,9 @@ def _one_sided(call: ast.Call, x: ast.expr, keywords: list[ast.keyword]):
 def _positional_attrs(op, args: list[ast.expr], keywords: list[ast.keyword], written: str):
     """numpy's and PyTorch's positional attributes (`x.sum(1)`, `F.softmax(z, 1)`,
     `torch.cat([a, b], 1)`) as keywords, in the registry's order of attributes. `clip` and
-    `reshape` keep theirs: the language reads `clip(x, lo, hi)` and `reshape(x, 2, 3)` itself."""
-    if op.positional or op.name == "clip":
+    `reshape` keep theirs: the language reads `clip(x, lo, hi)` and `reshape(x, 2, 3)` itself,
+    as it reads a normalisation's optional tensors (`F.batch_norm(x, None, None, w, b)`)."""
+    if op.positional or op.name == "clip" or op.optional:
         return args, keywords
     arity = 1 if op.arity == VARIADIC else op.arity
     names = [a for a in op.attrs if a not in ("n", "key", "shape")]

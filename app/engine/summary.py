@@ -88,6 +88,9 @@ def round_significant(a, digits: int = 4) -> np.ndarray:
 def _as_2d(a: np.ndarray) -> np.ndarray:
     if a.ndim == 1:
         return a.reshape(1, -1)
+    if a.ndim == 4:  # (N, C, H, W): a row of C channel images (H × W) per example
+        n, c, h, w = a.shape
+        return a.transpose(0, 2, 1, 3).reshape(n * h, c * w)
     if a.ndim > 2:
         return a.reshape(-1, a.shape[-1])
     return a

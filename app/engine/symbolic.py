@@ -24,7 +24,8 @@ import sympy
 
 from .errors import SourceError
 from .graph import Graph
-from .ops import index_key
+from .ops import get_op, index_key
+from .ops.windows import flatten, pair
 from .tape import forward as numeric_forward
 
 
@@ -250,6 +251,41 @@ def _layer_norm(A, args, values, normalized_shape=(), eps=1e-5):
     return _each(lambda h, wi, bi: h * wi + bi, hat, w, b)
 
 
+def _window(size, u: int, v: int, kernel, stride, padding, dilation) -> list[tuple]:
+    """(i, j, r, s): kernel position (i, j) of output (u, v)'s window reads element (r, s) of
+    an input of `size` (H, W); a position over the padding is left out (a zero, or for max
+    pooling a −∞ that never wins)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel, stride, padding, dilation))
+    return [(i, j, u * sh + i * dh - ph, v * sw + j * dw - pw) for i in range(kh)
+            for j in range(kw) if 0 <= u * sh + i * dh - ph < size[0]
+            and 0 <= v * sw + j * dw - pw < size[1]]
+
+
+def _conv2d(A, args, values, stride=1, padding=0, dilation=1):
+    x, w, b = args
+    out = np.empty(get_op("conv2d").shape(x.shape, w.shape, b.shape, stride=stride,
+                                          padding=padding, dilation=dilation), dtype=object)
+    for n, o, u, v in np.ndindex(*out.shape):
+        out[n, o, u, v] = A.add([x[n, c, r, s] * w[o, c, i, j] for c in range(x.shape[1])
+                                 for i, j, r, s in _window(x.shape[2:], u, v, w.shape[2:],
+                                                           stride, padding, dilation)]
+                                + [b[()] if b.ndim == 0 else b[o]])
+    return out
+
+
+def _pool(name: str, combine: Callable) -> Callable:
+    """A pooling: `combine(A, window's elements, kh·kw)` per output element."""
+    def forward(A, args, values, kernel_size=2, stride=None, padding=0):
+        x = args[0]
+        out = np.empty(get_op(name).shape(x.shape, kernel_size, stride, padding), dtype=object)
+        steps = kernel_size if stride is None else stride
+        for n, c, u, v in np.ndindex(*out.shape):
+            out[n, c, u, v] = combine(A, [x[n, c, r, s] for _, _, r, s in _window(
+                x.shape[2:], u, v, kernel_size, steps, padding, 1)], np.prod(pair(kernel_size)))
+        return out
+    return forward
+
+
 FORWARD: dict[str, Callable] = {
     # ----- binary elementwise (numpy broadcasting) -----
     "add": _binary(lambda A, x, y: x + y),
@@ -298,14 +334,21 @@ FORWARD: dict[str, Callable] = {
     "log_softmax": _log_softmax,
     "cross_entropy": _cross_entropy,
     "embedding": lambda A, args, values: _array(args[1][values[0].astype(np.intp)]),
+    "dropout": _binary(lambda A, x, m: x * m),  # the mask: its numbers
     "batch_norm": _batch_norm,
     "layer_norm": _layer_norm,
+    "conv2d": _conv2d,
+    # avg_pool2d counts the padding (PyTorch's default): kh·kw divides every window
+    "max_pool2d": _pool("max_pool2d", lambda A, terms, count: A.max(terms)),
+    "avg_pool2d": _pool("avg_pool2d", lambda A, terms, count: A.add(terms) / A.number(count)),
     # ----- structure: the same elements, rearranged -----
     "matmul": lambda A, args, values: _matmul(A, *args),
     "matmul_nd": lambda A, args, values: _matmul(A, *args),
     "transpose": lambda A, args, values: _array(args[0].T),
     "index": lambda A, args, values, key=":": _array(args[0][index_key(key)]),
     "reshape": lambda A, args, values, shape=(): _array(np.reshape(args[0], shape)),
+    "flatten": lambda A, args, values, start_dim=0, end_dim=-1:
+        _array(flatten(args[0], start_dim, end_dim)),
     "concatenate": lambda A, args, values, axis=0, n=2: _array(np.concatenate(args, axis=axis)),
     "stack": lambda A, args, values, axis=0, n=2: _array(np.stack(args, axis=axis)),
 }

@@ -53,6 +53,9 @@ def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
                                dtype=np.float64)
         elif dist == "labels":
             value = rs.randint(node.init["classes"], size=node.shape).astype(np.float64)
+        elif dist == "dropout":  # a dropout's mask: kept with probability 1 - p, scaled
+            value = np.asarray(rs.rand(*node.shape) >= node.init["p"], dtype=np.float64) \
+                / (1 - node.init["p"])
         elif dist == "bernoulli":
             value = (rs.rand(*node.shape) < 0.5).astype(np.float64)
         else:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from app.importers.conv_writers import aten_writers, flattened
+from app.importers.conv_writers import RUNNING_STATS, aten_writers, flattened
 from app.importers.errors import Alias, NotWritable
 from app.importers.writer import layer_norm
 
@@ -256,19 +256,33 @@ def _embedding(tr, node):
     return f"embedding({tr.ref(ids)}, {tr.ref(table)})"
 
 
-#: ops of several outputs whose first is the tensor Gradwalk writes
-_FIRST_OUTPUT_OPS = (aten.native_layer_norm.default, aten.max_pool2d_with_indices.default)
+def _dropout(tr, node):
+    """aten.dropout(x, p, train) and native_dropout: in training mode the registry's dropout
+    (its mask the run's own draw), else the identity."""
+    x, p = node.args[0], float(node.args[1])
+    train = node.args[2] if len(node.args) > 2 else node.kwargs.get("train", True)
+    if not train or p == 0:
+        return Alias(tr.ref(x))
+    return f"dropout({tr.ref(x)}, p={p!r})"
+
+
+#: ops with several outputs whose first is the tensor itself (the others: saved statistics,
+#: a dropout's mask, a max pooling's indices), read through `operator.getitem(…, 0)`
+_FIRST = {aten.native_layer_norm.default, aten.native_dropout.default,
+          aten.max_pool2d_with_indices.default, aten._native_batch_norm_legit.no_stats,
+          *(getattr(aten, name).default for name in RUNNING_STATS[:3])}
 
 
 def _first_output(tr, node):
     """`operator.getitem(native_layer_norm(…), 0)`: the normalised tensor itself; the saved
-    mean and 1/std (outputs 1 and 2) are not tensors Gradwalk holds."""
+    mean and 1/std (outputs 1 and 2), or native_dropout's mask, are not tensors Gradwalk
+    holds."""
     source, index = node.args
-    if index == 0 and getattr(source, "target", None) in _FIRST_OUTPUT_OPS:
+    if index == 0 and getattr(source, "target", None) in _FIRST:
         return Alias(tr.ref(source))
     raise NotWritable(f"output {index} of {getattr(source, 'name', source)} (only the first "
-                      "output of a native_layer_norm, the normalised tensor, or of a "
-                      "max_pool2d_with_indices, the pooled values)")
+                      "output of native_layer_norm, native_dropout, a batch norm or "
+                      "max_pool2d_with_indices)")
 
 
 def _cast(tr, node):
@@ -321,6 +335,7 @@ WRITERS = {
     aten.cross_entropy_loss.default: _cross_entropy, aten.mse_loss.default: _mse,
     aten.layer_norm.default: _layer_norm, aten.native_layer_norm.default: _layer_norm,
     operator.getitem: _first_output, aten.embedding.default: _embedding,
+    aten.dropout.default: _dropout, aten.native_dropout.default: _dropout,
     **aten_writers(aten),
 }
 

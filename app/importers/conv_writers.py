@@ -1,6 +1,10 @@
-"""The convolutional ops of an imported model written in Gradwalk's language, for both
-importers: ATen's (`convolution`, `max_pool2d_with_indices`, `avg_pool2d`) and ONNX's (Conv,
-MaxPool, AveragePool).
+"""The ops of an imported convolutional network written in Gradwalk's language, for both
+importers: ATen's (`convolution`, `max_pool2d_with_indices`, `avg_pool2d`, the batch norms) and
+ONNX's (Conv, MaxPool, AveragePool, BatchNormalization).
+
+Gradwalk trains, so a batch norm is `batch_norm` with the batch's own statistics (PyTorch's
+training mode) whatever mode a file was exported in; its running mean and variance are neither
+read nor kept (they only feed the buffers' updates, which are no part of the loss).
 
 The writers' arguments are plain numbers and lists read by each importer; what Gradwalk's
 conv2d and pools do not take (groups, a transposed convolution, ceil_mode, a dilated pooling,
@@ -116,11 +120,35 @@ def _avg_pool(tr, node):
                   _arg(node, 3, "padding", 0), 1, _arg(node, 4, "ceil_mode", False))
 
 
+def batch_norm(x: str, w: str | None, b: str | None, eps) -> str:
+    args = ", ".join([x, *([w or "None", b] if b else [w] if w else [])])
+    return f"batch_norm({args}" + ("" if eps == 1e-5 else f", eps={float(eps)!r}") + ")"
+
+
+#: ATen's batch norms with running statistics, where their (x, weight, bias) and the index of
+#: `training` and of eps are
+RUNNING_STATS = ("_native_batch_norm_legit_functional", "_native_batch_norm_legit",
+                 "native_batch_norm", "batch_norm")
+
+
+def _aten_batch_norm(training_at: int):
+    def write(tr, node):
+        x, w, b = node.args[:3]
+        if not node.args[training_at]:
+            raise NotWritable("a batch norm with its running statistics (eval mode): Gradwalk "
+                              "trains with the batch's own")
+        return batch_norm(tr.ref(x), None if w is None else tr.ref(w),
+                          None if b is None else tr.ref(b), node.args[training_at + 2])
+    return write
+
+
 def aten_writers(aten) -> dict:
     """The writers by ATen op (a max_pool2d_with_indices' values: aten.py's getitem)."""
     return {aten.convolution.default: _convolution, aten.conv2d.default: _conv2d,
             aten.max_pool2d_with_indices.default: _max_pool, aten.max_pool2d.default: _max_pool,
-            aten.avg_pool2d.default: _avg_pool}
+            aten.avg_pool2d.default: _avg_pool,
+            **{getattr(aten, name).default: _aten_batch_norm(5) for name in RUNNING_STATS},
+            aten._native_batch_norm_legit.no_stats: _aten_batch_norm(3)}
 
 
 # ----- ONNX -----
@@ -156,5 +184,10 @@ def _onnx_pool(fn: str):
     return write
 
 
+def _onnx_batch_norm(tr, node, at):
+    return batch_norm(tr.ref(node.input[0]), tr.ref(node.input[1]), tr.ref(node.input[2]),
+                      at.get("epsilon", 1e-5))
+
+
 ONNX_WRITERS = {"Conv": _onnx_conv, "MaxPool": _onnx_pool("max_pool2d"),
-                "AveragePool": _onnx_pool("avg_pool2d")}
+                "AveragePool": _onnx_pool("avg_pool2d"), "BatchNormalization": _onnx_batch_norm}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.importers.conv_writers import ONNX_WRITERS, flattened
 from app.importers.errors import Alias, NotWritable
+from app.importers.onnx_patterns import shortest_float
 from app.importers.writer import layer_norm
 
 
@@ -145,7 +146,12 @@ def _gelu(tr, node, at):
 
 
 def _dropout(tr, node, at):
-    return Alias(tr.ref(node.input[0]))  # exported for inference: the identity
+    """Exported for inference (no training_mode, or false): the identity; in training mode
+    the registry's dropout, its mask the run's own draw."""
+    x = tr.ref(node.input[0])
+    training = len(node.input) > 2 and node.input[2] and bool(tr.constant(node.input[2]))
+    ratio = float(tr.constant(node.input[1])) if len(node.input) > 1 and node.input[1] else 0.5
+    return f"dropout({x}, p={shortest_float(ratio)!r})" if training and ratio else Alias(x)
 
 
 WRITERS = {

@@ -35,7 +35,7 @@ class Found:
     biases: set[str] = field(default_factory=set)
 
 
-def _float32(value) -> float:
+def shortest_float(value) -> float:
     """A float32 as the shortest decimal that is it (1e-05, not 9.99999974737875e-06)."""
     return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
 
@@ -119,7 +119,7 @@ def layer_norms(graph, shapes: dict[str, list[int]]) -> Found:
                for v, want in readers.items()):
             continue
         dims = shapes[x][rank - len(axes):]
-        norm, chain = LayerNorm(x, dims, _float32(eps)), [div]
+        norm, chain = LayerNorm(x, dims, shortest_float(eps)), [div]
         for op_type, slot in (("Mul", "weight"), ("Add", "bias")):
             node = g.only_reader(chain[-1].output[0])
             tensor = _affine(g, node, op_type, chain[-1].output[0], dims)

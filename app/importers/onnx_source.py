@@ -132,10 +132,13 @@ class _Translation:
             count = 1
             for d in init.dims:
                 count *= d
+            consumer = consumers.get(init.name)
+            if consumer and consumer[0].op_type == "BatchNormalization" and consumer[1] > 2:
+                continue  # its running mean and variance: Gradwalk trains with the batch's
             if init.data_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32) or count == 1:
                 self._constant(init)
             else:
-                self._param(init, consumers.get(init.name))
+                self._param(init, consumer)
         initialised = {i.name for i in self.graph.initializer}
         for value in self.graph.input:
             if value.name in initialised:

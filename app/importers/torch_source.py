@@ -30,11 +30,12 @@ import warnings
 import torch
 
 from app.importers.aten import emit_node
+from app.importers.conv_writers import RUNNING_STATS
 from app.importers.errors import UnsupportedModelError
 from app.importers.writer import SourceWriter, sizes, uniform
 
 #: composite ops kept whole (one readable line each) instead of decomposed
-KEPT_WHOLE = ("linear", "cross_entropy_loss", "mse_loss", "layer_norm")
+KEPT_WHOLE = ("linear", "cross_entropy_loss", "mse_loss", "layer_norm", "dropout")
 LOSSES = ("mse", "cross_entropy")
 MAX_NODES = 2000
 
@@ -125,12 +126,14 @@ class _Translation:
         w.comment(f"{self.title}, exported with torch.export and mapped onto Gradwalk's ops.")
         w.comment("Your architecture; the weights are drawn by the run's seed (PyTorch's "
                   "initialisation ranges), not the module's own.")
-        self._leaves(graph, calls)
         output = next(n for n in graph.nodes if n.op == "output")
         user_outputs = len(self.program.graph_signature.user_outputs)
         self.result = [o for o in output.args[0] if o is not None][-user_outputs]
+        needed = _read_by(self.result)
+        self._leaves(graph, calls, needed)
         for node in calls:
-            emit_node(self, node)
+            if node in needed:  # not the buffers' updates (a batch norm's running statistics)
+                emit_node(self, node)
         if self.problems:
             raise UnsupportedModelError(self.problems)
         result = self.result
@@ -146,7 +149,7 @@ class _Translation:
         return w.text()
 
     # --- leaves -------------------------------------------------------------------------
-    def _leaves(self, graph, calls) -> None:
+    def _leaves(self, graph, calls, needed: set) -> None:
         sig = self.program.graph_signature
         params = dict(sig.inputs_to_parameters)
         buffers = dict(sig.inputs_to_buffers)
@@ -161,6 +164,8 @@ class _Translation:
                 name = leaf_name(params[node.name], self.prefix)
                 self._declare(node, name, self._param_init(params[node.name], shape))
             elif node.name in buffers:
+                if node not in needed:
+                    continue
                 name = leaf_name(buffers[node.name], self.prefix)  # e.g. running stats: read, never trained
                 self._declare(node, name, f"input({sizes(shape)})" if shape else
                               "input(value=0.0)")
@@ -222,6 +227,20 @@ class _Translation:
             self._fresh(f"{path[-1]}_out" if path else node.name.replace("_with_indices", ""))
         self.names[node.name] = name
         self.writer.line(f"{name} = {expression}")
+
+
+def _read_by(result) -> set:
+    """The FX nodes the loss reads. A batch norm's running statistics are not among them
+    (Gradwalk trains with the batch's own): only their updates read them, no part of the loss."""
+    seen, todo = set(), [result]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stats = getattr(node.target, "__name__", "").split(".")[0] in RUNNING_STATS
+        torch.fx.node.map_arg(node.args[:3] if stats else (node.args, node.kwargs), todo.append)
+    return seen
 
 
 def _nonfinite(x: float) -> str:

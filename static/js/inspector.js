@@ -182,7 +182,10 @@ export class Inspector {
  */
 function blockWords(summary) {
   const { rows, cols } = summary.heatmap;
-  const range = `elements from min ${num(summary.min)} to max ${num(summary.max)}`;
+  const [n, c, h, w] = summary.shape;
+  const layout = summary.shape.length === 4  // the server lays (N, C, H, W) out as images
+    ? `a row per example (${n}), across it its ${c} channel images of ${h}×${w}; ` : "";
+  const range = `${layout}elements from min ${num(summary.min)} to max ${num(summary.max)}`;
   if (rows * cols >= summary.size) return `each cell one element; ${range}`;
   const per = summary.size / (rows * cols);
   const about = Number.isInteger(per) ? String(per) : `about ${Math.round(per)}`;

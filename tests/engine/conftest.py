@@ -32,7 +32,7 @@ def attr_variants(op) -> list[dict]:
 
 
 #: (op, input) pairs that take whole numbers (class labels): not differentiated
-INTEGER_INPUTS = {("cross_entropy", 1), ("embedding", 0)}
+INTEGER_INPUTS = {("cross_entropy", 1), ("embedding", 0), ("dropout", 1)}
 #: ops whose attributes depend on the input's shape: (input shapes, attrs) cases
 SHAPED_CASES = {
     "index": [(((3, 4),), {"key": k}) for k in (":, 0", "1:3", "-1", "::2, 1:", "0:2, -1")]
@@ -45,6 +45,8 @@ SHAPED_CASES = {
                     (((2, 3), (2, 1), (2, 2)), {"axis": 1, "n": 3}),
                     (((3,), (2,)), {"axis": -1, "n": 2})],
     "embedding": [(((3,), (5, 2)), {}), (((2, 4), (3, 3)), {}), (((2, 1, 3), (4, 1)), {})],
+    "dropout": [(((3, 4), (3, 4)), {"p": 0.5}), (((5,), (5,)), {"p": 0.2}),
+                (((2, 1, 3), (2, 1, 3)), {"p": 0.0})],
     "batch_norm": [(((4, 3), (3,), (3,)), {"eps": 1e-5}),
                    (((2, 3, 2, 2), (3,), (3,)), {"eps": 1e-5}),
                    (((3, 2, 4), (), ()), {"eps": 0.1})],
@@ -111,6 +113,10 @@ def sample_inputs(name: str, shapes, attrs, rng: np.random.Generator) -> list[np
         logits, labels = shapes
         return [rng.normal(size=logits),
                 rng.integers(logits[1], size=labels).astype(np.float64)]
+    if name == "dropout":  # the input, and a mask as the run draws it: 0 or 1/(1 - p)
+        x, mask = shapes
+        p = attrs["p"]
+        return [rng.normal(size=x), (rng.random(size=mask) >= p) / (1 - p)]
     if name == "embedding":  # row numbers (repeats likely), and the table
         ids, table = shapes
         return [rng.integers(table[0], size=ids).astype(np.float64), rng.normal(size=table)]

@@ -48,7 +48,7 @@ def test_an_id_outside_the_table_is_a_clear_error_not_a_wrapped_row():
     ("x = input(3)\nE = param(4, 2)\nloss = sum(embedding(x, E))\n",
      "embedding's ids must be a labels(…, V) leaf"),
     ("ids = labels(3, 6)\nE = param(4, 2)\nloss = sum(embedding(ids, E))\n",
-     "the ids ids go up to 5 but the table E has 4 rows"),
+     "the ids ids count 6 classes but the table E has 4 rows"),
     ("ids = labels(3, 4)\nE = param(4)\nloss = sum(embedding(ids, E))\n",
      "embedding's table must be 2-D"),
     ("ids = labels(3)\nloss = sum(ids)\n", "labels takes 2 sizes"),
@@ -81,3 +81,16 @@ def test_training_equals_a_torch_sgd_loop_with_two_dimensional_ids():
             E -= 0.5 * gE
             W -= 0.5 * gW
     np.testing.assert_allclose(run.losses()[:3], losses, rtol=1e-10)
+
+
+def test_a_count_of_classes_past_any_tensor_is_refused_not_a_crash():
+    """labels(3, 10**20) drew with randint past int64: a 500. No logits or table can have more
+    columns or rows than a tensor has elements, so that is the count's limit."""
+    limits = Limits()
+    source = f"x = param(3, 2)\nc = labels(3, {limits.max_tensor_elements + 1})\n" \
+             "loss = sum(x) + sum(c)\n"
+    with pytest.raises(SourceError) as error:
+        Run(RunSpec(source=source), limits)
+    assert "at most" in str(error.value) and "classes" in str(error.value)
+    ok = f"x = param(3, 2)\nc = labels(3, {limits.max_tensor_elements})\nloss = sum(x) + sum(c)\n"
+    Run(RunSpec(source=ok), limits)

@@ -52,8 +52,10 @@ def test_a_missing_weight_or_bias_is_one_or_zero():
     ("x = input(4, 3)\nb = param(3)\nloss = sum(batch_norm(x, None, b, bias=b))\n",
      "got bias twice"),
     ("x = input(4, 3)\nloss = sum(batch_norm(x, eps=-1))\n", "eps must be ≥ 0"),
+    ("x = input(4, 3)\nb = param(3)\nloss = sum(layer_norm(x, (3,), b, b, b))\n",
+     "takes 1 to 3 arguments, got 5"),
     ("x = input(4, 3)\nb = param(3)\nloss = sum(batch_norm(x, b, b, b))\n",
-     "takes 1 to 3 arguments, got 4"),
+     "keeps no running mean or variance"),
 ])
 def test_errors_name_the_rule(source, words):
     with pytest.raises(SourceError) as error:
@@ -87,3 +89,30 @@ loss = mean(z * z * z)
             for k, grad in zip("gbwv", grads, strict=True):
                 leaves[k] -= 0.1 * grad
     np.testing.assert_allclose(run.losses()[:3], losses, rtol=1e-10)
+
+
+@pytest.mark.parametrize("spelled, plain", [
+    ("F.batch_norm(x, None, None, w, b, training=True)", "batch_norm(x, w, b)"),
+    ("torch.nn.functional.batch_norm(x, None, None, weight=w, bias=b, training=True, "
+     "momentum=0.1, eps=0.001)", "batch_norm(x, w, b, eps=0.001)"),
+    ("F.batch_norm(x, running_mean=None, running_var=None, bias=b, training=True)",
+     "batch_norm(x, None, b)"),
+    ("F.layer_norm(x, [3], weight=w, bias=b, eps=0.1)", "layer_norm(x, (3,), w, b, eps=0.1)"),
+    ("x.layer_norm((3,), w)", "layer_norm(x, (3,), w)"),
+])
+def test_pytorch_s_argument_lists_are_the_same_op(spelled, plain):
+    program = "x = input(4, 3)\nw = param(3)\nb = param(3)\nloss = sum({}) + sum(w) + sum(b)\n"
+    ops = [[(n.kind, n.op, n.inputs, n.attrs) for n in parse(program.format(c), Limits())
+            .nodes.values()] for c in (spelled, plain)]
+    assert ops[0] == ops[1]
+
+
+@pytest.mark.parametrize("call, words", [
+    ("F.batch_norm(x, w, b, None, None, training=True)", "keeps no running mean or variance"),
+    ("F.batch_norm(x, None, None, w, b)", "needs training=True"),
+    ("F.batch_norm(x, None, None, w, b, training=False)", "needs training=True"),
+])
+def test_pytorch_s_form_says_what_gradwalk_does_not_keep(call, words):
+    with pytest.raises(SourceError) as error:
+        parse(f"x = input(4, 3)\nw = param(3)\nb = param(3)\nloss = sum({call})\n", Limits())
+    assert words in str(error.value)

@@ -35,6 +35,16 @@ def test_large_tensor_has_a_block_mean_heatmap():
     assert s["histogram"]["edges"] == [float(f"{e:.4g}") for e in edges]
 
 
+def test_a_convolutions_tensor_is_a_row_of_channel_images_per_example():
+    """(N, C, H, W) = (2, 3, 4, 5): cell (row, col) is example row // H, channel col // W,
+    pixel (row % H, col % W)."""
+    a = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
+    hm = summarize(a)["heatmap"]
+    assert (hm["rows"], hm["cols"]) == (8, 15)
+    for row, col in np.ndindex(8, 15):
+        assert hm["cells"][row][col] == a[row // 4, col // 5, row % 4, col % 5]
+
+
 def test_nan_and_inf_are_counted():
     s = summarize(np.array([1.0, np.nan, np.inf, -np.inf, 3.0]))
     assert (s["nan"], s["inf"]) == (1, 2)

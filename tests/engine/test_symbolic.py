@@ -59,8 +59,16 @@ w = param(2)
 ids = labels(2, 2, 3)
 E = param(3, 2)
 e = embedding(ids, E)
-n = sum(batch_norm(y, eps=0.1) * y) + sum(e * e * y)
+n = sum(batch_norm(y, eps=0.1) * y) + sum(e * e * dropout(y, p=0.5))
 loss = sum(batch_norm(x, g, b) * x) + sum(layer_norm(y, (2,), w) ** 2) + n
+""",
+    "conv": """x = input(1, 1, 3, 3)
+W = param(2, 1, 2, 2, scale=0.5)
+b = param(2)
+V = param(1, 2, 1, 2, scale=0.5)
+h = conv2d(x, W, b, padding=1, stride=(1, 2))
+m = max_pool2d(h, 2, stride=1) + avg_pool2d(h, (3, 2), stride=1, padding=1)[:, :, 0:3, :]
+loss = sum(flatten(m, 1) ** 2) + sum(conv2d(h, V, dilation=(2, 1)))
 """,
     "reductions": """x = input(2, 3)
 s0 = param(2, 3, scale=0.5)

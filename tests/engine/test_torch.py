@@ -85,6 +85,7 @@ TORCH = {
     "max_pool2d": torch.nn.functional.max_pool2d,
     "avg_pool2d": torch.nn.functional.avg_pool2d,
     "flatten": torch.flatten,
+    "dropout": lambda x, mask, p=0.5: x * mask.detach(),  # the same mask (the run's draw)
     "embedding": lambda ids, table: torch.nn.functional.embedding(ids.detach().long(), table),
     # a number as the weight or bias (the language's default 1 and 0) is expanded
     "batch_norm": lambda x, w, b, eps=1e-5: torch.nn.functional.batch_norm(

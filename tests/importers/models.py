@@ -121,6 +121,67 @@ class EmbeddingClassifier(nn.Module):
         return self.fc(self.embed(ids).mean(dim=1))
 
 
+class BatchNormCNN(nn.Module):
+    """Two conv-batchnorm-relu-pool stages on 1 × 12 × 12 (batch statistics: training mode),
+    then a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4 * 3 * 3, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(torch.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(torch.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block: conv-bn-relu-conv-bn, the identity added back, relu."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(out)) + x)
+
+
+class ResNetBlock(nn.Module):
+    """A stem convolution, one basic block, global average pooling and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.block = BasicBlock(4)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.block(torch.relu(self.stem(x)))
+        return self.fc(h.mean(dim=(2, 3)))
+
+
+class DropoutMLP(nn.Module):
+    """Dropout between two layers: the run draws its mask by its seed; the torch twin of the
+    tests multiplies by that same mask (test_torch_import._as_torch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 16)
+        self.drop = nn.Dropout(0.25)
+        self.fc2 = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.fc2(self.drop(torch.relu(self.fc1(x))))
+
+
 def labels(n, c):
     return torch.arange(n) % c
 
@@ -134,7 +195,11 @@ MODELS = {
     "sequential": (Deep, (torch.randn(6, 4),), "cross_entropy", labels(6, 2)),
     "lenet": (LeNet, (torch.randn(4, 1, 28, 28),), "cross_entropy", labels(4, 10)),
     "pool-variants": (PoolVariants, (torch.randn(3, 2, 13, 13),), "cross_entropy", labels(3, 3)),
+    "batch-norm-cnn": (BatchNormCNN, (torch.randn(4, 1, 12, 12),), "cross_entropy",
+                       labels(4, 10)),
+    "resnet-block": (ResNetBlock, (torch.randn(4, 1, 6, 6),), "cross_entropy", labels(4, 3)),
     # ids (4, 5) over 10 rows: the run draws its own, with repeats, which accumulate in the table
     "embedding-classifier": (EmbeddingClassifier, (torch.arange(20).reshape(4, 5) % 7,),
                              "cross_entropy", labels(4, 3)),
+    "dropout-mlp": (DropoutMLP, (torch.randn(8, 6),), "cross_entropy", labels(8, 3)),
 }

@@ -39,13 +39,39 @@ def _torch_loss(module, loss, values):
     return out
 
 
+class _Masked(torch.nn.Module):
+    """A dropout that multiplies by a given mask: the run's own draw (0 or 1/(1 − p))."""
+
+    def __init__(self, mask):
+        super().__init__()
+        self.mask = torch.tensor(mask, dtype=torch.float64)
+
+    def forward(self, x):
+        return x * self.mask
+
+
+def _dropout_mask(graph, nid) -> bool:
+    return (graph.nodes[nid].init or {}).get("dist") == "dropout"
+
+
 def _as_torch(module, run, inputs, loss):
-    """The module in float64 holding the run's leaves, and the run's inputs as tensors."""
+    """The module in float64 holding the run's leaves, and the run's inputs as tensors; each
+    nn.Dropout (called once, in the order they are declared) multiplies by the run's mask."""
     twin = copy.deepcopy(module).double()
-    state = {k: torch.tensor(run.leaves[leaf_name(k)], dtype=torch.float64)
+    # a batch norm's running statistics are no leaf (training mode never reads them)
+    buffers = dict(twin.named_buffers())
+    state = {k: buffers[k] if k in buffers and leaf_name(k) not in run.leaves
+             else torch.tensor(run.leaves[leaf_name(k)], dtype=torch.float64)
              for k in twin.state_dict()}
     twin.load_state_dict(state)
-    names = [n for n in run.graph.order if run.graph.nodes[n].kind in ("input", "labels")]
+    masks = [run.leaves[n] for n in run.graph.order if _dropout_mask(run.graph, n)]
+    drops = [name for name, m in twin.named_modules()
+             if isinstance(m, torch.nn.Dropout) and m.p > 0]  # p = 0: the identity, no mask
+    assert len(masks) == len(drops)
+    for name, mask in zip(drops, masks, strict=True):
+        twin.set_submodule(name, _Masked(mask))
+    names = [n for n in run.graph.order if run.graph.nodes[n].kind in ("input", "labels")
+             and not _dropout_mask(run.graph, n)]
     values = []
     for nid in names:
         v = run.leaves[nid]

@@ -1,15 +1,15 @@
 """The op table, the only place in Gradwalk that knows a derivative, and the one list of op names.
 
 registry.py holds the op record and the table; derivation.py makes entries from one rule each;
-elementwise.py, reductions.py, structural.py, conv.py and norm.py are the entries by kind;
-helpers.py (with windows.py and normhelpers.py) is the numpy the rules and the exported script
-share. Broadcasting is numpy's (shapes.py reduces).
+elementwise.py, reductions.py, structural.py, dropout.py, conv.py and norm.py are the entries
+by kind; helpers.py (with windows.py and normhelpers.py) is the numpy the rules and the
+exported script share. Broadcasting is numpy's (shapes.py reduces).
 """
 
 from __future__ import annotations
 
 from ..shapes import ShapeError, index_key, reduce_code, reduce_to
-from . import elementwise, reductions, structural  # noqa: F401 (their entries register)
+from . import dropout, elementwise, reductions, structural  # noqa: F401 (they register)
 from .helpers import SCRIPT_HELPERS
 from .registry import (
            FAN_OUT,

@@ -127,7 +127,9 @@ def _pool_fmt(kernel_size=2, stride=None, padding=0) -> dict:
 
 
 def _pool_work(out, x):
-    window = ceil(prod(x[2:]) / prod(out[2:]))  # about kh·kw: the window's loop of numpy calls
+    # the windows' loop makes kh·kw numpy calls; the shapes alone give H·W / (Ho·Wo), which is
+    # kh·kw for windows that tile the input (a pool's default) and less where they overlap
+    window = ceil(prod(x[2:]) / prod(out[2:]))
     each = max(prod(out) * window, prod(x)) + CALL_COST * (window + 4)
     return Work(each, each, each)
 

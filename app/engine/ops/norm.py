@@ -19,7 +19,6 @@ from math import prod
 
 from ..shapes import ShapeError
 from .derivation import table_op
-from .registry import num
 
 _HAT = "\\hat{{x}}"
 
@@ -68,48 +67,45 @@ _TANGENT = ("\\frac{{{1}}}{{\\sigma}} \\odot ({t} - \\bar{{{t}}} - " + _HAT
 _LATEX = ("{1} \\odot \\frac{{{0} - \\mu_{axes}}}{{\\sqrt{{\\sigma^2_{axes} + \\epsilon}}}} "
           "+ {2}")
 
-table_op("batch_norm", "batch_norm({0}, {1}, {2}, {eps})",
-         ("normalized_grad({g} * per_channel({1}, {0}), {0}, channel_axes({0}), {eps})",
-          "channel_sum({g} * normalized({0}, channel_axes({0}), {eps}), {1}.shape)",
-          "channel_sum({g}, {2}.shape)"),
-         ("per_channel({1}, {0}) * normalized_grad({t}, {0}, channel_axes({0}), {eps})",
-          "per_channel({t}, {0}) * normalized({0}, channel_axes({0}), {eps})",
-          "per_channel({t}, {0}) * np.ones_like({0})"),
-         _batch_norm_shape, _LATEX.replace("{axes}", "B"),
-         (_LOCAL, _HAT, "\\mathbf{{1}}"),
-         (_CONTRIB, "\\textstyle\\sum_{{n,h,w}} {g} \\odot " + _HAT,
-          "\\textstyle\\sum_{{n,h,w}} {g}"),
-         (_TANGENT, "{t} \\odot " + _HAT, "{t}"),
-         attrs={"eps": 1e-5}, fmt=lambda eps=1e-5: {"eps": repr(float(eps))},
-         helpers=("normalization",), flops=_flops, call_like=True, optional=(("weight", 1.0), ("bias", 0.0)),
-         routes="batch_norm (training mode, batch statistics) sends each element the gradient "
-                "times the weight, minus its channel's mean and minus x̂ times the channel's mean "
-                "of that times x̂, over the channel's standard deviation; the weight gets Σ g·x̂ "
-                "and the bias Σ g per channel.")
 
 
-def _layer_fmt(normalized_shape=(), eps=1e-5) -> dict:
-    k = len(normalized_shape)
-    return {"eps": repr(float(eps)), "axes": repr(tuple(range(-k, 0))),
-            "dims": ", ".join(num(n) for n in normalized_shape)}
+def _norm(name: str, code: str, vjp, jvp, shape, stats: str, over: str, **more) -> None:
+    """Register a normalisation: its statistics named μ_{stats}, σ_{stats}, its weight's and
+    bias's gradients summed over `over`; weight and bias optional (1 and 0)."""
+    table_op(name, code, vjp, jvp, shape, _LATEX.replace("{axes}", stats),
+             (_LOCAL, _HAT, "\\mathbf{{1}}"),
+             (_CONTRIB, f"\\textstyle\\sum_{{{{{over}}}}} {{g}} \\odot " + _HAT,
+              f"\\textstyle\\sum_{{{{{over}}}}} {{g}}"),
+             (_TANGENT, "{t} \\odot " + _HAT, "{t}"), helpers=("normalization",),
+             flops=_flops, call_like=True, optional=(("weight", 1.0), ("bias", 0.0)), **more)
 
 
-table_op("layer_norm", "normalized({0}, {axes}, {eps}) * {1} + {2}",
-         ("normalized_grad({g} * {1}, {0}, {axes}, {eps})",
-          "lead_sum({g} * normalized({0}, {axes}, {eps}), {1}.shape)",
-          "lead_sum({g}, {2}.shape)"),
-         ("{1} * normalized_grad({t}, {0}, {axes}, {eps})",
-          "{t} * normalized({0}, {axes}, {eps})",
-          "{t} * np.ones_like({0})"),
-         _layer_norm_shape, _LATEX.replace("{axes}", "L"),
-         (_LOCAL, _HAT, "\\mathbf{{1}}"),
-         (_CONTRIB, "\\textstyle\\sum_{{\\text{{rows}}}} {g} \\odot " + _HAT,
-          "\\textstyle\\sum_{{\\text{{rows}}}} {g}"),
-         (_TANGENT, "{t} \\odot " + _HAT, "{t}"),
-         attrs={"normalized_shape": (), "eps": 1e-5}, fmt=_layer_fmt,
-         helpers=("normalization",), flops=_flops, call_like=True, optional=(("weight", 1.0), ("bias", 0.0)),
-         positional="normalized_shape", positional_at=1,
-         routes="layer_norm sends each element the gradient times the weight, minus its row's "
-                "mean and minus x̂ times the row's mean of that times x̂, over the row's "
-                "standard deviation (a row: the last normalized_shape axes); the weight gets "
-                "Σ g·x̂ and the bias Σ g over the rows.")
+_norm("batch_norm", "batch_norm({0}, {1}, {2}, {eps})",
+      ("normalized_grad({g} * per_channel({1}, {0}), {0}, channel_axes({0}), {eps})",
+       "channel_sum({g} * normalized({0}, channel_axes({0}), {eps}), {1}.shape)",
+       "channel_sum({g}, {2}.shape)"),
+      ("per_channel({1}, {0}) * normalized_grad({t}, {0}, channel_axes({0}), {eps})",
+       "per_channel({t}, {0}) * normalized({0}, channel_axes({0}), {eps})",
+       "per_channel({t}, {0}) * np.ones_like({0})"),
+      _batch_norm_shape, "B", "n,h,w",
+      attrs={"eps": 1e-5}, fmt=lambda eps=1e-5: {"eps": repr(float(eps))},
+      routes="batch_norm (training mode, batch statistics) sends each element the gradient "
+             "times the weight, minus its channel's mean and minus x̂ times the channel's mean "
+             "of that times x̂, over the channel's standard deviation; the weight gets Σ g·x̂ "
+             "and the bias Σ g per channel (no running statistics are kept).")
+_norm("layer_norm", "normalized({0}, {axes}, {eps}) * {1} + {2}",
+      ("normalized_grad({g} * {1}, {0}, {axes}, {eps})",
+       "lead_sum({g} * normalized({0}, {axes}, {eps}), {1}.shape)",
+       "lead_sum({g}, {2}.shape)"),
+      ("{1} * normalized_grad({t}, {0}, {axes}, {eps})",
+       "{t} * normalized({0}, {axes}, {eps})",
+       "{t} * np.ones_like({0})"),
+      _layer_norm_shape, "L", "\\text{{rows}}",
+      attrs={"normalized_shape": (), "eps": 1e-5},
+      fmt=lambda normalized_shape=(), eps=1e-5: {
+          "eps": repr(float(eps)), "axes": repr(tuple(range(-len(normalized_shape), 0)))},
+      positional="normalized_shape", positional_at=1,
+      routes="layer_norm sends each element the gradient times the weight, minus its row's "
+             "mean and minus x̂ times the row's mean of that times x̂, over the row's "
+             "standard deviation (a row: the last normalized_shape axes); the weight gets "
+             "Σ g·x̂ and the bias Σ g over the rows.")

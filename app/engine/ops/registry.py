@@ -85,6 +85,9 @@ class Op:
     #: the last inputs a call may leave out, pass as None or name (weight=w), as (name,
     #: number it then is): a normalisation's weight 1 and bias 0, as PyTorch's weight=None
     optional: tuple[tuple[str, float], ...] = ()
+    #: the last input is a mask the call declares, drawn from the run's seed (masks.py):
+    #: the source writes one tensor less, `dropout(x, p=0.5)`
+    drawn: bool = False
     #: one sentence: how the op routes the gradient back (the chain-rule card's "gate pattern")
     routes: str = ""
 
