@@ -5,8 +5,9 @@ and talks to it directly, one request at a time, over one keep-alive connection
 (bench/rawhttp.py): `/healthz` (the reference: the server's least work), then `students`
 joins, each student's read of the open question, each student's answer. A phase's cost is the
 worker's CPU time (user + system, from /proc) over the phase divided by its requests — CPU,
-not wall time, so another process on the machine changes it little — and each is printed as a
-ratio to `/healthz`, measured in the same run. bench/classroom.py's latencies under load
+not wall time, so other processes move it less than they move latencies (still ±15 % between
+two runs at a load of 10 on 2 cores: compare runs made one after the other) — and each is a
+printed ratio to `/healthz`, measured in the same run. bench/classroom.py's latencies under load
 follow from these costs: a worker serving a room spends them one after the other.
 
     python bench/classcost.py [--students 300] [--database sqlite|postgresql] [--spy FILE]
