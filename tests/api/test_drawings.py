@@ -9,7 +9,7 @@ import signal
 
 from apihelpers import API, make_client
 
-from app.api import drawings
+from app.api import drawings, present
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
 from app.layout import layout
@@ -22,23 +22,28 @@ def source(name: str) -> str:
     return re.sub(r"\bh\b", name, SOURCE)
 
 
-def test_a_new_graph_is_drawn_in_another_process_as_it_is_drawn_here():
+def test_a_run_document_is_made_in_another_process_as_it_is_made_here():
     client = make_client()
     store = client.app.state.store
     body = {"source": source("apart"), "iterations": 1}
-    graph = client.post(f"{API}/runs", json=body).json()["graph"]
-    assert store.drawings.drawn_apart == 1
-    here = layout(Run(RunSpec(**body), Limits()).describe()["graph"])
-    assert graph == here
-    # the same graph again (another seed): drawn once
-    client.post(f"{API}/runs", json={**body, "seed": 7})
-    assert store.drawings.drawn_apart == 1
+    created = client.post(f"{API}/runs", json=body)
+    graph = created.json()["graph"]
+    assert (store.drawings.drawn, store.drawings.done_apart) == (1, 1)
+    here = Run(RunSpec(**body), Limits())
+    assert graph == layout(here.describe()["graph"])
+    made_here = present.encode_json(present.run_document(created.json()["run_id"],
+                                                         here.describe()))
+    assert created.content == made_here
+    # the same graph again (another seed): drawn once, its document made there too
+    again = client.post(f"{API}/runs", json={**body, "seed": 7}).json()
+    assert again["graph"] == graph and again["seed"] == 7
+    assert (store.drawings.drawn, store.drawings.done_apart) == (1, 2)
     # collapsed layouts are drawn there too
     grouped = ("x = input(3, 4)\nwith group(\"a\"):\n    w = param(4, 2)\n    h = tanh(x @ w)\n"
                "loss = sum(h * h)\n")
     run_id = client.post(f"{API}/runs", json={"source": grouped, "iterations": 1}).json()["run_id"]
     assert client.get(f"{API}/runs/{run_id}/layout?collapsed=a").status_code == 200
-    assert store.drawings.drawn_apart == 3
+    assert (store.drawings.drawn, store.drawings.done_apart) == (3, 4)
 
 
 def test_a_killed_drawing_process_costs_no_answer():
