@@ -15,7 +15,9 @@ whose process died is made again, and that work done here.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,10 +34,23 @@ def _executor(processes: int) -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            # forkserver: the workers do not inherit this process's threads and locks
-            _pool = ProcessPoolExecutor(processes,
-                                        mp_context=multiprocessing.get_context("forkserver"))
+            # spawn: the workers inherit none of this process's threads and locks, and are its
+            # children (so they can see it go)
+            _pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_watch_parent, initargs=(os.getpid(),))
         return _pool
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit when the server that started it is gone. A server that exits shuts
+    its pool down; one that is killed cannot, and its workers would wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="gradwalk-parent-watch").start()
 
 
 def _broken(pool: ProcessPoolExecutor) -> None:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from apihelpers import API, make_client
 
@@ -14,6 +18,7 @@ from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
 from app.layout import layout
 
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "x = input(3, 4)\nw = param(4, 2)\nh = tanh(x @ w)\nloss = sum(h * h)\n"
 
 
@@ -58,3 +63,36 @@ def test_a_killed_drawing_process_costs_no_answer():
     third = client.post(f"{API}/runs", json={"source": source("third"), "iterations": 1})
     assert third.status_code == 201
     assert drawings._pool is not None and drawings._pool is not pool
+
+
+def test_the_drawing_processes_go_when_their_server_is_killed(tmp_path):
+    """A killed server cannot shut its pool down: its workers see it gone and exit."""
+    script = ("import os, sys, time\n"
+              "from app.api.drawings import Drawings\n"
+              "from app.layout import content\n"
+              "from app.api import drawings\n"
+              "d = Drawings(2)\n"
+              "d.geometry(content({'loss': 'a', 'nodes': [{'id': 'a'}], 'edges': []}))\n"
+              "print(' '.join(map(str, drawings._pool._processes)), flush=True)\n"
+              "time.sleep(60)\n")
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        workers = [int(p) for p in server.stdout.readline().split()]
+        assert workers and all(_alive(p) for p in workers)
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie) — the killed server's children are reaped by init."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
