@@ -38,7 +38,16 @@ def _executor(processes: int) -> ProcessPoolExecutor:
             # children (so they can see it go)
             _pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_watch_parent, initargs=(os.getpid(),))
+            # every worker started now (a pool starts them as work comes, and a start imports
+            # the engine: a second of CPU in the middle of the load otherwise)
+            for _ in range(processes):
+                _pool.submit(_ready)
         return _pool
+
+
+def _ready() -> None:
+    """A worker's first task: importing what the drawings need before they come."""
+    present.encode_json(None)
 
 
 def _watch_parent(parent: int) -> None:
