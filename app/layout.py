@@ -473,7 +473,7 @@ def short_labels(labels: list[str], ids: list[str], lines: list[int | None],
 # ----- the whole drawing -----
 
 
-def _content(graph: dict) -> str:
+def content(graph: dict) -> str:
     """What the drawing depends on, as one string: the cache key."""
     return json.dumps([
         graph.get("loss"),
@@ -521,7 +521,7 @@ def layout(graph: dict, draw=geometry) -> dict:
     """The graph dict with `x`, `y`, `short` on each node, `points` on each edge, `width`,
     `height`. The input is not changed; equal graphs give equal drawings. `draw`: where the
     geometry is computed (app/api/drawings.py's pool, or here)."""
-    positions, polylines, shorts, width, height = draw(_content(graph))
+    positions, polylines, shorts, width, height = draw(content(graph))
     placed_nodes = [{**node, "x": x, "y": y, "short": short}
                     for node, (x, y), short in zip(graph["nodes"], positions, shorts, strict=True)]
     placed_edges = [{**edge, "points": [list(p) for p in points]}

@@ -24,7 +24,7 @@ from functools import partial
 from math import prod
 from typing import TypeVar
 
-from app.api import present, runids
+from app.api import runids
 from app.api.cache import LRU
 from app.api.compute import Compute
 from app.api.drawings import Drawings
@@ -169,8 +169,7 @@ class RunStore:
         if found is not None:
             return found
         try:
-            document = encoded(present.encode_json(present.run_document(
-                run_id, run.describe(), self.drawings.geometry)))
+            document = encoded(self.drawings.run_body(run_id, run.describe()))
         except GradwalkError as error:
             self._remember(run_id, error)
             raise

@@ -6,14 +6,19 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from apihelpers import API, make_client
 
-from app.api import drawings
+from app.api import drawings, present
 from app.engine.limits import Limits
 from app.engine.run import Run, RunSpec
 from app.layout import layout
 
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "x = input(3, 4)\nw = param(4, 2)\nh = tanh(x @ w)\nloss = sum(h * h)\n"
 
 
@@ -22,23 +27,28 @@ def source(name: str) -> str:
     return re.sub(r"\bh\b", name, SOURCE)
 
 
-def test_a_new_graph_is_drawn_in_another_process_as_it_is_drawn_here():
+def test_a_run_document_is_made_in_another_process_as_it_is_made_here():
     client = make_client()
     store = client.app.state.store
     body = {"source": source("apart"), "iterations": 1}
-    graph = client.post(f"{API}/runs", json=body).json()["graph"]
-    assert store.drawings.drawn_apart == 1
-    here = layout(Run(RunSpec(**body), Limits()).describe()["graph"])
-    assert graph == here
-    # the same graph again (another seed): drawn once
-    client.post(f"{API}/runs", json={**body, "seed": 7})
-    assert store.drawings.drawn_apart == 1
+    created = client.post(f"{API}/runs", json=body)
+    graph = created.json()["graph"]
+    assert (store.drawings.drawn, store.drawings.done_apart) == (1, 1)
+    here = Run(RunSpec(**body), Limits())
+    assert graph == layout(here.describe()["graph"])
+    made_here = present.encode_json(present.run_document(created.json()["run_id"],
+                                                         here.describe()))
+    assert created.content == made_here
+    # the same graph again (another seed): drawn once, its document made there too
+    again = client.post(f"{API}/runs", json={**body, "seed": 7}).json()
+    assert again["graph"] == graph and again["seed"] == 7
+    assert (store.drawings.drawn, store.drawings.done_apart) == (1, 2)
     # collapsed layouts are drawn there too
     grouped = ("x = input(3, 4)\nwith group(\"a\"):\n    w = param(4, 2)\n    h = tanh(x @ w)\n"
                "loss = sum(h * h)\n")
     run_id = client.post(f"{API}/runs", json={"source": grouped, "iterations": 1}).json()["run_id"]
     assert client.get(f"{API}/runs/{run_id}/layout?collapsed=a").status_code == 200
-    assert store.drawings.drawn_apart == 3
+    assert (store.drawings.drawn, store.drawings.done_apart) == (3, 4)
 
 
 def test_a_killed_drawing_process_costs_no_answer():
@@ -53,3 +63,36 @@ def test_a_killed_drawing_process_costs_no_answer():
     third = client.post(f"{API}/runs", json={"source": source("third"), "iterations": 1})
     assert third.status_code == 201
     assert drawings._pool is not None and drawings._pool is not pool
+
+
+def test_the_drawing_processes_go_when_their_server_is_killed(tmp_path):
+    """A killed server cannot shut its pool down: its workers see it gone and exit."""
+    script = ("import os, sys, time\n"
+              "from app.api.drawings import Drawings\n"
+              "from app.layout import content\n"
+              "from app.api import drawings\n"
+              "d = Drawings(2)\n"
+              "d.geometry(content({'loss': 'a', 'nodes': [{'id': 'a'}], 'edges': []}))\n"
+              "print(' '.join(map(str, drawings._pool._processes)), flush=True)\n"
+              "time.sleep(60)\n")
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        workers = [int(p) for p in server.stdout.readline().split()]
+        assert workers and all(_alive(p) for p in workers)
+    finally:
+        server.kill()
+        server.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie) — the killed server's children are reaped by init."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
