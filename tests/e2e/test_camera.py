@@ -78,12 +78,20 @@ def test_normal_mode_follows_where_the_whole_graph_is_unreadable(guard, server, 
     page = guard
     page.set_viewport_size({"width": size[0], "height": size[1]})
     run = deep_runs["ungrouped 100"]
+    # as it opens, its found layers stacked in one box: (nearly) the whole graph, readable
     open_run(page, server, run["run_id"], 0, 0)
+    settle(page)
+    seen = page.evaluate(VISIBLE)
+    assert seen["count"] >= 5 and seen["px"] >= 12.5, seen
+    # every group expanded (`collapsed=`): 505 nodes, the camera follows the step
+    page.goto(f"{server}/?run={run['run_id']}&iter=0&step=0&collapsed=")
+    wait_step(page, 0, 0)
+    until(page, "document.body.dataset.collapsed === ''")
     settle(page)
     seen = page.evaluate(VISIBLE)
     assert seen["camera"] == "follow" and seen["px"] >= 12.5, seen
     backward = run["phases"]["backward"][0] + 7
-    page.goto(f"{server}/?run={run['run_id']}&iter=0&step={backward}")
+    page.goto(f"{server}/?run={run['run_id']}&iter=0&step={backward}&collapsed=")
     wait_step(page, 0, backward)
     settle(page)
     [current] = page.evaluate(MEASURE, [None])
