@@ -37,18 +37,19 @@ function text(parent, cls, x, y, content = "") {
 }
 
 /** how much narrower than the font's own a label's letters may be drawn before it is cut */
-const SQUEEZE = 0.8;
+const SQUEEZE = 0.75;
 
 /**
  * Write `label` into the text element `t`, fitted to `room` characters (as many as the box
- * holds, `width` drawing units): whole when it fits; narrowed to the width when it is at most
- * a fifth too long (`squeeze`); else cut in the middle, keeping its distinguishing end (`sum(W1…3 ** 2)`).
+ * holds, `width` drawing units, a fraction): whole when it fits; narrowed to the width when
+ * its letters need not be narrower than `squeeze` of their own; else cut in the middle, keeping its distinguishing end (`sum(W1…3 ** 2)`).
  */
 export function fitLabel(t, label, room, width, squeeze = SQUEEZE) {
   let shown = label;
   if (label.length > room / squeeze) {
-    const tail = Math.floor(room / 3);
-    shown = `${label.slice(0, Math.max(1, room - 1 - tail))}…${label.slice(label.length - tail)}`;
+    const whole = Math.floor(room);
+    const tail = Math.floor(whole / 3);
+    shown = `${label.slice(0, Math.max(1, whole - 1 - tail))}…${label.slice(label.length - tail)}`;
   }
   t.textContent = shown;
   if (shown.length > room) {
@@ -164,14 +165,14 @@ export class GraphView extends EventTarget {
   }
 
   /**
-   * How many of a node label's letters fit `width` drawing units, measured once per drawing
+   * How many of a node label's letters fit `width` drawing units (a fraction), measured once per drawing
    * (the label's font is monospaced; its size is the mode's).
    */
   measureLabelRoom(layer, width) {
     const probe = text(layer, "node-label", 0, 0, "0".repeat(20));
     const letter = probe.getComputedTextLength() / 20;
     probe.remove();
-    return letter > 0 ? Math.max(4, Math.floor(width / letter)) : (this.mode === "lecture" ? 12 : 14);
+    return letter > 0 ? Math.max(4, width / letter) : (this.mode === "lecture" ? 12 : 14);
   }
 
   drawNode(node, layer) {

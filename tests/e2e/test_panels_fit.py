@@ -214,6 +214,7 @@ def test_a_label_is_cut_only_where_its_box_has_no_room(guard, server, api, mode)
             (node["label"], box, label)
         shown[node["id"]] = page.text_content(f'g.node[data-id="{node["id"]}"] .node-label')
         alike = sum(n["label"] == node["label"] for n in run["graph"]["nodes"]) > 1
-        if len(node["label"]) <= room and not alike:
+        # whole where it fits, or narrowed a little (15 letters in lecture mode's 12): not cut
+        if len(node["label"]) <= max(room, 15) and not alike:
             assert shown[node["id"]] == node["label"], (shown[node["id"]], node["label"], room)
     assert len(set(shown.values())) == len(shown), shown  # no two read alike
