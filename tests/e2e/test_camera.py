@@ -60,12 +60,14 @@ def test_lecture_camera_on_a_100_layer_mlp_typed_without_groups(guard, server, a
 def test_a_scrub_then_a_step_on_the_100_layer_mlp_keeps_the_targets_in_view(guard, server, api, deep_runs):
     """Issue 20's defect: the scrubber dragged to a backward step, then →: the camera measured
     the graph's box while the step's formula was still at its natural size (taller), and the
-    view drew every label at 96% of readable."""
+    view drew every label at 96% of readable. Drawn as it was then: every node (its found layers
+    expanded)."""
     page = guard
     page.emulate_media(reduced_motion="reduce")
     run = deep_runs["ungrouped 100"]
     steps = api.get(f"/runs/{run['run_id']}/iterations/0/steps").json()["steps"]
-    open_lecture(page, server, run["run_id"])
+    open_lecture(page, server, run["run_id"], expanded=True)
+    until(page, "document.body.dataset.collapsed === ''")
     backward = run["phases"]["backward"][0]
     plan = [[k + (how == "step"), how] for k in range(backward + 3, backward + 40, 7)
             for how in ("drag", "step")]
