@@ -129,10 +129,11 @@ def sampled(run: dict, steps: list[dict], every: int = 7) -> list:
     return plan
 
 
-def open_lecture(page, base: str, run_id: str) -> None:
-    """The run at step 0 in lecture mode at 1024×768, the camera at rest."""
+def open_lecture(page, base: str, run_id: str, expanded: bool = False) -> None:
+    """The run at step 0 in lecture mode at 1024×768 (`expanded`: every group too), the camera
+    at rest."""
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{base}/?run={run_id}&iter=0&step=0&mode=lecture")
+    page.goto(f"{base}/?run={run_id}&iter=0&step=0&mode=lecture{'&collapsed=' if expanded else ''}")
     page.wait_for_selector('body[data-ready="1"][data-iter="0"][data-step="0"]', state="attached",
                            timeout=30000)
     page.wait_for_selector("#graph:not([data-moving])", state="attached")

@@ -22,6 +22,8 @@ const ZERO_FLOOR = 1e-17;
 /** a graph whose loss is smooth along its parameters: both arms of the V show */
 const SMOOTH_PRESET = "logistic-regression";
 /** what the server's verdicts say in the table */
+/** in lecture mode the plot is drawn at its box's size, but never smaller than this [w, h] */
+const LECTURE_MIN = [520, 200];
 const VERDICTS = { good: "✓ good", roundoff: "≈ round-off", bad: "✗ bad" };
 
 export class GradCheck {
@@ -41,6 +43,24 @@ export class GradCheck {
     this.answers = new Map();
     this.shown = null;
     this.result = null;
+    /** the plot's size in lecture mode, [w, h] px, as last drawn */
+    this.drawnAt = null;
+    // in lecture mode the plot is drawn at its box's own size, one unit a pixel, so its text
+    // keeps its CSS size on the projector: drawn again when the box changes size
+    new ResizeObserver(() => {
+      const [w, h] = this.lectureSize() ?? [];
+      if (this.result && w && (Math.abs(w - this.drawnAt?.[0]) > 1 || Math.abs(h - this.drawnAt?.[1]) > 1)) {
+        this.drawPlot(this.result);
+      }
+    }).observe(this.plot);
+  }
+
+  /** In lecture mode, the plot box's size in px (at least the smallest that holds the plot); else null. */
+  lectureSize() {
+    if (!document.body.classList.contains("lecture")) return null;
+    const { width, height } = this.plot.getBoundingClientRect();
+    return width > 0 && height > 0 ? [Math.max(LECTURE_MIN[0], width),
+      Math.max(LECTURE_MIN[1], height)] : null;
   }
 
   open() { this.follow(true); }
@@ -190,8 +210,11 @@ export class GradCheck {
 
   /** rel_error against h, log-log, both precisions; the best h of each and the two regimes. */
   drawPlot(result) {
-    const [width, height] = [760, 380];
-    const m = { l: 78, r: 24, t: 76, b: 56 };
+    const lecture = this.lectureSize();
+    this.drawnAt = lecture;
+    const [width, height] = lecture ?? [760, 380];
+    const m = lecture ? { l: 92, r: 24, t: 84, b: 62 } : { l: 78, r: 24, t: 76, b: 56 };
+    const below = lecture ? 22 : 18;  // the x axis's numbers under it
     const sweeps = DTYPES.map((d) => [d, result[d].sweep]).filter(([, s]) => s);
     this.plot.replaceChildren();
     if (!sweeps.length) return;
@@ -203,7 +226,9 @@ export class GradCheck {
     const y = logarithmic(yTicks[0], yTicks.at(-1), height - m.b, m.t);
     const svg = chart("sweep-plot", width, height,
       `relative error against h, log-log, for ${sweeps.map(([d]) => d).join(" and ")}`);
-    const every = yTicks.length > 10 ? 2 : 1;
+    // every k-th power labelled, k as large as the axis's height needs (a line of text a number)
+    const every = Math.max(yTicks.length > 10 ? 2 : 1,
+      Math.ceil((yTicks.length * (lecture ? 20 : 14)) / (height - m.t - m.b)));
     yTicks.forEach((t, i) => {
       svgEl("line", { class: "grid", x1: m.l, x2: width - m.r, y1: y(t), y2: y(t) }, svg);
       if (i % every === 0) svgText(svg, { class: "tick", x: m.l - 7, y: y(t) + 4, "text-anchor": "end" }, power(t));
@@ -211,13 +236,13 @@ export class GradCheck {
     xTicks.forEach((t, i) => {
       svgEl("line", { class: "grid", x1: x(t), x2: x(t), y1: m.t, y2: height - m.b }, svg);
       if (i % 2 === 0 || xTicks.length < 8) {
-        svgText(svg, { class: "tick", x: x(t), y: height - m.b + 18, "text-anchor": "middle" }, power(t));
+        svgText(svg, { class: "tick", x: x(t), y: height - m.b + below, "text-anchor": "middle" }, power(t));
       }
     });
     svgText(svg, { class: "axis-title", x: (m.l + width - m.r) / 2, y: height - 12, "text-anchor": "middle" },
       `step h of the central difference (log scale), along a random direction of ${sweeps[0][1].leaf}`);
     svgText(svg, { class: "axis-title", transform: `translate(20 ${(m.t + height - m.b) / 2}) rotate(-90)`,
-      "text-anchor": "middle" }, "relative error (log scale)");
+      "text-anchor": "middle" }, height - m.t - m.b < 220 ? "rel. error (log)" : "relative error (log scale)");
     const at = (e) => y(typeof e === "number" && e > 0 ? e : ZERO_FLOOR * 10);
     for (const [dtype, sweep] of sweeps) {
       const g = svgEl("g", { class: `sweep dtype-${dtype}`, "data-dtype": dtype,

@@ -9,6 +9,7 @@
  */
 
 import * as api from "./api.js";
+import { fitLabel } from "./render.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** graphs with more nodes than this open with their outermost groups collapsed */
@@ -229,12 +230,8 @@ export class Groups extends EventTarget {
     el("rect", { class: "box back", x: -w / 2 + 6, y: -h / 2 - 6, width: w, height: h, rx: 8 }, g);
     el("rect", { class: "box", x: -w / 2, y: -h / 2, width: w, height: h, rx: 8 }, g);
     const top = -h / 2;
-    const name = stack ? node.label : node.short;
-    const label = text(g, "node-label", 0, top + (lecture ? 34 : 18), `▸ ${name}`);
-    if ((lecture && name.length > 11) || name.length > 15) {
-      label.setAttribute("textLength", String(w - 16));
-      label.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }
+    fitLabel(text(g, "node-label", 0, top + (lecture ? 34 : 18)),
+      `▸ ${stack ? node.label : node.short}`, view.labelRoom, w - 16, stack ? 0.6 : undefined);
     text(g, "node-op", 0, top + (lecture ? 62 : 33),
       stack ? `${stack} groups · ${node.members.length} nodes` : `group · ${node.members.length} nodes`);
     const inner = text(g, "group-step", 0, top + (lecture ? 96 : 52), "");

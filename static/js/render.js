@@ -36,9 +36,27 @@ function text(parent, cls, x, y, content = "") {
   return t;
 }
 
-/** A label that fits its box: long sub-expression labels are cut with an ellipsis. */
-function fitted(label, max) {
-  return label.length > max ? `${label.slice(0, max - 1)}…` : label;
+/** how much narrower than the font's own a label's letters may be drawn before it is cut */
+const SQUEEZE = 0.75;
+
+/**
+ * Write `label` into the text element `t`, fitted to `room` characters (as many as the box
+ * holds, `width` drawing units, a fraction): whole when it fits; narrowed to the width when
+ * its letters need not be narrower than `squeeze` of their own; else cut in the middle, keeping its distinguishing end (`sum(W1…3 ** 2)`).
+ */
+export function fitLabel(t, label, room, width, squeeze = SQUEEZE) {
+  let shown = label;
+  if (label.length > room / squeeze) {
+    const whole = Math.floor(room);
+    const tail = Math.floor(whole / 3);
+    shown = `${label.slice(0, Math.max(1, whole - 1 - tail))}…${label.slice(label.length - tail)}`;
+  }
+  t.textContent = shown;
+  if (shown.length > room) {
+    t.setAttribute("textLength", String(width));
+    t.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
+  return t;
 }
 
 export class GraphView extends EventTarget {
@@ -134,12 +152,27 @@ export class GraphView extends EventTarget {
       const path = el("path", { d, "marker-end": "url(#arrow)" }, g);
       this.edges.set(edge.id, { edge, g, path });
     }
+    this.labelRoom = this.measureLabelRoom(nodeLayer, w - 14);
+    /** labels more than one node has (the server's `short` tells those apart) */
+    const seen = new Set();
+    this.sharedLabels = new Set(graph.nodes.map((n) => n.label).filter((l) => seen.has(l) || !seen.add(l)));
     for (const node of graph.nodes) this.drawNode(node, nodeLayer);
     this.makeCamera();
     this.measured = null;
     this.fit();
     this.measured = null;  // listeners of `drawn` add to the drawing (group frames)
     this.dispatchEvent(new CustomEvent("drawn"));
+  }
+
+  /**
+   * How many of a node label's letters fit `width` drawing units (a fraction), measured once per drawing
+   * (the label's font is monospaced; its size is the mode's).
+   */
+  measureLabelRoom(layer, width) {
+    const probe = text(layer, "node-label", 0, 0, "0".repeat(20));
+    const letter = probe.getComputedTextLength() / 20;
+    probe.remove();
+    return letter > 0 ? Math.max(4, width / letter) : (this.mode === "lecture" ? 12 : 14);
   }
 
   drawNode(node, layer) {
@@ -161,15 +194,11 @@ export class GraphView extends EventTarget {
       rx: node.kind === "op" ? 12 : node.kind === "const" ? h / 2 : 3 }, g);
     const lecture = this.mode === "lecture";
     const top = -h / 2;
-    const maxChars = lecture ? 12 : 15;
-    // the server's `short` label is distinct from every other node's; lecture type is larger,
-    // so a long one is narrowed to the box rather than cut again
-    const label = text(g, "node-label", 0, top + (lecture ? 34 : 17),
-      node.short ?? fitted(node.label, maxChars));
-    if (node.short && node.short.length > maxChars) {
-      label.setAttribute("textLength", String(w - 14));
-      label.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }
+    // the whole label where the box holds it and no other node has it; else the server's
+    // `short`, distinct from every other node's, cut further only where the box has no room
+    const whole = node.label.length <= this.labelRoom && !this.sharedLabels.has(node.label);
+    fitLabel(text(g, "node-label", 0, top + (lecture ? 34 : 17)),
+      whole ? node.label : node.short ?? node.label, this.labelRoom, w - 14);
     const opText = node.kind === "op" ? `${node.op} · ${shape(node.shape)}` : `${node.kind} · ${shape(node.shape)}`;
     text(g, "node-op", 0, top + (lecture ? 60 : 30), opText);
     const rows = new Map(this.quantities.map((q, i) => {

@@ -52,17 +52,22 @@ def test_lecture_camera_on_a_40_layer_mlp_with_collapsed_groups(guard, server, a
 def test_lecture_camera_on_a_100_layer_mlp_typed_without_groups(guard, server, api, deep_runs):
     page = guard
     walk_in_lecture(page, server, api, deep_runs["ungrouped 100"])
+    # its layers were found (app.engine.repeats) and, alike, drawn as one stack
+    stack = page.get_attribute("g.node.kind-group.stack", "data-stack")
+    assert stack.split(",") == [f"layer {i}" for i in range(1, 101)]
 
 
 def test_a_scrub_then_a_step_on_the_100_layer_mlp_keeps_the_targets_in_view(guard, server, api, deep_runs):
     """Issue 20's defect: the scrubber dragged to a backward step, then →: the camera measured
     the graph's box while the step's formula was still at its natural size (taller), and the
-    view drew every label at 96% of readable."""
+    view drew every label at 96% of readable. Drawn as it was then: every node (its found layers
+    expanded)."""
     page = guard
     page.emulate_media(reduced_motion="reduce")
     run = deep_runs["ungrouped 100"]
     steps = api.get(f"/runs/{run['run_id']}/iterations/0/steps").json()["steps"]
-    open_lecture(page, server, run["run_id"])
+    open_lecture(page, server, run["run_id"], expanded=True)
+    until(page, "document.body.dataset.collapsed === ''")
     backward = run["phases"]["backward"][0]
     plan = [[k + (how == "step"), how] for k in range(backward + 3, backward + 40, 7)
             for how in ("drag", "step")]
@@ -75,12 +80,20 @@ def test_normal_mode_follows_where_the_whole_graph_is_unreadable(guard, server, 
     page = guard
     page.set_viewport_size({"width": size[0], "height": size[1]})
     run = deep_runs["ungrouped 100"]
+    # as it opens, its found layers stacked in one box: (nearly) the whole graph, readable
     open_run(page, server, run["run_id"], 0, 0)
+    settle(page)
+    seen = page.evaluate(VISIBLE)
+    assert seen["count"] >= 5 and seen["px"] >= 12.5, seen
+    # every group expanded (`collapsed=`): 505 nodes, the camera follows the step
+    page.goto(f"{server}/?run={run['run_id']}&iter=0&step=0&collapsed=")
+    wait_step(page, 0, 0)
+    until(page, "document.body.dataset.collapsed === ''")
     settle(page)
     seen = page.evaluate(VISIBLE)
     assert seen["camera"] == "follow" and seen["px"] >= 12.5, seen
     backward = run["phases"]["backward"][0] + 7
-    page.goto(f"{server}/?run={run['run_id']}&iter=0&step={backward}")
+    page.goto(f"{server}/?run={run['run_id']}&iter=0&step={backward}&collapsed=")
     wait_step(page, 0, backward)
     settle(page)
     [current] = page.evaluate(MEASURE, [None])

@@ -123,7 +123,9 @@ def test_every_merged_state_is_the_servers_state(guard, server, api, deep_run):
 def test_drawn_numbers_are_the_servers_while_scrubbing(guard, server, api, deep_run):
     page = guard
     run_id = deep_run["run_id"]
-    open_run(page, server, run_id)
+    # every node drawn: its layers, found as groups (app.engine.repeats), expanded
+    page.goto(f"{server}/?run={run_id}&iter=0&step=0&collapsed=")
+    wait_step(page, 0, 0)
     phases = deep_run["phases"]
     last = deep_run["steps_per_iteration"] - 1
     samples = sorted({1, phases["forward"][1], phases["seed"][0], phases["backward"][0] + 7,

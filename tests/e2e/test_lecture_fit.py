@@ -51,3 +51,29 @@ def test_the_ledgers_numbers_are_read_with_its_table(guard, server, api):
     cell = page.locator("#memory-held td").first.bounding_box()["height"]
     # 10 px text beside a 20 px table before (a third of its rows' height)
     assert tick >= 0.5 * cell, (tick, cell)
+
+
+#: every text of the Check gradients plot: its size on screen in px (a rotated one's too)
+PLOT_TEXT = """() => [...document.querySelectorAll('#gradcheck-plot svg text')].map((t) => {
+  const m = t.getScreenCTM();
+  return [t.textContent, parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b)];
+})"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_gradient_checks_plot_reads_from_the_back(guard, server, api, size):
+    """Its ticks, axis titles, best-h labels and regime notes at least 16 px on the projector
+    (8–10 px before: the plot's 760×380 drawing scaled into a box 270 px tall)."""
+    page = guard
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    run = create_run(api, preset="pytorch-numpy-two-layer", iterations=1)
+    open_run(page, server, run["run_id"], 0, 5, mode="lecture")
+    page.keyboard.press("g")
+    page.wait_for_selector("#gradcheck-plot svg .sweep", state="attached", timeout=60000)
+    page.wait_for_selector("#gradcheck-regime:not(:empty)", state="attached")
+    until(page, "document.querySelector('#gradcheck-plot svg').getBoundingClientRect().height"
+                " === document.getElementById('gradcheck-plot').getBoundingClientRect().height")
+    texts = page.evaluate(PLOT_TEXT)
+    assert len(texts) >= 10
+    small = [(t, round(px, 1)) for t, px in texts if px < 15.9]
+    assert not small, small

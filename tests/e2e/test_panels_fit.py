@@ -4,6 +4,8 @@ suffix inside its node, and the two edges of `s * s`."""
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import create_run, open_run, until
 
 
@@ -175,3 +177,44 @@ def test_the_two_edges_of_s_times_s_are_drawn_apart(guard, server, api):
     open_run(page, server, run["run_id"], 0, k)
     for e in twins:
         assert "active" in page.get_attribute(f'g.edge[data-id="{e}"]', "class")
+
+
+#: labels of 12, 14, 15 and 21 characters; two nodes labelled alike (`x * x`)
+LABELS = """x = input(4, 3)
+y = input(4, 3)
+abcdefghijkl = param(3, 3)
+abcdefghijklmn = x @ abcdefghijkl
+abcdefghijklmno = tanh(abcdefghijklmn)
+p = abcdefghijklmno * abcdefghijklmno + sigmoid(abcdefghijklmno * abcdefghijklmno)
+loss = mean((p - y) ** 2)
+"""
+
+
+@pytest.mark.parametrize("mode", ["normal", "lecture"])
+def test_a_label_is_cut_only_where_its_box_has_no_room(guard, server, api, mode):
+    """Every label inside its box; one that fits is whole, a longer one narrowed a little or
+    cut in the middle (a 15-character label spilled out of a normal-mode box before)."""
+    page = guard
+    page.set_viewport_size({"width": 1280, "height": 720})
+    run = create_run(api, source=LABELS, iterations=1)
+    open_run(page, server, run["run_id"], 0, 0, mode="lecture" if mode == "lecture" else "")
+    page.keyboard.press("0")  # the whole graph: nothing off screen
+    until(page, "!document.getElementById('graph').hasAttribute('data-moving')")
+    room = page.evaluate("""() => { const svg = document.querySelector('#graph svg');
+        const probe = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+        probe.setAttribute('class', 'node-label'); probe.textContent = '0'.repeat(20);
+        svg.querySelector('.nodes').appendChild(probe);
+        const letter = probe.getComputedTextLength() / 20; probe.remove();
+        return Math.floor((svg.querySelector('rect.box').getBBox().width - 14) / letter); }""")
+    assert 10 <= room <= 16, room
+    shown = {}
+    for node in run["graph"]["nodes"]:
+        box, label = inside(page, node["id"], ".node-label")
+        assert box["x"] <= label["x"] + 1 and label["x"] + label["width"] <= box["x"] + box["width"] + 1, \
+            (node["label"], box, label)
+        shown[node["id"]] = page.text_content(f'g.node[data-id="{node["id"]}"] .node-label')
+        alike = sum(n["label"] == node["label"] for n in run["graph"]["nodes"]) > 1
+        # whole where it fits, or narrowed a little (15 letters in lecture mode's 12): not cut
+        if len(node["label"]) <= max(room, 15) and not alike:
+            assert shown[node["id"]] == node["label"], (shown[node["id"]], node["label"], room)
+    assert len(set(shown.values())) == len(shown), shown  # no two read alike

@@ -286,7 +286,9 @@ def test_markup_in_any_server_text_stays_text(guard, server, api):
     open_run(page, server, run["run_id"], 0, 2)
     assert page.text_content("#narration") == PAYLOAD
     assert page.text_content('g.node[data-id="c"] title').startswith(PAYLOAD)
-    assert page.text_content('g.node[data-id="c"] .node-label') == PAYLOAD
+    # as text, cut to its box's room in the middle (the title above holds it whole)
+    head, tail = page.text_content('g.node[data-id="c"] .node-label').split("…")
+    assert PAYLOAD.startswith(head) and PAYLOAD.endswith(tail) and len(head) >= 5
     page.route("**/api/v1/runs", lambda route: route.fulfill(status=422, json={"error": {
         "status": 422, "kind": "source", "message": f"line 1, column 1: {PAYLOAD}",
         "line": 1, "column": 1}}))
