@@ -184,7 +184,7 @@ async def read_layout(
     names = parse_collapsed(collapsed)
 
     def document():
-        graph = store.entry(run_id).run.describe()["graph"]
+        graph = store.entry(run_id).run.graph_document()
         return layout(collapse(graph, names, stacked), store.drawings.geometry)
 
     # no group collapsed: the plain path, which ServeCachedRuns answers before routing

@@ -347,11 +347,11 @@ class Run:
                  {"ok": d.check.ok, "max_rel_error": d.check.max_rel_error}}
                 for d in self.graph.definitions
             ],
-            "graph": self._graph_dict(),
+            "graph": self.graph_document(),
         }
 
-    def _graph_dict(self) -> dict:
-        """The graph as JSON-ready data, each node with its gradient as the steps write it
+    def graph_document(self) -> dict:
+        """The graph as JSON-ready data (what the layout draws: no backward is checked for it), each node with its gradient as the steps write it
         (∂J/∂(y_pred - y); null for a node the backward pass never differentiates: constants,
         labels, data inputs without `input_grads`)."""
         graph = self.graph.to_dict()

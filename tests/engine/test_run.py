@@ -116,3 +116,18 @@ def test_a_presets_seed_is_applied_unless_the_request_names_one(monkeypatch):
     source = Run(RunSpec(source="w = param(3)\nloss = sum(w * w)\n"), Limits())
     assert source.seed == 0
     np.testing.assert_array_equal(source.leaves["w"], np.random.RandomState(0).randn(3))
+
+
+def test_the_graph_document_is_the_descriptions_graph_without_checking_a_backward():
+    """The layout reads the graph alone: a user backward's numeric check (a pass per argument)
+    is the description's work, not the drawing's."""
+    source = ("def smooth_relu(x):\n    return log(1 + exp(x))\n"
+              "def smooth_relu_backward(g, out, x):\n    return g * sigmoid(x)\n\n"
+              "x = input(4, 3)\nw = param(3, 2)\nloss = sum(smooth_relu(x @ w))\n")
+    run = Run(RunSpec(source=source, iterations=1), Limits())
+    graph = run.graph_document()
+    assert run.describe()["custom_ops"][0]["check"] is not None
+    fresh = Run(RunSpec(source=source, iterations=1), Limits())
+    checked = []
+    fresh.check_backwards = lambda: checked.append(True)
+    assert fresh.graph_document() == graph and checked == []
