@@ -351,9 +351,10 @@ class Run:
         }
 
     def graph_document(self) -> dict:
-        """The graph as JSON-ready data (what the layout draws: no backward is checked for it), each node with its gradient as the steps write it
-        (∂J/∂(y_pred - y); null for a node the backward pass never differentiates: constants,
-        labels, data inputs without `input_grads`)."""
+        """The graph as JSON-ready data, what the layout draws (no backward is checked for
+        it), each node with its gradient as the steps write it (∂J/∂(y_pred - y); null for a
+        node the backward pass never differentiates: constants, labels, data inputs without
+        `input_grads`)."""
         graph = self.graph.to_dict()
         notation = Notation(self.graph)
         for node in graph["nodes"]:
