@@ -20,9 +20,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from app.api import present
 from app.api.settings import Settings
 from app.api.store import RunStore
-from app.engine.errors import GradwalkError
+from app.engine.core.errors import GradwalkError
+from app.engine.core.run import RunSpec
 from app.engine.presets import PRESETS
-from app.engine.run import RunSpec
 
 
 def _number(text: str) -> int | float:
@@ -137,9 +137,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     max_header_bytes = Settings().max_run_id_chars + HEADER_BYTES_BEYOND_RUN_ID
     # Facing clients, the worker bounds request heads and slow clients itself (h11 with a
     # deadline); behind the nginx of deploy/ the proxy bounds them and uvicorn's faster
-    # httptools parser is used, sending each response whole (app/wholeresponse.py: a worker
+    # httptools parser is used, sending each response whole (app/serving/wholeresponse.py: a worker
     # that dies mid-response leaves nginx nothing, so nginx retries on another worker).
-    bounded = {"http": "app.wholeresponse:WholeResponseHttpTools"} if args.behind_proxy else {
+    bounded = {"http": "app.serving.wholeresponse:WholeResponseHttpTools"} if args.behind_proxy else {
         "http": "app.cli:BoundedH11Protocol", "h11_max_incomplete_event_size": max_header_bytes}
     uvicorn.run(
         "app.main:create_app", factory=True, host=args.host, port=args.port,
@@ -149,7 +149,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_proxy_config(args: argparse.Namespace) -> None:
-    from app import proxy
+    from app.serving import proxy
 
     try:
         text = proxy.site(args.upstream, args.listen, args.cache_dir)
@@ -185,7 +185,7 @@ def cmd_code(args: argparse.Namespace) -> None:
 
 
 def cmd_html(args: argparse.Namespace) -> None:
-    from app import onefile
+    from app.web import onefile
 
     store = RunStore(Settings())
     if args.target in PRESETS:
@@ -199,7 +199,7 @@ def cmd_html(args: argparse.Namespace) -> None:
 
 
 def cmd_ops(args: argparse.Namespace) -> None:
-    from app.engine.language import ops_table
+    from app.engine.language.parser import ops_table
 
     _write(ops_table().encode("utf-8"), None)
 

@@ -27,7 +27,7 @@ from app.api.schemas import strict_openapi
 from app.api.settings import Settings
 from app.api.store import RunStore
 from app.classes.service import Classroom
-from app.pages import docs_security_headers
+from app.web.pages import docs_security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -102,8 +102,8 @@ class DocsSecurity:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A fresh application; `settings` default to the GRADWALK_* environment."""
-    from app.pages import router as pages_router
-    from app.viewerscript import router as viewer_script_router
+    from app.web.pages import router as pages_router
+    from app.web.viewerscript import router as viewer_script_router
 
     settings = settings or Settings()
     # the event loop takes the GIL back from a computing thread within this (process-wide)

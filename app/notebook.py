@@ -16,12 +16,12 @@ import anywidget
 import numpy as np
 import traitlets
 
-from app import onefile
 from app.api import present
 from app.api.settings import Settings
 from app.api.store import RunStore
-from app.engine.errors import GradwalkError, NotFoundError
-from app.engine.run import RunSpec
+from app.engine.core.errors import GradwalkError, NotFoundError
+from app.engine.core.run import RunSpec
+from app.web import onefile
 
 #: the engine of every widget in this kernel: runs and iterations cached, bounded (settings)
 _STORE: RunStore | None = None

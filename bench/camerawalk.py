@@ -143,7 +143,7 @@ def main() -> None:
     import httpx
     from playwright.sync_api import sync_playwright
 
-    from app.devserver import devserver
+    from app.serving.devserver import devserver
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eased", action="store_true", help="ease the camera (slower)")

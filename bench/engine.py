@@ -40,8 +40,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from app.api import present  # noqa: E402
 from app.api.compact import decode_iteration  # noqa: E402
 from app.api.settings import Settings  # noqa: E402
-from app.engine.limits import Limits  # noqa: E402
-from app.engine.run import Run, RunSpec  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.core.run import Run, RunSpec  # noqa: E402
 from app.main import create_app  # noqa: E402
 from bench.graphs import deep_mlp_source  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Front-end benchmark: the viewer in headless Chromium, on a ~60-node graph and on the
 100-layer tanh MLP of bench/graphs.py (505 nodes, each layer a group; 808 steps an iteration).
 
-Starts its own server (app.devserver: uvicorn on a free loopback port) and prints
+Starts its own server (app.serving.devserver: uvicorn on a free loopback port) and prints
 
 on a graph of about 60 nodes built from the expression language:
 - time to first drawn graph: navigation start -> `body[data-ready="1"]` (target ≤ 1 s),
@@ -50,7 +50,7 @@ sys.path.insert(0, str(HERE.parent))
 import httpx  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from app.devserver import devserver  # noqa: E402
+from app.serving.devserver import devserver  # noqa: E402
 from bench.graphs import deep_mlp_source  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

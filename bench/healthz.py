@@ -1,6 +1,6 @@
 """The event loop under CPU work: `/healthz` latency while clients POST new 300-node graphs.
 
-Starts one server (app.devserver: uvicorn, one worker), lets `posters` clients each POST a
+Starts one server (app.serving.devserver: uvicorn, one worker), lets `posters` clients each POST a
 graph never seen before (a new seed each time: every POST builds, checks and lays out a run)
 as fast as the server answers, and meanwhile asks `/healthz` every 10 ms from one more client.
 `/healthz` does no work: its latency is how long the event loop was kept from answering.
@@ -33,7 +33,7 @@ from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
-from app.devserver import devserver  # noqa: E402
+from app.serving.devserver import devserver  # noqa: E402
 from bench.frontend import percentile, source  # noqa: E402
 
 

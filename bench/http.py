@@ -1,6 +1,6 @@
 """HTTP benchmark: one cached seed-network state under `wrk`, plain and gzipped.
 
-Starts uvicorn with 2 workers on a free loopback port (app.devserver), creates the seed
+Starts uvicorn with 2 workers on a free loopback port (app.serving.devserver), creates the seed
 network's run, warms one step state on both workers, then runs `wrk --latency` (64
 connections, 2 threads, 10 s by default) with and without `Accept-Encoding: gzip`, and prints
 requests/s, p50, p99 and the body size. Stops the server itself. Targets on a 2-core machine:
@@ -24,7 +24,7 @@ import subprocess  # noqa: E402
 
 import httpx  # noqa: E402
 
-from app.devserver import devserver  # noqa: E402
+from app.serving.devserver import devserver  # noqa: E402
 
 SEED_RUN = {"preset": "pytorch-numpy-two-layer"}
 

@@ -1,4 +1,4 @@
-"""Layout benchmark: Gradwalk's layout (app/layout.py) against Graphviz `dot` on the same graphs.
+"""Layout benchmark: Gradwalk's layout (app/drawing/layout.py) against Graphviz `dot` on the same graphs.
 
 For every preset, a hand-typed 6-layer MLP with an L2 penalty, the deep MLPs of bench/graphs.py
 (10 to 100 layers, the largest about 500 nodes) and random graphs of 50 to 500 nodes, prints
@@ -33,10 +33,10 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
-from app import layout as drawing  # noqa: E402
-from app.engine.limits import Limits  # noqa: E402
+from app.drawing import layout as drawing  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.core.run import Run, RunSpec  # noqa: E402
 from app.engine.presets import PRESETS  # noqa: E402
-from app.engine.run import Run, RunSpec  # noqa: E402
 from bench.graphs import deep_mlp_source, l2_mlp_source, random_graph, rnn_source  # noqa: E402
 
 TARGET_MS = 300.0

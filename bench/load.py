@@ -43,7 +43,7 @@ from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
-from app.devserver import HOST, ROOT, _healthy, free_port, stop  # noqa: E402
+from app.serving.devserver import HOST, ROOT, _healthy, free_port, stop  # noqa: E402
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 #: each worker's cache budget here (GRADWALK_CACHE_BYTES); RSS must stay under
@@ -111,7 +111,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, what: str, timeout: float
 @contextmanager
 def cluster(workers: int = 2, env: dict | None = None) -> Iterator[Cluster]:
     """`workers` Gradwalk processes behind nginx (deploy/'s recipe); yields the proxy's URL."""
-    from app import proxy
+    from app.serving import proxy
     env = {**os.environ, "GRADWALK_CACHE_BYTES": str(CACHE_BYTES), **(env or {})}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     started: list[subprocess.Popen] = []
@@ -377,7 +377,7 @@ async def _hammer(base: str, hammers: int, stop) -> None:
     """Waves of `hammers` concurrent requests for states of a run over the compute budget,
     one wave after another until `stop` is set."""
     from app.api import runids
-    from app.engine.run import RunSpec
+    from app.engine.core.run import RunSpec
 
     over = runids.encode(RunSpec(**OVER_BUDGET))
     limits = httpx.Limits(max_connections=hammers)
@@ -399,7 +399,7 @@ def victim(hammers: int = 100, rounds: int = 40, env: dict | None = None) -> Non
     slow the victim's own client)."""
     import multiprocessing
 
-    from app.devserver import devserver
+    from app.serving.devserver import devserver
 
     with devserver(["--log-level", "warning"], env=env) as base:
         stop = multiprocessing.Event()

@@ -31,9 +31,9 @@ sys.path.insert(0, str(HERE.parent))
 
 import httpx  # noqa: E402
 
-from app.devserver import devserver  # noqa: E402
-from app.engine.limits import Limits  # noqa: E402
-from app.engine.run import Run, RunSpec  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.core.run import Run, RunSpec  # noqa: E402
+from app.serving.devserver import devserver  # noqa: E402
 from tests.engine.test_tape import fan_in_source  # noqa: E402  (the graph the test uses)
 
 MIB = 2**20

@@ -25,10 +25,10 @@ sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
 
-from app.engine.limits import Limits  # noqa: E402
-from app.engine.run import Run, RunSpec  # noqa: E402
-from app.engine.schedule import Schedule  # noqa: E402
-from app.engine.tape import Tape  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.core.run import Run, RunSpec  # noqa: E402
+from app.engine.core.schedule import Schedule  # noqa: E402
+from app.engine.core.tape import Tape  # noqa: E402
 
 REPEATS = 15
 

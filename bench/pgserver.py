@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.devserver import HOST, free_port
+from app.serving.devserver import HOST, free_port
 
 
 def binaries() -> Path | None:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import httpx  # noqa: E402
 
-from app.devserver import devserver  # noqa: E402
+from app.serving.devserver import devserver  # noqa: E402
 
 SMALL = "colah-sum-of-paths"
 LARGE = {"preset": "pytorch-numpy-two-layer", "iterations": 3,

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from app.api.settings import Settings
 from app.cli import main
-from app.devserver import devserver
 from app.main import create_app
+from app.serving.devserver import devserver
 
 SMALL = ["--preset", "pytorch-numpy-two-layer", "--param", "N=8", "--param", "D_in=20",
          "--param", "H=10", "--param", "D_out=3", "--iterations", "5"]

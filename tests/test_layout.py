@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.layout import LAYER_GAP, layers_of, layout
+from app.drawing.layout import LAYER_GAP, layers_of, layout
 
 
 def _graph(spec: dict[str, tuple[str, list[str]]], loss: str = "loss") -> dict:
@@ -98,9 +98,9 @@ def test_deep_chain_does_not_recurse():
 
 
 def test_every_preset_lays_out_left_to_right():
-    from app.engine.limits import Limits
+    from app.engine.core.limits import Limits
+    from app.engine.core.run import Run, RunSpec
     from app.engine.presets import PRESETS
-    from app.engine.run import Run, RunSpec
 
     for preset in PRESETS:
         graph = Run(RunSpec(preset=preset), Limits()).describe()["graph"]
@@ -128,14 +128,14 @@ import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 
-from app import layout as drawing  # noqa: E402
-from app.layout import NODE_GAP, SHORT_CHARS, short_labels  # noqa: E402
+from app.drawing import layout as drawing  # noqa: E402
+from app.drawing.layout import NODE_GAP, SHORT_CHARS, short_labels  # noqa: E402
 from bench.graphs import deep_mlp_source, l2_mlp_source, random_graph  # noqa: E402
 
 
 def _run_graph(**spec) -> dict:
-    from app.engine.limits import Limits
-    from app.engine.run import Run, RunSpec
+    from app.engine.core.limits import Limits
+    from app.engine.core.run import Run, RunSpec
 
     return Run(RunSpec(**spec), Limits(max_nodes=1000)).describe()["graph"]
 

@@ -11,11 +11,11 @@ import subprocess
 
 import pytest
 
-from app import onefile
 from app.api.settings import Settings
 from app.api.store import RunStore
-from app.engine.errors import InvalidRequestError
-from app.engine.run import RunSpec
+from app.engine.core.errors import InvalidRequestError
+from app.engine.core.run import RunSpec
+from app.web import onefile
 
 
 def write(folder, **files):

@@ -9,8 +9,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from app import onefile, viewerscript
 from app.main import create_app
+from app.web import onefile, viewerscript
 
 
 def test_the_page_loads_the_viewer_as_one_bundled_script():

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from pydantic import TypeAdapter, ValidationError
 
 from app.api import runids
-from app.engine.errors import GradwalkError
+from app.engine.core.errors import GradwalkError
 
 #: how the routes read a number of the path (what they accept is what is redirected)
 _INT = TypeAdapter(int)

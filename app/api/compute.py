@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from app.engine.errors import BusyError
+from app.engine.core.errors import BusyError
 
 
 class Compute:

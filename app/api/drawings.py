@@ -5,7 +5,7 @@ doing it holds the GIL that the event loop needs to answer anything, even `/heal
 making a run document's dicts and encoding them. So the store does both in a pool of
 `processes` worker processes (made at first use, one per server process: every store of the
 process shares it; 0: here, in the calling thread). A drawing depends on its graph's content
-only (app/layout.py's `content` and `geometry`); the last drawings are kept here, in a cache of
+only (app/drawing/layout.py's `content` and `geometry`); the last drawings are kept here, in a cache of
 their own, and sent along with the work that needs them. The calling thread waits without the
 GIL. The queue is bounded by the threads that can ask (app/api/compute.py admits at most
 `max_queue` computations and runs `compute_threads` + `light_threads` of them at once); a pool
@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from app.api import present
-from app.layout import CACHED_LAYOUTS, content, geometry
+from app.drawing.layout import CACHED_LAYOUTS, content, geometry
 
 #: the pool of this process (one, however many stores: the cores are the process's)
 _pool: ProcessPoolExecutor | None = None
@@ -80,7 +80,7 @@ class Drawings:
         self.done_apart = 0
 
     def geometry(self, key: str) -> tuple:
-        """app/layout.py's `geometry(key)`, computed in the pool."""
+        """app/drawing/layout.py's `geometry(key)`, computed in the pool."""
         drawn = self._cached(key)
         if drawn is None:
             drawn = self._apart(geometry, key)

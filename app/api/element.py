@@ -1,5 +1,5 @@
 """The route for one element at a time: element `index` of what backward step k sends to an
-input, as the sum of its terms with the real numbers (app/engine/element.py computes it)."""
+input, as the sum of its terms with the real numbers (app/engine/presenter/element.py computes it)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.api.responses import cached_json
 from app.api.routing import Resource
 from app.api.schemas import ElementOut, error_responses
 from app.api.symbolic import element_index, finite
-from app.engine.element import element_sum
+from app.engine.presenter.element import element_sum
 
 router = Resource(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 

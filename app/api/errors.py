@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.engine.errors import (
+from app.engine.core.errors import (
     BusyError,
     GradwalkError,
     InvalidRequestError,

@@ -1,4 +1,4 @@
-"""The route of a run's one-file page (app/onefile.py): the viewer and the run's answers in
+"""The route of a run's one-file page (app/web/onefile.py): the viewer and the run's answers in
 one HTML file, served with a CSP that allows exactly its own inline script and styles."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
-from app import onefile
 from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached, encoded
 from app.api.routing import Resource
 from app.api.schemas import error_responses
+from app.web import onefile
 
 router = Resource(prefix="/runs", tags=["runs"])
 

@@ -19,10 +19,10 @@ from latex2mathml.converter import convert as latex_to_mathml
 
 from app.api.cache import LRU
 from app.api.compact import compact_steps, summary_row
-from app.engine.layernorms import layer_norms
-from app.engine.schedule import QUANTITIES
-from app.engine.summary import Summary
-from app.layout import layout
+from app.drawing.layout import layout
+from app.engine.core.schedule import QUANTITIES
+from app.engine.presenter.layernorms import layer_norms
+from app.engine.presenter.summary import Summary
 
 #: every quantity any run can declare (a node's field that holds a Summary)
 _QUANTITIES = {q for quantities in QUANTITIES.values() for q in quantities}

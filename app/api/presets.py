@@ -12,9 +12,9 @@ from app.api.deps import StoreDep
 from app.api.responses import cached_json
 from app.api.routing import Resource
 from app.api.schemas import MemorySweepOut, PresetDetail, PresetList, error_responses
-from app.engine.errors import InvalidRequestError
+from app.engine.core.errors import InvalidRequestError
+from app.engine.core.run import MAX_SWEEP_VALUES, SOURCE_DEFAULTS, peak_memory_sweep
 from app.engine.presets import PRESETS, get_preset
-from app.engine.run import MAX_SWEEP_VALUES, SOURCE_DEFAULTS, peak_memory_sweep
 
 router = Resource(prefix="/presets", tags=["presets"])
 

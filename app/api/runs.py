@@ -21,11 +21,11 @@ from app.api.schemas import (
     error_responses,
 )
 from app.api.store import RunEntry
-from app.collapse import collapse, parse_collapsed
-from app.engine import modes
-from app.engine.errors import InvalidRequestError
-from app.engine.run import RunSpec
-from app.layout import layout
+from app.drawing.collapse import collapse, parse_collapsed
+from app.drawing.layout import layout
+from app.engine.core.errors import InvalidRequestError
+from app.engine.core.run import RunSpec
+from app.engine.instruments import modes
 
 router = Resource(prefix="/runs", tags=["runs"])
 

@@ -541,8 +541,8 @@ def _described(original: dict, schema: dict) -> dict:
 
 
 def _run_create_variants(properties: dict, settings) -> list[dict]:
+    from app.engine.core.run import MAX_FREE_PARAMS, MAX_LR
     from app.engine.presets import PRESETS
-    from app.engine.run import MAX_FREE_PARAMS, MAX_LR
 
     special = ("preset", "source", "params", "iterations", "lr", "mode", "direction")
     common = {k: v for k, v in properties.items() if k not in special}

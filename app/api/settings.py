@@ -2,7 +2,7 @@
 
 Each setting is read from `GRADWALK_` + its name in capitals: `max_nodes` from
 GRADWALK_MAX_NODES, `max_compute_seconds` from GRADWALK_MAX_COMPUTE_SECONDS. The engine's
-limits are one setting per field of `app.engine.limits.Limits`, whose default and description
+limits are one setting per field of `app.engine.core.limits.Limits`, whose default and description
 are written there only; the API's own (max_body_bytes, max_run_id_chars, cache_bytes) are
 defined below.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import Field, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.engine.limits import Limits
+from app.engine.core.limits import Limits
 
 
 def _engine_limit_fields() -> dict:

@@ -21,7 +21,7 @@ from app.api.schemas import (
     TensorOut,
     error_responses,
 )
-from app.engine import gradcheck
+from app.engine.instruments import gradcheck
 
 router = Resource(prefix="/runs/{run_id}/iterations/{t}", tags=["steps"])
 

@@ -29,10 +29,10 @@ from app.api.cache import LRU
 from app.api.compute import Compute
 from app.api.drawings import Drawings
 from app.api.settings import Settings
-from app.engine import budget
-from app.engine.errors import BusyError, GradwalkError
-from app.engine.run import Run, RunSpec
-from app.engine.trace import Trace
+from app.engine.core.errors import BusyError, GradwalkError
+from app.engine.core.run import Run, RunSpec
+from app.engine.core.trace import Trace
+from app.engine.instruments import budget
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Routes of symbolic differentiation: one derivative of a run, and a preset's sizes as one of
-its sizes varies (docs/json.md, Symbolic). The engine (app/engine/swell.py) checks its bounds
+its sizes varies (docs/json.md, Symbolic). The engine (app/engine/instruments/swell.py) checks its bounds
 before any work; the work runs through the store's compute pool, as every computing route."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from app.api.deps import RunIdPath, StoreDep
 from app.api.responses import cached_json
 from app.api.routing import Resource
 from app.api.schemas import SymbolicOut, SymbolicSweepOut, error_responses
-from app.engine import swell
-from app.engine.errors import InvalidRequestError
+from app.engine.core.errors import InvalidRequestError
+from app.engine.instruments import swell
 from app.engine.presets import get_preset
 
 router = Resource(tags=["symbolic"])

@@ -19,9 +19,8 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.engine.errors import LimitError, NotFoundError
-
-from .models import CODE_ALPHABET, CODE_LENGTH, Answer, Class, Question, Student
+from app.classes.models import CODE_ALPHABET, CODE_LENGTH, Answer, Class, Question, Student
+from app.engine.core.errors import LimitError, NotFoundError
 
 
 class ClassError(Exception):

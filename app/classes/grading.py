@@ -18,17 +18,16 @@ import re
 
 import numpy as np
 
-from app.engine.custom import evaluate
-from app.engine.errors import InvalidRequestError, LimitError, SourceError
-from app.engine.graph import Graph, Node
-from app.engine.language import Builder
-from app.engine.limits import Limits
+from app.classes import questions
+from app.classes.questions import Spec
+from app.engine.core.errors import InvalidRequestError, LimitError, SourceError
+from app.engine.core.graph import Graph, Node
+from app.engine.core.limits import Limits
+from app.engine.core.trace import Trace
+from app.engine.core.training import init_leaves
+from app.engine.language.custom import evaluate
+from app.engine.language.parser import Builder
 from app.engine.ops import op_flops
-from app.engine.trace import Trace
-from app.engine.training import init_leaves
-
-from . import questions
-from .questions import Spec
 
 #: a number is right within this relative error, or this absolute one
 REL_TOLERANCE = 1e-2

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from app.engine.notation import num_text, shape_text
+from app.engine.presenter.notation import num_text, shape_text
 
 BINS = 10
 #: under this many answers, the bins span min to max

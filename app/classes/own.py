@@ -17,12 +17,12 @@ import dataclasses
 
 import numpy as np
 
-from app.engine import codegen
-from app.engine.errors import InvalidRequestError, NotFoundError
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
-from app.engine.trace import Trace
-from app.engine.training import Training, init_leaves
+from app.engine.core.errors import InvalidRequestError, NotFoundError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.core.trace import Trace
+from app.engine.core.training import Training, init_leaves
+from app.engine.presenter import codegen
 
 
 class Template:

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.api import present
-from app.engine.errors import InvalidRequestError, NotFoundError
-from app.engine.notation import num_text, shape_text
+from app.engine.core.errors import InvalidRequestError, NotFoundError
+from app.engine.core.schedule import Backward
+from app.engine.core.tape import contribution
+from app.engine.core.trace import Trace
 from app.engine.ops import REGISTRY
-from app.engine.schedule import Backward
-from app.engine.tape import contribution
-from app.engine.trace import Trace
+from app.engine.presenter.notation import num_text, shape_text
 
 KINDS = ("gradient", "value", "sign", "larger", "shape", "rule", "backward")
 SIGNS = ("−", "0", "+")

@@ -20,14 +20,13 @@ from app.api import runids
 from app.api.cache import LRU
 from app.api.settings import Settings
 from app.api.store import OVERHEAD_BYTES, RunStore
-from app.engine.errors import InvalidRequestError
-from app.engine.trace import Trace
-
-from . import crud, grading, histogram, questions
-from .crud import ClassError, aware
-from .db import Database
-from .models import Answer, Class, Question
-from .own import Template
+from app.classes import crud, grading, histogram, questions
+from app.classes.crud import ClassError, aware
+from app.classes.db import Database
+from app.classes.models import Answer, Class, Question
+from app.classes.own import Template
+from app.engine.core.errors import InvalidRequestError
+from app.engine.core.trace import Trace
 
 T = TypeVar("T")
 #: class mode's runs and traces may take this fraction of a worker's cache budget

@@ -3,6 +3,6 @@
 No HTTP, no JSON encoding, no layout.
 """
 
-from .allocator import keep_freed_memory
+from app.engine.core.allocator import keep_freed_memory
 
 keep_freed_memory()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import NotFoundError
+from app.engine.core.errors import NotFoundError
 
 
 @dataclass(frozen=True)

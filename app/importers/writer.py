@@ -54,7 +54,7 @@ class SourceWriter:
 
     def fresh(self, wanted: str) -> str:
         """A name for a new node: an identifier, not one of the language's words, not taken."""
-        from app.engine.language import RESERVED
+        from app.engine.language.parser import RESERVED
 
         name = re.sub(r"[^A-Za-z0-9_]", "_", wanted).strip("_") or "v"
         if not name[:1].isalpha():

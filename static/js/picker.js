@@ -29,7 +29,7 @@ function indexOf(dims, row, col) {
 
 /**
  * The first row (or column) of heatmap block `i` of `cells` blocks over `n`: the server's
- * blocks start at numpy.linspace(0, n, cells + 1) truncated (app/engine/summary.py).
+ * blocks start at numpy.linspace(0, n, cells + 1) truncated (app/engine/presenter/summary.py).
  */
 const blockStart = (i, n, cells) => (n <= cells ? i : Math.trunc(i * (n / cells)));
 

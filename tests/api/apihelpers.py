@@ -1,4 +1,4 @@
-"""Helpers shared by the API tests: apps with chosen settings (a live server: app.devserver)."""
+"""Helpers shared by the API tests: apps with chosen settings (a live server: app.serving.devserver)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import pytest
 from apihelpers import API, SMALL_SEED_RUN, make_client
 from fastapi.testclient import TestClient
 
-from app.devserver import devserver
+from app.serving.devserver import devserver
 
 
 @pytest.fixture

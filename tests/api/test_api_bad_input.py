@@ -23,8 +23,8 @@ import uvicorn
 from apihelpers import API, make_client
 
 from app.api.settings import Settings
-from app.devserver import free_port
 from app.main import create_app
+from app.serving.devserver import free_port
 
 BIG = "1" + "0" * 400  # a 401-digit integer literal: no float holds it
 
@@ -280,8 +280,8 @@ def test_clients_see_no_5xx_on_a_sample_of_hostile_bodies():
 def test_a_lone_surrogate_anywhere_in_a_run_is_refused_before_its_id_is_made():
     """A safety net under every text field a run may gain: its id is UTF-8, a surrogate is not."""
     from app.api.runids import canonical_bytes
-    from app.engine.errors import InvalidRequestError
-    from app.engine.run import RunSpec
+    from app.engine.core.errors import InvalidRequestError
+    from app.engine.core.run import RunSpec
 
     class WithSurrogate(RunSpec):
         def canonical(self) -> dict:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from apihelpers import API, SMALL_SEED_RUN
 
-from app.engine.limits import Limits
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 
 def _id(description: dict) -> str:

@@ -121,7 +121,7 @@ def test_a_default_direction_builds_its_run_once(monkeypatch):
     and the request is validated once per build (RunSpec.resolve)."""
     from app.api.settings import Settings
     from app.api.store import RunStore
-    from app.engine.run import Run, RunSpec
+    from app.engine.core.run import Run, RunSpec
 
     built, resolved = [], []
     init, resolve = Run.__init__, RunSpec.resolve

@@ -8,7 +8,7 @@ import pytest
 from apihelpers import API, SEED_PRESET, SMALL_SEED_RUN, make_client
 
 from app.api.settings import Settings
-from app.engine.limits import Limits
+from app.engine.core.limits import Limits
 
 
 def _assert_limit(response, limit: str, value) -> None:

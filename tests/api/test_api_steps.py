@@ -60,8 +60,8 @@ def test_tensor_json_and_npy_agree_bit_for_bit(client, small_run):
 
 
 def test_npy_equals_the_engine_bit_for_bit(client, small_run):
-    from app.engine.limits import Limits
-    from app.engine.run import Run, RunSpec
+    from app.engine.core.limits import Limits
+    from app.engine.core.run import Run, RunSpec
 
     spec = RunSpec(preset=small_run["preset"], params=small_run["params"], iterations=5)
     expected = Run(spec, Limits()).trace(1).tensor(3, "w2", "value")

@@ -128,7 +128,7 @@ def test_an_unknown_preset_is_a_404(client):
 
 
 def test_an_op_without_a_formula_is_a_422_naming_it(client, monkeypatch):
-    from app.engine import symbolic
+    from app.engine.instruments import symbolic
 
     monkeypatch.delitem(symbolic.FORWARD, "tanh")
     rid = run_id(client, {"preset": "micrograd-neuron", "seed": 7})

@@ -8,8 +8,8 @@ from apihelpers import API, make_client
 
 from app.api import present
 from app.api.compact import Templates, compact_steps, decode_iteration, decode_text
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from bench.graphs import deep_mlp_source
 
 

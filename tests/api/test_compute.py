@@ -13,7 +13,7 @@ from apihelpers import API, SEED_PRESET, run_coroutine
 
 from app.api.compute import Compute
 from app.api.settings import Settings
-from app.engine.errors import BusyError
+from app.engine.core.errors import BusyError
 from app.main import create_app
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from apihelpers import API, make_client
 
-from app.engine import modes
-from app.engine.errors import LimitError
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import LimitError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.instruments import modes
 
 #: ten scalar parameters scaling an 800×800 matrix product: cheap to train (the product of
 #: data inputs is computed once per pass), 126 forward passes for a gradient check

@@ -14,9 +14,9 @@ from pathlib import Path
 from apihelpers import API, make_client
 
 from app.api import drawings, present
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
-from app.layout import layout
+from app.drawing.layout import layout
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "x = input(3, 4)\nw = param(4, 2)\nh = tanh(x @ w)\nloss = sum(h * h)\n"
@@ -69,7 +69,7 @@ def test_the_drawing_processes_go_when_their_server_is_killed(tmp_path):
     """A killed server cannot shut its pool down: its workers see it gone and exit."""
     script = ("import os, sys, time\n"
               "from app.api.drawings import Drawings\n"
-              "from app.layout import content\n"
+              "from app.drawing.layout import content\n"
               "from app.api import drawings\n"
               "d = Drawings(2)\n"
               "d.geometry(content({'loss': 'a', 'nodes': [{'id': 'a'}], 'edges': []}))\n"

@@ -8,8 +8,8 @@ import sys
 
 from apihelpers import API, ROOT
 
-from app import layout as drawing
-from app.layout import SHORT_CHARS, layout, short_labels
+from app.drawing import layout as drawing
+from app.drawing.layout import SHORT_CHARS, layout, short_labels
 
 if str(ROOT) not in sys.path:  # bench/ is beside app/
     sys.path.insert(0, str(ROOT))
@@ -52,9 +52,9 @@ def test_a_999_node_rnn_is_drawn_with_bounded_bends(client):
 
 def test_a_1000_node_chain_with_long_edges_is_drawn_with_bounded_bends_and_no_overlaps():
     """Before: 84 s for the POST of this 18 KB source (251,000 bend points, 5.4 MB)."""
-    from app.engine.limits import Limits
-    from app.engine.run import Run, RunSpec
-    from app.layout import LAYER_GAP, NODE_GAP
+    from app.drawing.layout import LAYER_GAP, NODE_GAP
+    from app.engine.core.limits import Limits
+    from app.engine.core.run import Run, RunSpec
 
     graph = Run(RunSpec(source=_chain_source(1000), iterations=1), Limits()).describe()["graph"]
     placed = layout(graph)

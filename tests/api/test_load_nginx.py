@@ -13,11 +13,11 @@ import httpx
 import pytest
 from apihelpers import ROOT
 
-from app import proxy
+from app.serving import proxy
 
 if str(ROOT) not in sys.path:  # bench/ is beside app/, not a package of its own
     sys.path.insert(0, str(ROOT))
-from app.devserver import HOST, free_port, stop  # noqa: E402
+from app.serving.devserver import HOST, free_port, stop  # noqa: E402
 from bench.load import (  # noqa: E402
     CACHE_BYTES,
     NGINX,
@@ -104,11 +104,11 @@ def _dying_pair(protocol: str, directory: Path):
 
 @needs_nginx
 def test_a_worker_dying_in_the_middle_of_an_answer_loses_no_request(tmp_path):
-    """The head of a response is held until its body is ready (app/wholeresponse.py): a worker
+    """The head of a response is held until its body is ready (app/serving/wholeresponse.py): a worker
     killed between the two has sent nothing, and nginx retries on the other worker. (With
     uvicorn's own httptools protocol the head leaves first and the client gets a truncated
     answer: seen failing so.)"""
-    base, processes = _dying_pair("app.wholeresponse:WholeResponseHttpTools", tmp_path)
+    base, processes = _dying_pair("app.serving.wholeresponse:WholeResponseHttpTools", tmp_path)
     try:
         answers = []
         for i in range(40):  # run ids spread over both workers by the consistent hash

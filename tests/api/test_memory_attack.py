@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.devserver import devserver
+from app.serving.devserver import devserver
 
 CACHE_BYTES = 48 << 20
 #: interpreter, numpy, the app, and one computation's transient arrays

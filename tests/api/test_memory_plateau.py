@@ -13,7 +13,7 @@ import httpx
 import pytest
 from test_memory_attack import _rss, _server_pid
 
-from app.devserver import devserver
+from app.serving.devserver import devserver
 
 CACHE_BYTES = 64 << 20
 #: what one computation holds while it runs beyond what it leaves in the cache (a traced

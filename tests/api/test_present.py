@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from app.api import present
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
-from app.engine.summary import summarize
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.presenter.summary import summarize
 
 
 def test_non_finite_numbers_become_their_names_and_json_refuses_nan():

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from apihelpers import API
 
-from app.devserver import devserver
 from app.engine.presets import PRESETS
+from app.serving.devserver import devserver
 
 HASH_SEEDS = ("1", "7")  # a frozenset of ("0", "1") iterates in another order
 

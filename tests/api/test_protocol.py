@@ -24,7 +24,7 @@ from apihelpers import API, SMALL_SEED_RUN, make_client
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.devserver import devserver
+from app.serving.devserver import devserver
 
 # ----- nosniff, /docs -----
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from apihelpers import API, SEED_PRESET
 
-from app.devserver import devserver
+from app.serving.devserver import devserver
 
 
 def test_forty_states_over_new_connections_are_identical(live_server):

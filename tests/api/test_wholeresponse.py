@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from app.wholeresponse import WholeWrites
+from app.serving.wholeresponse import WholeWrites
 
 
 class Recorder(asyncio.Transport):

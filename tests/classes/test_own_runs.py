@@ -13,9 +13,9 @@ import pytest
 from app.api.settings import Settings
 from app.api.store import RunStore
 from app.classes.own import Template
-from app.engine.errors import NotFoundError
+from app.engine.core.errors import NotFoundError
+from app.engine.core.run import Run, RunSpec
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 SMALL = {"pytorch-numpy-two-layer": {"N": 8, "D_in": 20, "H": 10, "D_out": 3}}
 

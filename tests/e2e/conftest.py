@@ -1,4 +1,4 @@
-"""Browser tests: a real uvicorn server (app.devserver), the system Chromium, and guards on
+"""Browser tests: a real uvicorn server (app.serving.devserver), the system Chromium, and guards on
 every page.
 
 Each page fails its test on a console error, a page error, a dialog (an injected script would
@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from app.devserver import devserver
+from app.serving.devserver import devserver
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

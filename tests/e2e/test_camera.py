@@ -52,7 +52,7 @@ def test_lecture_camera_on_a_40_layer_mlp_with_collapsed_groups(guard, server, a
 def test_lecture_camera_on_a_100_layer_mlp_typed_without_groups(guard, server, api, deep_runs):
     page = guard
     walk_in_lecture(page, server, api, deep_runs["ungrouped 100"])
-    # its layers were found (app.engine.repeats) and, alike, drawn as one stack
+    # its layers were found (app.engine.language.repeats) and, alike, drawn as one stack
     stack = page.get_attribute("g.node.kind-group.stack", "data-stack")
     assert stack.split(",") == [f"layer {i}" for i in range(1, 101)]
 

@@ -123,7 +123,7 @@ def test_every_merged_state_is_the_servers_state(guard, server, api, deep_run):
 def test_drawn_numbers_are_the_servers_while_scrubbing(guard, server, api, deep_run):
     page = guard
     run_id = deep_run["run_id"]
-    # every node drawn: its layers, found as groups (app.engine.repeats), expanded
+    # every node drawn: its layers, found as groups (app.engine.language.repeats), expanded
     page.goto(f"{server}/?run={run_id}&iter=0&step=0&collapsed=")
     wait_step(page, 0, 0)
     phases = deep_run["phases"]

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from app.engine.limits import Limits
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 
 def run_script(text: str) -> list[float]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine import custom, definitions
-from app.engine.errors import LimitError, SourceError
-from app.engine.language import Builder, parse
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import LimitError, SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language import custom, definitions
+from app.engine.language.parser import Builder, parse
 
 
 def nested(depth: int, leaf: str = "w = param(3)", backward: str = "") -> str:

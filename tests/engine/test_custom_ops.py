@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from app.engine.errors import SourceError
-from app.engine.language import parse
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.parser import parse
 
 SMOOTH = ("def smooth_relu(x):\n    return log(1 + exp(x))\n\n"
           "def smooth_relu_backward(g, out, x):\n    return g * sigmoid(x)\n\n")

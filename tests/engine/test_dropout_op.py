@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.errors import SourceError
-from app.engine.language import parse
-from app.engine.limits import Limits
+from app.engine.core.errors import SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.parser import parse
 from app.engine.ops import apply_vjp, get_op
-from app.engine.run import Run, RunSpec
 
 from .test_script_is_the_run import assert_same_losses
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.language import parse
-from app.engine.limits import Limits
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.parser import parse
 from app.engine.ops import REGISTRY, apply_jvp, apply_vjp
-from app.engine.run import Run, RunSpec
 
 torch = pytest.importorskip("torch")
 NAN = float("nan")

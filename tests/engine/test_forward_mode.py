@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.errors import InvalidRequestError
-from app.engine.limits import Limits
+from app.engine.core.errors import InvalidRequestError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 BROADCAST_FAN_OUT = ("x = input(4, 3)\nw = param(3, 3, scale=0.5)\nb = param(3)\n"
                      "h = tanh(x @ w + b)\na = relu(h)\nc = h * h\nd = exp(-h) / (1 + c)\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.errors import LimitError, SourceError
-from app.engine.language import parse
-from app.engine.limits import Limits
+from app.engine.core.errors import LimitError, SourceError
+from app.engine.core.limits import Limits
+from app.engine.language.parser import parse
 
 
 def test_edges_follow_each_nodes_inputs_in_order():

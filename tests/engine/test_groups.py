@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.errors import SourceError
-from app.engine.groups import MAX_GROUP_CHARS, MAX_GROUP_DEPTH, MAX_GROUPS
-from app.engine.language import parse
-from app.engine.limits import Limits
+from app.engine.core.errors import SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.groups import MAX_GROUP_CHARS, MAX_GROUP_DEPTH, MAX_GROUPS
+from app.engine.language.parser import parse
 from app.engine.presets import get_preset
-from app.engine.run import Run, RunSpec
 
 NESTED = '''x = input(4, 3)
 y = input(4, 2)

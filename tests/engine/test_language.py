@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.errors import LimitError, SourceError
-from app.engine.language import parse
-from app.engine.limits import Limits
+from app.engine.core.errors import LimitError, SourceError
+from app.engine.core.limits import Limits
+from app.engine.language.parser import parse
 
 LIMITS = Limits()
 HEAD = "x = input(3, 4)\nw = param(4, 2)\n"

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine import language
-from app.engine.errors import LimitError, SourceError
-from app.engine.language import parse
-from app.engine.limits import Limits
+from app.engine.core.errors import LimitError, SourceError
+from app.engine.core.limits import Limits
+from app.engine.language import parser as language
+from app.engine.language.parser import parse
+from app.engine.language.spellings import PREFIXES, SPELLINGS
 from app.engine.ops import REGISTRY
-from app.engine.spellings import PREFIXES, SPELLINGS
 
 LIMITS = Limits()
 HEAD = "x = input(3, 4)\nw = param(4, 2)\n"
@@ -314,7 +314,7 @@ def test_a_loop_of_many_passes_is_refused_when_its_groups_pass_the_limit():
 
 
 def test_a_loop_within_the_node_limit_still_meets_the_counted_budget():
-    from app.engine.run import Run, RunSpec
+    from app.engine.core.run import Run, RunSpec
 
     source = ("x = input(100, 100)\nW = [param(100, 100) for i in range(100)]\nh = x\n"
               "for i in range(100):\n    h = tanh(h @ W[i])\nloss = sum(h)\n")

@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from app.engine.errors import SourceError
-from app.engine.language import parse
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.parser import parse
 
 EVERYTHING = """x = input(4, 3)
 v = param(3)
@@ -116,7 +116,7 @@ def test_the_readme_lists_every_op_with_its_rule():
     """The README's table is the registry's (`gradwalk ops`): every op, written once."""
     from pathlib import Path
 
-    from app.engine.language import ops_table
+    from app.engine.language.parser import ops_table
     from app.engine.ops import REGISTRY
 
     readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine import modes
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
-from app.engine.schedule import Schedule, Update
-from app.engine.tape import Tape
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.core.schedule import Schedule, Update
+from app.engine.core.tape import Tape
+from app.engine.instruments import modes
 
 SOURCE = ("x = input(3, 2)\nw = param(2, 4)\nb = param(4)\nz = tanh(x @ w + b)\n"
           "loss = sum(z * z)\n")

@@ -1,4 +1,4 @@
-"""How names, numbers, shapes and nodes are written in LaTeX (app/engine/notation.py).
+"""How names, numbers, shapes and nodes are written in LaTeX (app/engine/presenter/notation.py).
 
 Only through the public functions and `Notation`'s symbols: the module's insides may change.
 """
@@ -8,10 +8,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.language import parse
-from app.engine.limits import Limits
-from app.engine.notation import MAX_INLINE, Notation, name_tex, num_tex, operand_tex, shape_tex, unwrap
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.parser import parse
+from app.engine.presenter.notation import (
+    MAX_INLINE,
+    Notation,
+    name_tex,
+    num_tex,
+    operand_tex,
+    shape_tex,
+    unwrap,
+)
 
 
 @pytest.mark.parametrize(("name", "tex"), [

@@ -13,10 +13,10 @@ import re
 import numpy as np
 import pytest
 
-from app.engine.limits import Limits
-from app.engine.notation import Notation, bare_text, reduce_tex
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.presenter.notation import Notation, bare_text, reduce_tex
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 
 def _trace(preset: str, **spec):

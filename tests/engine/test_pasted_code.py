@@ -11,8 +11,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 
 from .test_script_is_the_run import assert_same_losses
 

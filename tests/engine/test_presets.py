@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.errors import InvalidRequestError, NotFoundError
-from app.engine.limits import Limits
+from app.engine.core.errors import InvalidRequestError, NotFoundError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.presets import PRESETS, get_preset
-from app.engine.run import Run, RunSpec
 from tests.engine.conftest import state_json
 
 

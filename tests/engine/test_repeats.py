@@ -1,13 +1,13 @@
-"""Groups found in a large graph typed without any (app.engine.repeats): each copy of a
+"""Groups found in a large graph typed without any (app.engine.language.repeats): each copy of a
 repeated block of statements is a group, the user's own groups always win, and nothing but the
 groups changes."""
 
 from __future__ import annotations
 
-from app.engine.language import parse
-from app.engine.limits import Limits
-from app.engine.repeats import FIND_ABOVE_NODES
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.language.parser import parse
+from app.engine.language.repeats import FIND_ABOVE_NODES
 from bench.graphs import deep_mlp_source
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.errors import BusyError, InvalidRequestError, LimitError
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import BusyError, InvalidRequestError, LimitError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from tests.engine.conftest import state_json
 
 
@@ -88,7 +88,7 @@ def test_free_source_params_are_named_numbers():
 
 
 def test_checkpoints_are_bounded_and_any_iteration_is_exact():
-    from app.engine.training import CHECKPOINT_BYTES
+    from app.engine.core.training import CHECKPOINT_BYTES
 
     run = Run(RunSpec(preset="pytorch-numpy-two-layer"), Limits())
     training = run.training()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
-from app.engine.schedule import Backward, Event, Schedule
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.core.schedule import Backward, Event, Schedule
 
 SEED = {"preset": "pytorch-numpy-two-layer", "params": {"N": 8, "D_in": 30}, "iterations": 3}
 

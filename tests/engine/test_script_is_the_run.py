@@ -21,11 +21,11 @@ import sys
 import numpy as np
 import pytest
 
-from app.engine.errors import SourceError
-from app.engine.limits import Limits
+from app.engine.core.errors import SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.ops import REGISTRY, ShapeError
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 
 def make_run(source: str, iterations: int = 3, lr: float = 0.05, seed: int = 0) -> Run:

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine.errors import InvalidRequestError, SourceError
-from app.engine.limits import Limits
+from app.engine.core.errors import InvalidRequestError, SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.ops import SCRIPT_HELPERS
-from app.engine.run import Run, RunSpec
 
 
 def printed_losses(script: str) -> list[float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from tests.engine.conftest import state_json
 
 

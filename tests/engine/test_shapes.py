@@ -1,4 +1,4 @@
-"""Shape rules and numpy's broadcasting reversed for gradients (app/engine/shapes.py)."""
+"""Shape rules and numpy's broadcasting reversed for gradients (app/engine/core/shapes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from app.engine.shapes import (
+from app.engine.core.shapes import (
     ShapeError,
     broadcast_shape,
     matmul_shape,

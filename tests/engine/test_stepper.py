@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.errors import NotFoundError
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import NotFoundError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from tests.engine.conftest import state_json
 
 

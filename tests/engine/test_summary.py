@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.api.present import summary_json
-from app.engine.summary import summarize as summarize_engine
+from app.engine.presenter.summary import summarize as summarize_engine
 
 
 def summarize(a) -> dict:

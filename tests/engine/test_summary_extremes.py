@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.summary import round_significant, summarize
+from app.engine.presenter.summary import round_significant, summarize
 
 BIG = np.finfo(np.float64).max
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine import swell, symbolic
-from app.engine.errors import LimitError
-from app.engine.gradcheck import _Loss
-from app.engine.limits import Limits
+from app.engine.core.errors import LimitError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.core.schedule import Schedule
+from app.engine.instruments import swell, symbolic
+from app.engine.instruments.gradcheck import _Loss
 from app.engine.ops import REGISTRY
-from app.engine.run import Run, RunSpec
-from app.engine.schedule import Schedule
 
 #: every preset at sizes within the bounds (deep-mlp has none: its width is 64)
 SMALL = {

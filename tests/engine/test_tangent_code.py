@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine import codegen
-from app.engine.errors import SourceError
-from app.engine.limits import Limits
+from app.engine.core.errors import SourceError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.ops import SCRIPT_HELPERS
-from app.engine.run import Run, RunSpec
+from app.engine.presenter import codegen
 
 
 def check_steps(source: str, leaf: str, index: list[int]) -> None:

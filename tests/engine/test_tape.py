@@ -6,8 +6,8 @@ import tracemalloc
 
 import numpy as np
 
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 
 
 def fan_in_source(rows: int, cols: int, sums: int, w: float = 1.0) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.limits import Limits
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, get_op, index_key
 from app.engine.presets import PRESETS
-from app.engine.run import Run, RunSpec
 
 from .conftest import op_cases, sample_inputs
 

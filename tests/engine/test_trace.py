@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.errors import NotFoundError
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.errors import NotFoundError
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 
 SOURCE = "x = input(3, 2)\nw = param(2, 1)\ny = input(3, 1)\nloss = sum((x @ w - y) ** 2)"
 
@@ -30,7 +30,7 @@ def test_states_and_tensors_are_read_without_presenting_the_steps(monkeypatch):
     def presented(*_):
         raise AssertionError("the steps were presented")
 
-    monkeypatch.setattr("app.engine.trace.Presenter", presented)
+    monkeypatch.setattr("app.engine.core.trace.Presenter", presented)
     last = len(trace.schedule.events) - 1
     trace.check_step(last)
     assert trace.node_state(last, "w").grad_status == "complete"

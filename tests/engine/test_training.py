@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
-from app.engine.schedule import Schedule
-from app.engine.training import Training, init_leaves
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
+from app.engine.core.schedule import Schedule
+from app.engine.core.training import Training, init_leaves
 
 SOURCE = "x = input(4, 3)\nw = param(3, 2)\nb = param(2)\nloss = sum(tanh(x @ w + b) ** 2)\n"
 

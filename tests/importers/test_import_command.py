@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("torch")
 
 from app.cli import main  # noqa: E402
-from app.engine.language import parse  # noqa: E402
-from app.engine.limits import Limits  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.language.parser import parse  # noqa: E402
 
 MODEL = '''
 import torch

@@ -12,8 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from app.engine.limits import Limits  # noqa: E402
-from app.engine.run import Run, RunSpec  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.core.run import Run, RunSpec  # noqa: E402
 from app.importers.errors import UnsupportedModelError  # noqa: E402
 from app.importers.onnx_source import to_source as onnx_source  # noqa: E402
 from app.importers.torch_source import to_source  # noqa: E402

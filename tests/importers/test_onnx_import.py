@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from onnx import TensorProto, helper
 
 from app.api.settings import Settings
-from app.engine.limits import Limits
-from app.engine.run import Run, RunSpec
+from app.engine.core.limits import Limits
+from app.engine.core.run import Run, RunSpec
 from app.importers.errors import UnsupportedModelError
 from app.importers.onnx_source import to_source
 from app.main import create_app

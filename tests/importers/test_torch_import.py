@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from app.engine.language import parse  # noqa: E402
-from app.engine.limits import Limits  # noqa: E402
-from app.engine.run import Run, RunSpec  # noqa: E402
+from app.engine.core.limits import Limits  # noqa: E402
+from app.engine.core.run import Run, RunSpec  # noqa: E402
+from app.engine.language.parser import parse  # noqa: E402
 from app.importers.torch_source import leaf_name, to_source  # noqa: E402
 from gradwalk.torch import UnsupportedModelError  # noqa: E402
 

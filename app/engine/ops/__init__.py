@@ -8,10 +8,10 @@ exported script share. Broadcasting is numpy's (shapes.py reduces).
 
 from __future__ import annotations
 
-from ..shapes import ShapeError, index_key, reduce_code, reduce_to
-from . import dropout, elementwise, reductions, structural  # noqa: F401 (they register)
-from .helpers import SCRIPT_HELPERS
-from .registry import (
+from app.engine.core.shapes import ShapeError, index_key, reduce_code, reduce_to
+from app.engine.ops import dropout, elementwise, reductions, structural  # noqa: F401 (they register)
+from app.engine.ops.helpers import SCRIPT_HELPERS
+from app.engine.ops.registry import (
            FAN_OUT,
            REGISTRY,
            VARIADIC,
@@ -32,4 +32,4 @@ __all__ = ["FAN_OUT", "REGISTRY", "SCRIPT_HELPERS", "VARIADIC", "MissingRuleErro
            "op_flops", "reduce_code", "reduce_to", "register", "render"]
 
 # the layers' ops register after the basic ones (`gradwalk ops` lists them last)
-from . import conv, norm  # noqa: E402, F401
+from app.engine.ops import conv, norm  # noqa: E402, F401

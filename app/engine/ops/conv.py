@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from math import ceil, prod
 
-from ..cost import CALL_COST, Work
-from ..shapes import Shape, ShapeError
-from .derivation import table_op
+from app.engine.core.shapes import Shape, ShapeError
+from app.engine.instruments.cost import CALL_COST, Work
+from app.engine.ops.derivation import table_op
 
 #: the largest stride, padding, dilation and pool kernel side the language takes
 MAX_WINDOW = 32

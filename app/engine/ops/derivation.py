@@ -17,9 +17,9 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from ..shapes import broadcast_shape, same_shape
-from .helpers import FUNCTIONS
-from .registry import VARIADIC, Op, PerInput, num, register, render
+from app.engine.core.shapes import broadcast_shape, same_shape
+from app.engine.ops.helpers import FUNCTIONS
+from app.engine.ops.registry import VARIADIC, Op, PerInput, num, register, render
 
 _NAMES = {"np": np, **FUNCTIONS}
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,

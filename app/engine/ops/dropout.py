@@ -2,7 +2,7 @@
 1/(1 − p), or zeroed.
 
 The op multiplies its input by a mask, its second input: a leaf the language draws where the
-call stands (`dropout(x, p=0.5)` declares it; app/engine/masks.py), of kind "labels" (a leaf
+call stands (`dropout(x, p=0.5)` declares it; app/engine/language/masks.py), of kind "labels" (a leaf
 never differentiated), holding 0 or 1/(1 − p) per element. The mask is drawn from the run's
 RandomState(seed) with the other leaves, in declaration order: `rs.rand(*x.shape) >= p` keeps
 an element (so the same run id has the same mask). It is drawn once per run, so every
@@ -12,9 +12,9 @@ multiplies the gradient by the same mask (what it keeps in memory); the mask get
 
 from __future__ import annotations
 
-from ..shapes import ShapeError
-from .derivation import table_op
-from .registry import num
+from app.engine.core.shapes import ShapeError
+from app.engine.ops.derivation import table_op
+from app.engine.ops.registry import num
 
 
 def _dropout_shape(x, mask, p=0.5):

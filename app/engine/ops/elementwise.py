@@ -7,9 +7,9 @@ code holds {g} is a gate: the gradient is selected, so a NaN upstream stays bloc
 
 from __future__ import annotations
 
-from ..shapes import same_shape
-from .derivation import derived, elementwise, table_op
-from .registry import num
+from app.engine.core.shapes import same_shape
+from app.engine.ops.derivation import derived, elementwise, table_op
+from app.engine.ops.registry import num
 
 # ----- Arithmetic -----
 

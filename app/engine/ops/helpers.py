@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
-from . import normhelpers, windows
-from .normhelpers import (  # noqa: F401 (the rules call them by name)
+from app.engine.ops import normhelpers, windows
+from app.engine.ops.normhelpers import (  # noqa: F401 (the rules call them by name)
     batch_norm,
     channel_axes,
     channel_sum,

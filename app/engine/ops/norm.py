@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from math import prod
 
-from ..shapes import ShapeError
-from .derivation import table_op
+from app.engine.core.shapes import ShapeError
+from app.engine.ops.derivation import table_op
 
 _HAT = "\\hat{{x}}"
 

@@ -8,8 +8,8 @@ is the local derivative, the contribution and (where it is not Σ local ⊙ t) t
 
 from __future__ import annotations
 
-from ..shapes import ShapeError, reduce_shape, softmax_shape
-from .derivation import table_op
+from app.engine.core.shapes import ShapeError, reduce_shape, softmax_shape
+from app.engine.ops.derivation import table_op
 
 
 def _kw(axis, keepdims=False, default_axis=None) -> str:

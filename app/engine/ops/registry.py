@@ -13,7 +13,7 @@ from math import prod
 
 import numpy as np
 
-from ..shapes import Shape, reduce_to
+from app.engine.core.shapes import Shape, reduce_to
 
 
 class MissingRuleError(NotImplementedError):

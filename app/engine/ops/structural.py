@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from math import prod
 
-from .. import shapes
-from ..shapes import ShapeError
-from .derivation import table_op
-from .registry import PerInput
+from app.engine.core import shapes
+from app.engine.core.shapes import ShapeError
+from app.engine.ops.derivation import table_op
+from app.engine.ops.registry import PerInput
 
 _PRODUCT = {"latex": "{0}\\,{1}", "local": ("{1}^{{\\top}}", "{0}^{{\\top}}"),
             "contrib": ("{g}\\,{1}^{{\\top}}", "{0}^{{\\top}}\\,{g}"),

@@ -38,8 +38,8 @@ def preset_record(preset_id: str) -> dict:
         iteration_document,
         memory_document,
     )
-    from app.engine.limits import Limits
-    from app.engine.run import Run, RunSpec
+    from app.engine.core.limits import Limits
+    from app.engine.core.run import Run, RunSpec
 
     record = {}
     for mode in ("reverse", "forward"):

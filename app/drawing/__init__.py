@@ -1,0 +1,1 @@
+"""Drawing a graph: where nodes and edges go (layout) and groups folded (collapse)."""

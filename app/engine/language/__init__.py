@@ -1,0 +1,2 @@
+"""The expression language: Python syntax -> Graph (parser.py), with its spellings, loops,
+assignments, definitions, custom ops and groups."""
