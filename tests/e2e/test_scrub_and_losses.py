@@ -59,7 +59,7 @@ def test_scrubbing_draws_each_step_and_the_words_only_where_it_rests(guard, serv
     assert seen["resized"] == 0, seen["resized"]
     # at rest, the words are the step's own
     until(page, "!document.body.hasAttribute('data-words')")
-    state = api.get(f"/runs/{run['run_id']}/iterations/0").json()["steps"][last]
+    state = api.get(f"/runs/{run['run_id']}/iterations/0/steps").json()["steps"][last]
     assert page.text_content("#narration") == state["narration"]
     until(page, "window.location.search.includes('step=60')")  # the link too, once
 
