@@ -95,7 +95,9 @@ def _right(client, student: dict, q: dict, asked: dict, iteration: int):
 def _wrong(q: dict, right, asked: dict):
     kind = q["kind"]
     if kind in ("gradient", "value"):
-        return right * 2 + 1
+        # off by more than the tolerance for every right answer (2x + 1 was right at x = -1:
+        # a standardised value near -1 made the "wrong" student right in a CI run)
+        return right + 1 + abs(right)
     if kind == "shape":
         return right + [2]
     if kind == "backward":
@@ -219,3 +221,11 @@ def test_a_forward_mode_run_cannot_be_a_class(client):
                                            "mode": "forward"}).json()
     response = client.post(f"{API}/classes", json={"run_id": run["run_id"]})
     assert response.status_code == 422 and response.json()["error"]["field"] == "run_id"
+
+
+@pytest.mark.parametrize("right", [-1.0, -1.004, 0.0, 1e-9, -3e7, 0.5])
+def test_the_wrong_number_is_wrong_for_any_right_one(right):
+    """The test's wrong answer is outside the grading tolerance wherever the right one lies."""
+    from app.classes.grading import ABS_TOLERANCE, REL_TOLERANCE
+    wrong = _wrong({"kind": "value"}, right, {})
+    assert abs(wrong - right) > max(REL_TOLERANCE * abs(right), ABS_TOLERANCE)
