@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.engine.core.errors import NotFoundError
+from app.engine.core.errors import InvalidRequestError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -389,3 +389,15 @@ def get_preset(preset_id: str) -> Preset:
         return PRESETS[preset_id]
     except (KeyError, TypeError):
         raise NotFoundError("preset", preset_id, f"presets are {', '.join(PRESETS)}") from None
+
+
+def check_sweep(preset_id: str, vary: str, values: list, most: int) -> None:
+    """`vary` is one of the preset's integer parameters and 1 to `most` values are given for
+    it (a sweep of the memory ledger or of symbolic swell), else InvalidRequestError."""
+    preset = get_preset(preset_id)
+    sizes = [p.name for p in preset.params if p.kind == "int"]
+    if vary not in sizes:
+        raise InvalidRequestError(f"{vary!r} is not an integer parameter of {preset_id!r}; "
+                                  f"those are: {', '.join(sizes) or 'none'}", "vary")
+    if not 1 <= len(values) <= most:
+        raise InvalidRequestError(f"give 1 to {most} values", "values")

@@ -23,7 +23,7 @@ from app.engine.language import custom
 from app.engine.language.parser import check_text, parse
 from app.engine.presenter import codegen
 from app.engine.presenter.notation import Notation
-from app.engine.presets import get_preset
+from app.engine.presets import check_sweep, get_preset
 
 CANONICAL_VERSION = 1
 MAX_SEED = 2**32 - 1
@@ -233,13 +233,7 @@ def peak_memory_sweep(preset_id: str, vary: str, values: list, params: dict,
                       limits: Limits) -> list[int]:
     """The memory ledger's peak for each value of the preset's integer parameter `vary` (the
     others as given or at their defaults): from the schedule and the shapes, no numerics."""
-    preset = get_preset(preset_id)
-    sizes = [p.name for p in preset.params if p.kind == "int"]
-    if vary not in sizes:
-        raise InvalidRequestError(f"{vary!r} is not an integer parameter of {preset_id!r}; "
-                                  f"those are: {', '.join(sizes) or 'none'}", "vary")
-    if not 1 <= len(values) <= MAX_SWEEP_VALUES:
-        raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
+    check_sweep(preset_id, vary, values, MAX_SWEEP_VALUES)
     peaks, cost = [], 0
     for value in values:
         spec = RunSpec(preset=preset_id, params={**params, vary: value})

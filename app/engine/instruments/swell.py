@@ -26,7 +26,7 @@ from app.engine.core.tape import Tape
 from app.engine.instruments.evaluate import evaluate
 from app.engine.instruments.symbolic import SympyAlgebra, TallyAlgebra, differentiable, expand, leaf_symbols
 from app.engine.ops import op_flops
-from app.engine.presets import get_preset
+from app.engine.presets import check_sweep
 
 #: nodes of the derivative's expression written out in LaTeX, at most: its first ones in
 #: order, the rest ⋯ (and the answer says so)
@@ -323,12 +323,7 @@ def sweep(preset_id: str, vary: str, values: list, params: dict,
     from app.engine.core.training import init_leaves
     from app.engine.language.parser import parse
 
-    sizes = [p.name for p in get_preset(preset_id).params if p.kind == "int"]
-    if vary not in sizes:
-        raise InvalidRequestError(f"{vary!r} is not an integer parameter of {preset_id!r}; "
-                                  f"those are: {', '.join(sizes) or 'none'}", "vary")
-    if not 1 <= len(values) <= MAX_SWEEP_VALUES:
-        raise InvalidRequestError(f"give 1 to {MAX_SWEEP_VALUES} values", "values")
+    check_sweep(preset_id, vary, values, MAX_SWEEP_VALUES)
     points, spent = [], 0
     for value in values:
         spec = RunSpec(preset=preset_id, params={**params, vary: value})
