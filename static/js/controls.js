@@ -62,6 +62,15 @@ const SCROLL = ["PageUp", "PageDown", "Home", "End"];
  * large panel that scrolls with PageUp/PageDown/Home/End and whose focused button Space and
  * Enter press, as on any page (← → still step the viewer behind it).
  */
+/**
+ * A key typed into a field. Not so in a dialog just closed: Esc closes it at once, but the
+ * browser gives focus back to the page a moment later, and a key pressed in between is the
+ * page's shortcut, not typing into a field nobody sees.
+ */
+function typing(target) {
+  return Boolean(target.closest("input, textarea, select")) && !target.closest("dialog:not([open])");
+}
+
 function ownsKey(target, key) {
   const own = target.closest?.("[data-own-keys]")?.dataset.ownKeys;
   const activate = (key === " " || key === "Enter") && target.matches("button, [role='button']");
@@ -113,7 +122,7 @@ export function bindControls(app) {
   }
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest("input, textarea, select") && e.key !== "Escape") return;
+    if (typing(e.target) && e.key !== "Escape") return;
     if (ownsKey(e.target, e.key)) return;
     // a modal dialog (export, clip, handout) keeps its keys: Esc closes it, as browsers do
     if (e.target.closest?.("dialog[open]")) return;
