@@ -26,6 +26,7 @@ MAX_PARTS = 64
 
 
 def call(builder: Builder, node: ast.Call, name: str | None, sub) -> str:
+    """The op node of `fn(…)` (named `name`, if given); `sub` reads each tensor argument."""
     fn = node.func.id
     if fn in LEAVES:
         raise source_error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
