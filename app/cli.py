@@ -199,7 +199,7 @@ def cmd_html(args: argparse.Namespace) -> None:
 
 
 def cmd_ops(args: argparse.Namespace) -> None:
-    from app.engine.language.parser import ops_table
+    from app.engine.language.optable import ops_table
 
     _write(ops_table().encode("utf-8"), None)
 

@@ -7,6 +7,10 @@
  *
  * Every member is a getter or a function, so a panel always reads the present (the run after
  * a new one loads, the labels of the graph shown).
+ *
+ * The lecture tools (lecture.js: the camera, the minimap, search, the presenter view) steer the
+ * graph itself: they are given a panel's context and a little more (lectureContext). Only
+ * controls.js's key table and main.js, the wiring, hold the App.
  */
 
 /**
@@ -42,8 +46,11 @@ export function panelContext(app) {
       const view = app.view;
       return { svg: view.svg, container: view.container, camera: view.camera };
     },
-    /** a line on the graph's status (a failure, until the next action) */
-    status: (message) => app.status(message),
+    /**
+     * a line on the graph's status: a failure (until the next action), or with
+     * `{ progress: true }` what the page is doing
+     */
+    status: (message, options) => app.status(message, options),
     /** create (or find) a run and show it, as the form does */
     createRun: (body) => app.createRun(body),
     /** open or close a large panel by name ("why", "gradcheck", "room", …) */
@@ -56,4 +63,34 @@ export function panelContext(app) {
     /** the groups drawn collapsed, as the link writes them */
     get collapsedLink() { return app.groups.linkValue; },
   });
+}
+
+/**
+ * What the lecture tools read and do: a panel's context, and the graph view itself (they steer
+ * its camera and listen to its "drawn" and "select"), the collapsed groups (search opens the one
+ * a node is in), the large panels' registry (the inspector becomes one), lecture mode, and the
+ * room panel as the presenter window sees and drives it.
+ *
+ * @param {object} app the viewer (main.js); only this function and panelContext read it
+ * @returns {Readonly<object>} the lecture tools' context
+ */
+export function lectureContext(app) {
+  const more = {
+    /** the graph view (render.js): `svg`, `camera`, `fit()`, its "drawn" and "select" events */
+    view: app.view,
+    /** the collapsed groups (groups.js) */
+    groups: app.groups,
+    /** add a large panel by name, with its `open` and `close` hooks */
+    addPanel: (name, hooks) => app.overlays.add(name, hooks),
+    isPanelOpen: (name) => app.overlays.isOpen(name),
+    togglePanel: (name) => app.overlays.toggle(name),
+    /** lecture mode on or off (a new entry in the history) */
+    setLecture: (on) => app.setLecture(on),
+    /** what the room panel shows (classroom.js's snapshot), null before the panel is made */
+    roomSnapshot: () => app.room?.room.snapshot() ?? null,
+    /** a presenter's command to the room panel (`{ action, kind, index }`, roomview.js) */
+    roomCommand: (message) => app.room?.command(message),
+  };
+  const base = panelContext(app);
+  return Object.freeze(Object.defineProperties(Object.create(base), Object.getOwnPropertyDescriptors(more)));
 }

@@ -22,27 +22,28 @@ const LECTURE_MATH_MIN_PX = 22;
 const PAN_FRACTION = 0.2;
 
 export class Lecture {
-  constructor(app) {
-    this.app = app;
-    const lecture = () => app.lecture;
-    this.follow = new Follow(app.view, lecture);
-    this.minimap = new Minimap($("minimap"), app.view);
-    this.search = new Search(app.view, lecture, app.groups);
-    this.presenter = new PresenterLink(app);
+  /** `ctx`: what the lecture tools read and do (context.js's lectureContext), never the App */
+  constructor(ctx) {
+    this.ctx = ctx;
+    const lecture = () => ctx.lecture;
+    this.follow = new Follow(ctx.view, lecture);
+    this.minimap = new Minimap($("minimap"), ctx.view);
+    this.search = new Search(ctx.view, lecture, ctx.groups);
+    this.presenter = new PresenterLink(ctx);
     this.fits = [new MathFit(document.querySelector("#chain .mathml"), () => CARD_MATH_MIN_PX),
       new MathFit($("lecture-math"), () => LECTURE_MATH_MIN_PX)];
     this.inspectorHome = null;
-    app.overlays.add("inspector-panel", {
+    ctx.addPanel("inspector-panel", {
       open: () => this.openInspector(),
       close: () => this.closeInspector(),
     });
-    app.view.addEventListener("drawn", () => this.drawn());
-    app.view.addEventListener("select", () => {
-      if (app.lecture && !app.overlays.isOpen("inspector-panel")) app.overlays.open("inspector-panel");
+    ctx.view.addEventListener("drawn", () => this.drawn());
+    ctx.view.addEventListener("select", () => {
+      if (ctx.lecture && !ctx.isPanelOpen("inspector-panel")) ctx.openPanel("inspector-panel");
     });
-    app.player.addEventListener("change", (e) => this.show(e.detail));
-    app.player.addEventListener("play", () => this.presenter.send());
-    app.player.addEventListener("scope", () => this.presenter.send());
+    ctx.player.addEventListener("change", (e) => this.show(e.detail));
+    ctx.player.addEventListener("play", () => this.presenter.send());
+    ctx.player.addEventListener("scope", () => this.presenter.send());
     $("narration").addEventListener("click", () => this.toggleNarration());
     // after main.js has fitted the resized graph
     window.addEventListener("resize", () => requestAnimationFrame(() => this.refollow()));
@@ -56,13 +57,13 @@ export class Lecture {
 
   /** The camera on the step shown, at once. */
   refollow() {
-    const current = this.app.current;
-    if (!current || !this.app.view.svg) return;
+    const current = this.ctx.current;
+    if (!current || !this.ctx.view.svg) return;
     this.follow.show(current.step, 0, this.watchingTraining);
   }
 
   get watchingTraining() {
-    const p = this.app.player;
+    const p = this.ctx.player;
     return p.playing && p.scope === "training";
   }
 
@@ -70,7 +71,7 @@ export class Lecture {
   show({ step, how, previous, t }) {
     const stepped = ["step", "play"].includes(how) && previous.t === t;
     const duration = how === "scrub" || how === "drag" ? 0
-      : stepped ? Math.min(900, Math.max(250, this.app.player.stepDuration)) : 450;
+      : stepped ? Math.min(900, Math.max(250, this.ctx.player.stepDuration)) : 450;
     const dragged = how === "drag";  // the scrubber: once a frame, however many steps it passes
     this.minimap.soon = dragged;  // the camera's move below places it once a frame
     this.follow.show(step, duration, this.watchingTraining, { holdIfSeen: dragged });
@@ -81,11 +82,12 @@ export class Lecture {
   // ----- keys -----
 
   zoom(direction) {
-    const camera = this.app.view.camera;
+    const view = this.ctx.view;
+    const camera = view.camera;
     if (!camera) return;
     if (direction === 0) {
       camera.stop();
-      this.app.view.fit(this.app.view.reducedMotion ? 0 : 350);
+      view.fit(view.reducedMotion ? 0 : 350);
       this.follow.mark("overview");
       return;
     }
@@ -94,13 +96,13 @@ export class Lecture {
 
   /** Pan a fifth of the view toward (dx, dy) = (±1, 0) or (0, ±1). */
   pan(dx, dy) {
-    const camera = this.app.view.camera;
+    const camera = this.ctx.view.camera;
     camera?.pan(dx * camera.width * PAN_FRACTION, dy * camera.height * PAN_FRACTION);
   }
 
   toggleFollow() {
     const on = this.follow.toggle();
-    this.app.status(on ? "The camera follows the step (C)." : "The camera stays where you put it (C).",
+    this.ctx.status(on ? "The camera follows the step (C)." : "The camera stays where you put it (C).",
       { progress: true });
     if (on) this.refollow();
   }
@@ -114,17 +116,17 @@ export class Lecture {
 
   // ----- the inspector as a large panel -----
 
-  toggleInspector() { this.app.overlays.toggle("inspector-panel"); }
+  toggleInspector() { this.ctx.togglePanel("inspector-panel"); }
 
   /** Move the inspector into the large panel, inspecting the step's node if none is. */
   openInspector() {
     const inspector = $("inspector");
     this.inspectorHome = { parent: inspector.parentNode, next: inspector.nextSibling };
     $("inspector-panel-body").appendChild(inspector);
-    const app = this.app;
-    if (!app.inspector.nodeId) {
-      const id = app.current?.step.node || app.player.run?.graph.loss;
-      if (id) app.view.dispatchEvent(new CustomEvent("select", { detail: id }));
+    const ctx = this.ctx;
+    if (!ctx.inspected) {
+      const id = ctx.current?.step.node || ctx.player.run?.graph.loss;
+      if (id) ctx.view.dispatchEvent(new CustomEvent("select", { detail: id }));
     }
   }
 

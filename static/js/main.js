@@ -14,7 +14,7 @@
 import * as api from "./api.js";
 import { heatmapDataUrl } from "./charts.js";
 import { Clip } from "./clip.js";
-import { panelContext } from "./context.js";
+import { lectureContext, panelContext } from "./context.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
 import { ElementView } from "./element.js";
 import { ExportDialog } from "./export.js";
@@ -97,7 +97,7 @@ class App {
       this.view.select(node.id);
     });
     /** camera, minimap, search, presenter view, fitted formulas (after the listeners above) */
-    this.lectureTools = new Lecture(this);
+    this.lectureTools = new Lecture(lectureContext(this));
     /** Ask the room: a question to the class at this step, its answers, the reveal */
     this.room = new RoomPanel(ctx);
     this.overlays.add("room", this.room.hooks);

@@ -15,8 +15,9 @@
 export const CHANNEL = "gradwalk-presenter";
 
 export class PresenterLink {
-  constructor(app) {
-    this.app = app;
+  /** `ctx`: the lecture tools' context (context.js's lectureContext) */
+  constructor(ctx) {
+    this.ctx = ctx;
     this.id = crypto.randomUUID?.() || String(Math.random()).slice(2);
     this.window = null;
     this.presenters = new Set();
@@ -33,7 +34,7 @@ export class PresenterLink {
   /** Open (or bring forward) the presenter window. */
   open() {
     if (!this.channel) {
-      this.app.status("This browser has no BroadcastChannel: the presenter view cannot follow.");
+      this.ctx.status("This browser has no BroadcastChannel: the presenter view cannot follow.");
       return;
     }
     if (this.window && !this.window.closed) {
@@ -42,14 +43,14 @@ export class PresenterLink {
     }
     const url = `/presenter?${new URLSearchParams({ audience: this.id })}`;
     this.window = window.open(url, "gradwalk-presenter", "popup,width=1180,height=820");
-    if (!this.window) this.app.status("The browser blocked the presenter window: allow pop-ups for this page.");
+    if (!this.window) this.ctx.status("The browser blocked the presenter window: allow pop-ups for this page.");
   }
 
   post(message) { this.channel?.postMessage({ ...message, audience: this.id }); }
 
   /** Tell the presenters where the lecture is now. */
   send() {
-    const { player } = this.app;
+    const { player } = this.ctx;
     if (!this.connected || !player.run) return;
     this.post({ type: "state", run: player.run.run_id, t: player.shown.t, k: player.shown.k,
       playing: player.playing, scope: player.scope });
@@ -69,13 +70,15 @@ export class PresenterLink {
     } else if (message.type === "move" && this.presenters.has(message.presenter)) {
       this.move(message);
     } else if (message.type === "room-do" && this.presenters.has(message.presenter)) {
-      this.app.room?.command(message);
+      this.ctx.roomCommand(message);
     }
   }
 
   /** Tell the presenters what the room panel shows (the question, its answers). */
   sendRoom() {
-    if (this.connected && this.app.room) this.post({ type: "room", room: this.app.room.room.snapshot() });
+    if (!this.connected) return;
+    const room = this.ctx.roomSnapshot();
+    if (room) this.post({ type: "room", room });
   }
 
   /**
@@ -85,17 +88,17 @@ export class PresenterLink {
   show() {
     document.body.classList.toggle("presented", this.connected);
     if (this.connected && this.lectureBefore === undefined) {
-      this.lectureBefore = this.app.lecture;
-      this.app.setLecture(true);
+      this.lectureBefore = this.ctx.lecture;
+      this.ctx.setLecture(true);
     } else if (!this.connected && this.lectureBefore !== undefined) {
-      this.app.setLecture(this.lectureBefore);
+      this.ctx.setLecture(this.lectureBefore);
       this.lectureBefore = undefined;
     }
   }
 
   /** A presenter's key or button, done here as the same key would be. */
   move({ how }) {
-    const p = this.app.player;
+    const p = this.ctx.player;
     if (!p.run) return;
     const moves = {
       forward: () => { p.pause(); p.forward(); },

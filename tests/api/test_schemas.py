@@ -93,8 +93,11 @@ def test_every_run_and_preset_route_is_fetched_here():
 
 
 def _models() -> list[type[BaseModel]]:
-    return [m for m in vars(schemas).values()
-            if isinstance(m, type) and issubclass(m, BaseModel) and m.__module__ == schemas.__name__]
+    """Every model of the schemas package (its modules' models, each exported by the package)."""
+    models = [m for m in vars(schemas).values() if isinstance(m, type) and issubclass(m, BaseModel)
+              and m.__module__.startswith(schemas.__name__ + ".")]
+    assert len(models) > 60, "the schemas package exports its models"
+    return models
 
 
 def test_response_models_forbid_what_they_do_not_name():

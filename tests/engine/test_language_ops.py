@@ -116,7 +116,7 @@ def test_the_readme_lists_every_op_with_its_rule():
     """The README's table is the registry's (`gradwalk ops`): every op, written once."""
     from pathlib import Path
 
-    from app.engine.language.parser import ops_table
+    from app.engine.language.optable import ops_table
     from app.engine.ops import REGISTRY
 
     readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from app.engine.core.errors import source_error
 from app.engine.language.labels import versioned_text
+from app.engine.language.numbers import constant_number
+from app.engine.language.sourcetext import segment
 
 if TYPE_CHECKING:
     from app.engine.language.parser import Builder
@@ -43,7 +45,7 @@ def augmented(builder: Builder, stmt: ast.AugAssign) -> ast.Assign:
     for key in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
         setattr(value, key, getattr(stmt, key))
         setattr(left, key, getattr(target, key))
-    right = versioned_text(builder, stmt.value, builder.segment(stmt.value))
+    right = versioned_text(builder, stmt.value, segment(builder, stmt.value))
     if not isinstance(stmt.value, (ast.Name, ast.Call, ast.Constant, ast.Subscript,
                                    ast.Attribute)):
         right = f"({right})"
@@ -55,7 +57,7 @@ def numbers_unpacked(builder: Builder, stmt: ast.Assign):
     """`N, D_in, H, D_out = 64, 1000, 100, 10`: named numbers, as the seed script writes
     them."""
     targets, value = stmt.targets[0].elts, stmt.value
-    numbers = [builder.constant_number(v) for v in getattr(value, "elts", [])]
+    numbers = [constant_number(builder, v) for v in getattr(value, "elts", [])]
     if not isinstance(value, ast.Tuple) or len(numbers) != len(targets) \
             or any(n is None for n in numbers) \
             or not all(isinstance(t, ast.Name) for t in targets):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from app.engine.core.errors import SourceError, position, source_error
 from app.engine.core.graph import Graph, Node
 from app.engine.language.custom import Definition, make_op
+from app.engine.language.sourcetext import segment
 from app.engine.language.vocabulary import RESERVED
 from app.engine.ops import REGISTRY
 from app.engine.presenter.codegen import definition_functions
@@ -131,7 +132,7 @@ def _define_backward(builder: Builder, stmt: ast.FunctionDef, base: str, args: l
     d.calls |= {call.func.id for call in calls}
     d.backward_args = args
     d.instantiate_backward = _instantiator(builder, stmt, args, returns, backward=True)
-    d.backward_text = [builder.segment(r) for r in returns]
+    d.backward_text = [segment(builder, r) for r in returns]
     d.backward_reads = read
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from app.engine.core.errors import position, source_error
 from app.engine.core.graph import Node
+from app.engine.language.numbers import check_size, number_arg
 
 if TYPE_CHECKING:
     from app.engine.language.parser import Builder
@@ -33,12 +34,12 @@ def drawn_call(builder: Builder, node: ast.Call, fn: str, rule, name: str | None
         raise source_error(node, f"{fn}() takes one tensor, then p (the probability of "
                            f"dropping an element) and training=True, like {fn}(x, p=0.5)")
     if "p" in keywords:
-        attrs["p"] = float(builder.number_arg(keywords["p"], f"{fn}()'s p="))
+        attrs["p"] = float(number_arg(builder, keywords["p"], f"{fn}()'s p="))
     x = sub(args[0])
     shape = next(n.shape for n in builder.nodes if n.id == x)
     mask = builder.unused(f"{name}_mask" if name else "mask")  # h = dropout(…): h_mask
     line, column = position(node)
-    builder.check_size(node, shape)
+    check_size(builder, node, shape)
     builder.nodes.append(Node(mask, "labels", mask, shape, line, column, named=True,
                               init={"dist": "dropout", "p": attrs["p"]}))
     return builder.op(node, rule.name, [x, mask], attrs, name)

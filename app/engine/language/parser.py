@@ -4,101 +4,53 @@ Nothing here is ever evaluated: every syntax node is checked against what the la
 and turned into graph nodes by hand. Every error names the line and column and what was
 expected. Shapes are inferred with the op registry's shape rules, so a mismatch is reported at
 the expression that causes it, naming both shapes.
+
+Here: the statements, the names they assign, expressions and the op they make. Beside it, each
+with a Builder: leaves.py (the leaves declared), calls.py (a call, with attributes.py,
+torchforms.py, masks.py and definitions.py), indexing.py, numbers.py (constants), unroll.py
+(loops and lists), groups.py, assignments.py, spellings.py (numpy's and PyTorch's names).
 """
 
 from __future__ import annotations
 
 import ast
-import math
 import re
-import sys
-from math import prod
 
 from app.engine.core.errors import LimitError, SourceError, position, source_error
 from app.engine.core.graph import Graph, Node
 from app.engine.core.limits import Limits
 from app.engine.language.assignments import augmented, numbers_unpacked
+from app.engine.language.calls import call
 from app.engine.language.custom import Definition
-from app.engine.language.definitions import custom_call, define
+from app.engine.language.definitions import define
 from app.engine.language.groups import check_group_names, read_group
+from app.engine.language.indexing import index
 from app.engine.language.labels import versioned_text
-from app.engine.language.masks import drawn_call
+from app.engine.language.leaves import check_whole, leaf
+from app.engine.language.numbers import check_size, constant_number
 from app.engine.language.repeats import with_found_groups
-from app.engine.language.spellings import MODULES, SPELLINGS, spelled
-from app.engine.language.torchforms import batch_norm_form, optional_call
-from app.engine.language.unroll import element, read_for, read_list, whole
-from app.engine.language.vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
-from app.engine.ops import REGISTRY, VARIADIC, Op, ShapeError
+from app.engine.language.sourcetext import segment
+from app.engine.language.spellings import spelled
+from app.engine.language.unroll import read_for, read_list
+from app.engine.language.vocabulary import (
+    FUNCTIONS,
+    LEAVES,
+    MAX_AXES,
+    MAX_DEPTH,
+    MODULES,
+    NOT_ALLOWED,
+    RESERVED,
+    RESERVED_PREFIXES,
+)
+from app.engine.ops import REGISTRY, Op, ShapeError
 
 #: operators, from the op registry's `syntax`
 _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}
 BINOPS = {_BINARY[op.syntax]: op.name for op in REGISTRY.values() if op.syntax in _BINARY}
 _BY_SYNTAX = {op.syntax: op.name for op in REGISTRY.values()}
-MATMUL, MATMUL_ND, INDEX = _BY_SYNTAX["@"], _BY_SYNTAX["@ (vectors, batches)"], _BY_SYNTAX["x[…]"]
+MATMUL, MATMUL_ND = _BY_SYNTAX["@"], _BY_SYNTAX["@ (vectors, batches)"]
 POW, NEG, TRANSPOSE = _BY_SYNTAX["**"], _BY_SYNTAX["unary -"], _BY_SYNTAX[".T"]
-#: tensors one concatenate or stack joins at most
-MAX_PARTS = 64
-#: axes of a tensor at most (numpy's own limit is 64 in numpy 2, 32 before)
-MAX_AXES = 32
-#: attributes that are a whole number or a pair of them (the shape rules hold their limits)
-_WINDOW_ATTRS = ("kernel_size", "stride", "padding", "dilation")
-#: the largest magnitude a number of the language may have: a float's
-MAX_NUMBER = sys.float_info.max
 _SURROGATE = re.compile("[\ud800-\udfff]")
-#: line endings as `ast` counts lines (not a form feed)
-_LINE_ENDS = re.compile(r"(\r\n|\n|\r)")
-_NOT_ALLOWED = {
-    ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons", ast.BoolOp: "and/or",
-    ast.IfExp: "conditional expressions", ast.List: "lists", ast.Tuple: "tuples",
-    ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "strings", ast.NamedExpr: ":=",
-    ast.Starred: "* unpacking", ast.Await: "await", ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-}
-
-
-#: ops that read whole numbers: op -> (their role, the leaf they must be, the other input
-#: and its verb, its axis that the count of classes may not pass, what that axis counts)
-_WHOLE = {"cross_entropy": ("labels", "labels(N, C) leaf (one class index per row)",
-                            "logits", "have", 1, "columns"),
-          "embedding": ("ids", "labels(…, V) leaf (whole numbers 0 … V-1, like ids = "
-                        "labels(B, T, V))", "table", "has", 0, "rows")}
-
-_WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
-            "@": "`A @ B` (2-D)", "**": "`a ** 3` (a constant exponent)", "unary -": "`-a`",
-            ".T": "`a.T`", "@ (vectors, batches)": "`a @ b` (1-D or batched)",
-            "x[…]": "`x[0]`, `x[:, 1:3]`, `x[::2]`"}
-
-
-def ops_table() -> str:
-    """Every op of the registry as a Markdown table: how it is written in the language, the
-    names numpy and PyTorch give it (spellings.py), and how it routes the gradient (the
-    registry's sentence). The README holds this table."""
-    rows = ["| op | written | also, after `np.`, `torch.`, `F.` or as a method | "
-            "how it routes the gradient |", "|---|---|---|---|"]
-    for name, op in REGISTRY.items():
-        written = [_WRITTEN[op.syntax]] if op.syntax in _WRITTEN else []
-        attrs = {k: v for k, v in op.attrs.items()  # pow's p is written `** p`
-                 if k not in ("n", "key", "shape", op.positional) and (k, op.syntax) != ("p", "**")}
-        for call in (f for f, n in FUNCTIONS.items() if n == name):
-            if op.arity == VARIADIC:
-                written.append(f"`{call}([a, b, …], axis=0)`")
-            elif op.positional and op.positional_at is None:
-                written.append(f"`{call}(x, (2, 3))`")
-            else:
-                tensors = op.arity - len(op.optional) - op.drawn  # dropout: its mask is drawn
-                args = [*"abcd"[:tensors], *(k for k, _ in op.optional)]
-                if op.positional_at is not None:  # layer_norm(a, (d,), weight, bias)
-                    args.insert(op.positional_at, "(d,)")
-                keywords = "".join(f", {k}={v}" for k, v in attrs.items())
-                written.append(f"`{call}({', '.join(args)}{keywords})`")
-        # `pow` and `power` write `**`: a constant exponent is pow, a tensor one power
-        spelled = sorted(n for n, o in SPELLINGS.items() if o == name
-                         or (name == "pow" and o == "power"))
-        also = ", ".join(f"`{n}`" for n in spelled)
-        rows.append(f"| `{name}` | {', '.join(written)} | {also} | {op.routes} |")
-    return "\n".join(rows) + "\n"
 
 
 def check_text(source: str) -> None:
@@ -150,10 +102,6 @@ def _assigned(stmt: ast.stmt):
         for node in target.elts if isinstance(target, ast.Tuple) else [target]:
             if isinstance(node, ast.Name):
                 yield node.id
-
-
-def _is_number(value) -> bool:
-    return type(value) in (int, float)
 
 
 class Builder:
@@ -258,7 +206,7 @@ class Builder:
         name = target.id
         self.check_name(target, name)
         value = stmt.value
-        number = self.constant_number(value)
+        number = constant_number(self, value)
         if number is not None:
             self.check_number(target, name)
             self.numbers[name] = number
@@ -278,11 +226,11 @@ class Builder:
         nid = self.next_id(name)
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                 and value.func.id in LEAVES:
-            self.names[name] = self.leaf(nid, value, stmt)
+            self.names[name] = leaf(self, nid, value, stmt)
             return nid, stmt
         made = self.expr(value, name=nid, line=stmt.lineno)
         if made != nid:  # `loss = +x`: a unary plus changes nothing
-            raise source_error(value, f"`{name} = {self.segment(value)}` only renames; assign a "
+            raise source_error(value, f"`{name} = {segment(self, value)}` only renames; assign a "
                                 f"computation")
         self.names[name] = nid
         return nid, stmt
@@ -328,74 +276,7 @@ class Builder:
         if name in self.loop_values or name in self.loop_bindings:
             raise source_error(target, f"{name!r} is the variable of a loop; choose another name")
 
-    # ----- leaves -----
-
-    def leaf(self, name: str, call: ast.Call, stmt: ast.stmt) -> str:
-        """The leaf `name = input(…)` (or param, …) declares: `name` is its node's id."""
-        kind_fn = call.func.id
-        dist = LEAVES[kind_fn]
-        allowed = {"normal": ("scale", "value"), "onehot": (), "bernoulli": (),
-                   "zeros": ("trained",), "ones": ("trained",),
-                   "uniform": ("low", "high", "trained"), "labels": ()}[dist]
-        kw = self.keywords(call, allowed)
-        trained = kind_fn == "param" or kind_fn in ("zeros", "ones", "uniform")
-        if "trained" in kw:
-            flag = kw.pop("trained")
-            if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
-                raise source_error(flag, "trained must be True or False")
-            trained = flag.value
-        init: dict = {"dist": dist}
-        if "value" in kw:
-            if call.args or "scale" in kw:
-                raise source_error(call, f"{kind_fn}(value=...) takes no sizes and no scale")
-            shape: tuple[int, ...] = ()
-            init = {"dist": "value", "value": float(self.number_arg(kw["value"], "value"))}
-        else:
-            shape = tuple(self.size_arg(a) for a in call.args)
-            if dist == "onehot" and len(shape) != 2:
-                raise source_error(call, f"onehot takes 2 sizes (rows, classes), got {len(shape)}")
-            if dist == "bernoulli" and not shape:
-                raise source_error(call, "bernoulli takes at least one size, like bernoulli(N, 1)")
-            if len(shape) > MAX_AXES:
-                raise source_error(call, f"a tensor has at most {MAX_AXES} axes; "
-                                   f"{kind_fn}(...) asks for {len(shape)}")
-            if "scale" in kw:
-                init["scale"] = float(self.number_arg(kw["scale"], "scale"))
-            if dist == "uniform":
-                init["low"] = float(self.number_arg(kw["low"], "low")) if "low" in kw else -1.0
-                init["high"] = float(self.number_arg(kw["high"], "high")) if "high" in kw \
-                    else 1.0
-                if not init["low"] < init["high"]:
-                    raise source_error(call, "uniform needs low < high")
-            if dist == "labels":  # labels(N, C): one class index in 0 … C-1 per row
-                if len(shape) < 2:  # labels(B, T, V): ids of shape (B, T), for embedding
-                    raise source_error(call, f"labels takes 2 sizes (rows, classes) or more "
-                                       f"(…, classes), got {len(shape)}")
-                if shape[-1] > self.limits.max_tensor_elements:  # no logits or table that wide
-                    raise source_error(call, f"labels count at most "
-                                       f"{self.limits.max_tensor_elements} classes (a tensor's "
-                                       f"elements), got {shape[-1]}")
-                init["classes"] = shape[-1]
-                shape = shape[:-1]
-        self.check_size(call, shape)
-        line, column = position(stmt)
-        kind = "labels" if dist == "labels" else "param" if trained else "input"
-        self.nodes.append(Node(name, kind, name, shape, line, column, init=init, named=True))
-        return name
-
-    def check_whole(self, node: ast.expr, op: str, whole: Node, other: Node) -> None:
-        """cross_entropy's labels and embedding's ids are whole numbers: a labels leaf (a
-        definition's argument inside its body) counting no more classes than the other input
-        has along an axis (the logits' columns, the table's rows)."""
-        role, leaf, other_role, verb, axis, counted = _WHOLE[op]
-        inside_def = getattr(self, "nesting", 0) > 0 and whole.kind == "input"
-        if whole.kind != "labels" and not inside_def:
-            raise source_error(node, f"{op}'s {role} must be a {leaf}, not {whole.label}")
-        classes = (whole.init or {}).get("classes")
-        if classes is not None and len(other.shape) == 2 and classes > other.shape[axis]:
-            raise source_error(node, f"the {role} {whole.label} count {classes} classes but "
-                               f"the {other_role} {other.label} {verb} {other.shape[axis]} "
-                               f"{counted}")
+    # ----- a call's keywords (leaves.py and calls.py read them) -----
 
     def keywords(self, call: ast.Call, allowed: tuple[str, ...]) -> dict[str, ast.expr]:
         out = {}
@@ -411,59 +292,13 @@ class Builder:
                 raise source_error(a, "* argument unpacking is not allowed")
         return out
 
-    def constant_number(self, node: ast.expr):
-        """A literal number, a negated one, or a named number; else None. A literal no
-        float can hold (400 digits, 1e999) is a SourceError."""
-        negative = False
-        inner = node
-        # a loop, not recursion: thousands of signs must not reach the recursion limit
-        while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, (ast.USub, ast.UAdd)):
-            negative ^= isinstance(inner.op, ast.USub)
-            inner = inner.operand
-        if isinstance(inner, ast.Constant) and _is_number(inner.value):
-            value = inner.value
-            if not (math.isfinite(value) if isinstance(value, float) else
-                    abs(value) <= MAX_NUMBER):
-                text = self.segment(inner)
-                shown = text if len(text) <= 24 else f"{text[:12]}… ({len(text)} digits)"
-                raise source_error(inner, f"the number {shown} is too large: numbers must be finite "
-                                    f"and at most {MAX_NUMBER:.4g} in size")
-        elif isinstance(inner, ast.Name) and inner.id in self.numbers:
-            value = self.numbers[inner.id]
-        elif isinstance(inner, ast.Name) and inner.id in self.loop_values:
-            value = self.loop_values[inner.id]
-        else:
-            return None
-        return -value if negative else value
-
-    def number_arg(self, node: ast.expr, what: str):
-        value = self.constant_number(node)
-        if value is None:
-            raise source_error(node, f"{what} must be a number")
-        return value
-
-    def size_arg(self, node: ast.expr) -> int:
-        value = whole(self, node)  # 64, N, 2 * H, or i + 1 in a loop
-        if value is None or value < 1:
-            raise source_error(node, "a size must be a positive whole number (like 64, N or 2 * N)")
-        return value
-
-    def check_size(self, node: ast.AST, shape: tuple[int, ...]) -> None:
-        size = prod(shape)
-        if size > self.limits.max_tensor_elements:
-            line, column = position(node)
-            # a size past any float is not written out (nor formatted as one)
-            raise LimitError("max_tensor_elements", self.limits.max_tensor_elements,
-                             size if size <= MAX_NUMBER else None,
-                             f"(a tensor of shape {shape} at line {line}, column {column})")
-
     # ----- expressions -----
 
     def expr(self, node: ast.expr, name: str | None = None, line: int = 1, depth: int = 0) -> str:
         if depth > MAX_DEPTH:
             raise source_error(node, f"expression nested deeper than {MAX_DEPTH} levels")
         sub = lambda n: self.expr(n, line=line, depth=depth + 1)  # noqa: E731
-        number = self.constant_number(node)
+        number = constant_number(self, node)
         if number is not None:
             return self.const(node, number)
         if isinstance(node, ast.Name):
@@ -478,7 +313,7 @@ class Builder:
                                f"{', '.join(self.names) or 'nothing'}")
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Pow):
-                p = self.constant_number(node.right)
+                p = constant_number(self, node.right)
                 if p is None:  # a tensor exponent: x ** y, 2 ** x
                     return self.op(node, FUNCTIONS["pow"], [sub(node.left), sub(node.right)],
                                    {}, name)
@@ -502,9 +337,9 @@ class Builder:
             normal = spelled(self, node)  # np.exp(x), x.sum(axis=1), x.dot(w): the same op
             if normal is not node:
                 return self.expr(normal, name=name, line=line, depth=depth + 1)
-            return self.call(node, name, sub)
+            return call(self, node, name, sub)
         if isinstance(node, ast.Subscript):
-            return self.index(node, name, sub)
+            return index(self, node, name, sub)
         if isinstance(node, ast.Constant):
             what = "strings" if isinstance(node.value, (str, bytes)) else repr(node.value)
             raise source_error(node, f"{what} are not allowed here; expected a number or an expression"
@@ -512,146 +347,13 @@ class Builder:
         if isinstance(node, ast.ListComp):
             raise source_error(node, "a list is assigned to a name on its own, like `W = [param(8, 8) "
                                "for i in range(L)]`, and its elements picked, like W[i]")
-        what = _NOT_ALLOWED.get(type(node), type(node).__name__)
+        what = NOT_ALLOWED.get(type(node), type(node).__name__)
         raise source_error(node, f"{what} are not part of the language")
-
-    def call(self, node: ast.Call, name: str | None, sub) -> str:
-        fn = node.func.id
-        if fn in LEAVES:
-            raise source_error(node, f"{fn}(...) declares a leaf and must be assigned to a name "
-                               f"on its own, like `x = {fn}(...)`")
-        if fn == "group" and fn not in self.defs:
-            raise source_error(node, 'group(...) names a block of statements: write '
-                               '`with group("name"):` and indent the statements under it')
-        if fn in self.defs:
-            return custom_call(self, node, fn, name, sub)
-        if fn in FUNCTIONS and REGISTRY[FUNCTIONS[fn]].drawn:  # dropout(x, p=0.5): its mask
-            return drawn_call(self, node, fn, REGISTRY[FUNCTIONS[fn]], name, sub)
-        if fn in self.def_names:
-            raise source_error(node.func, f"{fn} is defined later in the source (or is a backward, "
-                                    f"which the engine calls); define a function before it "
-                                    f"is called")
-        if fn not in FUNCTIONS:
-            known = sorted(FUNCTIONS) + sorted(d for d in self.defs)
-            raise source_error(node.func, f"unknown function {fn!r}; known: {', '.join(known)}")
-        rule = REGISTRY[FUNCTIONS[fn]]
-        if rule.name == "batch_norm":  # PyTorch's F.batch_norm(x, None, None, w, b, training=True)
-            node = batch_norm_form(node)
-        kw = self.keywords(node, (*(a for a in rule.attrs if a != "n"),
-                                  *(k for k, _ in rule.optional)))
-        args = node.args
-        attrs = dict(rule.attrs)
-        if rule.arity == VARIADIC:  # concatenate([a, b, c], axis=1)
-            if len(args) != 1 or not isinstance(args[0], (ast.List, ast.Tuple)) \
-                    or not 2 <= len(args[0].elts) <= MAX_PARTS:
-                raise source_error(node, f"{fn}() takes one list of 2 to {MAX_PARTS} tensors, like "
-                                   f"{fn}([a, b], axis=0)")
-            args = args[0].elts
-            attrs["n"] = len(args)
-            for key, value in kw.items():
-                attrs[key] = self.attr_value(fn, key, value)
-            return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
-        if rule.positional_attrs and len(args) > rule.arity:  # clip(x, -1, 1), as numpy
-            extra = args[rule.arity:]
-            names = rule.positional_attrs[:len(extra)]
-            if len(extra) > len(rule.positional_attrs) or any(n in kw for n in names):
-                raise source_error(node, f"{fn}() takes {rule.arity} tensor(s), then "
-                                   f"{', '.join(rule.positional_attrs)} (by position or name, "
-                                   f"once each)")
-            attrs.update({n: self.attr_value(fn, n, v) for n, v in zip(names, extra, strict=True)})
-            args = args[:rule.arity]
-        if rule.positional_at is not None and len(args) > rule.positional_at:
-            # layer_norm(x, (d,), w, b): the attribute stands among the tensors, as in PyTorch
-            at = args[rule.positional_at]
-            items = at.elts if isinstance(at, (ast.Tuple, ast.List)) else [at]
-            attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
-            args = args[:rule.positional_at] + args[rule.positional_at + 1:]
-        elif rule.positional and len(args) > rule.arity:  # reshape(x, (2, 3)) or (x, 2, 3)
-            extra = args[rule.arity:]
-            items = extra[0].elts if len(extra) == 1 and isinstance(extra[0], ast.Tuple) \
-                else extra
-            attrs[rule.positional] = tuple(self.shape_item(item) for item in items)
-            args = args[:rule.arity]
-        if rule.optional:  # batch_norm(x), layer_norm(x, (d,), bias=b): weight 1, bias 0
-            return optional_call(self, node, fn, rule, args, kw, attrs, name, sub)
-        if len(args) != rule.arity:
-            word = "argument" if rule.arity == 1 else "arguments"
-            raise source_error(node, f"{fn}() takes {rule.arity} {word}, got {len(node.args)}")
-        for key, value in kw.items():
-            attrs[key] = self.attr_value(fn, key, value)
-        return self.op(node, rule.name, [sub(a) for a in args], attrs, name)
-
-    def shape_item(self, node: ast.expr) -> int:
-        value = self.constant_number(node)
-        if not isinstance(value, int) or isinstance(value, bool) or not (value >= 1 or value == -1):
-            raise source_error(node, "a size must be a positive whole number, or -1 for the rest")
-        return value
-
-    def index(self, node: ast.Subscript, name: str | None, sub) -> str:
-        """x[0], x[:, 0], x[1:3, ::2]: constant whole numbers and slices only; W[i] of a
-        list is its element."""
-        if isinstance(node.value, ast.Name) and node.value.id in self.lists:
-            return element(self, node)
-        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if len(items) > MAX_AXES:
-            raise source_error(node, f"at most {MAX_AXES} indices")
-        parts = []
-        for item in items:
-            if isinstance(item, ast.Slice):
-                ends = [None if e is None else self.index_number(e)
-                        for e in (item.lower, item.upper, item.step)]
-                if ends[2] == 0:
-                    raise source_error(item, "a slice's step cannot be 0")
-                text = ":".join("" if e is None else str(e) for e in ends[:2])
-                parts.append(text + ("" if ends[2] is None else f":{ends[2]}"))
-            else:
-                parts.append(str(self.index_number(item)))
-        return self.op(node, INDEX, [sub(node.value)], {"key": ", ".join(parts)}, name)
-
-    def index_number(self, node: ast.expr) -> int:
-        value = whole(self, node)
-        if value is None:
-            raise source_error(node, "an index is a constant whole number or a slice like 1:3 "
-                               "(no boolean masks, no tensor indices)")
-        return value
-
-    def attr_value(self, fn: str, key: str, node: ast.expr):
-        """A keyword attribute: axis (a whole number, None or a tuple of them), keepdims (True
-        or False), or a number (slope=, alpha=, min=, max=)."""
-        if key == "axis":
-            if isinstance(node, ast.Constant) and node.value is None:
-                return None
-            items = node.elts if isinstance(node, ast.Tuple) else [node]
-            axes = [self.constant_number(item) for item in items]
-            if not all(isinstance(a, int) and not isinstance(a, bool) and abs(a) <= MAX_AXES
-                       for a in axes) or not axes:
-                raise source_error(node, "axis must be a whole number, None, or a tuple of whole "
-                                   "numbers, like axis=(0, 1)")
-            return tuple(axes) if isinstance(node, ast.Tuple) else axes[0]
-        if key == "keepdims":
-            if not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
-                raise source_error(node, "keepdims must be True or False")
-            return node.value
-        if key in _WINDOW_ATTRS:  # stride=2, padding=(1, 0); a pool's stride=None
-            if key == "stride" and isinstance(node, ast.Constant) and node.value is None:
-                return None
-            items = node.elts if isinstance(node, ast.Tuple) else [node]
-            sizes = [whole(self, item) for item in items]
-            if None in sizes or len(sizes) != (2 if isinstance(node, ast.Tuple) else 1):
-                raise source_error(node, f"{fn}()'s {key}= is a whole number or a pair of them, "
-                                   f"like {key}=2 or {key}=(2, 1)")
-            return tuple(sizes) if isinstance(node, ast.Tuple) else sizes[0]
-        if key in ("start_dim", "end_dim"):
-            dim = whole(self, node)
-            if dim is None or abs(dim) > MAX_AXES:
-                raise source_error(node, f"{fn}()'s {key}= is a whole number (an axis)")
-            return dim
-        return float(self.number_arg(node, f"{fn}()'s {key}="))
 
     def op(self, node: ast.expr, op: str, inputs: list[str], attrs: dict, name: str | None):
         by_id = {n.id: n for n in self.nodes}
         shapes = [by_id[i].shape for i in inputs]
-        label = self.segment(node)
+        label = segment(self, node)
         try:
             if op == MATMUL and any(len(s) != 2 for s in shapes):
                 op = MATMUL_ND  # vectors and batches: numpy's matmul rules
@@ -660,13 +362,11 @@ class Builder:
         except ShapeError as e:
             names = " and ".join(f"{by_id[i].label} {by_id[i].shape}" for i in inputs)
             raise source_error(node, f"cannot compute {label}: {e} (inputs: {names})") from None
-        if op in _WHOLE:  # cross_entropy(logits, labels), embedding(ids, table)
-            whole, other = (0, 1) if op == "embedding" else (1, 0)
-            self.check_whole(node, op, by_id[inputs[whole]], by_id[inputs[other]])
+        check_whole(self, node, op, [by_id[i] for i in inputs])  # cross_entropy's, embedding's
         if len(shape) > MAX_AXES:  # a reshape or a stack may add axes past numpy's limit
             raise source_error(node, f"a tensor has at most {MAX_AXES} axes; {label} would have "
                                f"{len(shape)}")
-        self.check_size(node, shape)
+        check_size(self, node, shape)
         nid = name or self.fresh()
         line, column = position(node)
         # the text names the versions it reads (`h_2 @ W_1`); `c += e` is written c_2 + (e)
@@ -687,7 +387,7 @@ class Builder:
         nid = self.fresh()
         line, column = position(node)
         # a loop's variable is its pass's number
-        label = label or (str(value) if isinstance(node, ast.Name) else self.segment(node))
+        label = label or (str(value) if isinstance(node, ast.Name) else segment(self, node))
         self.nodes.append(Node(nid, "const", label, (), line, column,
                                init={"dist": "value", "value": float(value)}))
         return nid
@@ -698,28 +398,3 @@ class Builder:
             nid = f"tmp{self.counter}"
             if nid not in self.taken:
                 return nid
-
-    def segment(self, node: ast.expr) -> str:
-        text = self.source_of(node) or type(node).__name__
-        return re.sub(r"\s+", " ", text).strip()
-
-    def source_of(self, node: ast.expr) -> str | None:
-        """`ast.get_source_segment`, with the source split into lines once: that function
-        splits the whole source on every call, which made a 500-node graph's parse take a
-        second."""
-        if self.lines is None:
-            self.lines = _LINE_ENDS.split(self.source)
-            # re.split leaves each line's ending apart: glue them back on
-            self.lines = ["".join(pair) for pair in zip(self.lines[::2],
-                                                       [*self.lines[1::2], ""], strict=True)]
-        end_line, end_column = getattr(node, "end_lineno", None), getattr(node, "end_col_offset",
-                                                                          None)
-        if end_line is None or end_column is None:
-            return None
-        first, last = node.lineno - 1, end_line - 1
-        # ast's columns count UTF-8 bytes
-        if first == last:
-            return self.lines[first].encode()[node.col_offset:end_column].decode()
-        return (self.lines[first].encode()[node.col_offset:].decode()
-                + "".join(self.lines[first + 1:last])
-                + self.lines[last].encode()[:end_column].decode())

@@ -16,11 +16,10 @@ import ast
 import difflib
 
 from app.engine.core.errors import SourceError
+from app.engine.language.numbers import constant_number
+from app.engine.language.vocabulary import MODULES
 from app.engine.ops import REGISTRY, VARIADIC
 
-#: the names a source may write a module as (no imports: `np`, `numpy`, `torch`, and `F` for
-#: torch.nn.functional, as PyTorch's examples import it)
-MODULES = frozenset({"np", "numpy", "torch", "F"})
 #: what may come before an op's name
 PREFIXES = frozenset({"np", "numpy", "np.linalg", "numpy.linalg", "torch", "torch.linalg",
                       "F", "torch.nn.functional"})
@@ -124,7 +123,7 @@ def spelled(builder, call: ast.Call) -> ast.expr:
                                f"with {', '.join(p + '.' for p in sorted(PREFIXES))}")
     else:
         if path is not None and path[0] not in builder.names and path[0] not in builder.lists:
-            if builder.constant_number(ast.Name(id=path[0], ctx=ast.Load())) is not None:
+            if constant_number(builder, ast.Name(id=path[0], ctx=ast.Load())) is not None:
                 raise _error(func, f"{path[0]} is a number: a method is called on a tensor, "
                                    f"like x.exp()")
             raise _error(func, f"undefined name {path[0]!r}: a method is called on a tensor "
@@ -163,7 +162,7 @@ def _is_axis(builder, node: ast.expr) -> bool:
     """`1`, `None`, `(0, 1)`: an axis (np.max(x, 1)), not a tensor (torch.max(a, b))."""
     items = node.elts if isinstance(node, ast.Tuple) else [node]
     return all(isinstance(item, ast.Constant) and item.value is None
-               or isinstance(builder.constant_number(item), int) for item in items)
+               or isinstance(constant_number(builder, item), int) for item in items)
 
 
 def _keywords(call: ast.Call, op: str, written: str, torch: bool) -> list[ast.keyword]:

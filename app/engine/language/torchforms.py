@@ -15,6 +15,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from app.engine.core.errors import source_error
+from app.engine.language.attributes import attr_value
 from app.engine.ops import num
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def optional_call(builder: Builder, node: ast.Call, fn: str, rule, args: list, k
         raise source_error(node, f"{fn}() takes {start} to {rule.arity} arguments, got "
                            f"{len(node.args)}")
     for key, value in kw.items():
-        attrs[key] = builder.attr_value(fn, key, value)
+        attrs[key] = attr_value(builder, fn, key, value)
     inputs = []
     for i, a in enumerate(args):
         if i >= start and (a is None or _none(a)):

@@ -18,37 +18,15 @@ from typing import TYPE_CHECKING
 
 from app.engine.core.errors import LimitError, position, source_error
 from app.engine.language.groups import MAX_GROUP_DEPTH, MAX_GROUPS, in_group
-from app.engine.language.vocabulary import LEAVES, MAX_DEPTH
+from app.engine.language.leaves import leaf
+from app.engine.language.numbers import whole
+from app.engine.language.vocabulary import LEAVES
 
 if TYPE_CHECKING:
     from app.engine.language.parser import Builder
 
-#: the operators whole-number arithmetic of bounds and indices may use
-_WHOLE_OPS = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
-              ast.FloorDiv: int.__floordiv__, ast.Mod: int.__mod__}
-#: the largest whole number a bound or an index may reach
-MAX_WHOLE = 2 ** 53
 #: statements loops and lists may read, per node of the node limit
 UNROLLED = 2
-
-
-def whole(builder: Builder, node: ast.expr, depth: int = 0) -> int | None:
-    """A constant whole number: a literal, a named number, a loop's variable, or + - * // %
-    of them (`L - 1`, `i + 1`, `2 * i`); None when it is not one."""
-    if depth > MAX_DEPTH:
-        raise source_error(node, f"expression nested deeper than {MAX_DEPTH} levels")
-    if isinstance(node, ast.BinOp) and type(node.op) in _WHOLE_OPS:
-        left, right = whole(builder, node.left, depth + 1), whole(builder, node.right, depth + 1)
-        if left is None or right is None:
-            return None
-        if type(node.op) in (ast.FloorDiv, ast.Mod) and right == 0:
-            raise source_error(node, "division by zero")
-        value = _WHOLE_OPS[type(node.op)](left, right)
-        if abs(value) > MAX_WHOLE:
-            raise source_error(node, f"a whole number here is at most {MAX_WHOLE} in size")
-        return value
-    value = builder.constant_number(node)
-    return value if type(value) is int else None
 
 
 def _range(builder: Builder, node: ast.expr) -> range:
@@ -206,7 +184,7 @@ def read_list(builder: Builder, name: str, comp: ast.ListComp, stmt: ast.stmt):
             elt = comp.elt
             if isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) \
                     and elt.func.id in LEAVES:
-                made = builder.leaf(nid, elt, stmt)
+                made = leaf(builder, nid, elt, stmt)
             else:
                 made = builder.expr(elt, name=nid, line=stmt.lineno)
                 if made != nid:

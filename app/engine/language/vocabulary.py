@@ -1,16 +1,19 @@
-"""The language's names: its leaf constructors, its functions (the op registry's names and
-aliases), the names a user may not assign, and how deep an expression may nest. Read by the
-language and by the modules that build on it (groups, definitions, loops), so none of them
-imports the language itself.
+"""The language's names: the modules a source may write, its leaf constructors, its functions
+(the op registry's names and aliases), the names a user may not assign, how deep an expression
+may nest and how many axes a tensor may have. Read by the language and by the modules that
+build on it (groups, definitions, loops), so none of them imports the language itself.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 
-from app.engine.language.spellings import MODULES
 from app.engine.ops import REGISTRY
 
+#: the names a source may write a module as (no imports: `np`, `numpy`, `torch`, and `F` for
+#: torch.nn.functional, as PyTorch's examples import it)
+MODULES = frozenset({"np", "numpy", "torch", "F"})
 #: leaf constructors and what they draw from the RandomState
 LEAVES = {"input": "normal", "param": "normal", "onehot": "onehot", "bernoulli": "bernoulli",
           "zeros": "zeros", "ones": "ones", "uniform": "uniform", "labels": "labels"}
@@ -29,3 +32,15 @@ RESERVED_PREFIXES = {"grad_": "the gradients of the exported script (grad_x is â
                      "dot_": "forward mode's tangents (dot_x is the derivative of x along "
                              "the direction)"}
 MAX_DEPTH = 60
+#: axes of a tensor at most (numpy's own limit is 64 in numpy 2, 32 before)
+MAX_AXES = 32
+#: syntax that is not part of the language, by what an error calls it
+NOT_ALLOWED = {
+    ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons", ast.BoolOp: "and/or",
+    ast.IfExp: "conditional expressions", ast.List: "lists", ast.Tuple: "tuples",
+    ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "strings", ast.NamedExpr: ":=",
+    ast.Starred: "* unpacking", ast.Await: "await", ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
