@@ -159,7 +159,8 @@ export class Camera extends EventTarget {
     this.container.dataset.moving = "";
     return new Promise((resolve) => {
       const frame = (now) => {
-        const f = Math.min(1, (now - start) / duration);
+        // a frame's time is when it began, which can be before go() was called: never below 0
+        const f = Math.min(1, Math.max(0, (now - start) / duration));
         const e = ease(f);
         const to = this.goal;
         const [tx, ty] = centre(to);

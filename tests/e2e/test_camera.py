@@ -113,3 +113,43 @@ def test_normal_mode_keeps_the_whole_graph_where_it_reads(guard, server, small_r
     seen = page.evaluate(VISIBLE)
     assert seen["camera"] == "overview", seen
     assert seen["count"] == len(small_run["graph"]["nodes"])
+
+
+EASE_FROM_A_FRAME_BEGUN_EARLIER = """async () => {
+    const { Camera } = await import('/static/js/camera.js');
+    const ns = 'http://www.w3.org/2000/svg';
+    const container = document.createElement('div');
+    const svg = document.createElementNS(ns, 'svg');
+    container.appendChild(svg);
+    document.body.appendChild(container);
+    const camera = new Camera(svg, container, false, [800, 600]);
+    camera.set({ x: 0, y: 0, s: 1 });
+    const widths = [];
+    camera.addEventListener('change', () => widths.push(camera.viewBox[2]));
+    // a frame's time is when the frame began: earlier than a go() called during it
+    const ask = window.requestAnimationFrame;
+    let first = true;
+    window.requestAnimationFrame = (callback) => ask((now) => {
+        callback(first ? now - 100 : now);
+        first = false;
+    });
+    try {
+        await camera.go({ x: 0, y: 0, s: 2 }, 40);
+    } finally {
+        window.requestAnimationFrame = ask;
+        container.remove();
+    }
+    return widths;
+}"""
+
+
+def test_an_easing_never_overshoots_when_its_first_frame_began_before_it(guard, server, small_run):
+    """requestAnimationFrame's time is when the frame began, which can be before the easing
+    started (go() called while a frame is under way). The easing's fraction was then negative,
+    and the cubic easing of -1.5 zoomed out by 2^27 for one frame: a viewBox Chromium could not
+    parse (seen in test_normal_mode_follows…'s console). Between a view and one twice as close,
+    every frame's width stays between the two."""
+    page = guard
+    open_run(page, server, small_run["run_id"], 0, 0)
+    widths = page.evaluate(EASE_FROM_A_FRAME_BEGUN_EARLIER)
+    assert widths and all(400 - 1e-6 <= w <= 800 + 1e-6 for w in widths), widths
