@@ -145,10 +145,11 @@ SCRIPT_HELPERS: dict[str, str] = {}
 FUNCTIONS: dict = {}
 
 
-def scripted(module: str, **groups: tuple[str, ...]) -> None:
+def scripted(module: str, *alone: str, **groups: tuple[str, ...]) -> None:
     """A module of helpers joins the table: its public functions are what rules may call, and
     each group is a text the script defines (an op names it in `helpers`), made of its names'
-    source in order: a function's, a global's line, or an import as written."""
+    source in order: a function's, a global's line, or an import as written (a function alone
+    is a group of its own name)."""
     space = sys.modules[module]
     lines = inspect.getsource(space).splitlines(keepends=True)
 
@@ -164,11 +165,11 @@ def scripted(module: str, **groups: tuple[str, ...]) -> None:
            and f is not scripted}
     assert not own.keys() & FUNCTIONS.keys(), f"{module}: a helper's name is taken"
     FUNCTIONS.update(own)
+    groups = {name: (name,) for name in alone} | groups
     SCRIPT_HELPERS.update({group: "".join(map(text, names)) for group, names in groups.items()})
 
 
-scripted(__name__, logsumexp=("logsumexp",), softmax=("softmax",), log_softmax=("log_softmax",),
-         gelu=("import math", "_erf", "gelu", "gelu_grad"), winners=("winners",),
-         prod_others=("_exclusive_prod", "prod_others"), select=("select",), over=("over",),
-         power_log=("power_log",), scatter=("scatter",), matmul_grad=("sum_to", "matmul_grad"),
+scripted(__name__, "logsumexp", "softmax", "log_softmax", "winners", "select", "over", "power_log",
+         "scatter", gelu=("import math", "_erf", "gelu", "gelu_grad"), matmul_grad=("sum_to", "matmul_grad"),
+         prod_others=("_exclusive_prod", "prod_others"),
          cross_entropy=("cross_entropy", "cross_entropy_grad"))

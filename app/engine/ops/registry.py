@@ -46,9 +46,8 @@ class Op:
     code_jvp: tuple[str, ...]
     #: what the VJP reads: "out" and/or input positions "0", "1" (ordered: never the hash seed's)
     saves: tuple[str, ...]
-    #: per input, which of `saves` its VJP reads (None: all). A VJP not needed (its input is a
-    #: constant, or data with `input_grads` false) keeps nothing only it reads: `y * log(p)`
-    #: keeps log(p) only for ∂/∂y
+    #: per input, which of `saves` its VJP reads (None: all). A VJP not needed (a constant's, or
+    #: data's with `input_grads` false) keeps nothing: `y * log(p)` keeps log(p) only for ∂/∂y
     reads: tuple[tuple[str, ...], ...] | None = None
     #: keyword attributes the op takes, with defaults; extra template values made from them
     attrs: dict = field(default_factory=dict)
@@ -59,9 +58,8 @@ class Op:
     #: FLOPs of one forward, flops(out_shape, *input_shapes); None: one per element of the
     #: largest of the output and the inputs
     flops: Callable[..., int] | None = None
-    #: the budget's element operations of one evaluation, numpy calls included: work(out_shape,
-    #: *input_shapes) -> budget.Work (forward, one VJP, one JVP); None: the FLOPs plus one call
-    #: each (an op the source defines counts every op it runs)
+    #: the budget's element operations, numpy calls included: work(out_shape, *input_shapes)
+    #: -> budget.Work (forward, one VJP, one JVP); None: the FLOPs plus one call each
     work: Callable[..., object] | None = None
     #: how the language writes it: "call" (`relu(x)`, keyword attributes as in `attrs`), a
     #: binary operator ("+", "@", "**", …), "unary -" or ".T"; more names it takes (`dot`)
@@ -69,20 +67,20 @@ class Op:
     names: tuple[str, ...] = ()
     #: written like a function call in LaTeX (f(x), \\sqrt{x}, |x|): no parentheses around it
     call_like: bool = False
-    #: the helpers (SCRIPT_HELPERS) the exported script defines to run its forward; for an op
-    #: the source defines, the Python functions the script defines for it
+    #: the helpers (SCRIPT_HELPERS) the script defines to run it; an op the source defines:
+    #: the Python functions the script defines for it
     helpers: tuple[str, ...] = ()
     script: str = ""
-    #: the attribute the call's extra positional arguments give (`reshape(x, (2, 3))`), and
-    #: where it stands when not after the tensors (1: `layer_norm(x, (d,), w, b)`, PyTorch's)
+    #: the attribute the call's extra positional argument gives (`reshape(x, (2, 3))`), and
+    #: where it stands if not last (1: `layer_norm(x, (d,), w, b)`); or one attribute each
+    #: (`clip(x, lo, hi)`)
     positional: str = ""
     positional_at: int | None = None
-    #: attributes the call's extra positional arguments give, one each (`clip(x, lo, hi)`)
     positional_attrs: tuple[str, ...] = ()
-    #: the last inputs a call may leave out, pass as None or name (weight=w), as (name,
-    #: number it then is): a normalisation's weight 1 and bias 0, as PyTorch's weight=None
+    #: the last inputs a call may leave out (None, or named: weight=w), as (name, the number it
+    #: then is): a normalisation's weight 1 and bias 0; `drawn`: the last input is a mask the
+    #: call declares, drawn from the run's seed (masks.py)
     optional: tuple[tuple[str, float], ...] = ()
-    #: the last input is a mask the call declares, drawn from the run's seed (masks.py)
     drawn: bool = False
     #: one sentence: how the op routes the gradient back (the chain-rule card's "gate pattern")
     routes: str = ""

@@ -118,7 +118,7 @@ def flatten(a, start_dim=0, end_dim=-1):
     return a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1:])
 
 
-scripted(__name__, windows=("pair", "windows", "unwindows"),
+scripted(__name__, "flatten", windows=("pair", "windows", "unwindows"),
          conv2d=("conv2d", "conv2d_grad_x", "conv2d_grad_w", "conv2d_grad_b"),
          max_pool2d=("pool_argmax", "max_pool2d", "max_pool2d_grad", "max_pool2d_tangent"),
-         avg_pool2d=("avg_pool2d", "avg_pool2d_grad"), flatten=("flatten",))
+         avg_pool2d=("avg_pool2d", "avg_pool2d_grad"))
