@@ -13,6 +13,7 @@ from math import ceil, prod
 
 from app.engine.core.shapes import Shape, ShapeError
 from app.engine.instruments.cost import CALL_COST, Work
+from app.engine.ops import windows  # noqa: F401 (the rules call its helpers)
 from app.engine.ops.derivation import table_op
 
 #: the largest stride, padding, dilation and pool kernel side the language takes

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from collections import ChainMap
 from dataclasses import replace
 from functools import lru_cache, partial
 
@@ -21,7 +22,7 @@ from app.engine.core.shapes import broadcast_shape, same_shape
 from app.engine.ops.helpers import FUNCTIONS
 from app.engine.ops.registry import VARIADIC, Op, PerInput, num, register, render
 
-_NAMES = {"np": np, **FUNCTIONS}
+_NAMES = ChainMap({"np": np}, FUNCTIONS)  # a live view: a helper module joins when imported
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
               ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
               ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.USub: operator.neg,

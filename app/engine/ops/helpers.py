@@ -12,17 +12,6 @@ import sys
 
 import numpy as np
 
-from app.engine.ops import normhelpers, windows
-from app.engine.ops.normhelpers import (  # noqa: F401 (the rules call them by name)
-    batch_norm,
-    channel_axes,
-    channel_sum,
-    lead_sum,
-    normalized,
-    normalized_grad,
-    per_channel,
-)
-
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -109,22 +98,6 @@ def scatter(g, shape, key):
     return out
 
 
-# the rows of table the ids pick: ids of any shape, each row (D,) in its place
-def embedding(ids, table):
-    index = np.asarray(ids).astype(np.intp)
-    if index.size and (index.min() < 0 or index.max() >= len(table)):
-        raise IndexError(f"embedding ids must be in 0 … {len(table) - 1} (the table's rows), "
-                         f"got {index.min()} … {index.max()}")
-    return table[index]
-
-
-# the table's gradient: each id's row of g added into its row (a repeated id accumulates)
-def embedding_grad(g, ids, shape):
-    out = np.zeros(shape)
-    np.add.at(out, np.asarray(ids).astype(np.intp), g)
-    return out
-
-
 # a broadcast gradient summed back to an operand's shape
 def sum_to(d, shape):
     if d.shape == shape:
@@ -166,31 +139,37 @@ def cross_entropy_grad(a, labels):
     return p / len(labels)
 
 
-def _text(*names: str) -> str:
-    """The script's text of these helpers: each function's source, a global's line."""
-    source = inspect.getsource(sys.modules[__name__]).splitlines(keepends=True)
-    return "".join(next(line for line in source if line.startswith(name + " = "))
-                   if name.startswith("_erf") else inspect.getsource(globals()[name])
-                   for name in names)
-
-
 #: per helper name (an op's `helpers`), the numpy code the generated script defines
-SCRIPT_HELPERS = {
-    "logsumexp": _text("logsumexp"), "softmax": _text("softmax"),
-    "log_softmax": _text("log_softmax"),
-    "gelu": "import math\n" + _text("_erf", "gelu", "gelu_grad"),
-    "prod_others": _text("_exclusive_prod", "prod_others"), "winners": _text("winners"),
-    "select": _text("select"), "over": _text("over"), "power_log": _text("power_log"),
-    "scatter": _text("scatter"), "matmul_grad": _text("sum_to", "matmul_grad"),
-    "cross_entropy": _text("cross_entropy", "cross_entropy_grad"),
-    "embedding": _text("embedding", "embedding_grad"),
-    "normalization": _text("channel_axes", "per_channel", "channel_sum", "normalized", "normalized_grad",
-                  "batch_norm", "lead_sum"),
-}
+SCRIPT_HELPERS: dict[str, str] = {}
 #: the functions a rule's code may call (beside numpy as `np`)
-FUNCTIONS = {name: f for name, f in list(globals().items())
-             if inspect.isfunction(f) and f.__module__ in (__name__, normhelpers.__name__)
-             and not name.startswith("_")}
-# the sliding-window ops' helpers are in their own file
-SCRIPT_HELPERS.update(windows.SCRIPT_HELPERS)
-FUNCTIONS.update(windows.FUNCTIONS)
+FUNCTIONS: dict = {}
+
+
+def scripted(module: str, *alone: str, **groups: tuple[str, ...]) -> None:
+    """A module of helpers joins the table: its public functions are what rules may call, and
+    each group is a text the script defines (an op names it in `helpers`), made of its names'
+    source in order: a function's, a global's line, or an import as written (a function alone
+    is a group of its own name)."""
+    space = sys.modules[module]
+    lines = inspect.getsource(space).splitlines(keepends=True)
+
+    def text(name: str) -> str:
+        if name.startswith("import "):
+            return name + "\n"
+        if inspect.isfunction(getattr(space, name)):
+            return inspect.getsource(getattr(space, name))
+        return next(line for line in lines if line.startswith(name + " = "))
+
+    own = {name: f for name, f in vars(space).items()
+           if inspect.isfunction(f) and f.__module__ == module and not name.startswith("_")
+           and f is not scripted}
+    assert not own.keys() & FUNCTIONS.keys(), f"{module}: a helper's name is taken"
+    FUNCTIONS.update(own)
+    groups = {name: (name,) for name in alone} | groups
+    SCRIPT_HELPERS.update({group: "".join(map(text, names)) for group, names in groups.items()})
+
+
+scripted(__name__, "logsumexp", "softmax", "log_softmax", "winners", "select", "over", "power_log",
+         "scatter", gelu=("import math", "_erf", "gelu", "gelu_grad"), matmul_grad=("sum_to", "matmul_grad"),
+         prod_others=("_exclusive_prod", "prod_others"),
+         cross_entropy=("cross_entropy", "cross_entropy_grad"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from math import prod
 
 from app.engine.core.shapes import ShapeError
+from app.engine.ops import normhelpers  # noqa: F401 (the rules call its helpers)
 from app.engine.ops.derivation import table_op
 
 _HAT = "\\hat{{x}}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine.ops.helpers import scripted
+
 
 # batch norm's axes: every axis but the channels (axis 1)
 def channel_axes(x):
@@ -51,3 +53,7 @@ def batch_norm(x, w, b, eps):
 # (the leading ones; a scalar weight: all of them)
 def lead_sum(d, shape):
     return np.sum(d, axis=tuple(range(np.ndim(d) - len(shape))))
+
+
+scripted(__name__, normalization=("channel_axes", "per_channel", "channel_sum", "normalized",
+                                  "normalized_grad", "batch_norm", "lead_sum"))

@@ -2,8 +2,8 @@
 cross-entropy: each rule written once, by hand, as the code the script runs.
 
 A reduction states its VJP once as a template in {g}: the backward puts the reduced axis back
-into g ({gx}), the forward mode sums the same product of the tangent over the axis. Its LaTeX
-is the local derivative, the contribution and (where it is not Σ local ⊙ t) the tangent.
+into g ({gx}), the forward mode sums the same product of the tangent over the axis. Its LaTeX is
+the local derivative; the contribution is g times it, the tangent Σ local ⊙ t, unless given.
 """
 
 from __future__ import annotations
@@ -16,71 +16,57 @@ def _kw(axis, keepdims=False, default_axis=None) -> str:
     return (f", axis={axis}" if axis != default_axis else "") + (", keepdims=True" if keepdims else "")
 
 
-def _count_code(axis) -> str:
-    """numpy code of how many elements each reduced value is over."""
-    if axis is None or not isinstance(axis, tuple):
-        return "{0}.size" if axis is None else f"{{0}}.shape[{axis}]"
-    return "(" + " * ".join(f"{{0}}.shape[{a}]" for a in axis) + ")"
-
-
 def _reduce_fmt(axis=None, keepdims=False) -> dict:
     """Template values of a reduction: its keywords, g and out with the reduced axis put back
-    ({gx}, {outx}), the count, and the keywords of the helpers' calls."""
+    ({gx}, {outx}), how many elements each value is over, and the keywords of the helpers."""
     expand = "{g}" if axis is None or keepdims else f"np.expand_dims({{g}}, {axis})"
+    count = " * ".join(f"{{0}}.shape[{a}]" for a in (axis if isinstance(axis, tuple) else [axis]))
+    count = f"({count})" if isinstance(axis, tuple) else "{0}.size" if axis is None else count
     return {"kw": _kw(axis, keepdims), "gx": expand, "outx": expand.replace("{g}", "{out}"),
-            "count": _count_code(axis),
-            "kwk": f", axis={axis}, keepdims=True" if axis is not None else ", keepdims=True",
-            "axis_kw": "" if axis is None else f", axis={axis}",
-            "wkw": (f", {axis}" if axis is not None else ", None")
-            + (", True" if keepdims else ", False")}
+            "count": count, "kwk": _kw(axis) + ", keepdims=True", "axis_kw": _kw(axis),
+            "wkw": f", {axis}, {bool(keepdims)}"}
+
+
+def _reduction(name: str, vjp: str, latex: str, local: str, *, code: str = "", jvp: str = "",
+               contrib: str = "{g}\\,{local}", tangent: str = "\\textstyle\\sum {local} \\odot {t}",
+               **more) -> None:
+    table_op(name, code or f"np.{name}({{0}}{{kw}})", (vjp.replace("{g}", "{gx}"),),
+             (jvp or "np.sum(" + vjp.replace("{g}", "{t}") + "{kw})",), reduce_shape, latex,
+             (local,), (contrib.replace("{local}", local),), (tangent.replace("{local}", local),),
+             call_like=True, attrs={"axis": None, "keepdims": False}, fmt=_reduce_fmt, **more)
 
 
 _CENTERED = "({0} - np.mean({0}{kwk}))"
-for _name, _code, _vjp, _jvp, _latex, _local, _contrib, _tangent, _routes, _more in (
-    ("sum", "np.sum({0}{kw})", "{g} * np.ones_like({0})", "np.sum({t}{kw})", "\\sum {0}",
-     "\\mathbf{{1}}", "{g}\\,\\mathbf{{1}}", "\\textstyle\\sum {t}",
-     "a reduction (sum) broadcasts the gradient back: every summed element gets it "
-     "unchanged.", {}),
-    ("mean", "np.mean({0}{kw})", "{g} * np.ones_like({0}) / {count}", "np.mean({t}{kw})",
-     "\\operatorname{{mean}} {0}", "\\frac{{1}}{{n}}",
-     "\\frac{{{g}}}{{n}}", "\\operatorname{{mean}} {t}",
-     "a reduction (mean) broadcasts the gradient back divided by n: every element gets an "
-     "equal share.", {}),
-    ("logsumexp", "logsumexp({0}{kw})", "{g} * np.exp({0} - {outx})", None,
-     "\\log \\sum e^{{{0}}}", "e^{{{0} - {out}}}", "{g} \\odot e^{{{0} - {out}}}", None,
-     "logsumexp sends each element the gradient times its softmax weight.",
-     {"helpers": ("logsumexp",)}),
-    ("prod", "np.prod({0}{kw})", "{g} * prod_others({0}{axis_kw})", None, "\\prod {0}",
-     "\\textstyle\\prod_{{j \\ne i}} {0}_j", "{g}\\,\\textstyle\\prod_{{j \\ne i}} {0}_j",
-     "\\textstyle\\sum_i {t}_i \\prod_{{j \\ne i}} {0}_j",
-     "prod sends each element the gradient times the product of the other elements.",
-     {"helpers": ("prod_others",)}),
-    ("var", "np.var({0}{kw})", "{g} * 2 * " + _CENTERED + " / {count}", None,
-     "\\operatorname{{var}} {0}", "\\frac{{2}}{{n}}({0} - \\bar{{{0}}})",
-     "{g}\\,\\frac{{2}}{{n}}({0} - \\bar{{{0}}})", None,
-     "var (numpy's, ddof 0) sends each element the gradient times 2/n times its distance "
-     "from the mean.", {}),
-    ("std", "np.std({0}{kw})", "over({g} * " + _CENTERED + ", {count} * {outx})", None,
-     "\\operatorname{{std}} {0}", "\\frac{{{0} - \\bar{{{0}}}}}{{n\\,{out}}}",
-     "{g}\\,\\frac{{{0} - \\bar{{{0}}}}}{{n\\,{out}}}", None,
-     "std (numpy's, ddof 0) sends each element the gradient times its distance from the mean "
-     "over n·std (0 where the std is 0, as PyTorch).", {"helpers": ("over",)}),
-    ("norm", "np.sqrt(np.sum({0} * {0}{kw}))", "over({g} * {0}, {outx})", None,
-     "\\lVert {0} \\rVert", "\\frac{{{0}}}{{{out}}}", "{g}\\,\\frac{{{0}}}{{{out}}}", None,
-     "norm (L2) sends each element the gradient times the element over the norm: along the "
-     "direction of the vector (0 for a zero vector, as PyTorch).", {"helpers": ("over",)}),
-    *((_m, f"np.{_m}({{0}}{{kw}})", "select({g}, winners({0}, {out}{wkw}))", None,
-       f"\\{_m} {{0}}", f"\\mathbb{{{{1}}}}[{{0}} = \\{_m}] / \\#",
-       f"{{g}} \\odot \\mathbb{{{{1}}}}[{{0}} = \\{_m}] / \\#", None,
-       f"{_m} routes the gradient to the {_w} element (split evenly among ties, as "
-       f"torch.a{_m}); the others get 0.", {"helpers": ("winners", "select")})
-      for _m, _w in (("max", "largest"), ("min", "smallest"))),
-):
-    table_op(_name, _code, (_vjp.replace("{g}", "{gx}"),),
-             (_jvp or "np.sum(" + _vjp.replace("{g}", "{t}") + "{kw})",), reduce_shape, _latex,
-             (_local,), (_contrib,), (_tangent or f"\\textstyle\\sum {_local} \\odot {{t}}",),
-             routes=_routes, call_like=True, attrs={"axis": None, "keepdims": False},
-             fmt=_reduce_fmt, **_more)
+_reduction("sum", "{g} * np.ones_like({0})", "\\sum {0}", "\\mathbf{{1}}", jvp="np.sum({t}{kw})",
+           tangent="\\textstyle\\sum {t}", routes="a reduction (sum) broadcasts the gradient back: "
+           "every summed element gets it unchanged.")
+_reduction("mean", "{g} * np.ones_like({0}) / {count}", "\\operatorname{{mean}} {0}",
+           "\\frac{{1}}{{n}}", jvp="np.mean({t}{kw})", contrib="\\frac{{{g}}}{{n}}",
+           tangent="\\operatorname{{mean}} {t}", routes="a reduction (mean) broadcasts the "
+           "gradient back divided by n: every element gets an equal share.")
+_reduction("logsumexp", "{g} * np.exp({0} - {outx})", "\\log \\sum e^{{{0}}}", "e^{{{0} - {out}}}",
+           code="logsumexp({0}{kw})", contrib="{g} \\odot {local}", helpers=("logsumexp",),
+           routes="logsumexp sends each element the gradient times its softmax weight.")
+_reduction("prod", "{g} * prod_others({0}{axis_kw})", "\\prod {0}",
+           "\\textstyle\\prod_{{j \\ne i}} {0}_j", helpers=("prod_others",),
+           tangent="\\textstyle\\sum_i {t}_i \\prod_{{j \\ne i}} {0}_j",
+           routes="prod sends each element the gradient times the product of the other elements.")
+_reduction("var", "{g} * 2 * " + _CENTERED + " / {count}", "\\operatorname{{var}} {0}",
+           "\\frac{{2}}{{n}}({0} - \\bar{{{0}}})", routes="var (numpy's, ddof 0) sends each "
+           "element the gradient times 2/n times its distance from the mean.")
+_reduction("std", "over({g} * " + _CENTERED + ", {count} * {outx})", "\\operatorname{{std}} {0}",
+           "\\frac{{{0} - \\bar{{{0}}}}}{{n\\,{out}}}", helpers=("over",),
+           routes="std (numpy's, ddof 0) sends each element the gradient times its distance from "
+           "the mean over n·std (0 where the std is 0, as PyTorch).")
+_reduction("norm", "over({g} * {0}, {outx})", "\\lVert {0} \\rVert", "\\frac{{{0}}}{{{out}}}",
+           code="np.sqrt(np.sum({0} * {0}{kw}))", helpers=("over",),
+           routes="norm (L2) sends each element the gradient times the element over the norm: "
+           "along the direction of the vector (0 for a zero vector, as PyTorch).")
+for _m, _w in (("max", "largest"), ("min", "smallest")):
+    _reduction(_m, "select({g}, winners({0}, {out}{wkw}))", f"\\{_m} {{0}}",
+               f"\\mathbb{{{{1}}}}[{{0}} = \\{_m}] / \\#", contrib="{g} \\odot {local}",
+               helpers=("winners", "select"), routes=f"{_m} routes the gradient to the {_w} "
+               f"element (split evenly among ties, as torch.a{_m}); the others get 0.")
 
 # ----- The softmax family (along one axis, -1 unless given) -----
 

@@ -25,8 +25,8 @@ class Op:
     name: str
     arity: int
     forward: Callable[..., np.ndarray]
-    #: per input (as autograd's defvjp: a gradient nobody needs is never computed),
-    #: vjp(g, out, *inputs, **attrs) -> its contribution (apply_vjp reduces it to the input's shape)
+    #: per input (as autograd's defvjp: a gradient nobody needs is never computed), vjp(g, out,
+    #: *inputs, **attrs) -> its contribution (apply_vjp reduces it to the input's shape)
     vjp: tuple[Callable[..., np.ndarray], ...]
     #: shape(*input_shapes, **attrs) -> output shape, or ShapeError
     shape: Callable[..., Shape]
@@ -46,13 +46,11 @@ class Op:
     code_jvp: tuple[str, ...]
     #: what the VJP reads: "out" and/or input positions "0", "1" (ordered: never the hash seed's)
     saves: tuple[str, ...]
-    #: per input, which of `saves` that input's VJP reads (None: all of them). A VJP that is
-    #: not needed (its input needs no gradient: a constant, a data input with `input_grads`
-    #: false) does not keep what only it reads: `y * log(p)` keeps log(p) only for ∂/∂y
+    #: per input, which of `saves` its VJP reads (None: all). A VJP not needed (a constant's, or
+    #: data's with `input_grads` false) keeps nothing: `y * log(p)` keeps log(p) only for ∂/∂y
     reads: tuple[tuple[str, ...], ...] | None = None
-    #: keyword attributes the op takes, with defaults
+    #: keyword attributes the op takes, with defaults; extra template values made from them
     attrs: dict = field(default_factory=dict)
-    #: extra template values computed from the attributes
     fmt: Callable[..., dict] = lambda **attrs: {}
     #: binary elementwise, numpy broadcasting: a contribution has the output's shape and is
     #: summed back to the input's (every other VJP gives the input's shape itself)
@@ -60,33 +58,29 @@ class Op:
     #: FLOPs of one forward, flops(out_shape, *input_shapes); None: one per element of the
     #: largest of the output and the inputs
     flops: Callable[..., int] | None = None
-    #: what one evaluation costs in the budget's element operations, numpy calls included:
-    #: work(out_shape, *input_shapes) -> budget.Work (forward, one VJP, one JVP); None: the
-    #: FLOPs plus one call each (an op the source defines counts every op it runs)
+    #: the budget's element operations, numpy calls included: work(out_shape, *input_shapes)
+    #: -> budget.Work (forward, one VJP, one JVP); None: the FLOPs plus one call each
     work: Callable[..., object] | None = None
     #: how the language writes it: "call" (`relu(x)`, keyword attributes as in `attrs`), a
-    #: binary operator ("+", "@", "**", …), "unary -" or ".T"
+    #: binary operator ("+", "@", "**", …), "unary -" or ".T"; more names it takes (`dot`)
     syntax: str = "call"
+    names: tuple[str, ...] = ()
     #: written like a function call in LaTeX (f(x), \\sqrt{x}, |x|): no parentheses around it
     call_like: bool = False
-    #: the helper functions (SCRIPT_HELPERS) the exported script defines to run its forward
+    #: the helpers (SCRIPT_HELPERS) the script defines to run it; an op the source defines:
+    #: the Python functions the script defines for it
     helpers: tuple[str, ...] = ()
-    #: an op the source defines: the Python functions the exported script defines for it
     script: str = ""
-    #: more names the language calls it by (`dot` for `@`, `pow` for `**` with a tensor)
-    names: tuple[str, ...] = ()
-    #: the attribute the call's extra positional arguments give (`reshape(x, (2, 3))`)
+    #: the attribute the call's extra positional argument gives (`reshape(x, (2, 3))`), and
+    #: where it stands if not last (1: `layer_norm(x, (d,), w, b)`); or one attribute each
+    #: (`clip(x, lo, hi)`)
     positional: str = ""
-    #: attributes the call's extra positional arguments give, one each (`clip(x, lo, hi)`)
-    positional_attrs: tuple[str, ...] = ()
-    #: where `positional`'s argument stands, when not after the tensors: 1 for
-    #: `layer_norm(x, (d,), w, b)`, as PyTorch writes it
     positional_at: int | None = None
-    #: the last inputs a call may leave out, pass as None or name (weight=w), as (name,
-    #: number it then is): a normalisation's weight 1 and bias 0, as PyTorch's weight=None
+    positional_attrs: tuple[str, ...] = ()
+    #: the last inputs a call may leave out (None, or named: weight=w), as (name, the number it
+    #: then is): a normalisation's weight 1 and bias 0; `drawn`: the last input is a mask the
+    #: call declares, drawn from the run's seed (masks.py)
     optional: tuple[tuple[str, float], ...] = ()
-    #: the last input is a mask the call declares, drawn from the run's seed (masks.py):
-    #: the source writes one tensor less, `dropout(x, p=0.5)`
     drawn: bool = False
     #: one sentence: how the op routes the gradient back (the chain-rule card's "gate pattern")
     routes: str = ""
@@ -143,15 +137,11 @@ def apply_vjp(op: Op, g, out, inputs: list, attrs: dict, index: int) -> np.ndarr
 def apply_jvp(op: Op, tangents: list, out, inputs: list, attrs: dict):
     """The output's tangent from the inputs' tangents (None: known to be zero): the sum over
     inputs of J_i · ṫ_i, in the output's shape; None when every input's tangent is zero."""
-    total = None
-    for index, t in enumerate(tangents):
-        if t is None:
-            continue
-        term = op.jvp[index](t, out, *inputs, **attrs)
-        total = term if total is None else total + term
-    if total is not None and np.shape(total) != np.shape(out):
-        total = np.broadcast_to(total, np.shape(out)).copy()
-    return total
+    terms = [op.jvp[i](t, out, *inputs, **attrs) for i, t in enumerate(tangents) if t is not None]
+    if not terms:
+        return None
+    total = sum(terms[1:], terms[0])
+    return total if np.shape(total) == np.shape(out) else np.broadcast_to(total, np.shape(out)).copy()
 
 
 def op_flops(op: Op, out_shape, *input_shapes) -> int:

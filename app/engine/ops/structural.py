@@ -8,7 +8,6 @@ from __future__ import annotations
 from math import prod
 
 from app.engine.core import shapes
-from app.engine.core.shapes import ShapeError
 from app.engine.ops.derivation import table_op
 from app.engine.ops.registry import PerInput
 
@@ -47,25 +46,6 @@ table_op("reshape", "np.reshape({0}, {shape})", ("np.reshape({g}, {0}.shape)",),
          routes="reshape passes the gradient back reshaped to the input's shape: the same "
                 "numbers in the same order.")
 
-
-
-def _embedding_shape(ids, table, **_):
-    if len(table) != 2:
-        raise ShapeError(f"embedding's table must be 2-D (rows, D), got {tuple(table)}")
-    return (*ids, table[1])
-
-
-# ids index the table's rows (PyTorch's F.embedding(ids, table)); the ids are whole numbers
-# (a labels leaf): they get no gradient, and the table's rows get g scatter-added
-table_op("embedding", "embedding({0}, {1})",
-         ("np.zeros_like({0}) * np.sum({g})", "embedding_grad({g}, {0}, {1}.shape)"),
-         ("0.0 * np.expand_dims({t}, -1)", "embedding({0}, {t})"),
-         _embedding_shape, "{1}_{{[{0}]}}", ("0", "\\mathbb{{1}}[\\text{{its row picked}}]"),
-         ("0 \\cdot {g}", "\\textstyle\\sum_{{i:\\,{0}_i = r}} {g}_i"),
-         ("0 \\cdot {t}", "{t}_{{[{0}]}}"), call_like=True, helpers=("embedding",),
-         flops=lambda out, ids, table: prod(out),
-         routes="embedding adds each position's gradient into the table row its id picked (a "
-                "row picked several times receives the sum); the ids, whole numbers, get none.")
 
 # ----- Several inputs: concatenate and stack (one list argument, axis=) -----
 

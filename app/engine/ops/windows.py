@@ -9,9 +9,9 @@ adjoint). Written as the script shows them: no docstrings (they would be copied)
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
+
+from app.engine.ops.helpers import scripted
 
 
 def pair(v):
@@ -118,16 +118,7 @@ def flatten(a, start_dim=0, end_dim=-1):
     return a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1:])
 
 
-_WINDOWS = inspect.getsource(pair) + inspect.getsource(windows) + inspect.getsource(unwindows)
-#: per helper name (an op's `helpers`), the numpy code the generated script defines
-SCRIPT_HELPERS = {
-    "windows": _WINDOWS,
-    "conv2d": "".join(map(inspect.getsource, (conv2d, conv2d_grad_x, conv2d_grad_w, conv2d_grad_b))),
-    "max_pool2d": "".join(map(inspect.getsource, (
-        pool_argmax, max_pool2d, max_pool2d_grad, max_pool2d_tangent))),
-    "avg_pool2d": "".join(map(inspect.getsource, (avg_pool2d, avg_pool2d_grad))),
-    "flatten": inspect.getsource(flatten),
-}
-#: the functions a rule's code may call
-FUNCTIONS = {name: f for name, f in list(globals().items())
-             if inspect.isfunction(f) and f.__module__ == __name__ and not name.startswith("_")}
+scripted(__name__, "flatten", windows=("pair", "windows", "unwindows"),
+         conv2d=("conv2d", "conv2d_grad_x", "conv2d_grad_w", "conv2d_grad_b"),
+         max_pool2d=("pool_argmax", "max_pool2d", "max_pool2d_grad", "max_pool2d_tangent"),
+         avg_pool2d=("avg_pool2d", "avg_pool2d_grad"))
