@@ -10,6 +10,7 @@ no state: the state after a step is the trace's.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,17 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
+#: per schedule (a run's), its memory ledger and notation
+_SCHEDULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _of_schedule(schedule) -> tuple[memory.Ledger, Notation]:
+    found = _SCHEDULES.get(schedule)
+    if found is None:
+        found = _SCHEDULES[schedule] = (memory.ledger(schedule), Notation(schedule.graph))
+    return found
+
+
 class Presenter(EventReader):
     """The steps of one traced iteration as a person reads them, one per event (`steps`):
     narration, LaTeX, the script's lines, the memory ledger. Every number is the tape's."""
@@ -98,10 +110,10 @@ class Presenter(EventReader):
         self.direction, self.iteration, self.lr = trace.direction, trace.iteration, trace.lr
         self.seed, self.tape, self.expected = trace.seed, trace.tape, trace.expected
         self.values = trace.tape.values
-        self.tex = Notation(self.graph)
+        #: the notation and the memory ledger (what is held for the backward pass after each
+        #: step) depend on the schedule alone: made once for all the iterations of a run
+        self.ledger, self.tex = _of_schedule(self.schedule)
         self.script = script
-        #: the memory ledger: what is held for the backward pass after each step
-        self.ledger = memory.ledger(self.schedule)
         #: per node, how many contributions arrived so far while presenting
         self._arrived = dict.fromkeys(self.graph.order, 0)
         self.steps: list[Step] = []
@@ -113,7 +125,7 @@ class Presenter(EventReader):
         self.steps.append(Step(
             k, event.phase, event.node, edges, narration, latex,
             "\n".join(code), self.script.lines.get((event.phase, event.node), []),
-            self.ledger.bytes_after[k], self.ledger.held_after[k], contributions or [], rule,
+            self.ledger.bytes_after[k], list(self.ledger.held_after[k]), contributions or [], rule,
         ))
 
     def on_load(self, event: Load, k: int) -> None:
