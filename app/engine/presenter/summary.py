@@ -149,39 +149,16 @@ def _counts(finite: np.ndarray, lo: float, hi: float) -> tuple[list[int], float,
             # x in bin units by one multiply-add; x >= lo keeps it >= 0, x == hi gives 16
             scaled = np.multiply(finite, per_unit)
             scaled -= lo * per_unit
-            if finite.size > _COUNTED:
-                counts += _counted(scaled)
-                index = None
-            else:
-                index = scaled.astype(np.intp)
+            index = scaled.astype(np.intp)
         else:  # a range among denormals: divide instead
             index = np.clip(((finite / 2 - lo / 2) / span * HISTOGRAM_BINS).astype(np.intp),
                             0, HISTOGRAM_BINS)
-        if index is not None:
-            counts += np.bincount(index, minlength=HISTOGRAM_BINS + 1)[: HISTOGRAM_BINS + 1]
+        counts += np.bincount(index, minlength=HISTOGRAM_BINS + 1)[: HISTOGRAM_BINS + 1]
         counts[HISTOGRAM_BINS - 1] += counts[HISTOGRAM_BINS]
     else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
         counts[HISTOGRAM_BINS // 2] = finite.size
         lo, hi = lo - 0.5, hi + 0.5
     return counts[:HISTOGRAM_BINS].tolist(), lo, hi
-
-
-#: past this many elements, a histogram's bins are counted by comparisons (_counted)
-_COUNTED = 4096
-
-
-def _counted(scaled: np.ndarray) -> np.ndarray:
-    """How many of `scaled` (x in bin units, >= 0) fall in each of bins 0 to 16: what
-    bincount of their integer parts (without those past 16) gives, faster on a large tensor
-    (bincount's increments of one counter wait for each other when most x share a bin; a
-    comparison per bin does not). Their integer parts are below 64, so a byte holds them: x
-    in bin units is at most hi·u − lo·u for u bins per unit, 16 but for the rounding of each
-    product, and each is under 16·2^53 (hi − lo is at least hi's last bit) so rounds by at
-    most 16."""
-    index = scaled.astype(np.uint8)
-    at_least = np.array([index.size] + [np.count_nonzero(index >= j)
-                                        for j in range(1, HISTOGRAM_BINS + 2)])
-    return at_least[:-1] - at_least[1:]
 
 
 def _edges(ranges: list[tuple[float, float]]) -> list[list[float]]:
