@@ -169,9 +169,11 @@ def _edges(ranges: list[tuple[float, float]]) -> list[list[float]]:
         return []
     bounds = np.array(ranges, dtype=np.float64)
     every = np.clip(bounds[:, :1] * (1 - _FRACTIONS) + bounds[:, 1:] * _FRACTIONS,
-                    -_FLOAT_MAX, _FLOAT_MAX).tolist()
-    return [[short if abs(short := float(f"{x:.4g}")) <= _FLOAT_MAX else x for x in row]
-            for row in every]
+                    -_FLOAT_MAX, _FLOAT_MAX).reshape(-1)
+    # every edge written to 4 digits in one string and read back (float(f"{x:.4g}") each)
+    short = np.array(("%.4g " * every.size % tuple(every.tolist())).split(), dtype=np.float64)
+    short = np.where(np.abs(short) <= _FLOAT_MAX, short, every)
+    return short.reshape(-1, HISTOGRAM_BINS + 1).tolist()
 
 
 def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
