@@ -4,7 +4,7 @@ Prints
 - the engine's 500-iteration training loop / the seed script's raw numpy loop (target ≤ 1.15),
 - the same / PyTorch CPU autograd on the same network (when torch is installed),
 - one fully traced iteration (every state of every step summarised) / one raw iteration
-  (target ≤ 5, issue 24),
+  (target ≤ 5, issue 24), and a run's first trace (before any summary of its inputs is made),
 - the path a user takes — `POST /runs` of a fresh seed network, then `GET …/losses`, through
   the app in this process — / the raw loop (target ≤ 1.10),
 - a loss chart's first points: `POST` of a fresh 500-iteration seed network, then the first
@@ -15,6 +15,7 @@ Prints
 - the 48-layer tanh MLP (245 nodes, 392 steps): the bytes of its iteration document against
   the bytes of all its states (what a viewer fetching one state per step moved) (target ≤ 1
   MiB), and the 100-layer one (505 nodes; target ≤ 2 MiB).
+Both sides compute with one BLAS thread, as a server worker does (app/__init__.py).
 Ratios, not absolute times: these machines are shared and noisy. Each figure takes the fastest
 of several repeats (the run least disturbed by other work), interleaved so background load hits
 both sides alike.
@@ -23,12 +24,19 @@ both sides alike.
 from __future__ import annotations
 
 import gzip
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# one BLAS thread, as a server worker computes (app/__init__.py): set before numpy is imported,
+# so the raw loops and the engine are timed alike (with 2 threads on a shared 2-core machine the
+# raw side's matmuls waited for a busy core, and the engine's did not run as it is served)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
 
 # bench/ holds http.py, which would shadow the standard library's http: run from the repo root.
 HERE = Path(__file__).resolve().parent
@@ -113,12 +121,26 @@ def traced_iteration() -> int:
     return len(trace.step_list)
 
 
+def first_trace() -> float:
+    """Seconds of the first traced iteration of a run just built (no summary of its leaves made
+    yet: traced_iteration's run has summarised its unchanging inputs once already, as a run
+    stepped through iteration after iteration does)."""
+    run = Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=1), Limits())
+    start = time.perf_counter()
+    trace = run.trace(0)
+    for k in range(len(trace.step_list)):
+        trace.state(k)
+    return time.perf_counter() - start
+
+
 def raw_iteration() -> None:
     """One iteration of the seed loop on already drawn arrays."""
     leaves = SEED_RUN.leaves
     seed_iteration(leaves["x"], leaves["y"], leaves["w1"].copy(), leaves["w2"].copy())
 
 
+#: the app in this process; main() enters it, so every request goes through one running event
+#: loop as on a server (outside `with`, TestClient starts a loop thread for each request)
 APP = TestClient(create_app(Settings()))
 _FRESH = iter(range(1, 10**6))
 
@@ -200,6 +222,11 @@ def best_ratio(a, b, repeats=REPEATS) -> tuple[float, float, float]:
 
 
 def main() -> None:
+    with APP:
+        measure()
+
+
+def measure() -> None:
     assert np.allclose(engine_loop(20), raw_loop(20), rtol=1e-9)
     engine_t, raw_t, ratio = best_ratio(lambda: timed(engine_loop, ITERATIONS),
                                           lambda: timed(raw_loop, ITERATIONS))
@@ -217,8 +244,10 @@ def main() -> None:
     steps = traced_iteration()
     traced, raw1, r = best_ratio(lambda: timed(traced_iteration),
                                    lambda: timed(raw_iteration), repeats=15)
+    first = min(first_trace() for _ in range(5))
     print(f"one traced iteration ({steps} steps, every state summarised) / one raw iteration: "
-          f"{r:.2f}  (traced {traced * 1e3:.1f} ms, raw {raw1 * 1e3:.2f} ms; target <= 5)")
+          f"{r:.2f}  (traced {traced * 1e3:.1f} ms, raw {raw1 * 1e3:.2f} ms; target <= 5; "
+          f"a run's first trace {first * 1e3:.1f} ms, / raw {first / raw1:.2f})")
     app_t, raw_t, r = best_ratio(lambda: timed(app_path, ITERATIONS),
                                  lambda: timed(raw_loop, ITERATIONS), repeats=5)
     print(f"POST /runs (fresh seed network) + GET /losses through the app / raw loop "

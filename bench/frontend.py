@@ -26,7 +26,8 @@ issue 24's rows, each printed with its target:
   cache each load: navigation start -> `body[data-ready="1"]` (≤ 0.5 s),
 - scrubbing the MLP one input a frame: input -> drawn frame p50 ≤ 16.7 ms, p95 ≤ 33 ms,
 - the loss chart of a cold 500-iteration run of the seed network (a seed never computed): its
-  first points drawn ≤ 1 s after navigation start, and when the last of the 500 is drawn.
+  first points drawn ≤ 1 s after navigation start, and when the last of the 500 is drawn,
+- the "Check gradients" panel on a fresh seed network run: click → its table drawn (≤ 1 s).
 
 A script, not a test: it asserts nothing, it prints. Absolute times on shared machines are
 noisy; run it a few times before believing one figure.
@@ -71,6 +72,7 @@ TARGET_FIRST_SEED_MS = 500
 TARGET_SCRUB_P50_MS = FRAME_MS
 TARGET_SCRUB_P95_MS = 33
 TARGET_FIRST_LOSSES_MS = 1000
+TARGET_GRADCHECK_MS = 1000
 LOSS_ITERATIONS = 500
 
 # Runs before any page script: remembers when body[data-ready] first becomes "1" (ms since
@@ -230,6 +232,48 @@ def measure_losses(browser, base: str, off_host: list[str]) -> dict:
     page.context.close()
     return {"ready_ms": ready_ms, "first": first if first is not None else float("nan"),
             "all": last if last is not None else float("nan"), "error": error}
+
+
+#: clicks "Check gradients" and waits for its table's rows to be drawn (or its error said);
+#: returns [ms from the click to the frame after, the panel's status line]
+GRADCHECK_OPEN = """
+async () => {
+  const start = performance.now();
+  document.getElementById('btn-gradcheck').click();
+  const status = document.getElementById('gradcheck-status');
+  const done = () => document.querySelector('#gradcheck-table tbody tr[data-check]')
+    || status.textContent.startsWith('Could not');
+  while (!done()) await new Promise((r) => requestAnimationFrame(r));
+  await new Promise((r) => requestAnimationFrame(r));
+  return [performance.now() - start, status.textContent];
+}
+"""
+TOUR_SEEN = "try { localStorage.setItem('gradwalk.tour.seen', '1'); } catch {}"
+
+
+def measure_gradcheck(browser, base: str, off_host: list[str], loads: int) -> list[tuple[float, str]]:
+    """The "Check gradients" panel on a fresh seed network run (a seed no run had: nothing of it
+    cached), opened in the page once its graph is drawn: ms from the click to the frame after
+    its table's rows are drawn (both dtypes asked for, as the panel does), and any error."""
+    took = []
+    for _ in range(loads):
+        run = create(base, {"preset": "pytorch-numpy-two-layer",
+                            "seed": int(time.time() * 1000) % 1_000_000_000})
+        page, _, _ = open_page(browser, base, run, off_host, (TOUR_SEEN,))
+        ms, status = page.evaluate(GRADCHECK_OPEN)
+        took.append((ms, status))
+        page.context.close()
+    return took
+
+
+def print_issue24_page_rows(checks: list[tuple[float, str]]) -> None:
+    """The rows of issue 24 that time what a user waits for in the page beside the loss chart."""
+    errors = [status for _, status in checks if status]
+    ms = [m for m, _ in checks]
+    print(f"Check gradients panel on the seed network (a fresh run), click → table drawn: "
+          f"{', '.join(f'{v:.0f}' for v in ms)} ms (target ≤ {TARGET_GRADCHECK_MS} ms: "
+          f"{verdict(statistics.median(ms) <= TARGET_GRADCHECK_MS)} on the median)"
+          + (f" — the panel said: {errors[0]}" if errors else ""))
 
 
 def frames_for(page, ms: float) -> list[float]:
@@ -456,6 +500,7 @@ def main() -> None:
             gr = measure_groups(browser, base, deep, off_host)
             seed_first = measure_seed_first(browser, base, max(1, args.loads), off_host)
             lo = measure_losses(browser, base, off_host)
+            checks = measure_gradcheck(browser, base, off_host, max(1, args.loads))
             browser.close()
 
     nodes = len(run["graph"]["nodes"])
@@ -541,6 +586,7 @@ def main() -> None:
           f"{verdict(lo['first'] <= TARGET_FIRST_LOSSES_MS)}), all {LOSS_ITERATIONS} drawn at "
           f"{lo['all']:.0f} ms; its graph drawn at {lo['ready_ms']:.0f} ms"
           + (f" — the chart said: {lo['error']}" if lo["error"] else ""))
+    print_issue24_page_rows(checks)
     if off_host:
         print(f"requests off 127.0.0.1 (aborted): {off_host}")
 

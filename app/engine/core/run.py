@@ -23,6 +23,7 @@ from app.engine.language import custom
 from app.engine.language.parser import check_text, parse
 from app.engine.presenter import codegen
 from app.engine.presenter.notation import Notation
+from app.engine.presenter.summary import Summary
 from app.engine.presets import check_sweep, get_preset
 
 CANONICAL_VERSION = 1
@@ -287,6 +288,8 @@ class Run:
         self._unchecked = checked
         self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
+        #: summaries of the leaves no update changes, shared by every iteration's trace
+        self._leaf_summaries: dict = {}
         self._training: Training | None = None
         self._script: codegen.Script | None = None
 
@@ -410,10 +413,11 @@ class Run:
         leaves = self.leaves_at(t)
         self.check_backwards()
         return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script,
-                     self.direction)
+                     self.direction, self._leaf_summaries)
 
     @property
     def nbytes(self) -> int:
         """What the run keeps: its leaves and training checkpoints (traces are apart)."""
-        leaves = sum(v.nbytes for v in self.leaves.values())
+        leaves = sum(v.nbytes for v in self.leaves.values()) + \
+            len(self._leaf_summaries) * Summary.NBYTES
         return leaves + (self._training.nbytes if self._training is not None else 0)

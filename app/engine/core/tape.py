@@ -16,7 +16,7 @@ import numpy as np
 from app.engine.core.graph import Graph
 from app.engine.core.schedule import Backward, EventReader, Forward, Load, Schedule, Seed, Send, Update
 from app.engine.ops import apply_jvp, apply_vjp
-from app.engine.presenter.summary import Summary, summarize
+from app.engine.presenter.summary import Summary, summarize, summarize_many
 
 
 def forward(graph: Graph, values: dict[str, np.ndarray], nid: str) -> np.ndarray:
@@ -213,6 +213,38 @@ class Tape(EventReader):
                 found = summarize(array)
             self._summaries[key] = found
         return found
+
+    def summarize_versions(self, keys, shared: dict | None = None) -> None:
+        """Summarise the versions `keys` (node, quantity, version) that have no summary yet, in
+        one batch (summarize_many: each summary as `summary` makes it, their fixed costs paid
+        once); an array kept under several keys is summarised once. `shared` holds, per leaf
+        that no update changes (an input, labels, a constant), (its array, its summary) across
+        a run's traces: a leaf that is the very same array is not summarised again."""
+        wanted: dict[int, tuple[np.ndarray, list]] = {}
+        for key in keys:
+            if key in self._summaries:
+                continue
+            array = self.array(*key)
+            known = shared.get(key[0]) if shared is not None and key[1:] == ("value", 0) else None
+            if known is not None and known[0] is array:
+                self._summaries[key] = known[1]
+                continue
+            kept = self._kept.get(id(array))
+            if kept is not None and kept[0] is array and kept[1] is not None:
+                self._summaries[key] = kept[1]
+            else:  # held here, so no other array takes its id meanwhile
+                wanted.setdefault(id(array), (array, []))[1].append(key)
+        made = summarize_many([array for array, _ in wanted.values()])
+        for (array, keys_of), summary in zip(wanted.values(), made, strict=True):
+            kept = self._kept.get(id(array))
+            if kept is not None and kept[0] is array:
+                self._kept[id(array)] = (array, summary)
+            for key in keys_of:
+                self._summaries[key] = summary
+                node = self.graph.nodes[key[0]]
+                if shared is not None and key[1:] == ("value", 0) and node.is_leaf and \
+                        node.kind != "param":
+                    shared[key[0]] = (array, summary)
 
     @property
     def nbytes(self) -> int:

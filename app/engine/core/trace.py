@@ -64,11 +64,13 @@ class State:
 class Trace:
     """Iteration `iteration` of a run: the schedule executed on a tape, its states read off it.
     In forward mode `direction` = (leaf, index) is the element whose tangent is 1; `script()`
-    gives the run's script, whose lines the steps cite."""
+    gives the run's script, whose lines the steps cite; `shared` is the run's summaries of its
+    unchanging leaves (Tape.summarize_versions)."""
 
     def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
                  iteration: int, seed: int, script: Callable[[], codegen.Script],
-                 direction: tuple[str, tuple[int, ...]] | None = None):
+                 direction: tuple[str, tuple[int, ...]] | None = None,
+                 shared: dict | None = None):
         self.schedule = schedule
         self.mode = schedule.mode
         self.quantities = QUANTITIES[self.mode]
@@ -82,6 +84,9 @@ class Trace:
         self.expected = self.tape.expected
         self._script = script
         self._presenter: Presenter | None = None
+        self._summarized = False
+        #: summaries of the leaves no update changes, shared by a run's traces
+        self._shared = shared
 
     @property
     def values(self) -> dict[str, np.ndarray]:
@@ -143,8 +148,16 @@ class Trace:
             updated=version == 1,
         )
 
+    def summarize_all(self) -> None:
+        """Summarise every version the tape made in one batch (summarize_many: the fixed costs
+        of a summary paid once), before the states that show them are read."""
+        if not self._summarized:
+            self.tape.summarize_versions(list(self.tape.made_at), self._shared)
+            self._summarized = True
+
     def state(self, k: int) -> State:
         self.check_step(k)
+        self.summarize_all()
         step = self.step_list[k]
         loss = self.graph.loss
         return State(
@@ -158,6 +171,7 @@ class Trace:
     def changes(self) -> list[dict[str, dict[str, object]]]:
         """Per step, what it changed: node -> {field: new value}. Step 0 gives every field of
         every node; merging changes[0..k] field by field gives state(k).nodes."""
+        self.summarize_all()
         changes = _Changes(self)
         changes.read(self.schedule.events)
         return changes.out

@@ -143,6 +143,10 @@ class Notation:
         self._symbols: dict[str, str] = {}
         #: node -> its narration text (parsing a label each time was a tenth of a trace)
         self._texts: dict[str, str] = {}
+        #: a node's formula and its contributions' LaTeX, which depend on the graph alone (a
+        #: run's traces share its notation: steps.py)
+        self._formulas: dict[str, str] = {}
+        self._contribs: dict[tuple[str, int], str] = {}
 
     def symbol(self, nid: str) -> str:
         if nid not in self._symbols:
@@ -175,6 +179,12 @@ class Notation:
         op = self.graph.op(nid)
         if inputs is not None:
             return self._scalar_dot(nid, render(op.latex, op.fmt(**node.attrs), inputs))
+        found = self._formulas.get(nid)
+        if found is None:
+            found = self._formulas[nid] = self._formula(nid, node, op)
+        return found
+
+    def _formula(self, nid: str, node, op) -> str:
         template = op.latex
         if template in ADDITIVE:
             for slot, i in enumerate(node.inputs):
@@ -211,6 +221,12 @@ class Notation:
     def contrib(self, nid: str, index: int) -> str:
         """What input `index`'s gradient receives from nid's: the registry's contribution,
         summed over the axes the input was broadcast along (as the code line does)."""
+        found = self._contribs.get((nid, index))
+        if found is None:
+            found = self._contribs[(nid, index)] = self._contrib(nid, index)
+        return found
+
+    def _contrib(self, nid: str, index: int) -> str:
         node = self.graph.nodes[nid]
         op = self.graph.op(nid)
         tex = self._scalar_dot(nid, self._render(nid, op.contrib[index], g=self.grad(nid),

@@ -10,6 +10,7 @@ no state: the state after a step is the trace's.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,17 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
+#: per schedule (a run's), its memory ledger, notation and numpy lines (codegen's, by event)
+_SCHEDULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _of_schedule(schedule) -> tuple[memory.Ledger, Notation, dict]:
+    found = _SCHEDULES.get(schedule)
+    if found is None:
+        found = _SCHEDULES[schedule] = (memory.ledger(schedule), Notation(schedule.graph), {})
+    return found
+
+
 class Presenter(EventReader):
     """The steps of one traced iteration as a person reads them, one per event (`steps`):
     narration, LaTeX, the script's lines, the memory ledger. Every number is the tape's."""
@@ -98,14 +110,21 @@ class Presenter(EventReader):
         self.direction, self.iteration, self.lr = trace.direction, trace.iteration, trace.lr
         self.seed, self.tape, self.expected = trace.seed, trace.tape, trace.expected
         self.values = trace.tape.values
-        self.tex = Notation(self.graph)
+        #: the notation and the memory ledger (what is held for the backward pass after each
+        #: step) depend on the schedule alone: made once for all the iterations of a run
+        self.ledger, self.tex, self._lines = _of_schedule(self.schedule)
         self.script = script
-        #: the memory ledger: what is held for the backward pass after each step
-        self.ledger = memory.ledger(self.schedule)
         #: per node, how many contributions arrived so far while presenting
         self._arrived = dict.fromkeys(self.graph.order, 0)
         self.steps: list[Step] = []
         self.read(self.schedule.events)
+
+    def _line(self, key: tuple, make, *args) -> str:
+        """A numpy line that depends on the graph alone (`make(*args)`), made once per run."""
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = make(*args)
+        return found
 
     def _add(self, event: Event, edges: list[str], narration: str, latex: str,
              code: list[str], contributions=None, rule: str = "") -> None:
@@ -113,7 +132,7 @@ class Presenter(EventReader):
         self.steps.append(Step(
             k, event.phase, event.node, edges, narration, latex,
             "\n".join(code), self.script.lines.get((event.phase, event.node), []),
-            self.ledger.bytes_after[k], self.ledger.held_after[k], contributions or [], rule,
+            self.ledger.bytes_after[k], list(self.ledger.held_after[k]), contributions or [], rule,
         ))
 
     def on_load(self, event: Load, k: int) -> None:
@@ -176,7 +195,7 @@ class Presenter(EventReader):
         narration = f"Forward: {what}{result}, computed from {inputs}."
         if kept:
             narration = narration[:-1] + f"; {_list(list(dict.fromkeys(kept)))} kept for the backward pass."
-        code = [codegen.forward_code(g, nid)]
+        code = [self._line(("forward", nid), codegen.forward_code, g, nid)]
         if self.mode == "forward":
             tangent_tex, tangent_text, tangent_code = self._tangent_parts(nid)
             tex = f"\\begin{{array}}{{l}} {tex} \\\\ {tangent_tex} \\end{{array}}"
@@ -257,7 +276,8 @@ class Presenter(EventReader):
                     tex += f"\\;\\Rightarrow\\; {lhs} = {num_tex(total)}"
             else:
                 tex += f"\\quad [{shape_tex(src.shape)}]"
-            code = codegen.contribution_code(g, edge, send.accumulate)
+            code = self._line(("send", edge.id, send.accumulate), codegen.contribution_code,
+                              g, edge, send.accumulate)
             contributions.append(Contribution(edge.id, edge.source, send.accumulate,
                                               list(src.shape), tex, code, n, expected,
                                               self.tex.grad_text(edge.source)))

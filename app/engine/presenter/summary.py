@@ -8,6 +8,7 @@ statistics are over the finite elements, `None` when there is none.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,20 +125,22 @@ def _block_means(a: np.ndarray, cells: int, axis: int) -> np.ndarray:
     return means
 
 
-def heatmap(a: np.ndarray, all_finite: bool = False) -> Heatmap:
-    """At most 16x16 cells, each the mean of its block (non-finite elements count as 0)."""
+def _heatmap_means(a: np.ndarray, all_finite: bool) -> np.ndarray:
+    """The heatmap's block means before rounding (non-finite elements count as 0)."""
     m = _as_2d(a)
     if not all_finite and not np.isfinite(m).all():
         m = np.nan_to_num(m, nan=0.0, posinf=0.0, neginf=0.0)
-    m = _block_means(_block_means(m, HEATMAP_MAX, 0), HEATMAP_MAX, 1)
+    return _block_means(_block_means(m, HEATMAP_MAX, 0), HEATMAP_MAX, 1)
+
+
+def heatmap(a: np.ndarray, all_finite: bool = False) -> Heatmap:
+    """At most 16x16 cells, each the mean of its block (non-finite elements count as 0)."""
+    m = _heatmap_means(a, all_finite)
     return Heatmap(int(m.shape[0]), int(m.shape[1]), round_significant(m))
 
 
-def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
-    """Counts over 16 equal bins from the finite elements' min `lo` to max `hi` (the last bin
-    closed, as numpy.histogram), safe for ranges near overflow or among denormals."""
-    if finite.size == 0:
-        return Histogram([], [])
+def _counts(finite: np.ndarray, lo: float, hi: float) -> tuple[list[int], float, float]:
+    """The histogram's 16 counts, and the range its edges span (numpy's for a single value)."""
     counts = np.zeros(HISTOGRAM_BINS + 1, dtype=np.int64)
     span = hi / 2 - lo / 2  # halves: hi - lo may overflow
     if span > 0:
@@ -155,12 +158,31 @@ def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
     else:  # one value: numpy centres it in [v - 0.5, v + 0.5]
         counts[HISTOGRAM_BINS // 2] = finite.size
         lo, hi = lo - 0.5, hi + 0.5
-    # lo·(1 − i/16) + hi·(i/16) for every i at once (the same IEEE operations as one by one),
-    # kept within the largest float; each to 4 significant digits unless that rounds past it
-    edges = [short if abs(short := float(f"{x:.4g}")) <= _FLOAT_MAX else x
-             for x in np.clip(lo * (1 - _FRACTIONS) + hi * _FRACTIONS,
-                              -_FLOAT_MAX, _FLOAT_MAX).tolist()]
-    return Histogram(edges, counts[:HISTOGRAM_BINS].tolist())
+    return counts[:HISTOGRAM_BINS].tolist(), lo, hi
+
+
+def _edges(ranges: list[tuple[float, float]]) -> list[list[float]]:
+    """The 17 bin edges of each (lo, hi): lo·(1 − i/16) + hi·(i/16) for every i at once (the
+    same IEEE operations as one by one), kept within the largest float; each to 4 significant
+    digits unless that rounds past it."""
+    if not ranges:
+        return []
+    bounds = np.array(ranges, dtype=np.float64)
+    every = np.clip(bounds[:, :1] * (1 - _FRACTIONS) + bounds[:, 1:] * _FRACTIONS,
+                    -_FLOAT_MAX, _FLOAT_MAX).reshape(-1)
+    # every edge written to 4 digits in one string and read back (float(f"{x:.4g}") each)
+    short = np.array(("%.4g " * every.size % tuple(every.tolist())).split(), dtype=np.float64)
+    short = np.where(np.abs(short) <= _FLOAT_MAX, short, every)
+    return short.reshape(-1, HISTOGRAM_BINS + 1).tolist()
+
+
+def histogram(finite: np.ndarray, lo: float, hi: float) -> Histogram:
+    """Counts over 16 equal bins from the finite elements' min `lo` to max `hi` (the last bin
+    closed, as numpy.histogram), safe for ranges near overflow or among denormals."""
+    if finite.size == 0:
+        return Histogram([], [])
+    counts, lo, hi = _counts(finite, lo, hi)
+    return Histogram(_edges([(lo, hi)])[0], counts)
 
 
 #: i / 16 for the 17 bin edges
@@ -190,14 +212,37 @@ def _moments(finite: np.ndarray, total, squares, scale: float) -> tuple[float, f
 
 def summarize(a) -> Summary:
     """The summary of one tensor (see docs/json.md, Summary)."""
+    return summarize_many([a])[0]
+
+
+def summarize_many(arrays) -> list[Summary]:
+    """The summaries of several tensors, each bit for bit `summarize`'s: what every summary
+    pays whatever its size (rounding its heatmap's cells, writing its histogram's edges) is
+    done once for them all, in one vectorised pass (both are elementwise)."""
     with np.errstate(all="ignore"):  # overflow in std/norm of huge values reads as Infinity
-        return _summarize(np.asarray(a, dtype=np.float64))
+        parts = [_summarize(np.asarray(a, dtype=np.float64)) for a in arrays]
+        means = [p[-3] for p in parts if p[-3] is not None]
+        cells = round_significant(np.concatenate([m.reshape(-1) for m in means])) \
+            if means else None
+        edges = iter(_edges([p[-1] for p in parts if p[-1] is not None]))
+    out, at = [], 0
+    for *fields, m, counts, span in parts:
+        heat = None
+        if m is not None:
+            rows, cols = m.shape
+            heat = Heatmap(rows, cols, cells[at:at + rows * cols].reshape(rows, cols))
+            at += rows * cols
+        out.append(Summary(*fields, heat, Histogram([], []) if span is None else
+                           Histogram(next(edges), counts)))
+    return out
 
 
-def _summarize(a: np.ndarray) -> Summary:
+def _summarize(a: np.ndarray) -> tuple:
+    """A Summary's fields, with its heatmap's block means not yet rounded and its histogram's
+    counts and range (edges not yet written)."""
     flat = a.reshape(-1)
     total, squares = flat.sum(), np.dot(flat, flat)
-    if np.isfinite(total) and np.isfinite(squares):  # then no element is NaN or Inf
+    if math.isfinite(total) and math.isfinite(squares):  # then no element is NaN or Inf
         finite, nan, inf = flat, 0, 0
     else:
         finite = flat[np.isfinite(flat)]
@@ -205,12 +250,14 @@ def _summarize(a: np.ndarray) -> Summary:
         inf = flat.size - finite.size - nan
         total, squares = finite.sum(), np.dot(finite, finite)
     lo = hi = mean = std = norm = None
+    counts = span = None
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         mean, std, norm = _moments(finite, total, squares, max(abs(lo), abs(hi)))
-    return Summary(
-        tuple(a.shape), str(a.dtype), int(a.size), lo, hi, mean, std, norm, nan, inf,
+        counts, *span = _counts(finite, lo, hi)
+    return (
+        tuple(a.shape), "float64", int(a.size), lo, hi, mean, std, norm, nan, inf,
         a.copy() if a.size <= EXACT_MAX else None,
-        heatmap(a, nan + inf == 0) if a.ndim >= 1 and a.size > 1 else None,
-        histogram(finite, lo, hi),
+        _heatmap_means(a, nan + inf == 0) if a.ndim >= 1 and a.size > 1 else None,
+        counts, span,
     )
