@@ -100,7 +100,7 @@ def _live(found: Class | None, what: str, name: str) -> Class:
 
 # The statements a student's requests run, built once with bound parameters: SQLAlchemy then
 # neither rebuilds them nor recomputes their cache keys on every request.
-_BY_CODE = select(Class).where(Class.code == bindparam("code"))
+_BY_CODE = select(*Class.__table__.columns).where(Class.code == bindparam("code"))
 _STUDENT_ON = (Student.class_id == Class.id) & (Student.token_hash == bindparam("token_hash"))
 #: a student's every request reads its class, itself, the question and its answer: as plain
 #: rows of the tables (SQLAlchemy Core), each column labelled by its table — loading them as
@@ -130,12 +130,15 @@ _STUDENT_QUESTION_VIEW = (
                (Question.class_id == Class.id))
     .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.student_id == Student.id))
     .where(Class.code == bindparam("code")))
+_QUESTION_ANSWER = (Question.__table__, Answer.__table__)
 _OPEN_ANSWERED = (
-    select(Question, Answer)
+    select(*[column for table in _QUESTION_ANSWER for column in table.columns])
     .outerjoin(Answer, (Answer.question_id == Question.id) &
                (Answer.student_id == bindparam("student_id")))
     .where(Question.class_id == bindparam("class_id"), Question.closed_at.is_(None))
     .order_by(Question.number))
+_OPEN_ANSWERED_SLICES = _slices(_QUESTION_ANSWER)
+_CLASS_SLICE = _slices([Class.__table__])[0]
 _LOCK = select(Class.id).where(Class.id == bindparam("class_id")).with_for_update()
 _JOINED_WITH_KEY = select(Student).where(Student.class_id == bindparam("class_id"),
                                          Student.idempotency_key == bindparam("key"))
@@ -147,8 +150,11 @@ _ADD_STUDENT = insert(Student.__table__)
 _ADD_ANSWER = insert(Answer.__table__)
 
 
-def class_by_code(session: Session, code: str) -> Class:
-    return _live(session.scalars(_BY_CODE, {"code": code.upper()}).first(), "class code", code)
+def class_by_code(session: Session, code: str) -> SimpleNamespace:
+    """The live class of a code, as a plain row (read-only, like student_view's)."""
+    row = session.connection().execute(_BY_CODE, {"code": code.upper()}).first()
+    names, _ = _CLASS_SLICE
+    return _live(None if row is None else _plain(tuple(row), names), "class code", code)
 
 
 def class_by_id(session: Session, class_id: str) -> Class:
@@ -288,11 +294,13 @@ def question_of(session: Session, found: Class, question_id: str) -> Question:
     return question
 
 
-def open_questions_answered(session: Session, found: Class,
-                            student: Student) -> list[tuple[Question, Answer | None]]:
-    """The open questions of the class, each with the student's answer (or None)."""
-    rows = session.execute(_OPEN_ANSWERED, {"student_id": student.id, "class_id": found.id})
-    return [tuple(row) for row in rows]
+def open_questions_answered(session: Session, found, student) -> list[tuple]:
+    """The open questions of the class, each with the student's answer (or None), as plain
+    rows (read-only, like student_view's)."""
+    rows = session.connection().execute(_OPEN_ANSWERED, {"student_id": student.id,
+                                                         "class_id": found.id})
+    return [tuple(_plain(row[part], names) for names, part in _OPEN_ANSWERED_SLICES)
+            for row in rows]
 
 
 def questions(session: Session, found: Class) -> list[Question]:
