@@ -2,7 +2,12 @@
 
 Each method is one route's work: database calls run in the thread pool, each in one short
 session; the engine's work (a student's trace, grading) runs through the store's compute pool
-(off the event loop, bounded queue). The routes (app/api/classes.py) only translate HTTP.
+(off the event loop, bounded queue). A student's read of the question and answer — the
+requests a whole room sends at once — each leave the event loop once (`in_one_go`): read,
+the work on the student's run and the write one after the other in one thread, in the compute
+pool until the worker has seen that the class's runs are light, then in the thread pool. A
+run's lazy work is serialised by its own lock (`_use_trace`). The routes (app/api/classes.py)
+only translate HTTP.
 """
 
 from __future__ import annotations
