@@ -18,10 +18,13 @@ tests/classes/test_classroom_load.py runs the same and asserts them.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-# `python bench/classroom.py` puts bench/ first on the import path; keep the standard library first
-if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
-    sys.path.pop(0)
+# `python bench/classroom.py` puts bench/ first on the import path (its http.py would shadow the
+# standard library's): put the repository there instead, so app and bench come from this checkout
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -21,10 +21,13 @@ The test tests/api/test_load_nginx.py runs `mixed_load` the same way and asserts
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-# `python bench/load.py` puts bench/ first on the import path; keep the standard library first
-if sys.path and sys.path[0] and __file__.startswith(sys.path[0]):
-    sys.path.pop(0)
+# `python bench/load.py` puts bench/ first on the import path (its http.py would shadow the
+# standard library's): put the repository there instead, so app and bench come from this checkout
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -39,7 +42,6 @@ import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 

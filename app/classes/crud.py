@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,7 +101,7 @@ def _live(found: Class | None, what: str, name: str) -> Class:
 
 # The statements a student's requests run, built once with bound parameters: SQLAlchemy then
 # neither rebuilds them nor recomputes their cache keys on every request.
-_BY_CODE = select(Class).where(Class.code == bindparam("code"))
+_BY_CODE = select(*Class.__table__.columns).where(Class.code == bindparam("code"))
 _STUDENT_ON = (Student.class_id == Class.id) & (Student.token_hash == bindparam("token_hash"))
 #: a student's every request reads its class, itself, the question and its answer: as plain
 #: rows of the tables (SQLAlchemy Core), each column labelled by its table — loading them as
@@ -108,6 +109,20 @@ _STUDENT_ON = (Student.class_id == Class.id) & (Student.token_hash == bindparam(
 _VIEW_TABLES = (Class.__table__, Student.__table__, Question.__table__, Answer.__table__)
 _VIEW_COLUMNS = [column.label(f"{table.name}_{column.name}") for table in _VIEW_TABLES
                  for column in table.columns]
+
+
+def _slices(tables) -> list[tuple[list[str], slice]]:
+    """Each table's column names and where its columns are in a row of the view (read by
+    position: mapping a row by name cost more than the query)."""
+    out, start = [], 0
+    for table in tables:
+        out.append(([column.name for column in table.columns],
+                    slice(start, start + len(table.columns))))
+        start += len(table.columns)
+    return out
+
+
+_VIEW_SLICES = _slices(_VIEW_TABLES)
 _STUDENT_QUESTION_VIEW = (
     select(*_VIEW_COLUMNS)
     .select_from(Class)
@@ -116,12 +131,15 @@ _STUDENT_QUESTION_VIEW = (
                (Question.class_id == Class.id))
     .outerjoin(Answer, (Answer.question_id == Question.id) & (Answer.student_id == Student.id))
     .where(Class.code == bindparam("code")))
+_QUESTION_ANSWER = (Question.__table__, Answer.__table__)
 _OPEN_ANSWERED = (
-    select(Question, Answer)
+    select(*[column for table in _QUESTION_ANSWER for column in table.columns])
     .outerjoin(Answer, (Answer.question_id == Question.id) &
                (Answer.student_id == bindparam("student_id")))
     .where(Question.class_id == bindparam("class_id"), Question.closed_at.is_(None))
     .order_by(Question.number))
+_OPEN_ANSWERED_SLICES = _slices(_QUESTION_ANSWER)
+_CLASS_SLICE = _slices([Class.__table__])[0]
 _LOCK = select(Class.id).where(Class.id == bindparam("class_id")).with_for_update()
 _JOINED_WITH_KEY = select(Student).where(Student.class_id == bindparam("class_id"),
                                          Student.idempotency_key == bindparam("key"))
@@ -131,10 +149,20 @@ _STUDENTS = select(func.count()).select_from(Student) \
 # bulk-insert machinery for an entity cost a third more CPU per write transaction.
 _ADD_STUDENT = insert(Student.__table__)
 _ADD_ANSWER = insert(Answer.__table__)
+#: SQLite and PostgreSQL insert an answer or, when a unique constraint refuses it (answered
+#: already, or the key used), do nothing — in one statement, no savepoint to roll back to
+#: (RETURNING its id says whether it was inserted: psycopg's row count for it is -1)
+_ADD_ANSWER_OR_NOT = {
+    dialect.__name__.rsplit(".", 1)[-1]:
+        dialect.insert(Answer.__table__).on_conflict_do_nothing().returning(Answer.__table__.c.id)
+    for dialect in (sqlite, postgresql)}
 
 
-def class_by_code(session: Session, code: str) -> Class:
-    return _live(session.scalars(_BY_CODE, {"code": code.upper()}).first(), "class code", code)
+def class_by_code(session: Session, code: str) -> SimpleNamespace:
+    """The live class of a code, as a plain row (read-only, like student_view's)."""
+    row = session.connection().execute(_BY_CODE, {"code": code.upper()}).first()
+    names, _ = _CLASS_SLICE
+    return _live(None if row is None else _plain(tuple(row), names), "class code", code)
 
 
 def class_by_id(session: Session, class_id: str) -> Class:
@@ -205,11 +233,11 @@ def student_view(session: Session, code: str, authorization: str | None,
     class (403), an unknown question (404)."""
     token = authorization[7:].strip() if authorization and authorization.startswith("Bearer ") \
         else ""
-    row = session.execute(_STUDENT_QUESTION_VIEW, {
+    row = session.connection().execute(_STUDENT_QUESTION_VIEW, {
         "code": code.upper(), "token_hash": token_hash(token),
-        "question_id": question_id}).mappings().first()
+        "question_id": question_id}).first()
     found, student, question, answer = (None,) * 4 if row is None else \
-        (_plain(row, table) for table in _VIEW_TABLES)
+        (_plain(row[part], names) for names, part in _VIEW_SLICES)
     found = _live(found, "class code", code)
     _bearer(authorization, "student")
     if student is None:
@@ -220,13 +248,11 @@ def student_view(session: Session, code: str, authorization: str | None,
     return found, student, question, answer
 
 
-def _plain(row, table) -> SimpleNamespace | None:
-    """One table's columns of a labelled row, as attributes named like the model's (None for
-    the missing side of an outer join)."""
-    if row[f"{table.name}_id"] is None:
-        return None
-    return SimpleNamespace(**{column.name: row[f"{table.name}_{column.name}"]
-                              for column in table.columns})
+def _plain(values: tuple, names: list[str]) -> SimpleNamespace | None:
+    """One table's columns of a row, as attributes named like the model's (None for the
+    missing side of an outer join: its id is None)."""
+    plain = dict(zip(names, values, strict=True))
+    return None if plain["id"] is None else SimpleNamespace(**plain)
 
 
 def count_students(session: Session, found: Class) -> int:
@@ -276,11 +302,13 @@ def question_of(session: Session, found: Class, question_id: str) -> Question:
     return question
 
 
-def open_questions_answered(session: Session, found: Class,
-                            student: Student) -> list[tuple[Question, Answer | None]]:
-    """The open questions of the class, each with the student's answer (or None)."""
-    rows = session.execute(_OPEN_ANSWERED, {"student_id": student.id, "class_id": found.id})
-    return [tuple(row) for row in rows]
+def open_questions_answered(session: Session, found, student) -> list[tuple]:
+    """The open questions of the class, each with the student's answer (or None), as plain
+    rows (read-only, like student_view's)."""
+    rows = session.connection().execute(_OPEN_ANSWERED, {"student_id": student.id,
+                                                         "class_id": found.id})
+    return [tuple(_plain(row[part], names) for names, part in _OPEN_ANSWERED_SLICES)
+            for row in rows]
 
 
 def questions(session: Session, found: Class) -> list[Question]:
@@ -312,15 +340,21 @@ def record_answer(session: Session, question: Question, student: Student, answer
     row = Answer(id=new_id(), question_id=question.id, student_id=student.id,
                  answer=json.dumps(answer), expected=json.dumps(expected), correct=correct,
                  idempotency_key=key, answered_at=now())
-    try:
-        with session.begin_nested():
-            session.execute(_ADD_ANSWER, {
-                "id": row.id, "question_id": row.question_id, "student_id": row.student_id,
-                "answer": row.answer, "expected": row.expected, "correct": row.correct,
-                "idempotency_key": row.idempotency_key, "answered_at": row.answered_at})
-        return row
-    except IntegrityError as error:  # answered already, or this key was used (maybe just now)
-        refused = error
+    values = {"id": row.id, "question_id": row.question_id, "student_id": row.student_id,
+              "answer": row.answer, "expected": row.expected, "correct": row.correct,
+              "idempotency_key": row.idempotency_key, "answered_at": row.answered_at}
+    refused = None
+    or_not = _ADD_ANSWER_OR_NOT.get(session.get_bind().dialect.name)
+    if or_not is not None:
+        if session.connection().execute(or_not, values).first() is not None:
+            return row
+    else:  # another database: the insert in a savepoint, its refusal caught
+        try:
+            with session.begin_nested():
+                session.execute(_ADD_ANSWER, values)
+            return row
+        except IntegrityError as error:  # answered already, or this key was used
+            refused = error
     stored = answer_of(session, question, student)
     if stored is None and key is not None:
         stored = session.scalars(select(Answer).where(Answer.student_id == student.id,
@@ -328,8 +362,9 @@ def record_answer(session: Session, question: Question, student: Student, answer
         if stored is not None and stored.question_id != question.id:
             raise ClassError(409, "conflict", "this Idempotency-Key was used for an answer to "
                                               "another question; send a new key")
-    if stored is None:
-        raise refused
+    if stored is None:  # refused by a constraint, yet nothing it guards is stored
+        raise refused or ClassError(409, "conflict", "this answer could not be stored; send it "
+                                                     "again with a new Idempotency-Key")
     if key is not None and stored.idempotency_key == key:
         return stored
     raise ClassError(409, "conflict", "you have answered this question already; your first "

@@ -77,6 +77,8 @@ class Database:
         self.data_dir = Path(data_dir)
         self.url = database_url(self.data_dir, url)
         self._engine: Engine | None = None
+        #: the engine as write transactions use it (SQLite: BEGIN IMMEDIATE), made once
+        self._writer_bind: Engine | None = None
         self._lock = threading.Lock()
         #: SQLite: this worker's writers, one at a time (then the machine's, by _writers_file)
         self._writer = threading.Lock()
@@ -98,6 +100,7 @@ class Database:
                         engine = create_engine(self.url, pool_pre_ping=True, pool_size=10,
                                                max_overflow=THREADS - 10)
                     self._migrate(engine)
+                    self._writer_bind = engine.execution_options(gradwalk_write=True)
                     self._engine = engine
         return self._engine
 
@@ -133,8 +136,9 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session whose transaction is committed at the end (rolled back on an error)."""
-        bind = self.engine.execution_options(gradwalk_write=True)
-        with self._turn(), Session(bind, expire_on_commit=False) as session, session.begin():
+        self.engine  # noqa: B018 (made on first use)
+        with self._turn(), Session(self._writer_bind, expire_on_commit=False) as session, \
+                session.begin():
             yield session
 
     @contextmanager

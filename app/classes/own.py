@@ -72,9 +72,11 @@ class StudentRun:
         return self._script
 
     def numbers(self, t: int) -> Trace:
-        """Iteration t traced: the tape now, its steps presented only if read."""
+        """Iteration t traced: the tape now (its partial sums summarised only if read), its
+        steps presented only if read."""
         run = self.template.run
-        return Trace(run.sweep, self.leaves_at(t), run.lr, t, self.seed, self.script)
+        return Trace(run.sweep, self.leaves_at(t), run.lr, t, self.seed, self.script,
+                     summaries=False)
 
     @property
     def nbytes(self) -> int:

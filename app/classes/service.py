@@ -2,7 +2,12 @@
 
 Each method is one route's work: database calls run in the thread pool, each in one short
 session; the engine's work (a student's trace, grading) runs through the store's compute pool
-(off the event loop, bounded queue). The routes (app/api/classes.py) only translate HTTP.
+(off the event loop, bounded queue). A student's read of the question and answer — the
+requests a whole room sends at once — each leave the event loop once (`in_one_go`): read,
+the work on the student's run and the write one after the other in one thread, in the compute
+pool until the worker has seen that the class's runs are light, then in the thread pool. A
+run's lazy work is serialised by its own lock (`_use_trace`). The routes (app/api/classes.py)
+only translate HTTP.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -31,6 +37,10 @@ from app.engine.core.trace import Trace
 T = TypeVar("T")
 #: class mode's runs and traces may take this fraction of a worker's cache budget
 CACHE_SHARE = 4
+#: locks serialising the work on one run (striped: a run's lock is one of these)
+RUN_LOCKS = 64
+#: classes whose lane (light or not) a worker remembers
+LANES_KEPT = 1024
 
 
 def _iso(moment) -> str | None:
@@ -62,6 +72,10 @@ class Classroom:
         self.db = Database(settings.data_dir, settings.database_url)
         #: the students' runs and traces this worker computed, within a share of its budget
         self.traces = LRU(settings.cache_bytes // CACHE_SHARE)
+        #: the locks of the runs' computations, striped (`_use_trace`)
+        self._run_locks = [threading.Lock() for _ in range(RUN_LOCKS)]
+        #: class code -> whether its runs are light work (as this worker last found them)
+        self._light: dict[str, bool] = {}
 
     # ----- plumbing -----
 
@@ -81,7 +95,8 @@ class Classroom:
         """A run's iteration, kept in this worker's own cache. Not the run store's: a class
         has a run per student, and the store would also lay out every one of them (the
         viewer's document), which a question never needs. A student's run is computed from
-        the class's graph, parsed once (own.py), and its steps are presented only if read."""
+        the class's graph, parsed once (own.py), and its steps are presented only if read.
+        The caller holds the run's lock (`_use_trace`)."""
         key = ("trace", run_id, iteration)
         found = self.traces.get(key)
         if found is not None:
@@ -102,12 +117,46 @@ class Classroom:
         self.traces.put(("run", run_id), run, run.nbytes + OVERHEAD_BYTES)
         return self.traces.put(key, trace, trace.nbytes + OVERHEAD_BYTES)
 
+    def _use_trace(self, run_id: str, iteration: int, use: Callable[[Trace], T]) -> T:
+        """`use(trace)` of a run's iteration, holding the run's lock: a run trains lazily and
+        presents its steps when first read, one thread at a time."""
+        with self._run_locks[hash(run_id) % RUN_LOCKS]:
+            return use(self._trace(run_id, iteration))
+
     async def on_trace(self, run_id: str, iteration: int, use: Callable[[Trace], T]) -> T:
         """`use(trace)` of a run's iteration, in the compute pool (one computation per run at
         a time: a run trains lazily)."""
         key = ("class", run_id, iteration, uuid.uuid4().hex)
         return await self.store.compute.run(
-            key, lambda: use(self._trace(run_id, iteration)), group=run_id)
+            key, lambda: self._use_trace(run_id, iteration, use), group=run_id)
+
+    async def in_one_go(self, code: str, work: Callable[[], tuple[T, bool]]) -> T:
+        """A student's request done in one hop off the event loop: its reads, the engine's
+        work on the student's run and its write, one after the other in one thread (each hop
+        waits for the event loop and a thread to be free, and a room of students keeps both
+        busy). `work()` returns the response and whether the class's runs are light work
+        (store.light). Until this worker has seen that they are, the request runs in the
+        compute pool (bounded, watched); then in the database's thread pool, as a request
+        whose engine work is a light run's."""
+        light = self._light.get(code, False)
+        if light:
+            done, light = await run_in_threadpool(work)
+        else:
+            done, light = await self.store.compute.run(("class-request", uuid.uuid4().hex),
+                                                        work)
+        if len(self._light) >= LANES_KEPT and code not in self._light:
+            self._light.clear()
+        self._light[code] = light
+        return done
+
+    def is_light(self, run_id: str) -> bool:
+        """Whether work on this run (its training and trace: a share of the run's counted
+        cost) is light for the compute pool; False until this worker has the run."""
+        run = self.traces.get(("run", run_id))
+        if run is None:
+            return False
+        template = run.template.run
+        return self.store.light(template, template.cost.total)
 
     def join_url(self, base: str, code: str) -> str:
         base = (self.settings.public_url or base).rstrip("/")
@@ -228,40 +277,32 @@ class Classroom:
         return self.question_json(await self.write(work))
 
     async def current(self, code: str, authorization: str | None) -> dict | None:
-        def work(session):
-            found, student, _, _ = crud.student_view(session, code, authorization)
-            for question, answer in crud.open_questions_answered(session, found, student):
-                if answer is None or not found.self_paced:
-                    return student, question, answer
-            return student, None, None
-
-        student, question, answer = await self.read(work)
-        if question is None:
-            return None
-        out = await self.on_trace(student.run_id, question.iteration,
+        def work():
+            with self.db.reading() as session:
+                found, student, _, _ = crud.student_view(session, code, authorization)
+                rows = crud.open_questions_answered(session, found, student)
+                # a self-paced student is asked the first open question they have not answered
+                question, answer = next(((q, a) for q, a in rows
+                                         if a is None or not found.self_paced), (None, None))
+            if question is None:
+                return None, self._light.get(code, False)
+            out = self._use_trace(student.run_id, question.iteration,
                                   lambda trace: self.question_json(question, trace, True))
-        out.update(answered=answer is not None,
-                   yours=None if answer is None else json.loads(answer.answer))
-        return out
+            out.update(answered=answer is not None,
+                       yours=None if answer is None else json.loads(answer.answer))
+            return out, self.is_light(student.run_id)
+
+        return await self.in_one_go(code, work)
 
     # ----- answers -----
 
     async def answer(self, code: str, question_id: str, authorization: str | None, given,
                      key: str | None) -> dict:
-        _, student, question, before = await self.read(crud.student_view, code, authorization,
-                                                       question_id)
-        if before is not None:  # answered: a retry gets its answer, anything else a 409
-            if key is None or before.idempotency_key != key:
-                raise ClassError(409, "conflict", "you have answered this question already; "
-                                                  "your first answer is kept")
-            return self.stored_json(before)
-        if question.closed_at is not None:
-            raise ClassError(409, "closed", "this question is closed: the teacher has moved "
-                                            "on or revealed it")
-        spec = spec_of(question)
+        """Store a student's answer, graded on their own run — read, graded and written in
+        one computation (in_one_go)."""
         limits = self.store.limits
 
-        def grade(trace: Trace):
+        def grade(spec: questions.Spec, trace: Trace):
             answer = grading.read_answer(spec, given, questions.choices(trace, spec),
                                          self.settings.max_answer_chars)
             if spec.kind == "backward":
@@ -269,10 +310,27 @@ class Classroom:
             right = questions.expected(trace, spec)
             return answer, right, grading.judge(trace, spec, answer, right, limits)
 
-        answer, right, correct = await self.on_trace(student.run_id, spec.iteration, grade)
-        stored = await self.write(crud.record_answer, question, student, answer, right,
-                                  correct, key)
-        return self.stored_json(stored)
+        def work():
+            with self.db.reading() as session:
+                _, student, question, before = crud.student_view(session, code, authorization,
+                                                                 question_id)
+            if before is not None:  # answered: a retry gets its answer, anything else a 409
+                if key is None or before.idempotency_key != key:
+                    raise ClassError(409, "conflict", "you have answered this question "
+                                                      "already; your first answer is kept")
+                return self.stored_json(before), self._light.get(code, False)
+            if question.closed_at is not None:
+                raise ClassError(409, "closed", "this question is closed: the teacher has "
+                                                "moved on or revealed it")
+            spec = spec_of(question)
+            answer, right, correct = self._use_trace(student.run_id, spec.iteration,
+                                                     lambda trace: grade(spec, trace))
+            with self.db.writing() as session:
+                stored = crud.record_answer(session, question, student, answer, right,
+                                            correct, key)
+            return self.stored_json(stored), self.is_light(student.run_id)
+
+        return await self.in_one_go(code, work)
 
     @staticmethod
     def stored_json(answer: Answer) -> dict:

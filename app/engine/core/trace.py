@@ -70,7 +70,9 @@ class Trace:
     def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
                  iteration: int, seed: int, script: Callable[[], codegen.Script],
                  direction: tuple[str, tuple[int, ...]] | None = None,
-                 shared: dict | None = None):
+                 shared: dict | None = None, summaries: bool = True):
+        """`summaries=False`: partial sums of gradients are summarised when first read, not
+        as the sweep makes them (a trace that answers a question reads few of them)."""
         self.schedule = schedule
         self.mode = schedule.mode
         self.quantities = QUANTITIES[self.mode]
@@ -80,7 +82,7 @@ class Trace:
         self.lr = lr
         #: the seed of the run's RandomState (the load step names it)
         self.seed = seed
-        self.tape = Tape(schedule, leaves, lr, direction)
+        self.tape = Tape(schedule, leaves, lr, direction, summaries=summaries)
         self.expected = self.tape.expected
         self._script = script
         self._presenter: Presenter | None = None
