@@ -3,16 +3,15 @@
 Laying out a graph never seen is pure Python — seconds for a few hundred nodes — and a thread
 doing it holds the GIL that the event loop needs to answer anything, even `/healthz`; so do
 parsing a source and counting its run (a tenth of a second for 300 nodes), and making a run
-document's dicts and encoding them. So the store does all three in a pool of `processes`
-worker processes (made at first use, one per server process: every store of the process
-shares it; 0: here, in the calling thread). A drawing depends on its graph's content only
-(app/drawing/layout.py's `content` and `geometry`); the last drawings are kept here, in a
-cache of their own, and sent along with the work that needs them. A run comes back pickled (a
-few milliseconds to load here); one whose source defines ops holds their code, which does not
-pickle, and is built again here. The calling thread waits without the GIL. The queue is
-bounded by the threads that can ask (app/api/compute.py admits at most `max_queue`
-computations and runs `compute_threads` + `light_threads` of them at once); a pool whose
-process died is made again, and that work done here.
+document's dicts and encoding them. So the store does all three in a pool of
+`processes` worker processes (made at first use, one per server process: every store of the
+process shares it; 0: here, in the calling thread). A drawing depends on its graph's content
+only (app/drawing/layout.py's `content` and `geometry`); the last drawings are kept here, in a cache of
+their own, and sent along with the work that needs them. The calling thread waits without the
+GIL. A run comes back pickled (a few milliseconds to load here); one whose source defines
+ops holds their code, which does not pickle, and is built again here. The queue is bounded by the threads that can ask (app/api/compute.py admits at most
+`max_queue` computations and runs `compute_threads` + `light_threads` of them at once); a pool
+whose process died is made again, and that work done here.
 """
 
 from __future__ import annotations
