@@ -1,15 +1,13 @@
-"""Runs built, graphs drawn and run documents made in processes of their own: the GIL stays free.
+"""Graph drawings and run documents made in processes of their own, so the GIL stays free.
 
 Laying out a graph never seen is pure Python — seconds for a few hundred nodes — and a thread
 doing it holds the GIL that the event loop needs to answer anything, even `/healthz`; so do
-parsing a source and counting its run (a tenth of a second for 300 nodes), and making a run
-document's dicts and encoding them. So the store does all three in a pool of
+making a run document's dicts and encoding them. So the store does both in a pool of
 `processes` worker processes (made at first use, one per server process: every store of the
 process shares it; 0: here, in the calling thread). A drawing depends on its graph's content
 only (app/drawing/layout.py's `content` and `geometry`); the last drawings are kept here, in a cache of
 their own, and sent along with the work that needs them. The calling thread waits without the
-GIL. A run comes back pickled (a few milliseconds to load here); one whose source defines
-ops holds their code, which does not pickle, and is built again here. The queue is bounded by the threads that can ask (app/api/compute.py admits at most
+GIL. The queue is bounded by the threads that can ask (app/api/compute.py admits at most
 `max_queue` computations and runs `compute_threads` + `light_threads` of them at once); a pool
 whose process died is made again, and that work done here.
 """
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -27,9 +24,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 from app.api import present
 from app.drawing.layout import CACHED_LAYOUTS, content, geometry
-from app.engine.core.limits import Limits
-from app.engine.core.run import Run, RunSpec
-from app.engine.instruments import budget
 
 #: the pool of this process (one, however many stores: the cores are the process's)
 _pool: ProcessPoolExecutor | None = None
@@ -102,14 +96,6 @@ class Drawings:
         self._keep(key, drawn)
         return body
 
-    def run(self, spec: RunSpec, limits: Limits) -> Run:
-        """`Run(spec, limits)`: parsed, validated and counted in the pool (its errors raised
-        here as they were there), loaded here; built here if it does not pickle."""
-        if self.processes == 0:
-            return Run(spec, limits)
-        pickled = self._apart(_built, spec, limits)
-        return pickle.loads(pickled) if pickled is not None else Run(spec, limits)
-
     def _apart(self, function, *args):
         if self.processes == 0:
             return function(*args)
@@ -147,13 +133,3 @@ def _run_body(run_id: str, description: dict, drawn: tuple | None) -> tuple[byte
         return used[-1]
 
     return present.encode_json(present.run_document(run_id, description, draw)), used[0]
-
-
-def _built(spec: RunSpec, limits: Limits) -> bytes | None:
-    """The pickled run of `spec` (under the watchdog the server's computations run under), or
-    None when it does not pickle (the code of the ops its source defines)."""
-    run = budget.watched(lambda: Run(spec, limits), limits.max_compute_seconds)
-    try:
-        return pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return None

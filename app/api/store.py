@@ -145,7 +145,7 @@ class RunStore:
         if spec.mode == "forward" and spec.direction is None:
             # the default direction written out: one run, one id, however it was asked for
             # (the run built to find it is the run: it is not built again)
-            built = self.drawings.run(spec, self.limits)
+            built = Run(spec, self.limits)
             leaf, index = built.direction
             spec = dataclasses.replace(spec, direction={"leaf": leaf, "index": list(index)})
         run_id = runids.encode(spec)
@@ -158,7 +158,7 @@ class RunStore:
     def _build(self, run_id: str, spec: RunSpec) -> Run:
         """The run validated and counted (a failure remembered: it is built once)."""
         try:
-            return self.drawings.run(spec, self.limits)
+            return Run(spec, self.limits)
         except GradwalkError as error:
             self._remember(run_id, error)
             raise

@@ -127,8 +127,6 @@ def test_a_default_direction_builds_its_run_once(monkeypatch):
     init, resolve = Run.__init__, RunSpec.resolve
     monkeypatch.setattr(Run, "__init__", lambda self, *a: built.append(1) or init(self, *a))
     monkeypatch.setattr(RunSpec, "resolve", lambda self: resolved.append(1) or resolve(self))
-    # built here, where it is counted (the server builds it in its drawing processes alike)
-    store = RunStore(Settings(layout_processes=0))
-    entry = store.create(RunSpec(preset="micrograd-neuron", mode="forward"))
+    entry = RunStore(Settings()).create(RunSpec(preset="micrograd-neuron", mode="forward"))
     assert entry.run.direction == ("w1", ())
     assert len(built) == 1 and len(resolved) == 2  # the run's, and the id's (canonical())

@@ -13,18 +13,6 @@ class GradwalkError(Exception):
         super().__init__(message)
         self.message = message
 
-    def __reduce__(self):
-        """Pickled as its message and its fields (a run is built in another process and its
-        error sent back): each subclass's own __init__ takes other arguments than `args`."""
-        return _rebuilt, (type(self), self.args, self.__dict__)
-
-
-def _rebuilt(cls: type, args: tuple, fields: dict) -> GradwalkError:
-    error = Exception.__new__(cls, *args)
-    Exception.__init__(error, *args)
-    error.__dict__.update(fields)
-    return error
-
 
 def position(node) -> tuple[int, int]:
     """The 1-based line and column of a syntax node of the source (`ast`)."""

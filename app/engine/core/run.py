@@ -290,18 +290,6 @@ class Run:
         self._training: Training | None = None
         self._script: codegen.Script | None = None
 
-    def __getstate__(self) -> dict:
-        """Picklable (a run is built in another process and sent here: the server's
-        app/api/drawings.py) without its lock; a run whose source defines ops holds their
-        code, made from the source, and does not pickle."""
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
     @property
     def title(self) -> str:
         return get_preset(self.spec.preset).title if self.spec.preset else "your graph"
