@@ -27,6 +27,7 @@ from app.api.schemas import strict_openapi
 from app.api.settings import Settings
 from app.api.store import RunStore
 from app.classes.service import Classroom
+from app.serving import collector
 from app.web.pages import docs_security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         redoc_url=None,
+        lifespan=collector.lifespan,
     )
     app.state.store = RunStore(settings)
 

@@ -9,6 +9,7 @@ ms with 4 posters).
 
     python bench/healthz.py [--posters 4] [--seconds 15] [--statements 136]
     python bench/healthz.py --ab [--rounds 2] [--new-graphs]   # the old server against the new
+    python bench/healthz.py --ab --against ../main   # another checkout's server against this one
 
 `--spy FILE` also records the server with py-spy (`py-spy record --gil --threads`: collapsed
 stacks of the thread holding the GIL), to find what the event loop waits on.
@@ -33,7 +34,7 @@ from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
-from app.serving.devserver import devserver  # noqa: E402
+from app.serving.devserver import UVICORN, devserver  # noqa: E402
 from bench.frontend import percentile, source  # noqa: E402
 
 
@@ -73,10 +74,12 @@ def line(what: str, times: list[float]) -> str:
 
 
 def measure(text: str, posters: int, seconds: float, env: dict | None = None,
-            spy: str | None = None,
-            new_graphs: bool = False) -> tuple[list[float], list[float], list[int], int]:
-    """One server (with `env` added): /healthz idle, then while `posters` clients POST."""
-    with devserver(env=env) as base:
+            spy: str | None = None, new_graphs: bool = False,
+            root: str | None = None) -> tuple[list[float], list[float], list[int], int]:
+    """One server (with `env` added; the app of checkout `root` if given): /healthz idle, then
+    while `posters` clients POST."""
+    command = UVICORN if root is None else (*UVICORN, "--app-dir", root)
+    with devserver(env=env, command=command) as base:
         nodes = len(httpx.post(f"{base}/api/v1/runs", json={"source": text, "iterations": 1},
                                timeout=120).json()["graph"]["nodes"])
         idle = probe(base, 3)
@@ -111,6 +114,9 @@ def main() -> None:
                              "GRADWALK_LAYOUT_PROCESSES=0, drawing in the computing thread) and "
                              "the default, in turn, --rounds times")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--against", metavar="DIR",
+                        help="with --ab: the old server is the app of this checkout (a worktree "
+                             "of an older commit), with its default settings")
     args = parser.parse_args()
     text = source(args.statements)
     if args.ab:
@@ -128,13 +134,15 @@ OLD_SERVER = {"GRADWALK_GIL_SWITCH_MS": "5", "GRADWALK_LAYOUT_PROCESSES": "0"}
 
 
 def ab(text: str, args) -> None:
-    """The same load on the old server (OLD_SERVER) and the default one, alternating;
-    p99 and POST throughput as ratios new/old."""
+    """The same load on the old server (OLD_SERVER, or --against's app) and the default one,
+    alternating; p99 and POST throughput as ratios new/old."""
     runs: dict[str, list] = {"old": [], "new": []}
     for r in range(args.rounds):
         for which, env in (("old", OLD_SERVER), ("new", None)):
-            _, busy, done, nodes = measure(text, args.posters, args.seconds, env=env,
-                                           new_graphs=args.new_graphs)
+            old_root = args.against if which == "old" else None
+            _, busy, done, nodes = measure(text, args.posters, args.seconds,
+                                           env=None if old_root else env,
+                                           new_graphs=args.new_graphs, root=old_root)
             runs[which].append((busy, done))
             print(line(f"round {r + 1} {which} ({len(done)} POSTs of {nodes} nodes)", busy),
                   flush=True)

@@ -27,7 +27,8 @@ def source(name: str) -> str:
     return re.sub(r"\bh\b", name, SOURCE)
 
 
-def test_a_run_document_is_made_in_another_process_as_it_is_made_here():
+def test_a_run_document_is_made_in_another_process_as_it_is_made_here(monkeypatch):
+    monkeypatch.setattr(drawings, "HERE_NODES", 0)  # this small graph drawn apart too
     client = make_client()
     store = client.app.state.store
     body = {"source": source("apart"), "iterations": 1}
@@ -51,7 +52,8 @@ def test_a_run_document_is_made_in_another_process_as_it_is_made_here():
     assert (store.drawings.drawn, store.drawings.done_apart) == (3, 4)
 
 
-def test_a_killed_drawing_process_costs_no_answer():
+def test_a_killed_drawing_process_costs_no_answer(monkeypatch):
+    monkeypatch.setattr(drawings, "HERE_NODES", 0)
     client = make_client()
     client.post(f"{API}/runs", json={"source": source("first"), "iterations": 1})
     pool = drawings._pool
@@ -71,6 +73,7 @@ def test_the_drawing_processes_go_when_their_server_is_killed(tmp_path):
               "from app.api.drawings import Drawings\n"
               "from app.drawing.layout import content\n"
               "from app.api import drawings\n"
+              "drawings.HERE_NODES = 0\n"
               "d = Drawings(2)\n"
               "d.geometry(content({'loss': 'a', 'nodes': [{'id': 'a'}], 'edges': []}))\n"
               "print(' '.join(map(str, drawings._pool._processes)), flush=True)\n"
@@ -87,6 +90,24 @@ def test_the_drawing_processes_go_when_their_server_is_killed(tmp_path):
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in workers)
+
+
+def test_a_small_graph_is_drawn_here_without_the_pool():
+    """The presets' graphs take 1-5 ms to draw and encode: less than the trip to the pool,
+    which a server serving small graphs never starts."""
+    client = make_client()
+    store = client.app.state.store
+    created = client.post(f"{API}/runs", json={"source": source("small"), "iterations": 1})
+    assert created.status_code == 201
+    assert (store.drawings.drawn, store.drawings.done_apart) == (1, 0)
+    here = Run(RunSpec(source=source("small"), iterations=1), Limits())
+    assert created.content == present.encode_json(present.run_document(
+        created.json()["run_id"], here.describe()))
+    grouped = ("x = input(3, 4)\nwith group(\"a\"):\n    w = param(4, 2)\n    small = tanh(x @ w)\n"
+               "loss = sum(small * small)\n")
+    run_id = client.post(f"{API}/runs", json={"source": grouped}).json()["run_id"]
+    assert client.get(f"{API}/runs/{run_id}/layout?collapsed=a").status_code == 200
+    assert (store.drawings.drawn, store.drawings.done_apart) == (3, 0)
 
 
 def _alive(pid: int) -> bool:
