@@ -28,10 +28,15 @@ issue 24's rows, each printed with its target:
 - the loss chart of a cold 500-iteration run of the seed network (a seed never computed): its
   first points drawn ≤ 1 s after navigation start, and when the last of the 500 is drawn.
 
+Every page opens as a returning visitor's: the first-visit tour (static/js/tour.js) marked seen,
+so its bubble neither covers what the bench clicks nor draws beside what it times.
+
 A script, not a test: it asserts nothing, it prints. Absolute times on shared machines are
-noisy; run it a few times before believing one figure.
+noisy; run it a few times before believing one figure. `--url` measures a server already
+running instead of its own (another checkout's, for a before/after: run the two alternately).
 
     .venv/bin/python bench/frontend.py [--speed 4] [--statements 27] [--layers 100] [--headed]
+        [--url http://127.0.0.1:8000]
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # bench/ holds http.py, which would shadow the standard library's http: run from the repo root.
@@ -127,6 +134,9 @@ START_FRAMES = """
 }
 """
 
+# Runs before any page script: the tour has been seen in this browser (as in tests/e2e).
+TOUR_SEEN = "try { localStorage.setItem('gradwalk.tour.seen', '1'); } catch {}"
+
 STOP_FRAMES = "() => { window.__frameRun = (window.__frameRun || 0) + 1; return window.__frames; }"
 
 PAGE_WEIGHT = """
@@ -196,6 +206,7 @@ def open_page(browser, base: str, run: dict | None, off_host: list[str], probes:
                 fetched[response.url] = 0
 
     page.on("response", on_response)
+    page.add_init_script(TOUR_SEEN)
     page.add_init_script(READY_PROBE)
     for probe in probes:
         page.add_init_script(probe)
@@ -427,6 +438,16 @@ def timed_posts(base: str, body: dict, repeats: int = 3) -> list[float]:
     return took
 
 
+@contextmanager
+def served(url: str | None) -> Iterator[str]:
+    """The base URL of the server measured: `url`, or this checkout's on a free port."""
+    if url:
+        yield url.rstrip("/")
+        return
+    with devserver(["--log-level", "warning"]) as base:
+        yield base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speed", type=float, default=4, choices=SPEEDS, help="playback speed (default 4×)")
@@ -435,12 +456,14 @@ def main() -> None:
     parser.add_argument("--play-seconds", type=float, default=20, help="seconds of MLP playback measured")
     parser.add_argument("--loads", type=int, default=3, help="page loads timed, each with an empty cache")
     parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument("--url", help="measure this running server (e.g. another checkout's) "
+                        "instead of starting one")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
 
     off_host: list[str] = []
-    with devserver(["--log-level", "warning"]) as base:
+    with served(args.url) as base:
         run = create(base, {"source": source(args.statements), "iterations": 2, "lr": 0.01})
         deep = create(base, {"source": deep_mlp_source(args.layers), "iterations": 2, "lr": 0.01})
         seed = create(base, {"preset": "pytorch-numpy-two-layer"})
