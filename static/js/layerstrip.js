@@ -118,7 +118,7 @@ export class LayerStrip {
     const bars = this.layers.map((layer, i) => {
       const x = left + i * slot + Math.min(2, slot * 0.15);
       const w = Math.max(1, slot - 2 * Math.min(2, slot * 0.15));
-      const rect = svgEl("rect", { x, width: w }, this.svg);
+      const rect = svgEl("rect", { class: "layer-bar", x, width: w }, this.svg);
       return { rect, title: svgEl("title", {}, rect), state: undefined };
     });
     this.drawn = { k: null, bars, y, top, bottom };
