@@ -61,8 +61,15 @@ from app.serving.devserver import devserver  # noqa: E402
 from bench.graphs import deep_mlp_source  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
+# Chromium 156 (Debian's, installed 4 December) builds its omnibox popup, a WebUI page of about
+# 400 modules in a renderer of its own, for every new browser context: beside each "empty
+# cache" load the bench times, on the same two cores (a trace of one load of `/`: 405 of its
+# 431 requests were chrome://omnibox-popup's). A visitor's browser built it once, long before
+# opening the page; the bench leaves it out so that it times the viewer.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,OmniboxWebUIPopup,"
+                 "WebUIOmniboxFullPopup"]
 SPEEDS = [0.25, 0.5, 1, 2, 4]  # static/js/player.js; `]` moves one up, the page starts at 1×
 TARGET_P95_MS = 16.7
 TARGET_FIRST_GRAPH_MS = 1000
@@ -75,7 +82,7 @@ FRAME_MS = 1000 / 60
 #: issue 24
 TARGET_TOGGLE_MS = 100
 TARGET_FIRST_SEED_MS = 500
-TARGET_SCRUB_P50_MS = FRAME_MS
+TARGET_SCRUB_P50_MS = FRAME_MS  # one frame: read as within_frame() does
 TARGET_SCRUB_P95_MS = 33
 TARGET_FIRST_LOSSES_MS = 1000
 LOSS_ITERATIONS = 500
@@ -170,6 +177,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def verdict(ok: bool) -> str:
     return "ok" if ok else "OVER TARGET"
+
+
+def within_frame(ms: float) -> bool:
+    """At most one 60 Hz frame, give or take the 0.1 ms to which Chromium rounds
+    performance.now() (a wait of exactly one frame reads 16.6, 16.7 or 16.8 ms)."""
+    return ms <= FRAME_MS + 0.1 + 1e-9
 
 
 def frame_verdict(p95: float) -> str:
@@ -526,7 +539,7 @@ def main() -> None:
     print(f"scrubbing all {d['last'] + 1} steps, one input a frame: {d['scrub_s']:.1f} s, reached step "
           f"{d['reached']} of {d['last']}; input → drawn frame p50 {s50:.1f} ms, "
           f"p95 {s95:.1f} ms (target p50 ≤ {TARGET_SCRUB_P50_MS:.1f} ms, p95 ≤ {TARGET_SCRUB_P95_MS} ms: "
-          f"{verdict(s50 <= TARGET_SCRUB_P50_MS and s95 <= TARGET_SCRUB_P95_MS)}); frame time p50 "
+          f"{verdict(within_frame(s50) and s95 <= TARGET_SCRUB_P95_MS)}); frame time p50 "
           f"{percentile(sf, 50):.2f} ms, p95 {percentile(sf, 95):.2f} ms")
     n = len(d["scrub_requests"])
     print(f"API requests while scrubbing: {n} (target 0: {verdict(n == 0)})"
