@@ -29,10 +29,15 @@ issue 24's rows, each printed with its target:
   first points drawn ≤ 1 s after navigation start, and when the last of the 500 is drawn,
 - the "Check gradients" panel on a fresh seed network run: click → its table drawn (≤ 1 s).
 
+Every page opens as a returning visitor's: the first-visit tour (static/js/tour.js) marked seen,
+so its bubble neither covers what the bench clicks nor draws beside what it times.
+
 A script, not a test: it asserts nothing, it prints. Absolute times on shared machines are
-noisy; run it a few times before believing one figure.
+noisy; run it a few times before believing one figure. `--url` measures a server already
+running instead of its own (another checkout's, for a before/after: run the two alternately).
 
     .venv/bin/python bench/frontend.py [--speed 4] [--statements 27] [--layers 100] [--headed]
+        [--url http://127.0.0.1:8000]
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # bench/ holds http.py, which would shadow the standard library's http: run from the repo root.
@@ -55,8 +62,15 @@ from app.serving.devserver import devserver  # noqa: E402
 from bench.graphs import deep_mlp_source  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
+# Chromium 156 (Debian's, installed 4 December) builds its omnibox popup, a WebUI page of about
+# 400 modules in a renderer of its own, for every new browser context: beside each "empty
+# cache" load the bench times, on the same two cores (a trace of one load of `/`: 405 of its
+# 431 requests were chrome://omnibox-popup's). A visitor's browser built it once, long before
+# opening the page; the bench leaves it out so that it times the viewer.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--disable-features=PreloadTopChromeWebUI,WebUIOmniboxPopup,OmniboxWebUIPopup,"
+                 "WebUIOmniboxFullPopup"]
 SPEEDS = [0.25, 0.5, 1, 2, 4]  # static/js/player.js; `]` moves one up, the page starts at 1×
 TARGET_P95_MS = 16.7
 TARGET_FIRST_GRAPH_MS = 1000
@@ -69,7 +83,7 @@ FRAME_MS = 1000 / 60
 #: issue 24
 TARGET_TOGGLE_MS = 100
 TARGET_FIRST_SEED_MS = 500
-TARGET_SCRUB_P50_MS = FRAME_MS
+TARGET_SCRUB_P50_MS = FRAME_MS  # one frame: read as within_frame() does
 TARGET_SCRUB_P95_MS = 33
 TARGET_FIRST_LOSSES_MS = 1000
 TARGET_GRADCHECK_MS = 1000
@@ -129,6 +143,9 @@ START_FRAMES = """
 }
 """
 
+# Runs before any page script: the tour has been seen in this browser (as in tests/e2e).
+TOUR_SEEN = "try { localStorage.setItem('gradwalk.tour.seen', '1'); } catch {}"
+
 STOP_FRAMES = "() => { window.__frameRun = (window.__frameRun || 0) + 1; return window.__frames; }"
 
 PAGE_WEIGHT = """
@@ -162,6 +179,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def verdict(ok: bool) -> str:
     return "ok" if ok else "OVER TARGET"
+
+
+def within_frame(ms: float) -> bool:
+    """At most one 60 Hz frame, give or take the 0.1 ms to which Chromium rounds
+    performance.now() (a wait of exactly one frame reads 16.6, 16.7 or 16.8 ms)."""
+    return ms <= FRAME_MS + 0.1 + 1e-9
 
 
 def frame_verdict(p95: float) -> str:
@@ -198,6 +221,7 @@ def open_page(browser, base: str, run: dict | None, off_host: list[str], probes:
                 fetched[response.url] = 0
 
     page.on("response", on_response)
+    page.add_init_script(TOUR_SEEN)
     page.add_init_script(READY_PROBE)
     for probe in probes:
         page.add_init_script(probe)
@@ -471,6 +495,16 @@ def timed_posts(base: str, body: dict, repeats: int = 3) -> list[float]:
     return took
 
 
+@contextmanager
+def served(url: str | None) -> Iterator[str]:
+    """The base URL of the server measured: `url`, or this checkout's on a free port."""
+    if url:
+        yield url.rstrip("/")
+        return
+    with devserver(["--log-level", "warning"]) as base:
+        yield base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speed", type=float, default=4, choices=SPEEDS, help="playback speed (default 4×)")
@@ -479,12 +513,14 @@ def main() -> None:
     parser.add_argument("--play-seconds", type=float, default=20, help="seconds of MLP playback measured")
     parser.add_argument("--loads", type=int, default=3, help="page loads timed, each with an empty cache")
     parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument("--url", help="measure this running server (e.g. another checkout's) "
+                        "instead of starting one")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
 
     off_host: list[str] = []
-    with devserver(["--log-level", "warning"]) as base:
+    with served(args.url) as base:
         run = create(base, {"source": source(args.statements), "iterations": 2, "lr": 0.01})
         deep = create(base, {"source": deep_mlp_source(args.layers), "iterations": 2, "lr": 0.01})
         seed = create(base, {"preset": "pytorch-numpy-two-layer"})
@@ -548,7 +584,7 @@ def main() -> None:
     print(f"scrubbing all {d['last'] + 1} steps, one input a frame: {d['scrub_s']:.1f} s, reached step "
           f"{d['reached']} of {d['last']}; input → drawn frame p50 {s50:.1f} ms, "
           f"p95 {s95:.1f} ms (target p50 ≤ {TARGET_SCRUB_P50_MS:.1f} ms, p95 ≤ {TARGET_SCRUB_P95_MS} ms: "
-          f"{verdict(s50 <= TARGET_SCRUB_P50_MS and s95 <= TARGET_SCRUB_P95_MS)}); frame time p50 "
+          f"{verdict(within_frame(s50) and s95 <= TARGET_SCRUB_P95_MS)}); frame time p50 "
           f"{percentile(sf, 50):.2f} ms, p95 {percentile(sf, 95):.2f} ms")
     n = len(d["scrub_requests"])
     print(f"API requests while scrubbing: {n} (target 0: {verdict(n == 0)})"
@@ -560,7 +596,7 @@ def main() -> None:
           f"starts, {len(play)} frames): p50 {percentile(play, 50):.2f} ms, p95 {p95_play:.2f} ms, "
           f"max {max(play, default=float('nan')):.1f} ms, {slow} frames > 25 ms; idle p95 "
           f"{p95_idle:.2f} ms; p95 − idle p95 = {p95_play - p95_idle:.2f} ms "
-          f"(target ≤ {FRAME_MS:.1f} ms: {verdict(p95_play - p95_idle <= FRAME_MS)}); "
+          f"(target ≤ {FRAME_MS:.1f} ms: {verdict(within_frame(p95_play - p95_idle))}); "
           f"requests while playing: {d['requests_while_playing']} (the next iteration's document)")
     print(f"POST of a new {args.layers}-layer MLP run: "
           f"{', '.join(f'{v * 1000:.0f}' for v in posts)} ms "

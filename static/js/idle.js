@@ -17,7 +17,10 @@ export function inIdleTime(tasks) {
   const queue = tasks[Symbol.iterator]();
   const slice = (deadline) => {
     if (mine !== batch) return;
-    while (deadline.timeRemaining() > 1) {
+    // an idle period may be 50 ms long: a click or an answer arriving meanwhile waits for the
+    // slice, so a slice takes BUDGET_MS at most
+    const end = performance.now() + BUDGET_MS;
+    while (deadline.timeRemaining() > 1 && performance.now() < end) {
       const next = queue.next();
       if (next.done) return;
       next.value();

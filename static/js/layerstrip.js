@@ -20,8 +20,18 @@ export class LayerStrip {
     this.svg = svgEl("svg", { class: "layer-strip", role: "img" }, container);
     this.layers = [];
     this.k = -1;
-    this.size = "";
-    new ResizeObserver(() => { this.size = ""; this.draw(); }).observe(this.svg);
+    /** the picture's size in px [width, height] as last laid out; null: to be read again */
+    this.box = null;
+    /** the bars drawn, one per layer, and the scale they were drawn with; null: none */
+    this.drawn = null;
+    // read where the browser has just laid the page out: never a layout of its own mid-step
+    new ResizeObserver(() => {
+      const box = [Math.round(this.svg.clientWidth), Math.round(this.svg.clientHeight)];
+      if (String(box) === String(this.box) && this.drawn) return;
+      this.box = box;
+      this.drawn = null;
+      this.draw();
+    }).observe(this.svg);
   }
 
   /** Nothing to show (a run with no step drawn, or one layer or none). */
@@ -30,6 +40,7 @@ export class LayerStrip {
     this.container.hidden = true;
     document.body.classList.remove("has-layers");
     this.svg.replaceChildren();
+    this.drawn = null;
   }
 
   /** The layers of the iteration shown, at step k. */
@@ -40,27 +51,52 @@ export class LayerStrip {
     if (this.container.hidden === shown) {
       this.container.hidden = !shown;
       document.body.classList.toggle("has-layers", shown);
-      this.size = "";
+      this.box = null;
     }
     if (!shown) return;
-    if (changed) this.size = "";
+    if (changed) this.drawn = null;
     this.k = k;
     this.draw();
   }
 
+  /**
+   * The bars at step k: drawn once per iteration and size, then only the bars whose state
+   * the step changes (seen, the latest) are touched, so scrubbing lays nothing out.
+   */
   draw() {
     if (this.container.hidden || !this.layers.length) return;
-    const width = Math.round(this.svg.clientWidth);
-    const height = Math.round(this.svg.clientHeight);
+    if (!this.box) this.box = [Math.round(this.svg.clientWidth), Math.round(this.svg.clientHeight)];
+    const [width, height] = this.box;
     if (!width || !height) return;
-    const key = `${width}x${height}|${this.k}`;
-    if (this.size === key) return;
-    this.size = key;
-    this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    this.svg.replaceChildren();
+    if (!this.drawn) this.build(width, height);
+    if (this.drawn.k === this.k) return;
+    this.drawn.k = this.k;
     const known = this.layers.filter((l) => l.step <= this.k);
     const latest = known.reduce((a, l) => (a && a.step >= l.step ? a : l), null);
     this.describe(known, latest);
+    const { bars, y, top, bottom } = this.drawn;
+    this.layers.forEach((layer, i) => {
+      const seen = layer.step <= this.k;
+      const state = `${seen ? " seen" : ""}${layer === latest ? " now" : ""}`;
+      const bar = bars[i];
+      if (bar.state === state) return;
+      const was = bar.state;
+      bar.state = state;
+      bar.rect.setAttribute("class", `layer-bar${state}`);
+      if (was !== undefined && was.startsWith(" seen") === seen) return;
+      let barTop = top;
+      if (typeof layer.norm === "number") barTop = layer.norm > 0 ? y(layer.norm) : bottom - 1;
+      bar.rect.setAttribute("y", seen ? Math.min(barTop, bottom - 1) : top);
+      bar.rect.setAttribute("height", seen ? Math.max(1, bottom - barTop) : bottom - top);
+      bar.title.textContent = seen ? `${layer.name}: ‖∂loss/∂W‖ = ${num(layer.norm)}`
+        : `${layer.name}: not reached by the backward pass yet`;
+    });
+  }
+
+  /** The axis and one bar per layer, in a `width` × `height` picture (states set by draw). */
+  build(width, height) {
+    this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    this.svg.replaceChildren();
     const finite = this.layers.map((l) => l.norm).filter((n) => typeof n === "number" && n > 0);
     // whole decades, so the axis reads "1e-10 … 1" and equal ratios are equal heights; half a
     // decade of room below the smallest, so its bar shows
@@ -79,21 +115,13 @@ export class LayerStrip {
       svgText(this.svg, { class: "tick", x: left - 4, y: decade === hi ? top : bottom,
         "text-anchor": "end", "dominant-baseline": anchor }, DECADES[decade] ?? `1e${decade}`);
     }
-    this.layers.forEach((layer, i) => {
+    const bars = this.layers.map((layer, i) => {
       const x = left + i * slot + Math.min(2, slot * 0.15);
       const w = Math.max(1, slot - 2 * Math.min(2, slot * 0.15));
-      const seen = layer.step <= this.k;
-      let barTop = top;
-      if (typeof layer.norm === "number") barTop = layer.norm > 0 ? y(layer.norm) : bottom - 1;
-      const bar = svgEl("rect", {
-        class: `layer-bar${seen ? " seen" : ""}${layer === latest ? " now" : ""}`,
-        x, width: w, y: seen ? Math.min(barTop, bottom - 1) : top,
-        height: seen ? Math.max(1, bottom - barTop) : bottom - top,
-      }, this.svg);
-      const title = svgEl("title", {}, bar);
-      title.textContent = seen ? `${layer.name}: ‖∂loss/∂W‖ = ${num(layer.norm)}`
-        : `${layer.name}: not reached by the backward pass yet`;
+      const rect = svgEl("rect", { class: "layer-bar", x, width: w }, this.svg);
+      return { rect, title: svgEl("title", {}, rect), state: undefined };
     });
+    this.drawn = { k: null, bars, y, top, bottom };
   }
 
   /** The head's words and the picture's label: the layer reached last, and the spread. */

@@ -81,6 +81,8 @@ class App {
     this.overlays.add("symbolic", new Symbolic(ctx));
     this.overlays.add("memory-panel", new MemoryPanel(ctx));
     this.current = null;
+    /** bumped by every state drawn: the words of a step passed while playing are not shown */
+    this.wordsToken = 0;
     /** the player's last failure on the status line, cleared once a state is drawn again */
     this.failure = null;
     /** the iteration whose steps and heatmaps are being prepared in idle time */
@@ -246,6 +248,7 @@ class App {
   /** Nothing of a previous run's step stays on screen beside a new run's graph. */
   clearStale() {
     clearTimeout(this.wordsTimer);
+    this.wordsToken += 1;
     delete document.body.dataset.words;
     this.current = null;
     this.panels.clear();
@@ -331,7 +334,7 @@ class App {
   /**
    * Draw one state (called by the player): the graph and the position at once; the step's
    * words (formula, code, inspector, the link) too, except while scrubbing, where they wait
-   * until the scrubber rests (showWords).
+   * until the scrubber rests, and while playing, where they follow a frame later (showWords).
    */
   show(detail) {
     const { t, k, state, step, steps, iteration, previous, how } = detail;
@@ -355,9 +358,17 @@ class App {
     $("iteration").value = String(t);
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
     clearTimeout(this.wordsTimer);
+    const token = ++this.wordsToken;
     if (how === "drag") {
       document.body.dataset.words = "pending";
       this.wordsTimer = setTimeout(() => this.showWords(this.current), WORDS_AFTER_SCRUB_MS);
+    } else if (how === "play") {
+      // playing: the graph's frame first, then the words in a task of their own, drawn in the
+      // frame after (fitting a formula lays the page out a few times: no frame holds both)
+      document.body.dataset.words = "pending";
+      requestAnimationFrame(() => {
+        if (token === this.wordsToken) this.wordsTimer = setTimeout(() => this.showWords(this.current));
+      });
     } else {
       this.showWords(detail);
     }
