@@ -34,7 +34,7 @@ import httpx  # noqa: E402
 from app.engine.core.limits import Limits  # noqa: E402
 from app.engine.core.run import Run, RunSpec  # noqa: E402
 from app.serving.devserver import devserver  # noqa: E402
-from tests.engine.test_tape import fan_in_source  # noqa: E402  (the graph the test uses)
+from tests.engine.core.test_tape import fan_in_source  # noqa: E402  (the graph the test uses)
 
 MIB = 2**20
 

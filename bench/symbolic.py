@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.engine.core.limits import Limits  # noqa: E402
 from app.engine.core.run import Run, RunSpec  # noqa: E402
 from app.engine.instruments import swell  # noqa: E402
-from tests.engine.test_symbolic import SMALL  # noqa: E402  (the presets at sizes the tests use)
+from tests.engine.instruments.test_symbolic import SMALL  # noqa: E402  (the presets at sizes the tests use)
 
 
 def answer(preset: str, params: dict) -> tuple[swell.SymbolicDerivative, float, float]:

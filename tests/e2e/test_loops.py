@@ -4,7 +4,7 @@ variable's value."""
 
 from __future__ import annotations
 
-from tests.engine.test_pasted_code import LOOP
+from tests.engine.language.test_pasted_code import LOOP
 
 from .conftest import create_run, open_run, until
 

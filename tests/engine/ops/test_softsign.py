@@ -12,8 +12,8 @@ import pytest
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
 from app.engine.ops import REGISTRY
-from tests.engine.test_forward_mode import loss_tangent, reverse_grads
-from tests.engine.test_script_is_the_run import assert_same_losses
+from tests.engine.core.test_forward_mode import loss_tangent, reverse_grads
+from tests.engine.presenter.test_script_is_the_run import assert_same_losses
 
 SOURCE = "x = input(4, 3)\nW = param(3, 2)\nh = softsign(x @ W)\nloss = mean(h * h)\n"
 SPEC = RunSpec(source=SOURCE, iterations=3, lr=0.5, seed=7)

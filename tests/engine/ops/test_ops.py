@@ -20,8 +20,7 @@ from app.engine.ops import (
     reduce_to,
     render,
 )
-
-from .conftest import INTEGER_INPUTS, op_cases, sample_inputs
+from tests.engine.conftest import INTEGER_INPUTS, op_cases, sample_inputs
 
 CASES = op_cases()
 

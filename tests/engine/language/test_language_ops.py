@@ -64,7 +64,7 @@ def test_everything_trains_and_the_script_prints_its_losses():
 
 def test_everything_has_pytorchs_gradients():
     pytest.importorskip("torch")
-    from .test_torch import torch_gradients
+    from tests.engine.ops.test_torch import torch_gradients
 
     run = Run(RunSpec(source=EVERYTHING, iterations=2, lr=0.01, seed=2), Limits())
     for t in (0, 1):
@@ -119,7 +119,7 @@ def test_the_readme_lists_every_op_with_its_rule():
     from app.engine.language.optable import ops_table
     from app.engine.ops import REGISTRY
 
-    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    readme = Path(__file__).resolve().parents[3].joinpath("README.md").read_text()
     table = ops_table().strip().split("\n")
     assert len(table) == len(REGISTRY) + 2
     for line in table:

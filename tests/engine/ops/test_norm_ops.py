@@ -11,8 +11,7 @@ from app.engine.core.errors import SourceError
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
 from app.engine.language.parser import parse
-
-from .test_script_is_the_run import assert_same_losses
+from tests.engine.presenter.test_script_is_the_run import assert_same_losses
 
 BN = """x = input(4, 3, 2, 2)
 g = param(3)

@@ -12,8 +12,7 @@ from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
 from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, get_op, index_key
 from app.engine.presets import PRESETS
-
-from .conftest import op_cases, sample_inputs
+from tests.engine.conftest import op_cases, sample_inputs
 
 torch = pytest.importorskip("torch")
 

@@ -13,8 +13,7 @@ import pytest
 
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
-
-from .test_script_is_the_run import assert_same_losses
+from tests.engine.presenter.test_script_is_the_run import assert_same_losses
 
 torch = pytest.importorskip("torch")
 
@@ -199,7 +198,7 @@ def test_the_readme_s_language_examples_are_these_programs():
     """The README's language section shows the seed's forward pass and the loop as tested."""
     from pathlib import Path
 
-    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    readme = Path(__file__).resolve().parents[3].joinpath("README.md").read_text()
     section = readme.split("## The expression language", 1)[1].split("\n## ", 1)[0]
     blocks = [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", section, re.DOTALL)]
     assert SEED in blocks and LOOP in blocks
