@@ -1,7 +1,11 @@
 /**
- * The help (`?`): a modal dialog listing every shortcut. It takes the focus, keeps Tab inside
- * its own controls, and gives the focus back where it was when it closes.
+ * The help (`?`): a modal dialog listing every shortcut, with the key to the colours (the run's
+ * quantities) and to the marks on the graph. It takes the focus, keeps Tab inside its own
+ * controls, and gives the focus back where it was when it closes.
  */
+
+import { marksList } from "./marks.js";
+import { quantity, quantityClass } from "./names.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +22,20 @@ export class Help {
       e.preventDefault();
       inside[(at + (e.shiftKey ? -1 : 1) + inside.length) % inside.length]?.focus();
     });
+    $("marks-legend").replaceChildren(marksList());
+  }
+
+  /** The colour key: one swatch per quantity of the run. */
+  showLegend(quantities) {
+    const legend = $("legend");
+    legend.replaceChildren("Colours: ");
+    quantities.forEach((q, i) => {
+      const words = quantity(q);
+      const swatch = document.createElement("span");
+      swatch.className = `swatch ${quantityClass(q)}`;
+      legend.append(i ? ", " : "", `${words.noun} `, swatch, ` ${words.colour}`);
+    });
+    legend.append(".");
   }
 
   get open() { return !this.box.hidden; }

@@ -12,7 +12,6 @@
  */
 
 import * as api from "./api.js";
-import { heatmapDataUrl } from "./charts.js";
 import { Clip } from "./clip.js";
 import { lectureContext, panelContext } from "./context.js";
 import { bindControls, showPhases, showPosition } from "./controls.js";
@@ -22,17 +21,14 @@ import { GradCheck } from "./gradcheck.js";
 import { Groups } from "./groups.js";
 import { Handout } from "./handout.js";
 import { Help } from "./help.js";
-import { inIdleTime } from "./idle.js";
 import { Inspector } from "./inspector.js";
 import { LayerStrip } from "./layerstrip.js";
 import { linkProblems, linkWords, showLinkError } from "./linkerror.js";
 import { Lecture } from "./lecture.js";
 import { feedLosses } from "./lossfeed.js";
 import { LossChart } from "./losses.js";
-import { marksList } from "./marks.js";
 import { MemoryPanel, MemoryStrip } from "./memory.js";
 import { ModeSwitch } from "./modeswitch.js";
-import { quantity, quantityClass } from "./names.js";
 import { Overlays } from "./overlays.js";
 import { Panels } from "./panels.js";
 import { Player } from "./player.js";
@@ -43,13 +39,9 @@ import { RoomPanel } from "./roomview.js";
 import { Tour } from "./tour.js";
 import { readUrl, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
+import { StepWords } from "./words.js";
 
 const DEFAULT_PRESET = "pytorch-numpy-two-layer";
-/**
- * Scrubbing draws the graph at each step it passes; the formula, the code and the inspector
- * wait until the scrubber has rested this long, and show the step it rests on only.
- */
-const WORDS_AFTER_SCRUB_MS = 120;
 const $ = (id) => document.getElementById(id);
 
 class App {
@@ -81,16 +73,15 @@ class App {
     this.overlays.add("symbolic", new Symbolic(ctx));
     this.overlays.add("memory-panel", new MemoryPanel(ctx));
     this.current = null;
-    /** bumped by every state drawn: the words of a step passed while playing are not shown */
-    this.wordsToken = 0;
     /** the player's last failure on the status line, cleared once a state is drawn again */
     this.failure = null;
-    /** the iteration whose steps and heatmaps are being prepared in idle time */
-    this.prepared = null;
     this.labels = new Map();
+    /** the step's words, and when they are drawn (words.js) */
+    this.words = new StepWords({ panels: this.panels, memory: this.memory, inspector: this.inspector,
+      remember: (push) => this.remember(push), refollow: () => this.lectureTools.refollow(),
+      follow: () => this.overlays.follow(), runId: () => this.player.run.run_id, labels: () => this.labels });
     if (this.view.reducedMotion) document.body.classList.add("reduced-motion");
     bindControls(this);
-    $("marks-legend").replaceChildren(marksList());
     this.player.addEventListener("change", (e) => this.show(e.detail));
     this.player.addEventListener("failure", (e) => this.failed(e.detail));
     this.view.addEventListener("select", (e) => {
@@ -247,9 +238,7 @@ class App {
 
   /** Nothing of a previous run's step stays on screen beside a new run's graph. */
   clearStale() {
-    clearTimeout(this.wordsTimer);
-    this.wordsToken += 1;
-    delete document.body.dataset.words;
+    this.words.cancel();
     this.current = null;
     this.panels.clear();
     this.inspector.keepOrClear(null);
@@ -281,7 +270,7 @@ class App {
     this.panels.setRun(run);
     this.inspector.setQuantities(this.player.quantities, run.direction);
     document.body.dataset.mode = run.mode || "reverse";
-    this.showLegend(this.player.quantities);
+    this.help.showLegend(this.player.quantities);
     showPhases(this);
     $("iteration").max = String(run.iterations - 1);
     $("iteration").value = "0";
@@ -318,23 +307,10 @@ class App {
     return drawn;
   }
 
-  /** The help's colour key: one swatch per quantity of the run. */
-  showLegend(quantities) {
-    const legend = $("legend");
-    legend.replaceChildren("Colours: ");
-    quantities.forEach((q, i) => {
-      const words = quantity(q);
-      const swatch = document.createElement("span");
-      swatch.className = `swatch ${quantityClass(q)}`;
-      legend.append(i ? ", " : "", `${words.noun} `, swatch, ` ${words.colour}`);
-    });
-    legend.append(".");
-  }
-
   /**
    * Draw one state (called by the player): the graph and the position at once; the step's
    * words (formula, code, inspector, the link) too, except while scrubbing, where they wait
-   * until the scrubber rests, and while playing, where they follow a frame later (showWords).
+   * until the scrubber rests, and while playing, where they follow a frame later (words.js).
    */
   show(detail) {
     const { t, k, state, step, steps, iteration, previous, how } = detail;
@@ -345,7 +321,7 @@ class App {
       if ($("status").classList.contains("error")) this.status("");
     }
     this.failure = null;
-    if (iteration !== this.prepared) this.prepare(iteration);
+    this.words.prepare(iteration);
     this.view.update(state, step);
     this.groups.show(step);
     const stepped = (how === "step" || how === "play") && previous.t === t && k === previous.k + 1;
@@ -357,54 +333,7 @@ class App {
     this.losses.mark(t);
     $("iteration").value = String(t);
     Object.assign(document.body.dataset, { ready: "1", iter: String(t), step: String(k), phase: step.phase });
-    clearTimeout(this.wordsTimer);
-    const token = ++this.wordsToken;
-    if (how === "drag") {
-      document.body.dataset.words = "pending";
-      this.wordsTimer = setTimeout(() => this.showWords(this.current), WORDS_AFTER_SCRUB_MS);
-    } else if (how === "play") {
-      // playing: the graph's frame first, then the words in a task of their own, drawn in the
-      // frame after (fitting a formula lays the page out a few times: no frame holds both)
-      document.body.dataset.words = "pending";
-      requestAnimationFrame(() => {
-        if (token === this.wordsToken) this.wordsTimer = setTimeout(() => this.showWords(this.current));
-      });
-    } else {
-      this.showWords(detail);
-    }
-  }
-
-  /**
-   * The step's words and what follows the step: the chain-rule card and the code, the memory
-   * strip's labels, the inspector, the link, an open panel. `body[data-words="pending"]` while
-   * a scrub has not rested yet.
-   */
-  showWords(detail) {
-    if (!detail) return;
-    const { t, k, state, step, steps, how } = detail;
-    this.panels.show(step, this.labels);
-    this.memory.show(steps, k, this.labels);
-    this.inspector.update({ runId: this.player.run.run_id, t, k, state });
-    this.remember(!["play", "history", "scrub", "drag"].includes(how));
-    // the camera held still while dragged: at rest it frames the step as any move does
-    if (how === "drag") this.lectureTools.refollow();
-    delete document.body.dataset.words;
-    this.overlays.follow();
-  }
-
-  /**
-   * While the browser is idle, get the iteration's steps ready to show: MathML parsed, every
-   * heatmap picture drawn, so the first scrub through it is as quick as the next ones.
-   */
-  prepare(iteration) {
-    this.prepared = iteration;
-    const panels = this.panels;
-    inIdleTime((function* tasks() {
-      for (const step of iteration.steps) yield () => panels.prepare(step);
-      for (const [which, summary] of iteration.summaries()) {
-        if (summary.heatmap) yield () => heatmapDataUrl(summary.heatmap, which);
-      }
-    })());
+    this.words.schedule(detail);
   }
 
   /** Write the position shown (run, iteration, step, mode, collapsed groups) into the URL. */
@@ -440,9 +369,7 @@ class App {
     this.measureInsets();
     if (this.player.run) {
       this.groups.redraw();
-      if (record) {
-        this.remember(true);
-      }
+      if (record) this.remember(true);
     }
   }
 
