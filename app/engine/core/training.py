@@ -17,7 +17,7 @@ from app.engine.core.errors import BusyError
 from app.engine.core.graph import Graph
 from app.engine.core.limits import Limits
 from app.engine.core.schedule import Backward, EventReader, Forward, Schedule
-from app.engine.ops import apply_vjp
+from app.engine.core.shapes import reduce_to
 
 #: checkpoints kept per run at most, and the bytes they may hold together: memory stays
 #: bounded, and reaching any iteration replays fewer than iterations / checkpoints of them
@@ -64,6 +64,13 @@ def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
     return leaves
 
 
+def bound(rule, inputs: int, attrs: dict):
+    """`rule` with a node's attributes fixed, as a function of one tuple of its arguments: a
+    table rule's walked closure itself (its cache looked up once per plan, not per call)."""
+    walked = getattr(rule, "walked", None)
+    return walked(inputs, attrs) if walked else (lambda args: rule(*args, **attrs))
+
+
 class _Plan(EventReader):
     """The schedule compiled for training: its forward events, the backward sends the
     parameters need, its updates."""
@@ -78,25 +85,28 @@ class _Plan(EventReader):
 
     def on_forward(self, event: Forward, k: int) -> None:
         node = self.graph.nodes[event.node]
-        self.forward.append((node.id, self.graph.op(node.id).forward, node.inputs, node.attrs))
+        forward = bound(self.graph.op(node.id).forward, len(node.inputs), node.attrs)
+        self.forward.append((node.id, forward, node.inputs))
 
     def on_backward(self, event: Backward, k: int) -> None:
         node = self.graph.nodes[event.node]
-        self.backward.append((node.id, self.graph.op(node.id), node.inputs, node.attrs,
-                              [(s.edge.source, s.edge.index, s.accumulate) for s in event.sends]))
+        vjp = self.graph.op(node.id).vjp
+        self.backward.append((node.id, node.inputs, [
+            (s.edge.source, s.edge.index, s.accumulate,
+             bound(vjp[s.edge.index], len(node.inputs), node.attrs)) for s in event.sends]))
 
     def step(self, values: dict[str, np.ndarray], lr: float) -> float:
         """One iteration in place on `values` (whose parameter arrays it owns and updates in
         place): forward, backward to the params, SGD."""
-        for nid, fn, inputs, attrs in self.forward:
-            values[nid] = fn(*(values[i] for i in inputs), **attrs)
+        for nid, forward, inputs in self.forward:
+            values[nid] = forward(tuple(values[i] for i in inputs))
         loss = float(values[self.loss])
         grads: dict[str, np.ndarray] = {self.loss: np.float64(1.0)}
-        for nid, op, inputs, attrs, sends in self.backward:
-            g = grads[nid]
-            args = [values[i] for i in inputs]
-            for source, index, accumulate in sends:
-                c = apply_vjp(op, g, values[nid], args, attrs, index)
+        for nid, inputs, sends in self.backward:
+            args = (grads[nid], values[nid], *(values[i] for i in inputs))
+            for source, index, accumulate, vjp in sends:
+                # apply_vjp's: the contribution reduced to its input's shape
+                c = reduce_to(vjp(args), np.shape(args[2 + index]))
                 grads[source] = grads[source] + c if accumulate else c
         for p in self.params:
             if p in grads:

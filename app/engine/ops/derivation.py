@@ -82,9 +82,11 @@ def _rule(template: str, fmt, head: tuple[str, ...], n: int, attrs: tuple):
 def _numeric(template: str, fmt, head: tuple[str, ...] = ()):
     """A code template as a function: forward(*inputs, **attrs), or vjp(g, out, *inputs,
     **attrs) and jvp(t, out, *inputs, **attrs); walked once per inputs and attributes."""
-    def rule(*args, **attrs):
+    def walked(n: int, attrs: dict):  # the closure of one argument tuple (a loop binds it once)
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attrs.items()))
-        return _rule(template, fmt, head, len(args) - len(head), key)(args)
+        return _rule(template, fmt, head, n, key)
+    rule = lambda *args, **attrs: walked(len(args) - len(head), attrs)(args)  # noqa: E731
+    rule.walked = walked
     return rule
 
 
