@@ -27,7 +27,7 @@ from app.engine.core.trace import Trace
 from app.engine.core.training import init_leaves
 from app.engine.language.custom import evaluate
 from app.engine.language.parser import Builder
-from app.engine.ops import op_flops
+from app.engine.ops.registry import op_flops
 
 #: a number is right within this relative error, or this absolute one
 REL_TOLERANCE = 1e-2

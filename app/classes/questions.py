@@ -27,7 +27,7 @@ from app.engine.core.errors import InvalidRequestError, NotFoundError
 from app.engine.core.schedule import Backward
 from app.engine.core.tape import contribution
 from app.engine.core.trace import Trace
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 from app.engine.presenter.notation import num_text, shape_text
 
 KINDS = ("gradient", "value", "sign", "larger", "shape", "rule", "backward")

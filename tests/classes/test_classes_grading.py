@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 from app.engine.presets import PRESETS
 
 from .helpers import API, answer, ask, join, new_class, result, reveal, status

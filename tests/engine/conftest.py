@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 UNARY_SHAPES = [(3, 4), (), (5,), (2, 3, 2)]
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((), (3, 4)), ((2, 3), ())]

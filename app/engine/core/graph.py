@@ -11,7 +11,7 @@ from math import prod
 
 from app.engine.core.errors import LimitError, SourceError
 from app.engine.core.limits import Limits
-from app.engine.ops import Op, get_op
+from app.engine.ops.registry import Op, get_op
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.engine.core.graph import Graph
 from app.engine.core.schedule import Backward, EventReader, Forward, Load, Schedule, Seed, Send, Update
-from app.engine.ops import apply_jvp, apply_vjp
+from app.engine.ops.registry import apply_jvp, apply_vjp
 from app.engine.presenter.summary import Summary, summarize, summarize_many
 
 

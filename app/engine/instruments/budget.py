@@ -29,7 +29,7 @@ from app.engine.core.errors import BusyError, LimitError
 from app.engine.core.graph import Graph
 from app.engine.core.schedule import Backward, Event, EventReader, Forward, Load, Schedule, Update
 from app.engine.instruments.cost import CALL_COST, Work  # noqa: F401 (the budget's unit, read from here too)
-from app.engine.ops import Op, op_flops
+from app.engine.ops.registry import Op, op_flops
 
 #: a traced iteration against a training iteration: every gradient, summaries, copies kept
 TRACE_FACTOR = 4

@@ -27,7 +27,7 @@ from app.engine.core.graph import Graph
 from app.engine.core.schedule import Backward, Schedule
 from app.engine.core.tape import Tape
 from app.engine.instruments import budget
-from app.engine.ops import op_flops
+from app.engine.ops.registry import op_flops
 
 #: sweeps timed at most per mode: every one up to this many, else a sample of SAMPLE_SWEEPS,
 #: extrapolated; and never more than fit in 1/SHARE of the compute budget (counted), nor past

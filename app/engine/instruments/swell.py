@@ -25,7 +25,7 @@ from app.engine.core.schedule import Backward, Forward, Schedule
 from app.engine.core.tape import Tape
 from app.engine.instruments.evaluate import evaluate
 from app.engine.instruments.symbolic import SympyAlgebra, TallyAlgebra, differentiable, expand, leaf_symbols
-from app.engine.ops import op_flops
+from app.engine.ops.registry import op_flops
 from app.engine.presets import check_sweep
 
 #: nodes of the derivative's expression written out in LaTeX, at most: its first ones in

@@ -24,8 +24,9 @@ import sympy
 
 from app.engine.core.errors import SourceError
 from app.engine.core.graph import Graph
+from app.engine.core.shapes import index_key
 from app.engine.core.tape import forward as numeric_forward
-from app.engine.ops import get_op, index_key
+from app.engine.ops.registry import get_op
 from app.engine.ops.windows import flatten, pair
 
 

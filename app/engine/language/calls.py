@@ -16,7 +16,7 @@ from app.engine.language.definitions import custom_call
 from app.engine.language.masks import drawn_call
 from app.engine.language.torchforms import batch_norm_form, optional_call
 from app.engine.language.vocabulary import FUNCTIONS, LEAVES
-from app.engine.ops import REGISTRY, VARIADIC
+from app.engine.ops.registry import REGISTRY, VARIADIC
 
 if TYPE_CHECKING:
     from app.engine.language.parser import Builder

@@ -21,7 +21,7 @@ from app.engine.core.graph import Graph
 from app.engine.core.schedule import Backward, Schedule
 from app.engine.core.tape import Tape, forward
 from app.engine.instruments import budget
-from app.engine.ops import Op, apply_jvp, op_flops
+from app.engine.ops.registry import Op, apply_jvp, op_flops
 
 #: (shapes of the arguments) -> the definition's graph for them; its loss is the result
 Instantiate = Callable[[tuple[tuple[int, ...], ...]], Graph]

@@ -20,7 +20,7 @@ from app.engine.core.graph import Graph, Node
 from app.engine.language.custom import Definition, make_op
 from app.engine.language.sourcetext import segment
 from app.engine.language.vocabulary import RESERVED
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 from app.engine.presenter.codegen import definition_functions
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from app.engine.core.errors import source_error
 from app.engine.language.numbers import whole
 from app.engine.language.unroll import element
 from app.engine.language.vocabulary import MAX_AXES
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 if TYPE_CHECKING:
     from app.engine.language.parser import Builder

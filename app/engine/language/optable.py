@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.engine.language.spellings import SPELLINGS
 from app.engine.language.vocabulary import FUNCTIONS
-from app.engine.ops import REGISTRY, VARIADIC
+from app.engine.ops.registry import REGISTRY, VARIADIC
 
 _WRITTEN = {"+": "`a + b`", "-": "`a - b`", "*": "`a * b`", "/": "`a / b`",
             "@": "`A @ B` (2-D)", "**": "`a ** 3` (a constant exponent)", "unary -": "`-a`",

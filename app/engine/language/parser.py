@@ -19,6 +19,7 @@ import re
 from app.engine.core.errors import LimitError, SourceError, position, source_error
 from app.engine.core.graph import Graph, Node
 from app.engine.core.limits import Limits
+from app.engine.core.shapes import ShapeError
 from app.engine.language.assignments import augmented, numbers_unpacked
 from app.engine.language.calls import call
 from app.engine.language.custom import Definition
@@ -42,7 +43,7 @@ from app.engine.language.vocabulary import (
     RESERVED,
     RESERVED_PREFIXES,
 )
-from app.engine.ops import REGISTRY, Op, ShapeError
+from app.engine.ops.registry import REGISTRY, Op
 
 #: operators, from the op registry's `syntax`
 _BINARY = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "@": ast.MatMult}

@@ -18,7 +18,7 @@ import difflib
 from app.engine.core.errors import SourceError
 from app.engine.language.numbers import constant_number
 from app.engine.language.vocabulary import MODULES
-from app.engine.ops import REGISTRY, VARIADIC
+from app.engine.ops.registry import REGISTRY, VARIADIC
 
 #: what may come before an op's name
 PREFIXES = frozenset({"np", "numpy", "np.linalg", "numpy.linalg", "torch", "torch.linalg",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from app.engine.core.errors import source_error
 from app.engine.language.attributes import attr_value
-from app.engine.ops import num
+from app.engine.ops.registry import num
 
 if TYPE_CHECKING:
     from app.engine.language.parser import Builder

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import builtins
 
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 #: the names a source may write a module as (no imports: `np`, `numpy`, `torch`, and `F` for
 #: torch.nn.functional, as PyTorch's examples import it)

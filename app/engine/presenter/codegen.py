@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 from app.engine.core.graph import Edge, Graph
 from app.engine.core.schedule import Backward, Event, EventReader, Forward, Schedule, Seed, Update
-from app.engine.ops import SCRIPT_HELPERS, num, reduce_code, render
+from app.engine.core.shapes import reduce_code
+from app.engine.ops.helpers import SCRIPT_HELPERS
+from app.engine.ops.registry import num, render
 
 #: a contribution that is another gradient itself, or a view of it (`.T`)
 _ALIAS = re.compile(r"grad_\w+(\.T)*")

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.engine.core.errors import InvalidRequestError, NotFoundError
 from app.engine.core.trace import Trace
-from app.engine.ops import apply_jvp, apply_vjp
+from app.engine.ops.registry import apply_jvp, apply_vjp
 from app.engine.presenter.notation import num_tex, operand_tex
 
 #: the terms listed (each one a pair of numbers); the sum is over all of them

@@ -15,7 +15,7 @@ import re
 
 from app.engine.core.graph import Graph
 from app.engine.core.shapes import reduce_axes
-from app.engine.ops import render
+from app.engine.ops.registry import render
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa", "lambda", "mu",

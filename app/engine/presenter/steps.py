@@ -18,7 +18,7 @@ import numpy as np
 
 from app.engine.core.schedule import Backward, Event, EventReader, Forward, Load, Seed, Update
 from app.engine.instruments import memory
-from app.engine.ops import FAN_OUT
+from app.engine.ops.registry import FAN_OUT
 from app.engine.presenter import codegen
 from app.engine.presenter.notation import Notation, num_tex, num_text, operand_tex, shape_tex, shape_text
 

@@ -66,7 +66,7 @@ def preset_record(preset_id: str) -> dict:
 
 
 def op_record() -> dict:
-    from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, render
+    from app.engine.ops.registry import REGISTRY, apply_jvp, apply_vjp, render
 
     from ..conftest import op_cases, sample_inputs
 
@@ -106,7 +106,7 @@ def blas_fingerprint() -> str:
 
 
 def golden() -> dict:
-    from app.engine.ops import SCRIPT_HELPERS
+    from app.engine.ops.helpers import SCRIPT_HELPERS
     from app.engine.presets import PRESETS
 
     return {"presets": {p: preset_record(p) for p in sorted(PRESETS)},

@@ -13,7 +13,7 @@ from app.engine.core.run import Run, RunSpec
 from app.engine.core.schedule import Schedule
 from app.engine.instruments import swell, symbolic
 from app.engine.instruments.gradcheck import _Loss
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 #: every preset at sizes within the bounds (deep-mlp has none: its width is 64)
 SMALL = {

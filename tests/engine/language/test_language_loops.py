@@ -13,7 +13,7 @@ from app.engine.core.limits import Limits
 from app.engine.language import parser as language
 from app.engine.language.parser import parse
 from app.engine.language.spellings import PREFIXES, SPELLINGS
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 LIMITS = Limits()
 HEAD = "x = input(3, 4)\nw = param(4, 2)\n"

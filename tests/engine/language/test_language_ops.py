@@ -117,7 +117,7 @@ def test_the_readme_lists_every_op_with_its_rule():
     from pathlib import Path
 
     from app.engine.language.optable import ops_table
-    from app.engine.ops import REGISTRY
+    from app.engine.ops.registry import REGISTRY
 
     readme = Path(__file__).resolve().parents[3].joinpath("README.md").read_text()
     table = ops_table().strip().split("\n")

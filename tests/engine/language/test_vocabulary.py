@@ -10,7 +10,7 @@ from app.engine.core.errors import SourceError
 from app.engine.core.limits import Limits
 from app.engine.language.parser import parse
 from app.engine.language.vocabulary import FUNCTIONS, LEAVES, MAX_DEPTH, RESERVED, RESERVED_PREFIXES
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 
 def test_every_called_op_and_every_alias_is_a_function_of_its_op():

@@ -9,7 +9,7 @@ import pytest
 from app.engine.core.errors import SourceError
 from app.engine.core.limits import Limits
 from app.engine.language.parser import parse
-from app.engine.ops import apply_vjp, get_op
+from app.engine.ops.registry import apply_vjp, get_op
 
 torch = pytest.importorskip("torch")
 

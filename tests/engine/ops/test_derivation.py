@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 
 
 def test_a_rule_computes_its_template():

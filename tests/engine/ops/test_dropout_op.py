@@ -12,7 +12,7 @@ from app.engine.core.errors import SourceError
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
 from app.engine.language.parser import parse
-from app.engine.ops import apply_vjp, get_op
+from app.engine.ops.registry import apply_vjp, get_op
 from tests.engine.presenter.test_script_is_the_run import assert_same_losses
 
 SOURCE = """x = input(6, 5)

@@ -12,7 +12,7 @@ import pytest
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
 from app.engine.language.parser import parse
-from app.engine.ops import REGISTRY, apply_jvp, apply_vjp
+from app.engine.ops.registry import REGISTRY, apply_jvp, apply_vjp
 
 torch = pytest.importorskip("torch")
 NAN = float("nan")

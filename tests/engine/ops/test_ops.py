@@ -9,17 +9,9 @@ import numpy as np
 import pytest
 from latex2mathml.converter import convert as latex_to_mathml
 
-from app.engine.ops import (
-    REGISTRY,
-    SCRIPT_HELPERS,
-    MissingRuleError,
-    apply_jvp,
-    apply_vjp,
-    get_op,
-    reduce_code,
-    reduce_to,
-    render,
-)
+from app.engine.core.shapes import reduce_code, reduce_to
+from app.engine.ops.helpers import SCRIPT_HELPERS
+from app.engine.ops.registry import REGISTRY, MissingRuleError, apply_jvp, apply_vjp, get_op, render
 from tests.engine.conftest import INTEGER_INPUTS, op_cases, sample_inputs
 
 CASES = op_cases()
@@ -215,7 +207,7 @@ def test_jvp_code_templates_compute_what_the_rules_compute(name, shapes, attrs):
 def test_an_op_without_a_jvp_rule_cannot_be_registered():
     from dataclasses import replace
 
-    from app.engine.ops import register
+    from app.engine.ops.registry import register
 
     with pytest.raises(AssertionError, match="a rule per input"):
         register(replace(get_op("mul"), name="mul_without_jvp", jvp=(get_op("mul").jvp[0],)))

@@ -11,7 +11,7 @@ import pytest
 
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
-from app.engine.ops import REGISTRY
+from app.engine.ops.registry import REGISTRY
 from tests.engine.core.test_forward_mode import loss_tangent, reverse_grads
 from tests.engine.presenter.test_script_is_the_run import assert_same_losses
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
-from app.engine.ops import REGISTRY, apply_jvp, apply_vjp, get_op, index_key
+from app.engine.core.shapes import index_key
+from app.engine.ops.registry import REGISTRY, apply_jvp, apply_vjp, get_op
 from app.engine.presets import PRESETS
 from tests.engine.conftest import op_cases, sample_inputs
 

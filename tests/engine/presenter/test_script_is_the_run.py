@@ -24,7 +24,8 @@ import pytest
 from app.engine.core.errors import SourceError
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
-from app.engine.ops import REGISTRY, ShapeError
+from app.engine.core.shapes import ShapeError
+from app.engine.ops.registry import REGISTRY
 from app.engine.presets import PRESETS
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from app.engine.core.errors import InvalidRequestError, SourceError
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
-from app.engine.ops import SCRIPT_HELPERS
+from app.engine.ops.helpers import SCRIPT_HELPERS
 
 
 def printed_losses(script: str) -> list[float]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from app.engine.core.errors import SourceError
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
-from app.engine.ops import SCRIPT_HELPERS
+from app.engine.ops.helpers import SCRIPT_HELPERS
 from app.engine.presenter import codegen
 
 
