@@ -45,6 +45,11 @@ JUSTIFIED = {
         "the graph lists `found_groups` (issue 20: groups found in a large graph typed without "
         "any); every preset's is [] (none is over 60 nodes without groups of its own), so the "
         "description gains the empty list and nothing else",
+    r"/helpers/(matmul_grad|prod_others)":
+        "two script helpers no preset's script defines, written more simply with the same "
+        "numbers (every prod and matmul_nd case's VJP and JVP is as recorded): sum_to sums the "
+        "kept and the leading axes unconditionally (a sum over no axis is the array itself), "
+        "prod_others treats axis=None and a scalar as every axis moved last",
     r"/ops/cross_entropy-.*/vjp1":
         "the labels' (zero) gradient is computed by the code the script runs, "
         "np.zeros_like(labels) * g: the sign of a zero follows g",

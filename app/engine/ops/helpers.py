@@ -54,11 +54,8 @@ def _exclusive_prod(x):
 # per element, the product of the others it is multiplied with by prod(a, axis)
 def prod_others(a, axis=None):
     a = np.asarray(a, dtype=np.float64)
-    if a.ndim == 0:
-        return np.ones_like(a)
-    if axis is None:
-        return _exclusive_prod(a.reshape(-1)).reshape(a.shape)
-    axes = tuple(x % a.ndim for x in (axis if isinstance(axis, tuple) else (axis,)))
+    axes = range(a.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    axes = tuple(x % a.ndim for x in axes)
     last = tuple(range(a.ndim - len(axes), a.ndim))
     moved = np.moveaxis(a, axes, last)
     flat = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
@@ -100,15 +97,9 @@ def scatter(g, shape, key):
 
 # a broadcast gradient summed back to an operand's shape
 def sum_to(d, shape):
-    if d.shape == shape:
-        return d
     lead = d.ndim - len(shape)
     kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and d.shape[i + lead] != 1)
-    if kept:
-        d = d.sum(axis=kept, keepdims=True)
-    if lead:
-        d = d.sum(axis=tuple(range(lead)))
-    return d.reshape(shape)
+    return d.sum(axis=kept, keepdims=True).sum(axis=tuple(range(lead))).reshape(shape)
 
 
 # ∂(a @ b) for numpy's matmul: 1-D operands promoted, batch axes summed back
