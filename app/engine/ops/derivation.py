@@ -1,10 +1,8 @@
-"""Each rule written once: the numbers run the code the script shows, and an elementwise op's
-VJP, JVP, LaTeX and code come from its one local derivative.
-
-`table_op`: the forward, VJPs and JVPs are the code templates, parsed per set of attributes and
-walked into closures (never eval: a whitelist of node kinds), so script and tape compute the
-same thing by construction; what the VJP saves is read from them. `elementwise`: the whole
-entry from one (code, LaTeX) derivative per input.
+"""Each rule written once. `table_op`: the forward, VJPs and JVPs are the code templates,
+parsed per set of attributes and walked into closures (never eval: a whitelist of node kinds),
+so script and tape compute the same thing by construction; what the VJP saves is read from
+them. `elementwise`: an op's VJP, JVP, LaTeX and code from its one local derivative, a (code,
+LaTeX) pair per input.
 """
 
 from __future__ import annotations
@@ -25,8 +23,7 @@ from app.engine.ops.registry import VARIADIC, Op, PerInput, num, register, rende
 _NAMES = ChainMap({"np": np}, FUNCTIONS)  # a live view: a helper module joins when imported
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
               ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
-              ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.USub: operator.neg,
-              ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+              ast.BitAnd: operator.and_, ast.USub: operator.neg, ast.Eq: operator.eq,
               ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 

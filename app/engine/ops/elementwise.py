@@ -48,8 +48,7 @@ for _name, _cmp, _sign, _word in (("maximum", "greater", ">", "larger"),
 
 
 def _dpow(p) -> tuple[str, str]:
-    """d(a ** p)/da: 2 a for p = 2, p a^(p-1) else, and exactly 0 for p = 0 (a ** 0 is 1
-    everywhere, even at a = 0, as PyTorch says)."""
+    """d(a ** p)/da, exactly 0 for p = 0 (a ** 0 is 1 everywhere, even at a = 0, as PyTorch)."""
     if p in (0, 2):
         return ("0", "0") if p == 0 else ("2 * {0}", "2\\,{0}")
     return f"{num(p)} * {{0}} ** {num(p - 1)}", f"{num(p)}\\,{{0}}^{{{{{num(p - 1)}}}}}"
@@ -115,6 +114,5 @@ for _name, _code, _latex, _d, _routes, _more in (
     ("softsign", "{0} / (1 + np.abs({0}))", "\\frac{{{0}}}{{1 + |{0}|}}",
      ("1 / (1 + np.abs({0})) ** 2", "\\frac{{1}}{{(1 + |{0}|)^2}}"),
      "softsign scales the gradient by 1 / (1 + abs x)², at most 1: it shrinks far from 0.", {}),
-
 ):
     elementwise(_name, _code, _latex, _d, routes=_routes, **_more)

@@ -137,10 +137,10 @@ FUNCTIONS: dict = {}
 
 
 def scripted(module: str, *alone: str, **groups: tuple[str, ...]) -> None:
-    """A module of helpers joins the table: its public functions are what rules may call, and
-    each group is a text the script defines (an op names it in `helpers`), made of its names'
-    source in order: a function's, a global's line, or an import as written (a function alone
-    is a group of its own name)."""
+    """A module of helpers joins the table: each group is a text the script defines (an op names
+    it in `helpers`), made of its names' source in order: a function's, a global's line, or an
+    import as written (a function alone is a group of its own name); the public functions the
+    groups define are what rules may call."""
     space = sys.modules[module]
     lines = inspect.getsource(space).splitlines(keepends=True)
 
@@ -151,12 +151,11 @@ def scripted(module: str, *alone: str, **groups: tuple[str, ...]) -> None:
             return inspect.getsource(getattr(space, name))
         return next(line for line in lines if line.startswith(name + " = "))
 
-    own = {name: f for name, f in vars(space).items()
-           if inspect.isfunction(f) and f.__module__ == module and not name.startswith("_")
-           and f is not scripted}
+    groups = {name: (name,) for name in alone} | groups
+    own = {name: getattr(space, name) for names in groups.values() for name in names
+           if not name.startswith(("_", "import ")) and inspect.isfunction(getattr(space, name))}
     assert not own.keys() & FUNCTIONS.keys(), f"{module}: a helper's name is taken"
     FUNCTIONS.update(own)
-    groups = {name: (name,) for name in alone} | groups
     SCRIPT_HELPERS.update({group: "".join(map(text, names)) for group, names in groups.items()})
 
 

@@ -130,8 +130,7 @@ def get_op(name: str) -> Op:
 
 def apply_vjp(op: Op, g, out, inputs: list, attrs: dict, index: int) -> np.ndarray:
     """The contribution of `g` to the gradient of input `index`, reduced to its shape."""
-    grad = op.vjp[index](g, out, *inputs, **attrs)
-    return reduce_to(grad, np.shape(inputs[index]))
+    return reduce_to(op.vjp[index](g, out, *inputs, **attrs), np.shape(inputs[index]))
 
 
 def apply_jvp(op: Op, tangents: list, out, inputs: list, attrs: dict):
