@@ -49,7 +49,8 @@ JUSTIFIED = {
         "two script helpers no preset's script defines, written more simply with the same "
         "numbers (every prod and matmul_nd case's VJP and JVP is as recorded): sum_to sums the "
         "kept and the leading axes unconditionally (a sum over no axis is the array itself), "
-        "prod_others treats axis=None and a scalar as every axis moved last",
+        "prod_others treats axis=None and a scalar as every axis moved last and holds the "
+        "exclusive product it alone called",
     r"/ops/cross_entropy-.*/vjp1":
         "the labels' (zero) gradient is computed by the code the script runs, "
         "np.zeros_like(labels) * g: the sign of a zero follows g",

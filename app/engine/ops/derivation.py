@@ -98,7 +98,7 @@ def _reads(template: str) -> tuple[str, ...]:
 
 
 def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local, contrib,
-             tangent, **more) -> Op:
+             tangent, **more) -> None:
     """Register an op whose numbers are its code templates."""
     variadic = isinstance(code_vjp, PerInput)
     each = range(2) if variadic else range(len(code_vjp))
@@ -116,7 +116,7 @@ def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local,
         saves = _reads(" ".join(r for refs in reads for r in map("{{{}}}".format, refs)))
         same = variadic or all(set(r) == set(saves) for r in reads)
         op = replace(op, saves=saves, reads=None if same else tuple(reads))
-    return register(op)
+    register(op)
 
 
 def _top_level_sum(text: str) -> bool:
@@ -172,12 +172,12 @@ def derived(pairs) -> dict:
     }
 
 
-def elementwise(name: str, code: str, latex: str, *pairs, routes: str, **more) -> Op:
+def elementwise(name: str, code: str, latex: str, *pairs, routes: str, **more) -> None:
     """Register an elementwise op from its forward code and, per input, ∂out/∂input as
     (numpy code, LaTeX); float attributes are written as numbers (2, 0.01)."""
     binary = len(pairs) == 2
     more.setdefault("fmt", lambda **attrs: {k: num(v) for k, v in attrs.items()})
-    return table_op(name, code, shape=broadcast_shape if binary else same_shape,
-                    latex=latex, routes=routes, broadcasts=binary,
-                    call_like=more.pop("call_like", more.get("syntax", "call") == "call"),
-                    **{**derived(pairs), **more})
+    table_op(name, code, shape=broadcast_shape if binary else same_shape, latex=latex,
+             routes=routes, broadcasts=binary,
+             call_like=more.pop("call_like", more.get("syntax", "call") == "call"),
+             **{**derived(pairs), **more})

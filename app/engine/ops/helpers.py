@@ -42,24 +42,20 @@ def gelu_grad(a):
             + a * np.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi))
 
 
-# along the last axis: the product of every other element (no division, so zeros work)
-def _exclusive_prod(x):
-    ones = np.ones(x.shape[:-1] + (1,))
-    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x, -1)[..., :-1]], axis=-1),
-                               axis=-1), -1)
-    return left * right
-
-
-# per element, the product of the others it is multiplied with by prod(a, axis)
+# per element, the product of the others it is multiplied with by prod(a, axis): the reduced
+# axes laid out last as one, the products before and after it (no division, so zeros work)
 def prod_others(a, axis=None):
     a = np.asarray(a, dtype=np.float64)
     axes = range(a.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     axes = tuple(x % a.ndim for x in axes)
     last = tuple(range(a.ndim - len(axes), a.ndim))
     moved = np.moveaxis(a, axes, last)
-    flat = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
-    return np.moveaxis(_exclusive_prod(flat).reshape(moved.shape), last, axes)
+    x = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
+    ones = np.ones(x.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(x, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    return np.moveaxis((before * after).reshape(moved.shape), last, axes)
 
 
 # 1 / (number of winners) where an element equals its reduction's max (or min), else 0: ties
@@ -159,7 +155,7 @@ def scripted(module: str, *alone: str, **groups: tuple[str, ...]) -> None:
     SCRIPT_HELPERS.update({group: "".join(map(text, names)) for group, names in groups.items()})
 
 
-scripted(__name__, "logsumexp", "softmax", "log_softmax", "winners", "select", "over", "power_log",
-         "scatter", gelu=("import math", "_erf", "gelu", "gelu_grad"), matmul_grad=("sum_to", "matmul_grad"),
-         prod_others=("_exclusive_prod", "prod_others"),
+scripted(__name__, "logsumexp", "softmax", "log_softmax", "prod_others", "winners", "select",
+         "over", "power_log", "scatter", gelu=("import math", "_erf", "gelu", "gelu_grad"),
+         matmul_grad=("sum_to", "matmul_grad"),
          cross_entropy=("cross_entropy", "cross_entropy_grad"))

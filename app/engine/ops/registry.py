@@ -108,7 +108,7 @@ class PerInput:
 VARIADIC = -1
 
 
-def register(op: Op) -> Op:
+def register(op: Op) -> None:
     rules = (op.vjp, op.local, op.contrib, op.code_vjp, op.jvp, op.tangent, op.code_jvp)
     if op.arity == VARIADIC:
         assert all(isinstance(rule, PerInput) for rule in rules), f"{op.name}: PerInput rules"
@@ -118,7 +118,6 @@ def register(op: Op) -> Op:
         assert len(op.reads) == op.arity, f"{op.name}: reads per input"
         assert all(ref in op.saves for refs in op.reads for ref in refs), f"{op.name}: reads ⊆ saves"
     REGISTRY[op.name] = op
-    return op
 
 
 def get_op(name: str) -> Op:
