@@ -91,9 +91,9 @@ def _numeric(template: str, fmt, head: tuple[str, ...] = ()):
 _SHAPE_ONLY = re.compile(r"np\.(?:ones|zeros)_like\((\{\w+\})\)|(\{\w+\})\.(?:shape|size)")
 
 
-def _reads(template: str) -> tuple[str, ...]:
-    """What a VJP template reads of the forward pass: "out" first, then inputs by position."""
-    used = set(re.findall(r"\{(out|\d+)\}", _SHAPE_ONLY.sub("", template)))
+def _reads(*templates: str) -> tuple[str, ...]:
+    """What VJP templates read of the forward pass: "out" first, then inputs by position."""
+    used = set(re.findall(r"\{(out|\d+)\}", _SHAPE_ONLY.sub("", " ".join(templates))))
     return tuple(sorted(used, key=lambda r: -1 if r == "out" else int(r)))
 
 
@@ -111,10 +111,10 @@ def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local,
             jvp=per(lambda i: _numeric(code_jvp[i], f, ("t", "out"))))
     if "saves" not in more:  # read from the templates, rendered with the default attributes
         fmt = f(**({**op.attrs, "n": 2} if variadic else op.attrs))
-        reads = [_reads(render(code_vjp[i], fmt, [f"{{{j}}}" for j in each], g="{g}",
-                               out="{out}")) for i in each]
-        saves = _reads(" ".join(r for refs in reads for r in map("{{{}}}".format, refs)))
-        same = variadic or all(set(r) == set(saves) for r in reads)
+        vjps = [render(code_vjp[i], fmt, [f"{{{j}}}" for j in each], g="{g}", out="{out}")
+                for i in each]
+        reads, saves = [_reads(vjp) for vjp in vjps], _reads(*vjps)
+        same = variadic or all(r == saves for r in reads)
         op = replace(op, saves=saves, reads=None if same else tuple(reads))
     register(op)
 

@@ -110,10 +110,8 @@ VARIADIC = -1
 
 def register(op: Op) -> None:
     rules = (op.vjp, op.local, op.contrib, op.code_vjp, op.jvp, op.tangent, op.code_jvp)
-    if op.arity == VARIADIC:
-        assert all(isinstance(rule, PerInput) for rule in rules), f"{op.name}: PerInput rules"
-    else:
-        assert all(len(rule) == op.arity for rule in rules), f"{op.name}: a rule per input"
+    assert all(isinstance(rule, PerInput) if op.arity == VARIADIC else len(rule) == op.arity
+               for rule in rules), f"{op.name}: a rule per input"
     if op.reads is not None:
         assert len(op.reads) == op.arity, f"{op.name}: reads per input"
         assert all(ref in op.saves for refs in op.reads for ref in refs), f"{op.name}: reads ⊆ saves"
