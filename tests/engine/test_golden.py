@@ -49,6 +49,7 @@ JUSTIFIED = {
         "two script helpers no preset's script defines, written more simply with the same "
         "numbers (every prod and matmul_nd case's VJP and JVP is as recorded): sum_to sums the "
         "kept and the leading axes unconditionally (a sum over no axis is the array itself), "
+        "matmul_grad sums back to the promoted operand's shape and reshapes to the operand's, "
         "prod_others treats axis=None and a scalar as every axis moved last and holds the "
         "exclusive product it alone called",
     r"/ops/cross_entropy-.*/vjp1":

@@ -110,10 +110,8 @@ def matmul_grad(g, a, b, index):
     if b.ndim == 1:
         g2 = np.expand_dims(g2, -1)
     if index == 0:
-        d = g2 @ np.swapaxes(b2, -1, -2)
-        return sum_to(d[..., 0, :] if a.ndim == 1 else d, a.shape)
-    d = np.swapaxes(a2, -1, -2) @ g2
-    return sum_to(d[..., 0] if b.ndim == 1 else d, b.shape)
+        return sum_to(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    return sum_to(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
 
 
 def cross_entropy(a, labels):
