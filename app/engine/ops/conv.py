@@ -80,7 +80,7 @@ def _conv_work(out, x, w, b):
 
 
 _CONV = {"shape": _conv_shape, "attrs": {"stride": 1, "padding": 0, "dilation": 1},
-         "fmt": _conv_fmt, "call_like": True, "flops": _conv_flops, "work": _conv_work,
+         "fmt": _conv_fmt, "flops": _conv_flops, "work": _conv_work,
          "helpers": ("windows", "conv2d")}
 #: ∂/∂W sums over the batch and the output positions: every window the filter was used at
 _OVER_WINDOWS = "\\textstyle\\sum_{{\\text{{batch, positions}}}} {g}"
@@ -136,7 +136,7 @@ def _pool_work(out, x):
 
 
 _POOL = {"attrs": {"kernel_size": 2, "stride": None, "padding": 0}, "fmt": _pool_fmt,
-         "positional_attrs": ("kernel_size", "stride", "padding"), "call_like": True,
+         "positional_attrs": ("kernel_size", "stride", "padding"),
          "work": _pool_work}
 # d max/dx: the gradient to each window's first largest element (torch's choice on a tie)
 table_op("max_pool2d", "max_pool2d({0}, {k}{kw})", ("max_pool2d_grad({g}, {0}, {k}{kw})",),
@@ -184,6 +184,6 @@ table_op("flatten", "flatten({0}{kw})", ("np.reshape({g}, {0}.shape)",), ("flatt
          _flatten_shape, "\\operatorname{{flatten}}({0})", ("\\operatorname{{reshape}}^{{-1}}",),
          ("\\operatorname{{reshape}}^{{-1}}({g})",), ("\\operatorname{{flatten}}({t})",),
          attrs={"start_dim": 0, "end_dim": -1}, positional_attrs=("start_dim", "end_dim"),
-         fmt=_flatten_fmt, call_like=True, helpers=("flatten",),
+         fmt=_flatten_fmt, helpers=("flatten",),
          routes="flatten passes the gradient back reshaped to the input's shape: the same "
                 "numbers in the same order (flatten(x, 1) keeps the batch axis).")

@@ -104,6 +104,7 @@ def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local,
     each = range(2) if variadic else range(len(code_vjp))
     per = PerInput if variadic else (lambda make: tuple(make(i) for i in each))
     f = more.setdefault("fmt", lambda **attrs: {})
+    more.setdefault("call_like", more.get("syntax", "call") == "call")  # a call: f(x) unless said
     op = Op(name=name, arity=VARIADIC if variadic else len(code_vjp), code=code,
             code_vjp=code_vjp, code_jvp=code_jvp, shape=shape, latex=latex, local=local,
             contrib=contrib, tangent=tangent, forward=_numeric(code, f), **{"saves": (), **more},
@@ -178,6 +179,4 @@ def elementwise(name: str, code: str, latex: str, *pairs, routes: str, **more) -
     binary = len(pairs) == 2
     more.setdefault("fmt", lambda **attrs: {k: num(v) for k, v in attrs.items()})
     table_op(name, code, shape=broadcast_shape if binary else same_shape, latex=latex,
-             routes=routes, broadcasts=binary,
-             call_like=more.pop("call_like", more.get("syntax", "call") == "call"),
-             **{**derived(pairs), **more})
+             routes=routes, broadcasts=binary, **{**derived(pairs), **more})

@@ -31,6 +31,6 @@ table_op("dropout", "{0} * {1}", ("{g} * {1}", "np.zeros_like({1}) * np.sum({g})
          "\\operatorname{{dropout}}_{{p={p}}}({0})",
          ("\\frac{{m}}{{1 - {p}}},\\ m \\in \\{{0, 1\\}}", "0"),
          ("{g} \\odot {1}", "0 \\cdot {g}"), ("{1} \\odot {t}", "0 \\cdot {t}"),
-         attrs={"p": 0.5}, fmt=lambda p=0.5: {"p": num(p)}, call_like=True, drawn=True,
+         attrs={"p": 0.5}, fmt=lambda p=0.5: {"p": num(p)}, drawn=True,
          routes="dropout passes the gradient through the elements its mask kept, scaled by "
                 "1/(1 − p) as the forward was, and 0 to the dropped ones.")

@@ -48,7 +48,7 @@ table_op("embedding", "embedding({0}, {1})",
          ("0.0 * np.expand_dims({t}, -1)", "embedding({0}, {t})"),
          _embedding_shape, "{1}_{{[{0}]}}", ("0", "\\mathbb{{1}}[\\text{{its row picked}}]"),
          ("0 \\cdot {g}", "\\textstyle\\sum_{{i:\\,{0}_i = r}} {g}_i"),
-         ("0 \\cdot {t}", "{t}_{{[{0}]}}"), call_like=True, helpers=("embedding",),
+         ("0 \\cdot {t}", "{t}_{{[{0}]}}"), helpers=("embedding",),
          flops=lambda out, ids, table: prod(out),
          routes="embedding adds each position's gradient into the table row its id picked (a "
                 "row picked several times receives the sum); the ids, whole numbers, get none.")

@@ -78,7 +78,7 @@ def _norm(name: str, code: str, vjp, jvp, shape, stats: str, over: str, **more) 
              (_CONTRIB, f"\\textstyle\\sum_{{{{{over}}}}} {{g}} \\odot " + _HAT,
               f"\\textstyle\\sum_{{{{{over}}}}} {{g}}"),
              (_TANGENT, "{t} \\odot " + _HAT, "{t}"), helpers=("normalization",),
-             flops=_flops, call_like=True, optional=(("weight", 1.0), ("bias", 0.0)), **more)
+             flops=_flops, optional=(("weight", 1.0), ("bias", 0.0)), **more)
 
 
 _norm("batch_norm", "batch_norm({0}, {1}, {2}, {eps})",

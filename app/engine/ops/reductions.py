@@ -33,7 +33,7 @@ def _reduction(name: str, vjp: str, latex: str, local: str, *, code: str = "", j
     table_op(name, code or f"np.{name}({{0}}{{kw}})", (vjp.replace("{g}", "{gx}"),),
              (jvp or "np.sum(" + vjp.replace("{g}", "{t}") + "{kw})",), reduce_shape, latex,
              (local,), (contrib.replace("{local}", local),), (tangent.replace("{local}", local),),
-             call_like=True, attrs={"axis": None, "keepdims": False}, fmt=_reduce_fmt, **more)
+             attrs={"axis": None, "keepdims": False}, fmt=_reduce_fmt, **more)
 
 
 _CENTERED = "({0} - np.mean({0}{kwk}))"
@@ -84,7 +84,7 @@ for _name, _vjp, _jvp, _latex, _local, _contrib, _tangent, _routes, _helpers in 
 ):
     table_op(_name, _name + "({0}{kw})", (_vjp,), (_jvp or _vjp.replace("{g}", "{t}"),),
              softmax_shape, _latex, (_local,), (_contrib,),
-             (_tangent or _contrib.replace("{g}", "{t}"),), routes=_routes, call_like=True,
+             (_tangent or _contrib.replace("{g}", "{t}"),), routes=_routes,
              helpers=_helpers, attrs={"axis": -1},
              fmt=lambda axis=-1: {"kw": _kw(axis, default_axis=-1), "axis": str(axis)})
 
@@ -106,6 +106,6 @@ table_op("cross_entropy", "cross_entropy({0}, {1})",
          _cross_entropy_shape, "\\operatorname{{CE}}({0}, {1})", (_CE, "0"),
          ("{g}\\," + _CE, "0 \\cdot {g}"), ("\\textstyle\\sum " + _CE + " \\odot {t}",
                                              "0 \\cdot {t}"),
-         call_like=True, helpers=("logsumexp", "softmax", "cross_entropy"),
+         helpers=("logsumexp", "softmax", "cross_entropy"),
          routes="cross_entropy sends the logits the gradient times (softmax − one-hot of the "
                 "label) / N: up for every wrong class, down for the right one; labels get none.")

@@ -41,7 +41,7 @@ table_op("index", "{0}[{key}]", ("scatter({g}, {0}.shape, {keytext})",), ("{t}[{
 table_op("reshape", "np.reshape({0}, {shape})", ("np.reshape({g}, {0}.shape)",),
          ("np.reshape({t}, {shape})",), shapes.reshape_shape, "\\operatorname{{reshape}}({0})",
          ("\\operatorname{{reshape}}^{{-1}}",), ("\\operatorname{{reshape}}^{{-1}}({g})",),
-         ("\\operatorname{{reshape}}({t})",), attrs={"shape": ()}, call_like=True,
+         ("\\operatorname{{reshape}}({t})",), attrs={"shape": ()},
          positional="shape", fmt=lambda shape=(): {"shape": repr(tuple(shape))},
          routes="reshape passes the gradient back reshaped to the input's shape: the same "
                 "numbers in the same order.")
@@ -74,4 +74,4 @@ for _name, _vjp, _contrib, _routes in (
              PerInput(lambda i: "\\text{{its slice}}"),
              PerInput(lambda i, c=_contrib: c.format(i=i, j=i + 1)),
              PerInput(lambda i, n=_name[:6]: f"\\operatorname{{{{{n}}}}}(\\dots, {{t}}, \\dots)"),
-             attrs={"axis": 0, "n": 2}, fmt=_parts_fmt, call_like=True, routes=_routes)
+             attrs={"axis": 0, "n": 2}, fmt=_parts_fmt, routes=_routes)
