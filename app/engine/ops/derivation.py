@@ -13,6 +13,7 @@ import re
 from collections import ChainMap
 from dataclasses import replace
 from functools import lru_cache, partial
+from itertools import accumulate
 
 import numpy as np
 
@@ -122,12 +123,8 @@ def table_op(name: str, code: str, code_vjp, code_jvp, shape, latex: str, local,
 
 def _top_level_sum(text: str) -> bool:
     """Whether `text` adds or subtracts outside every bracket (so a product needs parentheses)."""
-    depth = 0
-    for i, c in enumerate(text):
-        depth += (c in "([{") - (c in ")]}")
-        if depth == 0 and text[i:i + 3] in (" + ", " - "):
-            return True
-    return False
+    depths = accumulate((c in "([{") - (c in ")]}") for c in text)
+    return any(depth == 0 and text[i:i + 3] in (" + ", " - ") for i, depth in enumerate(depths))
 
 
 def _times(var: str, d: str, index: int) -> str:
