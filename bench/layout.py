@@ -55,7 +55,7 @@ def cases(quick: bool) -> list[tuple[str, dict]]:
                                                                   iterations=2))))
     for n in (50, 200) if quick else (50, 100, 200, 350, 500):
         out.append((f"random DAG {n}", random_graph(n, random.Random(n))))
-    if not quick:  # long edges everywhere: the bends are bounded (layout.MAX_BENDS)
+    if not quick:  # long edges everywhere: the bends are bounded (ordering.MAX_BENDS)
         out.append(("unrolled RNN, 199 steps", graph_of(RunSpec(source=rnn_source(199),
                                                                   iterations=1))))
     return out

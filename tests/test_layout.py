@@ -129,7 +129,8 @@ import shutil  # noqa: E402
 import pytest  # noqa: E402
 
 from app.drawing import layout as drawing  # noqa: E402
-from app.drawing.layout import NODE_GAP, SHORT_CHARS, short_labels  # noqa: E402
+from app.drawing.labels import SHORT_CHARS, short_labels  # noqa: E402
+from app.drawing.layout import NODE_GAP  # noqa: E402
 from bench.graphs import deep_mlp_source, l2_mlp_source, random_graph  # noqa: E402
 
 

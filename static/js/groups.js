@@ -9,24 +9,10 @@
  */
 
 import * as api from "./api.js";
-import { fitLabel } from "./render.js";
+import { el, fitLabel, text } from "./svg.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 /** graphs with more nodes than this open with their outermost groups collapsed */
 export const COLLAPSE_ABOVE_NODES = 60;
-
-function el(name, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-function text(parent, cls, x, y, content) {
-  const t = el("text", { class: cls, x, y }, parent);
-  t.textContent = content;
-  return t;
-}
 
 /** Enter or Space on a focused element does what a click does. */
 function pressable(g, label, action) {

@@ -10,8 +10,8 @@ import { heatmapDataUrl } from "./charts.js";
 import { headline, num, shape } from "./format.js";
 import { marksText } from "./marks.js";
 import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass, travelling } from "./names.js";
-
-const SVG = "http://www.w3.org/2000/svg";
+import { animateStep } from "./pulses.js";
+import { el, fitLabel, SVG, text } from "./svg.js";
 
 /**
  * Node boxes and spacing; lecture mode spreads the server's layout and enlarges the boxes.
@@ -22,42 +22,6 @@ const GEOMETRY = {
   normal: { sx: 1, sy: 1, w: 132, h: 66, thumb: 30, first: 44, row: 15 },
   lecture: { sx: 1.75, sy: 1.9, w: 230, h: 128, thumb: 52, first: 88, row: 28 },
 };
-
-function el(name, attrs = {}, parent = null) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-function text(parent, cls, x, y, content = "") {
-  const t = el("text", { class: cls, x, y }, parent);
-  t.textContent = content;
-  return t;
-}
-
-/** how much narrower than the font's own a label's letters may be drawn before it is cut */
-const SQUEEZE = 0.75;
-
-/**
- * Write `label` into the text element `t`, fitted to `room` characters (as many as the box
- * holds, `width` drawing units, a fraction): whole when it fits; narrowed to the width when
- * its letters need not be narrower than `squeeze` of their own; else cut in the middle, keeping its distinguishing end (`sum(W1…3 ** 2)`).
- */
-export function fitLabel(t, label, room, width, squeeze = SQUEEZE) {
-  let shown = label;
-  if (label.length > room / squeeze) {
-    const whole = Math.floor(room);
-    const tail = Math.floor(whole / 3);
-    shown = `${label.slice(0, Math.max(1, whole - 1 - tail))}…${label.slice(label.length - tail)}`;
-  }
-  t.textContent = shown;
-  if (shown.length > room) {
-    t.setAttribute("textLength", String(width));
-    t.setAttribute("lengthAdjust", "spacingAndGlyphs");
-  }
-  return t;
-}
 
 export class GraphView extends EventTarget {
   constructor(container) {
@@ -344,62 +308,9 @@ export class GraphView extends EventTarget {
     }
   }
 
-  /**
-   * Pulses for a step taken forward: one per quantity that travels in the step's phase —
-   * values (and a forward-mode run's tangents, just behind) along the input edges, gradients
-   * back along them.
-   */
+  /** The step's pulses, arrivals and flash (pulses.js). */
   animate(step, duration) {
-    this.fxLayer.replaceChildren();
-    if (!step || (!step.node && !step.edges.length)) return;
-    const target = this.nodes.get(this.alias.get(step.node) ?? step.node);
-    if (target) {
-      target.g.classList.remove("flash");
-      void target.g.getBBox();
-      target.g.classList.add("flash", `flash-${step.phase}`);
-      setTimeout(() => target.g.classList.remove("flash", `flash-${step.phase}`), duration);
-    }
-    // above the box, and above a custom op's badge
-    const above = (view) => view.cy - this.geo.h / 2 - 3 - (view.badge ? this.geo.row + 2 : 0);
-    for (const c of step.contributions || []) {
-      const to = this.nodes.get(c.to);
-      if (!to) continue;
-      const label = text(this.fxLayer, "arrival", to.cx + this.geo.w / 2, above(to),
-        `${c.accumulate ? "+=" : "="} ${c.arrived}/${c.expected}`);
-      label.setAttribute("text-anchor", "end");
-    }
-    if (step.phase === "update" && target) {
-      const delta = text(this.fxLayer, "arrival delta", target.cx + this.geo.w / 2,
-        above(target), "Δ = −lr·∂");
-      delta.setAttribute("text-anchor", "end");
-    }
-    if (this.reducedMotion) return;
-    const backward = step.phase === "backward";
-    const carried = travelling(step.phase, this.quantities);
-    for (const id of step.edges) {
-      const edge = this.edges.get(id);
-      if (!edge) continue;
-      // each quantity a little behind the one before: a tangent follows its value
-      carried.forEach((q, i) => this.pulse(edge.path, backward, duration, q, i * 0.12));
-    }
-  }
-
-  /** A dot of quantity `which` along an edge (backwards for a gradient), `lag` of the way behind. */
-  pulse(path, backward, duration, which, lag = 0) {
-    const length = path.getTotalLength();
-    const dot = el("circle", { r: this.mode === "lecture" ? 11 : 7,
-      class: `pulse pulse-${cssName(which)} ${quantityClass(which)}` }, this.fxLayer);
-    const start = performance.now();
-    const frame = (now) => {
-      const f = Math.max(0, Math.min(1, (now - start) / duration * (1 + lag) - lag));
-      const eased = f < 0.5 ? 2 * f * f : 1 - (-2 * f + 2) ** 2 / 2;
-      const at = path.getPointAtLength(length * (backward ? 1 - eased : eased));
-      dot.setAttribute("cx", at.x);
-      dot.setAttribute("cy", at.y);
-      if (f < 1 && dot.isConnected) requestAnimationFrame(frame);
-      else dot.remove();
-    };
-    requestAnimationFrame(frame);
+    animateStep(this, step, duration);
   }
 
   // ----- size, view box: fit, pan, zoom -----

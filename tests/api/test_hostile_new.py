@@ -8,15 +8,13 @@ import sys
 
 from apihelpers import API, ROOT
 
-from app.drawing import layout as drawing
-from app.drawing.layout import SHORT_CHARS, layout, short_labels
+from app.drawing.labels import SHORT_CHARS, short_labels
+from app.drawing.layout import layout
+from app.drawing.ordering import MAX_BENDS
 
 if str(ROOT) not in sys.path:  # bench/ is beside app/
     sys.path.insert(0, str(ROOT))
 from bench.graphs import rnn_source  # noqa: E402
-
-#: the layout's bend budget (the default only before it existed)
-MAX_BENDS = getattr(drawing, "MAX_BENDS", 4_000)
 
 
 def _chain_source(nodes: int) -> str:

@@ -9,6 +9,7 @@ away.
 
 from __future__ import annotations
 
+import operator
 import time
 
 import numpy as np
@@ -23,6 +24,7 @@ from app.engine.core.shapes import reduce_to
 #: bounded, and reaching any iteration replays fewer than iterations / checkpoints of them
 MAX_CHECKPOINTS = 64
 CHECKPOINT_BYTES = 16 << 20
+_FLOAT = np.dtype(np.float64)
 
 
 def init_leaves(graph: Graph, seed: int) -> dict[str, np.ndarray]:
@@ -71,6 +73,12 @@ def bound(rule, inputs: int, attrs: dict):
     return walked(inputs, attrs) if walked else (lambda args: rule(*args, **attrs))
 
 
+def _getter(names: tuple[str, ...]):
+    """values -> the tuple of the values of `names` (itemgetter's, a tuple even for one)."""
+    get = operator.itemgetter(*names) if names else (lambda values: ())
+    return get if len(names) > 1 else (lambda values: (get(values),)) if names else get
+
+
 class _Plan(EventReader):
     """The schedule compiled for training: its forward events, the backward sends the
     parameters need, its updates."""
@@ -86,27 +94,30 @@ class _Plan(EventReader):
     def on_forward(self, event: Forward, k: int) -> None:
         node = self.graph.nodes[event.node]
         forward = bound(self.graph.op(node.id).forward, len(node.inputs), node.attrs)
-        self.forward.append((node.id, forward, node.inputs))
+        self.forward.append((node.id, forward, _getter(node.inputs)))
 
     def on_backward(self, event: Backward, k: int) -> None:
         node = self.graph.nodes[event.node]
         vjp = self.graph.op(node.id).vjp
-        self.backward.append((node.id, node.inputs, [
-            (s.edge.source, s.edge.index, s.accumulate,
+        self.backward.append((node.id, _getter(node.inputs), [
+            (s.edge.source, tuple(self.graph.nodes[s.edge.source].shape), s.accumulate,
              bound(vjp[s.edge.index], len(node.inputs), node.attrs)) for s in event.sends]))
 
     def step(self, values: dict[str, np.ndarray], lr: float) -> float:
         """One iteration in place on `values` (whose parameter arrays it owns and updates in
         place): forward, backward to the params, SGD."""
         for nid, forward, inputs in self.forward:
-            values[nid] = forward(tuple(values[i] for i in inputs))
+            values[nid] = forward(inputs(values))
         loss = float(values[self.loss])
         grads: dict[str, np.ndarray] = {self.loss: np.float64(1.0)}
         for nid, inputs, sends in self.backward:
-            args = (grads[nid], values[nid], *(values[i] for i in inputs))
-            for source, index, accumulate, vjp in sends:
-                # apply_vjp's: the contribution reduced to its input's shape
-                c = reduce_to(vjp(args), np.shape(args[2 + index]))
+            args = (grads[nid], values[nid], *inputs(values))
+            for source, shape, accumulate, vjp in sends:
+                c = vjp(args)
+                # apply_vjp's: the contribution reduced to its input's (static) shape, a float64
+                # array; one already so is kept as it is, as reduce_to would keep it
+                if c.__class__ is not np.ndarray or c.shape != shape or c.dtype is not _FLOAT:
+                    c = reduce_to(c, shape)
                 grads[source] = grads[source] + c if accumulate else c
         for p in self.params:
             if p in grads:

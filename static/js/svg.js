@@ -1,0 +1,42 @@
+/**
+ * The SVG the drawings share: an element with its attributes, a text, and a label fitted to the
+ * room its box has. Draws only.
+ */
+
+export const SVG = "http://www.w3.org/2000/svg";
+
+export function el(name, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+export function text(parent, cls, x, y, content = "") {
+  const t = el("text", { class: cls, x, y }, parent);
+  t.textContent = content;
+  return t;
+}
+
+/** how much narrower than the font's own a label's letters may be drawn before it is cut */
+const SQUEEZE = 0.75;
+
+/**
+ * Write `label` into the text element `t`, fitted to `room` characters (as many as the box
+ * holds, `width` drawing units, a fraction): whole when it fits; narrowed to the width when
+ * its letters need not be narrower than `squeeze` of their own; else cut in the middle, keeping its distinguishing end (`sum(W1…3 ** 2)`).
+ */
+export function fitLabel(t, label, room, width, squeeze = SQUEEZE) {
+  let shown = label;
+  if (label.length > room / squeeze) {
+    const whole = Math.floor(room);
+    const tail = Math.floor(whole / 3);
+    shown = `${label.slice(0, Math.max(1, whole - 1 - tail))}…${label.slice(label.length - tail)}`;
+  }
+  t.textContent = shown;
+  if (shown.length > room) {
+    t.setAttribute("textLength", String(width));
+    t.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
+  return t;
+}
