@@ -21,7 +21,7 @@ from app.api import present
 from app.api.settings import Settings
 from app.api.store import RunStore
 from app.engine.core.errors import GradwalkError
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 from app.engine.presets import PRESETS
 
 

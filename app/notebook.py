@@ -20,7 +20,7 @@ from app.api import present
 from app.api.settings import Settings
 from app.api.store import RunStore
 from app.engine.core.errors import GradwalkError, NotFoundError
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 from app.web import onefile
 
 #: the engine of every widget in this kernel: runs and iterations cached, bounded (settings)

@@ -379,7 +379,7 @@ async def _hammer(base: str, hammers: int, stop) -> None:
     """Waves of `hammers` concurrent requests for states of a run over the compute budget,
     one wave after another until `stop` is set."""
     from app.api import runids
-    from app.engine.core.run import RunSpec
+    from app.engine.core.spec import RunSpec
 
     over = runids.encode(RunSpec(**OVER_BUDGET))
     limits = httpx.Limits(max_connections=hammers)

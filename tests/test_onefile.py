@@ -14,7 +14,7 @@ import pytest
 from app.api.settings import Settings
 from app.api.store import RunStore
 from app.engine.core.errors import InvalidRequestError
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 from app.web import onefile
 
 

@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Request
 
 from app.api import runids
 from app.api.store import RunStore
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 
 #: a real run for the examples of /docs: micrograd's neuron, three iterations
 EXAMPLE_RUN_ID = runids.encode(RunSpec(preset="micrograd-neuron", iterations=3))

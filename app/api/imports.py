@@ -21,7 +21,7 @@ from app.api.responses import encoded, serve
 from app.api.routing import Resource
 from app.api.runs import make_run
 from app.api.schemas import error_responses
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 from app.importers.errors import UnsupportedModelError
 
 router = Resource(prefix="/imports", tags=["imports"])

@@ -13,7 +13,8 @@ from app.api.responses import cached_json
 from app.api.routing import Resource
 from app.api.schemas import MemorySweepOut, PresetDetail, PresetList, error_responses
 from app.engine.core.errors import InvalidRequestError
-from app.engine.core.run import MAX_SWEEP_VALUES, SOURCE_DEFAULTS, peak_memory_sweep
+from app.engine.core.run import MAX_SWEEP_VALUES, peak_memory_sweep
+from app.engine.core.spec import SOURCE_DEFAULTS
 from app.engine.presets import PRESETS, get_preset
 
 router = Resource(prefix="/presets", tags=["presets"])

@@ -15,7 +15,7 @@ import re
 import zlib
 
 from app.engine.core.errors import InvalidRequestError, LimitError, NotFoundError
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 
 VERSION = "g1"
 _ID_PATTERN = re.compile(r"g1\.[A-Za-z0-9_-]+")

@@ -24,7 +24,7 @@ from app.api.store import RunEntry
 from app.drawing.collapse import collapse, parse_collapsed
 from app.drawing.layout import layout
 from app.engine.core.errors import InvalidRequestError
-from app.engine.core.run import RunSpec
+from app.engine.core.spec import RunSpec
 from app.engine.instruments import modes
 
 router = Resource(prefix="/runs", tags=["runs"])

@@ -21,7 +21,7 @@ from app import __version__
 from app.api import present
 from app.api.store import RunStore
 from app.engine.core.errors import InvalidRequestError
-from app.engine.core.run import SOURCE_DEFAULTS
+from app.engine.core.spec import SOURCE_DEFAULTS
 from app.engine.presets import PRESETS
 from app.web.templating import TEMPLATES
 

@@ -281,7 +281,7 @@ def test_a_lone_surrogate_anywhere_in_a_run_is_refused_before_its_id_is_made():
     """A safety net under every text field a run may gain: its id is UTF-8, a surrogate is not."""
     from app.api.runids import canonical_bytes
     from app.engine.core.errors import InvalidRequestError
-    from app.engine.core.run import RunSpec
+    from app.engine.core.spec import RunSpec
 
     class WithSurrogate(RunSpec):
         def canonical(self) -> dict:

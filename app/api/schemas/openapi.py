@@ -28,7 +28,7 @@ def _described(original: dict, schema: dict) -> dict:
 
 
 def _run_create_variants(properties: dict, settings) -> list[dict]:
-    from app.engine.core.run import MAX_FREE_PARAMS, MAX_LR
+    from app.engine.core.spec import MAX_FREE_PARAMS, MAX_LR
     from app.engine.presets import PRESETS
 
     special = ("preset", "source", "params", "iterations", "lr", "mode", "direction")

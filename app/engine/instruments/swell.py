@@ -319,7 +319,7 @@ def sweep(preset_id: str, vary: str, values: list, params: dict,
           limits: Limits) -> list[SweepPoint]:
     """The sizes for each value of the preset's integer parameter `vary` (the others as
     given or at their defaults)."""
-    from app.engine.core.run import RunSpec
+    from app.engine.core.spec import RunSpec
     from app.engine.core.training import init_leaves
     from app.engine.language.parser import parse
 
