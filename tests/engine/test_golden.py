@@ -49,9 +49,15 @@ JUSTIFIED = {
         "two script helpers no preset's script defines, written more simply with the same "
         "numbers (every prod and matmul_nd case's VJP and JVP is as recorded): sum_to sums the "
         "kept and the leading axes unconditionally (a sum over no axis is the array itself), "
-        "matmul_grad sums back to the promoted operand's shape and reshapes to the operand's, "
+        "matmul_grad puts a 1-D operand's axis back into g by one reshape (no case of its own for "
+        "two vectors) and sums back to the promoted operand's shape, then reshapes to the operand's, "
         "prod_others treats axis=None and a scalar as every axis moved last and holds the "
         "exclusive product it alone called",
+    r"/helpers/logsumexp|/presets/(batch-standardise|d2l-mlp-l2|softmax-classifier)/reverse/script":
+        "logsumexp ends in one return, `out if keepdims else np.squeeze(out, axis=axis)`: for "
+        "axis=None every kept axis is 1, so squeezing them is the reshape to () it special-cased "
+        "(bitwise equal on every axis, tuple and keepdims case); the three presets whose script "
+        "defines logsumexp show it so, and every value, gradient and loss is as recorded",
     r"/ops/cross_entropy-.*/vjp1":
         "the labels' (zero) gradient is computed by the code the script runs, "
         "np.zeros_like(labels) * g: the sign of a zero follows g",

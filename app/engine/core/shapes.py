@@ -192,3 +192,10 @@ def softmax_shape(a: Shape, axis=-1) -> Shape:
         raise ShapeError("softmax needs a tensor with at least one axis, got a scalar")
     check_axis(a, axis)
     return a
+
+
+def cross_entropy_shape(logits: Shape, labels: Shape, **_) -> Shape:
+    if len(logits) != 2 or labels != logits[:1]:
+        raise ShapeError(f"cross_entropy takes logits (N, C) and labels (N,) from "
+                         f"labels(N, C), got {logits} and {labels}")
+    return ()

@@ -28,12 +28,6 @@ _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.m
               ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
-#: a call of one, two or three arguments without keywords (most rules' calls), unpacked by hand
-_CALLS = (lambda f: lambda args: f(), lambda f, a: lambda args: f(a(args)),
-          lambda f, a, b: lambda args: f(a(args), b(args)),
-          lambda f, a, b, c: lambda args: f(a(args), b(args), c(args)))
-
-
 def _walked(node: ast.AST | None, params: tuple[str, ...]):
     """The expression as a function of the arguments (a tuple, as `params`), built from its
     parsed tree (no string is run): numpy, the helpers, the parameters, literals, operators,
@@ -62,10 +56,7 @@ def _walked(node: ast.AST | None, params: tuple[str, ...]):
         case ast.Call(func=f, args=pos, keywords=kw) if all(k.arg for k in kw):
             # the callee is numpy's or a helper, never an argument: looked up once, not per call
             f, pos, kw = walk(f)(()), [walk(a) for a in pos], {k.arg: walk(k.value) for k in kw}
-            if kw:
-                return lambda args: f(*[a(args) for a in pos], **{k: v(args) for k, v in kw.items()})
-            return _CALLS[len(pos)](f, *pos) if len(pos) < len(_CALLS) else (
-                lambda args: f(*[a(args) for a in pos]))
+            return lambda args: f(*[a(args) for a in pos], **{k: v(args) for k, v in kw.items()})
         case ast.Subscript(value=of, slice=key):
             of, key = walk(of), walk(key)
             return lambda args: of(args)[key(args)]

@@ -19,9 +19,7 @@ def logsumexp(a, axis=None, keepdims=False):
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isinf(m), 0.0, m)
     out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    if keepdims:
-        return out
-    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def softmax(a, axis=-1):
@@ -100,15 +98,10 @@ def sum_to(d, shape):
 
 # ∂(a @ b) for numpy's matmul: 1-D operands promoted, batch axes summed back
 def matmul_grad(g, a, b, index):
-    if a.ndim == 1 and b.ndim == 1:
-        return g * (b if index == 0 else a)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    g2 = np.asarray(g, dtype=np.float64)
-    if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    g2 = np.reshape(g, batch + (a2.shape[-2], b2.shape[-1]))  # the output, 1-D's axes put back
     if index == 0:
         return sum_to(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
     return sum_to(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)

@@ -8,7 +8,7 @@ the local derivative; the contribution is g times it, the tangent Σ local ⊙ t
 
 from __future__ import annotations
 
-from app.engine.core.shapes import ShapeError, reduce_shape, softmax_shape
+from app.engine.core.shapes import cross_entropy_shape, reduce_shape, softmax_shape
 from app.engine.ops.derivation import table_op
 
 
@@ -90,20 +90,12 @@ for _name, _vjp, _jvp, _latex, _local, _contrib, _tangent, _routes, _helpers in 
 
 # ----- Cross-entropy with integer class labels -----
 
-
-def _cross_entropy_shape(logits, labels, **_):
-    if len(logits) != 2 or labels != logits[:1]:
-        raise ShapeError(f"cross_entropy takes logits (N, C) and labels (N,) from "
-                         f"labels(N, C), got {logits} and {labels}")
-    return ()
-
-
 _CE = "\\frac{{1}}{{N}}(\\operatorname{{softmax}}({0}) - \\mathbb{{1}}_{{{1}}})"
 table_op("cross_entropy", "cross_entropy({0}, {1})",
          # ∂ mean cross-entropy / ∂ logits = (softmax(logits) − onehot(labels)) / N
          ("{g} * cross_entropy_grad({0}, {1})", "np.zeros_like({1}) * {g}"),
          ("np.sum({t} * cross_entropy_grad({0}, {1}))", "0.0 * np.sum({t})"),
-         _cross_entropy_shape, "\\operatorname{{CE}}({0}, {1})", (_CE, "0"),
+         cross_entropy_shape, "\\operatorname{{CE}}({0}, {1})", (_CE, "0"),
          ("{g}\\," + _CE, "0 \\cdot {g}"), ("\\textstyle\\sum " + _CE + " \\odot {t}",
                                              "0 \\cdot {t}"),
          helpers=("logsumexp", "softmax", "cross_entropy"),

@@ -55,9 +55,9 @@ class Op:
     #: binary elementwise, numpy broadcasting: a contribution has the output's shape and is
     #: summed back to the input's (every other VJP gives the input's shape itself)
     broadcasts: bool = False
-    #: FLOPs of one forward, flops(out_shape, *input_shapes); None: one per element of the
+    #: FLOPs of one forward, flops(out_shape, *input_shapes); by default one per element of the
     #: largest of the output and the inputs
-    flops: Callable[..., int] | None = None
+    flops: Callable[..., int] = lambda out, *inputs: max(prod(out), *map(prod, inputs))
     #: the budget's element operations, numpy calls included: work(out_shape, *input_shapes)
     #: -> budget.Work (forward, one VJP, one JVP); None: the FLOPs plus one call each
     work: Callable[..., object] | None = None
@@ -88,10 +88,6 @@ class Op:
 
 #: every op by name: the language, the notation, the code generator and the walkers read it
 REGISTRY: dict[str, Op] = {}
-
-#: the gate pattern of a node used by several consumers: not an op, the `+=` of the backward
-FAN_OUT = ("a copy (fan-out) adds the arriving contributions: a node used by several "
-           "consumers receives one gradient from each, and its gradient is their sum.")
 
 
 class PerInput:
@@ -142,9 +138,7 @@ def apply_jvp(op: Op, tangents: list, out, inputs: list, attrs: dict):
 
 def op_flops(op: Op, out_shape, *input_shapes) -> int:
     """FLOPs of one evaluation of `op`, counted from the shapes (not measured)."""
-    if op.flops is not None:
-        return int(op.flops(tuple(out_shape), *map(tuple, input_shapes)))
-    return int(max(prod(out_shape), *(prod(s) for s in input_shapes)))
+    return int(op.flops(tuple(out_shape), *map(tuple, input_shapes)))
 
 
 def render(template: str, fmt: dict, inputs: list[str], **names: str) -> str:

@@ -18,9 +18,12 @@ import numpy as np
 
 from app.engine.core.schedule import Backward, Event, EventReader, Forward, Load, Seed, Update
 from app.engine.instruments import memory
-from app.engine.ops.registry import FAN_OUT
 from app.engine.presenter import codegen
 from app.engine.presenter.notation import Notation, num_tex, num_text, operand_tex, shape_tex, shape_text
+
+#: the gate pattern of a node used by several consumers: not an op, the `+=` of the backward
+FAN_OUT = ("a copy (fan-out) adds the arriving contributions: a node used by several "
+           "consumers receives one gradient from each, and its gradient is their sum.")
 
 if TYPE_CHECKING:
     from app.engine.core.trace import Trace

@@ -29,8 +29,10 @@ ORIGINAL = frozenset("""add sub mul div neg power maximum minimum pow relu sigmo
 LAYERS = frozenset({"conv.py", "windows.py", "norm.py", "normhelpers.py", "dropout.py", "embedding.py"})
 #: the lines the count may not exceed (issue 19's target: under 800; 935 before the layers' fields
 #: and helpers left these files; 865 then, and 2 more for a rule's walk bound once by training;
-#: 819 with no re-exports in the package, simpler helpers, defaults said once)
-CEILING = 819
+#: 819 with no re-exports in the package, simpler helpers, defaults said once; 799 with the fan-out
+#: wording the presenter's, cross-entropy's shape rule beside the others, simpler matmul_grad and
+#: logsumexp, the default FLOPs in the record)
+CEILING = 799
 
 #: run in a fresh interpreter: which file's call registers each op (the first frame outside
 #: registry.py and derivation.py when `register` is called)
