@@ -7,7 +7,7 @@ import numpy as np
 from app.engine.core.limits import Limits
 from app.engine.core.run import Run, RunSpec
 from app.engine.core.schedule import Schedule
-from app.engine.core.training import Training, init_leaves
+from app.engine.core.training import SPARSE, Training, init_leaves
 
 SOURCE = "x = input(4, 3)\nw = param(3, 2)\nb = param(2)\nloss = sum(tanh(x @ w + b) ** 2)\n"
 
@@ -60,3 +60,34 @@ def test_checkpoints_are_counted_in_bytes():
     # the checkpoints and the parameters after the last iteration trained
     assert training.nbytes == per * (len(training.checkpoints) + 1)
     assert run.nbytes == sum(v.nbytes for v in run.leaves.values()) + training.nbytes
+
+
+def test_straight_training_keeps_few_checkpoints_and_a_replay_keeps_the_rest():
+    """Each checkpoint is a copy into fresh memory: a run trained straight through (its losses)
+    keeps one in SPARSE; visiting an iteration keeps the ones its replay passes, so a later
+    visit near it replays fewer than `every` iterations, and every one is exact."""
+    run = Run(RunSpec(source=SOURCE, lr=0.05, iterations=200, seed=2), Limits())
+    training = Training(Schedule(run.graph), run.leaves, 0.05, 200, Limits())
+    training.losses  # noqa: B018 (trains every iteration)
+    every = training.every
+    assert 1 < every and every * SPARSE < 200
+    assert sorted(training.checkpoints) == list(range(0, 200, every * SPARSE))
+    straight = [{p: run.leaves[p].copy() for p in ("w", "b")}]
+    values = {n: v.copy() for n, v in run.leaves.items()}
+    for _ in range(199):
+        training.plan.step(values, 0.05)
+        straight.append({p: values[p].copy() for p in ("w", "b")})
+
+    t = every * (SPARSE - 1) + 1  # from checkpoint 0, past every dense one of its window
+    leaves = training.leaves_at(t)
+    for p in ("w", "b"):
+        np.testing.assert_array_equal(leaves[p], straight[t][p])
+    assert training.replayed == t
+    assert {every * k for k in range(SPARSE)} <= set(training.checkpoints)
+    before = training.replayed
+    leaves = training.leaves_at(t + 1)
+    for p in ("w", "b"):
+        np.testing.assert_array_equal(leaves[p], straight[t + 1][p])
+    assert training.replayed - before < every
+    assert sum(a.nbytes for c in training.checkpoints.values() for a in c.values()) <= \
+        len(range(0, 200, every)) * sum(run.leaves[p].nbytes for p in ("w", "b"))
