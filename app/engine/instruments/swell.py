@@ -23,8 +23,9 @@ from app.engine.core.graph import Graph
 from app.engine.core.limits import Limits
 from app.engine.core.schedule import Backward, Forward, Schedule
 from app.engine.core.tape import Tape
+from app.engine.instruments.algebras import SympyAlgebra, TallyAlgebra
 from app.engine.instruments.evaluate import evaluate
-from app.engine.instruments.symbolic import SympyAlgebra, TallyAlgebra, differentiable, expand, leaf_symbols
+from app.engine.instruments.symbolic import differentiable, expand, leaf_symbols
 from app.engine.ops.registry import op_flops
 from app.engine.presets import check_sweep
 
