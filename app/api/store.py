@@ -250,11 +250,12 @@ class RunStore:
 
     def with_run(self, run_id: str, use: Callable[[Run], T]) -> T:
         """`use(run)` under the run's lock; the run's weight is corrected after (it may have
-        trained)."""
+        trained), read under the lock too (its checkpoints change only under it)."""
         entry = self.entry(run_id)
         with entry.lock:
             result = use(entry.run)
-        self.cache.reweigh(("run", entry.run_id), self._weight(entry))
+            weight = self._weight(entry)
+        self.cache.reweigh(("run", entry.run_id), weight)
         return result
 
     def with_trace(self, run_id: str, iteration: int, use: Callable[[Trace], T]) -> T:

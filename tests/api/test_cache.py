@@ -47,3 +47,21 @@ def test_the_store_stays_within_its_byte_budget_under_many_runs_and_iterations()
             assert client.get(f"{API}/runs/{run_id}/iterations/{t}/steps/9").status_code == 200
             assert store.cache.nbytes <= budget
     assert len(store.cache) > 0
+
+
+def test_a_runs_weight_is_read_under_its_lock(monkeypatch):
+    """A run's weight sums its training's checkpoints, which another request's training or
+    replay adds to under the run's lock: read outside it, the sum could meet the dict changing
+    size mid-iteration. `with_run` reads it while still holding the lock."""
+    from app.api.store import RunStore
+
+    client = make_client()
+    store = client.app.state.store
+    body = {"preset": "pytorch-numpy-two-layer", "iterations": 30}
+    run_id = client.post(f"{API}/runs", json=body).json()["run_id"]
+    held = []
+    weight = RunStore._weight
+    monkeypatch.setattr(RunStore, "_weight",
+                        staticmethod(lambda entry: held.append(entry.lock.locked()) or weight(entry)))
+    store.with_run(run_id, lambda run: run.losses())
+    assert held and all(held)
