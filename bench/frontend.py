@@ -505,6 +505,32 @@ def served(url: str | None) -> Iterator[str]:
         yield base
 
 
+def print_group_rows(gr: dict) -> None:
+    for what, words in (("expand", "expand a group"),
+                        ("expand_hover", "expand a group pointed at 300 ms before"),
+                        ("collapse", "collapse a group")):
+        took = gr[what]
+        print(f"{words}, click → next drawn frame: "
+              f"{', '.join(f'{v:.0f}' for v in took) or 'no group'} ms "
+              f"(target ≤ {TARGET_TOGGLE_MS} ms: {verdict(bool(took) and max(took) <= TARGET_TOGGLE_MS)})")
+
+
+def main_groups(args, off_host: list[str]) -> None:
+    """`--only groups`: the MLP's groups rows, `--repeat` times on one server and browser."""
+    with served(args.url) as base, sync_playwright() as p:
+        deep = create(base, {"source": deep_mlp_source(args.layers), "iterations": 2, "lr": 0.01})
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                    headless=not args.headed)
+        for _ in range(max(1, args.repeat)):
+            gr = measure_groups(browser, base, deep, off_host)
+            print(f"{args.layers}-layer MLP: first drawn graph {gr['ready_ms']:.0f} ms, "
+                  f"{gr['collapsed']} groups collapsed, {gr['drawn']} g.node")
+            print_group_rows(gr)
+        browser.close()
+    if off_host:
+        print(f"requests off 127.0.0.1 (aborted): {off_host}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speed", type=float, default=4, choices=SPEEDS, help="playback speed (default 4×)")
@@ -515,11 +541,17 @@ def main() -> None:
     parser.add_argument("--headed", action="store_true", help="show the browser window")
     parser.add_argument("--url", help="measure this running server (e.g. another checkout's) "
                         "instead of starting one")
+    parser.add_argument("--only", choices=["groups"], help="measure only these rows (groups: the "
+                        "MLP's first drawn graph, expanding and collapsing its groups)")
+    parser.add_argument("--repeat", type=int, default=1, help="with --only: measure this many times")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
 
     off_host: list[str] = []
+    if args.only == "groups":
+        main_groups(args, off_host)
+        return
     with served(args.url) as base:
         run = create(base, {"source": source(args.statements), "iterations": 2, "lr": 0.01})
         deep = create(base, {"source": deep_mlp_source(args.layers), "iterations": 2, "lr": 0.01})
@@ -605,13 +637,7 @@ def main() -> None:
           f"(target ≤ {TARGET_FIRST_DEEP_MS} ms: "
           f"{verdict(min(d['ready_ms'], gr['ready_ms']) <= TARGET_FIRST_DEEP_MS)}); "
           f"drawn with {gr['collapsed']} groups collapsed, {gr['drawn']} g.node")
-    for what, words in (("expand", "expand a group"),
-                        ("expand_hover", "expand a group pointed at 300 ms before"),
-                        ("collapse", "collapse a group")):
-        took = gr[what]
-        print(f"{words}, click → next drawn frame: "
-              f"{', '.join(f'{v:.0f}' for v in took) or 'no group'} ms "
-              f"(target ≤ {TARGET_TOGGLE_MS} ms: {verdict(bool(took) and max(took) <= TARGET_TOGGLE_MS)})")
+    print_group_rows(gr)
     print()
     print(f"first drawn graph of / (the seed network), empty browser cache: "
           f"{', '.join(f'{v:.0f}' for v in seed_first)} ms (the first also computes the run on the "
