@@ -9,6 +9,7 @@
  */
 
 import * as api from "./api.js";
+import { meanwhile } from "./idle.js";
 import { el, fitLabel, text } from "./svg.js";
 
 /** graphs with more nodes than this open with their outermost groups collapsed */
@@ -127,7 +128,7 @@ export class Groups extends EventTarget {
     const token = ++this.token;
     const run = this.run;
     const key = setKey(names);
-    const graph = key ? await this.layoutOf(key) : run.graph;
+    const graph = key ? await meanwhile(this.layoutOf(key)) : run.graph;
     if (token !== this.token || run !== this.run) return;
     this.collapsed = new Set(names);
     this.draw(graph);
