@@ -23,6 +23,10 @@ const GEOMETRY = {
   lecture: { sx: 1.75, sy: 1.9, w: 230, h: 128, thumb: 52, first: 88, row: 28 },
 };
 
+/** mode -> the width of one letter of a node label, in drawing units, as last measured */
+const LETTER_WIDTHS = new Map();
+document.fonts?.addEventListener("loadingdone", () => LETTER_WIDTHS.clear());
+
 export class GraphView extends EventTarget {
   constructor(container) {
     super();
@@ -129,13 +133,19 @@ export class GraphView extends EventTarget {
   }
 
   /**
-   * How many of a node label's letters fit `width` drawing units (a fraction), measured once per drawing
-   * (the label's font is monospaced; its size is the mode's).
+   * How many of a node label's letters fit `width` drawing units (a fraction). The label's font
+   * is monospaced and its size is the mode's: a letter's width is measured once per mode (and
+   * again when a font loads), not per drawing — the measure lays out the page, and a drawing
+   * after it would lay it out a second time.
    */
   measureLabelRoom(layer, width) {
-    const probe = text(layer, "node-label", 0, 0, "0".repeat(20));
-    const letter = probe.getComputedTextLength() / 20;
-    probe.remove();
+    let letter = LETTER_WIDTHS.get(this.mode);
+    if (!letter) {
+      const probe = text(layer, "node-label", 0, 0, "0".repeat(20));
+      letter = probe.getComputedTextLength() / 20;
+      probe.remove();
+      if (letter > 0) LETTER_WIDTHS.set(this.mode, letter);
+    }
     return letter > 0 ? Math.max(4, width / letter) : (this.mode === "lecture" ? 12 : 14);
   }
 
