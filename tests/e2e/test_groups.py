@@ -183,3 +183,36 @@ def test_the_collapsed_groups_are_in_the_link_and_a_link_opens_them(guard, serve
     message = page.locator("#link-error")
     until(page, "!document.getElementById('link-error').hidden")
     assert "no such group" in message.text_content()
+
+
+WORLD = "document.querySelector('#graph svg g.world').outerHTML"
+BOX_WIDTH = "document.querySelector('#graph svg g.world .box').getAttribute('width')"
+
+
+def test_a_drawing_made_again_is_the_drawing_made_afresh(guard, server, big_run):
+    """What a drawing keeps from the ones before (a label letter's width, measured once per
+    mode; a collapsed group's empty box, copied per box) draws exactly what a page that makes
+    it first draws: each mode switched to equals that mode opened, and a group expanded and
+    collapsed again is drawn as before."""
+    page = guard
+    drawn = {}
+    for first, then in (("normal", "lecture"), ("lecture", "normal")):
+        open_run(page, server, big_run["run_id"], mode="lecture" if first == "lecture" else "")
+        until(page, "document.querySelector('#graph g.node.stack') !== null")
+        drawn[first, "opened"] = page.evaluate(WORLD)
+        page.keyboard.press("l")
+        until(page, f"{BOX_WIDTH} === '{230 if then == 'lecture' else 132}'")
+        drawn[then, "switched"] = page.evaluate(WORLD)
+    assert drawn["normal", "opened"] != drawn["lecture", "opened"]
+    assert drawn["normal", "switched"] == drawn["normal", "opened"]
+    assert drawn["lecture", "switched"] == drawn["lecture", "opened"]
+    # a box per group, then one group expanded and collapsed again
+    unstack(page)
+    boxes = page.evaluate(WORLD)
+    page.locator('#graph g.node[data-group="layer 5"]').focus()
+    page.keyboard.press("Enter")
+    until(page, "!document.body.dataset.collapsed.split(',').includes('layer 5')")
+    page.locator('#graph g.group-tab[data-group="layer 5"]').focus()
+    page.keyboard.press("Enter")
+    until(page, "document.body.dataset.collapsed.split(',').includes('layer 5')")
+    assert page.evaluate(WORLD) == boxes
