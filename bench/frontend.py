@@ -37,7 +37,11 @@ noisy; run it a few times before believing one figure. `--url` measures a server
 running instead of its own (another checkout's, for a before/after: run the two alternately).
 
     .venv/bin/python bench/frontend.py [--speed 4] [--statements 27] [--layers 100] [--headed]
-        [--url http://127.0.0.1:8000]
+        [--url http://127.0.0.1:8000] [--only groups [--repeat N]]
+
+`--only groups` measures the MLP's groups rows alone (expand, expand after pointing, collapse).
+Against a server already running (`--url`), measure each once per server start: the layouts of
+the sets it expands are then cached on the server, and a repeat times the drawing alone.
 """
 
 from __future__ import annotations
