@@ -48,7 +48,16 @@ export class Camera extends EventTarget {
     /** the container's size when the view was set */
     this.size = [this.width, this.height];
     this.animation = 0;
+    /** ends this camera's listeners on the SVG (dispose) */
+    this.listening = new AbortController();
     this.listen();
+  }
+
+  /** This camera moves its SVG no more: a new drawing in the same SVG has a camera of its own. */
+  dispose() {
+    this.listening.abort();
+    cancelAnimationFrame(this.animation);
+    this.settle?.();
   }
 
   get width() { return this.box[0]; }
@@ -158,6 +167,7 @@ export class Camera extends EventTarget {
     this.goal = view;
     this.container.dataset.moving = "";
     return new Promise((resolve) => {
+      this.settle = resolve;
       const frame = (now) => {
         // a frame's time is when it began, which can be before go() was called: never below 0
         const f = Math.min(1, Math.max(0, (now - start) / duration));
@@ -222,11 +232,12 @@ export class Camera extends EventTarget {
   /** Wheel zoom; mouse drag and one-finger pan; two-finger pinch zoom and pan. */
   listen() {
     const svg = this.svg;
+    const { signal } = this.listening;
     svg.addEventListener("wheel", (e) => {
       e.preventDefault();
       const rect = svg.getBoundingClientRect();
       this.zoom(Math.exp(-Math.sign(e.deltaY) * 0.12), e.clientX - rect.left, e.clientY - rect.top);
-    }, { passive: false });
+    }, { passive: false, signal });
     /** pointer id -> its last screen position */
     const pointers = new Map();
     let gesture = null;
@@ -242,7 +253,7 @@ export class Camera extends EventTarget {
       pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
       try { svg.setPointerCapture(e.pointerId); } catch { /* a pointer already gone */ }
       start();
-    });
+    }, { signal });
     svg.addEventListener("pointermove", (e) => {
       if (!pointers.has(e.pointerId) || !gesture) return;
       pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
@@ -253,13 +264,13 @@ export class Camera extends EventTarget {
         this.zoom(gesture.span / before.span, gesture.mid[0] - rect.left, gesture.mid[1] - rect.top);
       }
       this.pan(before.mid[0] - gesture.mid[0], before.mid[1] - gesture.mid[1]);
-    });
+    }, { signal });
     const end = (e) => {
       if (!pointers.delete(e.pointerId)) return;
       if (pointers.size) start();
       else gesture = null;
     };
-    svg.addEventListener("pointerup", end);
-    svg.addEventListener("pointercancel", end);
+    svg.addEventListener("pointerup", end, { signal });
+    svg.addEventListener("pointercancel", end, { signal });
   }
 }

@@ -32,6 +32,10 @@ function pressable(g, label, action) {
   });
 }
 
+/** What a group's box shows of it besides its place: two boxes with the same are the same. */
+const boxText = (node) => JSON.stringify([node.id, node.label, node.short, node.members.length,
+  node.stack ?? null]);
+
 /** A set of group names as one text: sorted, joined by commas (the layout endpoint's form). */
 const setKey = (names) => [...names].sort().join(",");
 
@@ -59,7 +63,7 @@ export class Groups extends EventTarget {
     this.token = 0;
     /** the mode's empty box of a collapsed group, which drawBox copies ({key, g}) */
     this.empty = null;
-    view.groupBox = (node, layer) => this.drawBox(node, layer);
+    view.groupBox = (node, layer, old) => this.drawBox(node, layer, old);
     view.addEventListener("drawn", () => this.drawFrames());
   }
 
@@ -203,17 +207,32 @@ export class Groups extends EventTarget {
     }
   }
 
-  /** The box of a collapsed group: its name, how many nodes it holds, the step inside it. */
-  drawBox(node, layer) {
+  /**
+   * The box of a collapsed group: its name, how many nodes it holds, the step inside it.
+   * `old`: what the drawing before had for this id; the same box there is moved here, emptied
+   * of what the step and the pulses wrote in it.
+   */
+  drawBox(node, layer, old) {
     const view = this.view;
     const { sx, sy, w } = view.geo;
     const [cx, cy] = [node.x * sx, node.y * sy];
+    const transform = `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`;
+    if (old?.inner && old.room === view.labelRoom && boxText(old.node) === boxText(node)) {
+      const { g, inner } = old;
+      g.setAttribute("class", node.stack ? "node kind-group stack" : "node kind-group");
+      g.setAttribute("transform", transform);
+      inner.textContent = "";
+      inner.removeAttribute("textLength");
+      inner.removeAttribute("lengthAdjust");
+      view.nodes.set(node.id, { node, g, rows: new Map(), cx, cy, badge: false, inner, room: old.room });
+      return;
+    }
     // a copy of the mode's empty box, filled in: the same elements and attributes, in the same
     // order, as making each one (a hundred boxes: a few ms less per drawing)
     const g = this.emptyBox().cloneNode(true);
     g.setAttribute("data-id", node.id);
     g.setAttribute("data-group", node.id);
-    g.setAttribute("transform", `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`);
+    g.setAttribute("transform", transform);
     const [title, , , label, op, inner] = g.children;
     const stack = node.stack?.length;
     title.textContent = stack
@@ -232,7 +251,8 @@ export class Groups extends EventTarget {
       pressable(g, `expand group ${node.label}`, () => this.toggle(node.id));
       this.prefetchOn(g, node.id);
     }
-    view.nodes.set(node.id, { node, g, rows: new Map(), cx, cy, badge: false, inner });
+    view.nodes.set(node.id, { node, g, rows: new Map(), cx, cy, badge: false, inner,
+      room: view.labelRoom });
   }
 
   /** A collapsed group's box with nothing in it yet, for the view's mode and geometry. */

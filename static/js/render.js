@@ -11,7 +11,7 @@ import { headline, num, shape } from "./format.js";
 import { marksText } from "./marks.js";
 import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass, travelling } from "./names.js";
 import { animateStep } from "./pulses.js";
-import { el, fitLabel, SVG, text } from "./svg.js";
+import { arrange, el, fitLabel, SVG, text } from "./svg.js";
 
 /**
  * Node boxes and spacing; lecture mode spreads the server's layout and enlarges the boxes.
@@ -69,21 +69,47 @@ export class GraphView extends EventTarget {
   }
 
   /**
-   * Draw a run's graph from scratch (also after a mode change), a row per quantity;
-   * `customOps`: the run's `custom_ops`, whose nodes carry their check's verdict.
+   * Draw a run's graph, a row per quantity; `customOps`: the run's `custom_ops`, whose nodes
+   * carry their check's verdict. From scratch, unless the drawing on screen has the same mode,
+   * rows and custom ops (a group expanded or collapsed): its SVG is then kept, and the edges
+   * and group boxes both drawings have are moved where the new one has them, not made again —
+   * the same elements as from scratch, without the style and layout work of making them.
    */
   draw(graph, quantities = this.quantities, customOps = [...this.customOps.values()]) {
+    const as = `${this.mode}|${quantities.join(",")}|${JSON.stringify(customOps)}`;
+    const kept = this.svg?.isConnected && this.drawnAs === as
+      ? { nodes: new Map(this.nodes), edges: new Map(this.edges) } : null;
+    this.drawnAs = as;
     this.graph = graph;
     this.quantities = quantities;
     this.customOps = new Map(customOps.map((c) => [c.name, c]));
-    this.container.replaceChildren();
     this.nodes.clear();
     this.edges.clear();
     this.signatures.clear();
     this.drawn.clear();
     this.activeEdges = [];
     this.currentNode = null;
-    const { sx, sy, w, h } = this.geo;
+    const { w } = this.geo;
+    if (kept) this.empty();
+    else this.makeSvg();
+    arrange(this.edgeLayer, graph.edges.map((edge) => this.drawEdge(edge, graph, kept?.edges.get(edge.id))));
+    this.labelRoom = this.measureLabelRoom(this.nodeLayer, w - 14);
+    /** labels more than one node has (the server's `short` tells those apart) */
+    const seen = new Set();
+    this.sharedLabels = new Set(graph.nodes.map((n) => n.label).filter((l) => seen.has(l) || !seen.add(l)));
+    const made = document.createDocumentFragment();
+    for (const node of graph.nodes) this.drawNode(node, made, kept?.nodes.get(node.id));
+    arrange(this.nodeLayer, graph.nodes.map((node) => this.nodes.get(node.id).g));
+    this.makeCamera();
+    this.measured = null;
+    this.fit();
+    this.measured = null;  // listeners of `drawn` add to the drawing (group frames)
+    this.dispatchEvent(new CustomEvent("drawn"));
+  }
+
+  /** A new SVG in the container: the arrowheads, and the layers the drawing goes in. */
+  makeSvg() {
+    this.container.replaceChildren();
     this.svg = el("svg", { xmlns: SVG, role: "group", "aria-label": "computational graph" },
       this.container);
     this.size();
@@ -96,40 +122,62 @@ export class GraphView extends EventTarget {
       el("path", { d: "M 0 0 L 10 5 L 0 10 z", class: cls }, marker);
     }
     this.world = el("g", { class: "world" }, this.svg);
-    const edgeLayer = el("g", { class: "edges" }, this.world);
-    const nodeLayer = el("g", { class: "nodes" }, this.world);
+    this.edgeLayer = el("g", { class: "edges" }, this.world);
+    this.nodeLayer = el("g", { class: "nodes" }, this.world);
     /** custom ops' check badges, above every node so no box hides one */
     this.badgeLayer = el("g", { class: "badges" }, this.world);
     this.fxLayer = el("g", { class: "fx" }, this.world);
-    // edges between the same two nodes (`s * s`) are drawn apart, each its own line
-    const pairs = new Map();
-    for (const edge of graph.edges) {
-      const key = `${edge.source}\u0000${edge.target}`;
-      pairs.set(key, [...(pairs.get(key) || []), edge.id]);
+  }
+
+  /**
+   * The SVG on screen as a new one is before its edges and nodes: no camera, no view box (the
+   * drawing is measured at the scale a new SVG has), no group frames, badges or pulses.
+   */
+  empty() {
+    this.camera.dispose();
+    this.camera = null;
+    this.svg.removeAttribute("viewBox");
+    const layers = [this.edgeLayer, this.nodeLayer, this.badgeLayer, this.fxLayer];
+    for (const layer of [...this.world.children]) if (!layers.includes(layer)) layer.remove();
+    this.badgeLayer.replaceChildren();
+    this.fxLayer.replaceChildren();
+    this.size();
+  }
+
+  /**
+   * An edge along the server's polyline (`old`: the element the drawing before had for it,
+   * moved if it joins the same two nodes); edges between the same two nodes (`s * s`) are
+   * drawn apart, each its own line. Returns its element.
+   */
+  drawEdge(edge, graph, old) {
+    const { sx, sy, w } = this.geo;
+    if (!this.twins || this.twins.graph !== graph) {
+      const pairs = new Map();
+      for (const e of graph.edges) {
+        const key = `${e.source}\u0000${e.target}`;
+        pairs.set(key, [...(pairs.get(key) || []), e.id]);
+      }
+      this.twins = { graph, pairs };
     }
     const gap = this.mode === "lecture" ? 22 : 12;
-    for (const edge of graph.edges) {
-      const twins = pairs.get(`${edge.source}\u0000${edge.target}`);
-      const dy = (twins.indexOf(edge.id) - (twins.length - 1) / 2) * gap;
-      const pts = edge.points.map(([x, y]) => [x * sx, y * sy + dy]);
-      pts[0] = [pts[0][0] + w / 2, pts[0][1]];
-      pts[pts.length - 1] = [pts[pts.length - 1][0] - w / 2 - 3, pts[pts.length - 1][1]];
-      const d = pts.map(([x, y], i) => `${i ? "L" : "M"} ${x.toFixed(1)} ${y.toFixed(1)}`).join(" ");
-      const g = el("g", { class: "edge", "data-id": edge.id, "data-source": edge.source,
-        "data-target": edge.target }, edgeLayer);
-      const path = el("path", { d, "marker-end": "url(#arrow)" }, g);
-      this.edges.set(edge.id, { edge, g, path });
+    const twins = this.twins.pairs.get(`${edge.source}\u0000${edge.target}`);
+    const dy = (twins.indexOf(edge.id) - (twins.length - 1) / 2) * gap;
+    const pts = edge.points.map(([x, y]) => [x * sx, y * sy + dy]);
+    pts[0] = [pts[0][0] + w / 2, pts[0][1]];
+    pts[pts.length - 1] = [pts[pts.length - 1][0] - w / 2 - 3, pts[pts.length - 1][1]];
+    const d = pts.map(([x, y], i) => `${i ? "L" : "M"} ${x.toFixed(1)} ${y.toFixed(1)}`).join(" ");
+    if (old && old.edge.source === edge.source && old.edge.target === edge.target) {
+      old.g.setAttribute("class", "edge");
+      old.path.setAttribute("d", d);
+      old.path.setAttribute("marker-end", "url(#arrow)");
+      this.edges.set(edge.id, { edge, g: old.g, path: old.path });
+      return old.g;
     }
-    this.labelRoom = this.measureLabelRoom(nodeLayer, w - 14);
-    /** labels more than one node has (the server's `short` tells those apart) */
-    const seen = new Set();
-    this.sharedLabels = new Set(graph.nodes.map((n) => n.label).filter((l) => seen.has(l) || !seen.add(l)));
-    for (const node of graph.nodes) this.drawNode(node, nodeLayer);
-    this.makeCamera();
-    this.measured = null;
-    this.fit();
-    this.measured = null;  // listeners of `drawn` add to the drawing (group frames)
-    this.dispatchEvent(new CustomEvent("drawn"));
+    const g = el("g", { class: "edge", "data-id": edge.id, "data-source": edge.source,
+      "data-target": edge.target });
+    const path = el("path", { d, "marker-end": "url(#arrow)" }, g);
+    this.edges.set(edge.id, { edge, g, path });
+    return g;
   }
 
   /**
@@ -149,9 +197,10 @@ export class GraphView extends EventTarget {
     return letter > 0 ? Math.max(4, width / letter) : (this.mode === "lecture" ? 12 : 14);
   }
 
-  drawNode(node, layer) {
+  /** A node's box (`old`: what the drawing before had for it, which a group's box may reuse). */
+  drawNode(node, layer, old = null) {
     if (node.kind === "group" && this.groupBox) {
-      this.groupBox(node, layer);
+      this.groupBox(node, layer, old);
       return;
     }
     const { sx, sy, w, h, thumb, first, row } = this.geo;

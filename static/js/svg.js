@@ -18,6 +18,21 @@ export function text(parent, cls, x, y, content = "") {
   return t;
 }
 
+/**
+ * Make `layer`'s children the elements `wanted`, in that order: those it has already stay where
+ * they are when their order allows (the page does no style or layout work on them again), the
+ * others are inserted in their places and the rest removed.
+ */
+export function arrange(layer, wanted) {
+  const keep = new Set(wanted);
+  for (const child of [...layer.children]) if (!keep.has(child)) child.remove();
+  let cursor = layer.firstChild;
+  for (const node of wanted) {
+    if (node === cursor) cursor = cursor.nextSibling;
+    else layer.insertBefore(node, cursor);
+  }
+}
+
 /** how much narrower than the font's own a label's letters may be drawn before it is cut */
 const SQUEEZE = 0.75;
 

@@ -206,13 +206,23 @@ def test_a_drawing_made_again_is_the_drawing_made_afresh(guard, server, big_run)
     assert drawn["normal", "opened"] != drawn["lecture", "opened"]
     assert drawn["normal", "switched"] == drawn["normal", "opened"]
     assert drawn["lecture", "switched"] == drawn["lecture", "opened"]
-    # a box per group, then one group expanded and collapsed again
+    # a box per group; one group expanded (the other boxes and the edges moved, not made
+    # again) is what a page opened on its link draws, and collapsed again as it was
     unstack(page)
     boxes = page.evaluate(WORLD)
     page.locator('#graph g.node[data-group="layer 5"]').focus()
     page.keyboard.press("Enter")
     until(page, "!document.body.dataset.collapsed.split(',').includes('layer 5')")
+    until(page, "new URLSearchParams(location.search).has('collapsed')")
+    expanded, link = page.evaluate(WORLD), page.url
     page.locator('#graph g.group-tab[data-group="layer 5"]').focus()
     page.keyboard.press("Enter")
     until(page, "document.body.dataset.collapsed.split(',').includes('layer 5')")
     assert page.evaluate(WORLD) == boxes
+    page.goto("about:blank")
+    page.goto(link)
+    until(page, "document.querySelectorAll('#graph g.node.stack').length === 2")
+    page.locator("#graph g.node.stack").first.focus()  # either shows each group
+    page.keyboard.press("Enter")
+    until(page, "document.querySelector('#graph g.node.stack') === null")
+    assert page.evaluate(WORLD) == expanded
