@@ -228,7 +228,7 @@ export class Groups extends EventTarget {
       return;
     }
     // a copy of the mode's empty box, filled in: the same elements and attributes, in the same
-    // order, as making each one (a hundred boxes: a few ms less per drawing)
+    // order, as making each one (about 1 ms less for a hundred boxes)
     const g = this.emptyBox().cloneNode(true);
     g.setAttribute("data-id", node.id);
     g.setAttribute("data-group", node.id);
