@@ -57,7 +57,7 @@ class SharedSummaries:
             return None
         made_of = known[0]()
         if made_of is None:  # its trace has gone: nothing to compare with
-            del self._params[iteration][nid]
+            self._params.get(iteration, {}).pop(nid, None)
             return None
         return known[1] if made_of is array or _same_bits(made_of, array) else None
 
