@@ -114,7 +114,10 @@ SEED_RUN = Run(RunSpec(preset="pytorch-numpy-two-layer", iterations=1), Limits()
 
 
 def traced_iteration() -> int:
-    """One iteration traced and every step's state summarised (leaves already drawn)."""
+    """One iteration traced and every step's state summarised (leaves already drawn). Traced
+    before, its unchanging inputs and the parameters entering it have their summaries already
+    (app/engine/core/carried.py), as when a run is stepped from one iteration to the next or
+    an iteration's trace is made again; first_trace is a run's first, with none."""
     trace = SEED_RUN.trace(0)
     for k in range(len(trace.step_list)):
         trace.state(k)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from app.engine.core.carried import SharedSummaries
 from app.engine.core.errors import InvalidRequestError, LimitError, NotFoundError
 from app.engine.core.limits import Limits
 from app.engine.core.schedule import Schedule, gradient_leaves
@@ -86,8 +87,9 @@ class Run:
         self._unchecked = checked
         self.leaves = init_leaves(self.graph, self.seed)
         self._lock = threading.Lock()
-        #: summaries of the leaves no update changes, shared by every iteration's trace
-        self._leaf_summaries: dict = {}
+        #: summaries shared by every iteration's trace: of the leaves no update changes, of
+        #: the parameters entering the iterations traced last
+        self._shared_summaries = SharedSummaries()
         self._training: Training | None = None
         self._script: codegen.Script | None = None
 
@@ -211,11 +213,11 @@ class Run:
         leaves = self.leaves_at(t)
         self.check_backwards()
         return Trace(self.sweep, leaves, self.lr, t, self.seed, self._get_script,
-                     self.direction, self._leaf_summaries)
+                     self.direction, self._shared_summaries)
 
     @property
     def nbytes(self) -> int:
         """What the run keeps: its leaves and training checkpoints (traces are apart)."""
         leaves = sum(v.nbytes for v in self.leaves.values()) + \
-            len(self._leaf_summaries) * Summary.NBYTES
+            len(self._shared_summaries) * Summary.NBYTES
         return leaves + (self._training.nbytes if self._training is not None else 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.engine.core.carried import SharedSummaries
 from app.engine.core.graph import Graph
 from app.engine.core.schedule import Backward, EventReader, Forward, Load, Schedule, Seed, Send, Update
 from app.engine.ops.registry import apply_jvp, apply_vjp
@@ -214,20 +215,23 @@ class Tape(EventReader):
             self._summaries[key] = found
         return found
 
-    def summarize_versions(self, keys, shared: dict | None = None) -> None:
+    def summarize_versions(self, keys, shared: SharedSummaries | None = None,
+                           iteration: int = 0) -> None:
         """Summarise the versions `keys` (node, quantity, version) that have no summary yet, in
         one batch (summarize_many: each summary as `summary` makes it, their fixed costs paid
-        once); an array kept under several keys is summarised once. `shared` holds, per leaf
-        that no update changes (an input, labels, a constant), (its array, its summary) across
-        a run's traces: a leaf that is the very same array is not summarised again."""
+        once); an array kept under several keys is summarised once. `shared` holds a run's
+        summaries across its traces (carried.py): of the leaves no update changes, and of the
+        parameters entering an iteration (version 0 enters `iteration`, the update's version 1
+        the next one); what it has is not summarised again, what is made is kept there."""
         wanted: dict[int, tuple[np.ndarray, list]] = {}
         for key in keys:
             if key in self._summaries:
                 continue
             array = self.array(*key)
-            known = shared.get(key[0]) if shared is not None and key[1:] == ("value", 0) else None
-            if known is not None and known[0] is array:
-                self._summaries[key] = known[1]
+            entering = self._entering(key, iteration) if shared is not None else None
+            known = shared.find(key[0], *entering, array) if entering is not None else None
+            if known is not None:
+                self._summaries[key] = known
                 continue
             kept = self._kept.get(id(array))
             if kept is not None and kept[0] is array and kept[1] is not None:
@@ -241,10 +245,18 @@ class Tape(EventReader):
                 self._kept[id(array)] = (array, summary)
             for key in keys_of:
                 self._summaries[key] = summary
-                node = self.graph.nodes[key[0]]
-                if shared is not None and key[1:] == ("value", 0) and node.is_leaf and \
-                        node.kind != "param":
-                    shared[key[0]] = (array, summary)
+                entering = self._entering(key, iteration) if shared is not None else None
+                if entering is not None:
+                    shared.keep(key[0], *entering, array, summary)
+
+    def _entering(self, key: tuple[str, str, int], iteration: int) -> tuple[bool, int] | None:
+        """(is a parameter, the iteration it enters) for a leaf's value version; None for
+        anything else (an op's value, a gradient, a tangent)."""
+        nid, quantity, version = key
+        node = self.graph.nodes[nid]
+        if quantity != "value" or not node.is_leaf:
+            return None
+        return node.kind == "param", iteration + version
 
     @property
     def nbytes(self) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.core.carried import SharedSummaries
 from app.engine.core.errors import NotFoundError
 from app.engine.core.schedule import QUANTITIES, Backward, EventReader, Forward, Load, Schedule, Seed, Update
 from app.engine.core.tape import Tape
@@ -64,13 +65,13 @@ class State:
 class Trace:
     """Iteration `iteration` of a run: the schedule executed on a tape, its states read off it.
     In forward mode `direction` = (leaf, index) is the element whose tangent is 1; `script()`
-    gives the run's script, whose lines the steps cite; `shared` is the run's summaries of its
-    unchanging leaves (Tape.summarize_versions)."""
+    gives the run's script, whose lines the steps cite; `shared` is the summaries the run's traces
+    share: of its unchanging leaves, of the parameters entering an iteration (carried.py)."""
 
     def __init__(self, schedule: Schedule, leaves: dict[str, np.ndarray], lr: float,
                  iteration: int, seed: int, script: Callable[[], codegen.Script],
                  direction: tuple[str, tuple[int, ...]] | None = None,
-                 shared: dict | None = None, summaries: bool = True):
+                 shared: SharedSummaries | None = None, summaries: bool = True):
         """`summaries=False`: partial sums of gradients are summarised when first read, not
         as the sweep makes them (a trace that answers a question reads few of them)."""
         self.schedule = schedule
@@ -87,7 +88,7 @@ class Trace:
         self._script = script
         self._presenter: Presenter | None = None
         self._summarized = False
-        #: summaries of the leaves no update changes, shared by a run's traces
+        #: summaries shared by a run's traces (carried.py)
         self._shared = shared
 
     @property
@@ -154,7 +155,7 @@ class Trace:
         """Summarise every version the tape made in one batch (summarize_many: the fixed costs
         of a summary paid once), before the states that show them are read."""
         if not self._summarized:
-            self.tape.summarize_versions(list(self.tape.made_at), self._shared)
+            self.tape.summarize_versions(list(self.tape.made_at), self._shared, self.iteration)
             self._summarized = True
 
     def state(self, k: int) -> State:

@@ -147,9 +147,10 @@ def _counts(finite: np.ndarray, lo: float, hi: float) -> tuple[list[int], float,
         per_unit = (HISTOGRAM_BINS / 2) / span  # bins per unit of x
         if np.isfinite(per_unit) and np.isfinite(lo * per_unit):
             # x in bin units by one multiply-add; x >= lo keeps it >= 0, x == hi gives 16
-            scaled = np.multiply(finite, per_unit)
-            scaled -= lo * per_unit
-            index = scaled.astype(np.intp)
+            # truncated as it is written into integers (x >= lo: truncation is floor)
+            index = np.empty(finite.shape, dtype=np.intp)
+            np.subtract(np.multiply(finite, per_unit), lo * per_unit, out=index,
+                        casting="unsafe")
         else:  # a range among denormals: divide instead
             index = np.clip(((finite / 2 - lo / 2) / span * HISTOGRAM_BINS).astype(np.intp),
                             0, HISTOGRAM_BINS)
