@@ -6,10 +6,10 @@
  */
 
 import { Camera } from "./camera.js";
-import { heatmapDataUrl } from "./charts.js";
 import { headline, num, shape } from "./format.js";
 import { marksText } from "./marks.js";
-import { cssName, DEFAULT_QUANTITIES, phaseClass, quantity, quantityClass, travelling } from "./names.js";
+import { cssName, DEFAULT_QUANTITIES, phaseClass, quantityClass, travelling } from "./names.js";
+import { fillRow, labelRoom, narrow } from "./nodetext.js";
 import { animateStep } from "./pulses.js";
 import { arrange, el, fitLabel, SVG, text } from "./svg.js";
 
@@ -22,10 +22,6 @@ const GEOMETRY = {
   normal: { sx: 1, sy: 1, w: 132, h: 66, thumb: 30, first: 44, row: 15 },
   lecture: { sx: 1.75, sy: 1.9, w: 230, h: 128, thumb: 52, first: 88, row: 28 },
 };
-
-/** mode -> the width of one letter of a node label, in drawing units, as last measured */
-const LETTER_WIDTHS = new Map();
-document.fonts?.addEventListener("loadingdone", () => LETTER_WIDTHS.clear());
 
 export class GraphView extends EventTarget {
   constructor(container) {
@@ -93,7 +89,7 @@ export class GraphView extends EventTarget {
     if (kept) this.empty();
     else this.makeSvg();
     arrange(this.edgeLayer, graph.edges.map((edge) => this.drawEdge(edge, graph, kept?.edges.get(edge.id))));
-    this.labelRoom = this.measureLabelRoom(this.nodeLayer, w - 14);
+    this.labelRoom = labelRoom(this.nodeLayer, w - 14, this.mode);
     /** labels more than one node has (the server's `short` tells those apart) */
     const seen = new Set();
     this.sharedLabels = new Set(graph.nodes.map((n) => n.label).filter((l) => seen.has(l) || !seen.add(l)));
@@ -178,23 +174,6 @@ export class GraphView extends EventTarget {
     const path = el("path", { d, "marker-end": "url(#arrow)" }, g);
     this.edges.set(edge.id, { edge, g, path });
     return g;
-  }
-
-  /**
-   * How many of a node label's letters fit `width` drawing units (a fraction). The label's font
-   * is monospaced and its size is the mode's: a letter's width is measured once per mode (and
-   * again when a font loads), not per drawing — the measure lays out the page, and a drawing
-   * after it would lay it out a second time.
-   */
-  measureLabelRoom(layer, width) {
-    let letter = LETTER_WIDTHS.get(this.mode);
-    if (!letter) {
-      const probe = text(layer, "node-label", 0, 0, "0".repeat(20));
-      letter = probe.getComputedTextLength() / 20;
-      probe.remove();
-      if (letter > 0) LETTER_WIDTHS.set(this.mode, letter);
-    }
-    return letter > 0 ? Math.max(4, width / letter) : (this.mode === "lecture" ? 12 : 14);
   }
 
   /** A node's box (`old`: what the drawing before had for it, which a group's box may reuse). */
@@ -296,13 +275,13 @@ export class GraphView extends EventTarget {
         }
         const suffix = partial ? ` (${s.received}/${s.expected})` : "";
         const row = view.rows.get(q);
-        const room = this.fillRow(row.text, row.img, summary, q, suffix, w, thumb);
+        const room = fillRow(row.text, row.img, summary, q, suffix, w, thumb);
         if (room) fits.push([row.text, room]);
         g.toggleAttribute(`data-${name}`, Boolean(summary));
         if (summary) g.setAttribute(`data-${name}`, String(headline(summary)));
       }
     }
-    this.narrow(fits);
+    narrow(fits);
     const current = this.alias.get(state.node) ?? state.node;
     if (this.currentNode !== current) {
       this.nodes.get(this.currentNode)?.g.classList.remove("current");
@@ -324,47 +303,6 @@ export class GraphView extends EventTarget {
     if (!edge) return;
     edge.g.setAttribute("class", on ? `edge active ${classes}` : "edge");
     edge.path.setAttribute("marker-end", on ? "url(#arrow-active)" : "url(#arrow)");
-  }
-
-  fillRow(textNode, image, summary, which, suffix, w, thumb) {
-    textNode.removeAttribute("textLength");
-    textNode.removeAttribute("lengthAdjust");
-    if (!summary) {
-      textNode.textContent = "";
-      image.setAttribute("visibility", "hidden");
-      return;
-    }
-    const { mark } = quantity(which);
-    const scalar = summary.size === 1 && summary.values !== null;
-    if (scalar) {
-      image.setAttribute("visibility", "hidden");
-      textNode.setAttribute("x", 0);
-      textNode.setAttribute("text-anchor", "middle");
-      textNode.textContent = `${mark}${num(headline(summary))}`;
-    } else {
-      image.setAttribute("href", heatmapDataUrl(summary.heatmap, which));
-      image.setAttribute("visibility", "visible");
-      textNode.setAttribute("x", -w / 2 + thumb + 10);
-      textNode.setAttribute("text-anchor", "start");
-      textNode.textContent = `${mark}‖·‖ ${num(summary.norm)}`;
-    }
-    if (suffix) el("tspan", { class: "partial" }, textNode).textContent = suffix;
-    // the row stays inside its box: a long number with its "(i/n)" may need narrowing
-    if (!(suffix || textNode.textContent.length > 12) || !textNode.isConnected) return 0;
-    return scalar ? w - 12 : w - thumb - 18;
-  }
-
-  /**
-   * Narrow the rows `fits` ([text, room] pairs) that are longer than their room: every length
-   * read in one pass, so the page is laid out once, not once a row (a few hundred times when
-   * a large graph is drawn).
-   */
-  narrow(fits) {
-    const over = fits.filter(([textNode, room]) => textNode.getComputedTextLength() > room);
-    for (const [textNode, room] of over) {
-      textNode.setAttribute("textLength", String(room));
-      textNode.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }
   }
 
   /** The step's pulses, arrivals and flash (pulses.js). */
