@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import lru_cache
 
 from app.engine.core.graph import Graph
 from app.engine.core.shapes import reduce_axes
@@ -94,7 +93,6 @@ def reduce_tex(tex: str, from_shape: tuple[int, ...], to_shape: tuple[int, ...],
     return f"\\sum_{{\\text{{{', '.join(words)}}}}} {summand}"
 
 
-@lru_cache(maxsize=4096)  # labels recur: every layout of a run's collapsed set reads them all
 def bare_text(label: str) -> bool:
     """Whether a node's source text reads as one operand as it is (a name, a number, a call,
     an index, `.T`); an operator expression (`y_pred - y`, `-z`) does not."""
