@@ -64,7 +64,7 @@ export class Groups extends EventTarget {
     /** the mode's empty box of a collapsed group, which drawBox copies ({key, g}) */
     this.empty = null;
     view.groupBox = (node, layer, old) => this.drawBox(node, layer, old);
-    view.addEventListener("drawn", () => this.drawFrames());
+    view.decorate = () => this.drawFrames();
   }
 
   /**

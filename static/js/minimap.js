@@ -36,6 +36,8 @@ export class Minimap {
     this.soon = false;
     /** the drawn ids of the step's nodes (its node and its edges' other ends) */
     this.focus = [];
+    /** a drawing not yet shown in a frame: its corner waits for the frame */
+    this.fresh = false;
     view.addEventListener("camera", () => this.place());
     let dragging = false;
     const go = (e) => {
@@ -75,6 +77,11 @@ export class Minimap {
     }
     this.frame = el("rect", { class: "mini-view" }, this.svg);
     this.current = null;
+    // a new drawing: its corner is chosen at the next frame, however many times the camera and
+    // the step move before it. Chosen now, each would lay the new drawing out again (5-9 ms on
+    // a hundred boxes) before the frame that lays it out anyway; the frame shows the same.
+    this.fresh = true;
+    requestAnimationFrame(() => { this.fresh = false; });
     this.place();
   }
 
@@ -110,7 +117,7 @@ export class Minimap {
     this.cornerFrame = 0;
     if (!camera.zoomed) this.box.hidden = true;
     else if (this.view.container.hasAttribute("data-moving")) return;
-    else if (now) this.corner();
+    else if (now && !this.fresh) this.corner();
     else this.cornerFrame = requestAnimationFrame(() => { this.cornerFrame = 0; this.corner(); });
   }
 

@@ -48,6 +48,8 @@ export class GraphView extends EventTarget {
     /** node id -> the collapsed group drawn in its place (groups.js), and what draws one */
     this.alias = new Map();
     this.groupBox = null;
+    /** draws what else a drawing has before it is measured (groups.js: the group frames) */
+    this.decorate = null;
     /** the container's size [w, h] at the ResizeObserver's last report: the size once the page
      * has settled (a read mid-update may catch a formula at its natural size, before it is
      * fitted, and the observer, seeing the same size again, would never correct it) */
@@ -96,10 +98,12 @@ export class GraphView extends EventTarget {
     const made = document.createDocumentFragment();
     for (const node of graph.nodes) this.drawNode(node, made, kept?.nodes.get(node.id));
     arrange(this.nodeLayer, graph.nodes.map((node) => this.nodes.get(node.id).g));
+    // the group frames (groups.js) are part of the drawing: drawn before it is measured, so it
+    // is measured (laid out) once, not again by the first step shown on it
+    this.decorate?.();
     this.makeCamera();
     this.measured = null;
     this.fit();
-    this.measured = null;  // listeners of `drawn` add to the drawing (group frames)
     this.dispatchEvent(new CustomEvent("drawn"));
   }
 
@@ -337,7 +341,7 @@ export class GraphView extends EventTarget {
 
   /**
    * The drawing's box, with room above the nodes for arrivals and badges: measured once per
-   * drawing (and again once its group frames are drawn), not per step.
+   * drawing (its group frames in it), not per step.
    */
   bounds() {
     if (!this.measured) {
