@@ -9,6 +9,7 @@ Only the page: the viewer's behaviour lives in static/js, its math on the server
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 
@@ -16,7 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app import __version__
+from app.api import runids
+from app.api.schemas import RunCreate
+from app.engine.core.spec import RunSpec
 from app.web.templating import TEMPLATES
+
+#: the run `/` opens when its link names none (static/js/main.js's DEFAULT_PRESET)
+SEED_PRESET = "pytorch-numpy-two-layer"
 
 #: no inline script or style, nothing from another origin
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -74,12 +81,21 @@ def _page(request: Request, template: str, **context) -> HTMLResponse:
     return response
 
 
+@functools.cache
+def seed_run_id() -> str:
+    """The id POST /api/v1/runs gives `{"preset": SEED_PRESET}`."""
+    return runids.encode(RunSpec(**RunCreate(preset=SEED_PRESET).model_dump()))
+
+
 @router.get("/", response_class=HTMLResponse)
 def read_viewer(request: Request) -> HTMLResponse:
-    """The viewer; its modules come as one script (app/web/viewerscript.py)."""
+    """The viewer; its modules come as one script (app/web/viewerscript.py). A link that names
+    no run opens the seed network: the page names its run, and the browser asks for the run's
+    document and its first iteration's while the script loads (not after it, then a POST)."""
     from app.web.viewerscript import viewer_script  # it bundles as app.web.onefile, which reads TEMPLATES
 
-    return _page(request, "index.html", viewer_script=viewer_script().digest)
+    seed_run = None if "run" in request.query_params else seed_run_id()
+    return _page(request, "index.html", viewer_script=viewer_script().digest, seed_run=seed_run)
 
 
 @router.get("/presenter", response_class=HTMLResponse)

@@ -43,6 +43,8 @@ import { StepWords } from "./words.js";
 
 const DEFAULT_PRESET = "pytorch-numpy-two-layer";
 const $ = (id) => document.getElementById(id);
+/** The id of DEFAULT_PRESET's run when the page names it (app/web/pages.py), else null. */
+const seedRun = () => document.querySelector('meta[name="gradwalk-seed-run"]')?.content || null;
 
 class App {
   constructor() {
@@ -143,7 +145,7 @@ class App {
     // the form and the run load side by side: the graph never waits for the form
     const form = this.setup.init(null).catch((error) => this.setup.showError(error.error || error));
     if (where.run !== null) await this.openLink(where);
-    else await this.createRun({ preset: DEFAULT_PRESET });
+    else await this.createRun({ preset: DEFAULT_PRESET }, { known: seedRun() });
     await form;
     try {
       if (this.player.run) await this.setup.showRun(this.player.run);
@@ -173,11 +175,13 @@ class App {
    * `origin` is what asked ("form", "source"; else the graph's own controls): where an error
    * of it is shown.
    */
-  async createRun(body, { t = 0, k = 0, origin = null } = {}) {
+  async createRun(body, { t = 0, k = 0, origin = null, known = null } = {}) {
     this.clearErrors();
     this.status("computing…", { progress: true });
     try {
-      const run = await api.createRun(body);
+      // `known`: the run's id, from the page (its documents already asked for); else POSTed
+      const run = known ? await api.getRun(known).catch(() => api.createRun(body))
+        : await api.createRun(body);
       await this.load(run, origin, t);
       await this.player.go(t, k, "jump");
       this.unsay("computing…");
