@@ -37,14 +37,12 @@ import { Setup } from "./setup.js";
 import { Symbolic } from "./symbolic.js";
 import { RoomPanel } from "./roomview.js";
 import { Tour } from "./tour.js";
-import { readUrl, writeUrl } from "./url.js";
+import { readUrl, seedRun, writeUrl } from "./url.js";
 import { WhyReverse } from "./whyreverse.js";
 import { StepWords } from "./words.js";
 
 const DEFAULT_PRESET = "pytorch-numpy-two-layer";
 const $ = (id) => document.getElementById(id);
-/** The id of DEFAULT_PRESET's run when the page names it (app/web/pages.py), else null. */
-const seedRun = () => document.querySelector('meta[name="gradwalk-seed-run"]')?.content || null;
 
 class App {
   constructor() {
@@ -173,15 +171,13 @@ class App {
   /**
    * Create (or find) a run and show it, at step `k` of iteration `t` as far as it has them.
    * `origin` is what asked ("form", "source"; else the graph's own controls): where an error
-   * of it is shown.
+   * of it is shown. `known`: its id, if the page names it (its documents asked for): no POST.
    */
   async createRun(body, { t = 0, k = 0, origin = null, known = null } = {}) {
     this.clearErrors();
     this.status("computing…", { progress: true });
     try {
-      // `known`: the run's id, from the page (its documents already asked for); else POSTed
-      const run = known ? await api.getRun(known).catch(() => api.createRun(body))
-        : await api.createRun(body);
+      const run = await (known ? api.getRun(known).catch(() => api.createRun(body)) : api.createRun(body));
       await this.load(run, origin, t);
       await this.player.go(t, k, "jump");
       this.unsay("computing…");

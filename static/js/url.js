@@ -14,6 +14,9 @@ export function readUrl() {
   };
 }
 
+/** The run `/` opens when its link names none, if the page names it (app/web/pages.py). */
+export const seedRun = () => document.querySelector('meta[name="gradwalk-seed-run"]')?.content || null;
+
 /** Replacements while playing or scrubbing wait this long, the last one wins. */
 const REPLACE_DELAY_MS = 250;
 let pending = 0;
