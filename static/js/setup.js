@@ -29,6 +29,8 @@ export class Setup extends EventTarget {
   constructor() {
     super();
     this.presets = [];
+    /** preset id -> Promise of its detail (its source): asked once, however often it is chosen */
+    this.details = new Map();
     /** your own source's seed, lr and iterations: the server's defaults (GET /presets) until set */
     this.own = { seed: "", lr: "", iterations: "" };
     $("run-form").addEventListener("submit", (e) => { e.preventDefault(); this.submitPreset(); });
@@ -117,7 +119,11 @@ export class Setup extends EventTarget {
       params.appendChild(label);
     }
     this.fillNumbers(run || { seed: preset.seed, lr: preset.lr, iterations: preset.iterations });
-    const detail = await api.getPreset(id);
+    if (!this.details.has(id)) {
+      this.details.set(id, api.getPreset(id));
+      this.details.get(id).catch(() => this.details.delete(id));  // asked again next time
+    }
+    const detail = await this.details.get(id);
     // the text arrives late: written only if this preset is still the one chosen (Edit source
     // chooses your own: what you type there stays)
     if (token !== this.choosing || $("preset").value !== id) return;
