@@ -74,7 +74,8 @@ def test_the_csp_allows_exactly_the_pages_script_and_styles():
     html = made.html.decode()
     scripts = re.findall(r'<script type="module">(.*?)</script>', html, re.S)
     styles = re.findall(r"<style>(.*?)</style>", html, re.S)
-    assert len(scripts) == 1 and len(styles) >= 3
+    # the viewer's stylesheets as one (onefile.stylesheet), then the one-file page's own
+    assert len(scripts) == 1 and styles == [onefile.stylesheet(), (onefile.STATIC / "css" / "onefile.css").read_text()]
 
     def digest(text):
         return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()

@@ -3,7 +3,8 @@ HTML file that opens from `file://` with the network off (`gradwalk html`, and
 `GET /api/v1/runs/{id}/page.html`).
 
 Owns the bundling of static/js into one module script (each module a function scope, its
-imports read from the modules evaluated before it, in ES evaluation order) and the page's CSP.
+imports read from the modules evaluated before it, in ES evaluation order), of the viewer's
+stylesheets into one, and the page's CSP.
 No math and no viewer behaviour: the answers are the API's documents, the behaviour is
 static/js (onefile-main.js, source.js, embed.js).
 """
@@ -27,6 +28,11 @@ from app.web.templating import TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
+
+#: the viewer's stylesheets (static/css), in the order they cascade: the page links them as one
+#: (app/web/viewerscript.py), the one-file page inlines that one
+STYLESHEETS = ("app.css", "lecture.css", "layers.css", "gradcheck.css", "fit.css", "symbolic.css",
+               "room.css", "print.css")
 
 #: the most iterations one page holds (each is one iteration document, ~70 kB for the seed)
 MAX_PAGE_ITERATIONS = 20
@@ -72,6 +78,19 @@ def bundle(entry: str, js_dir: Path = STATIC / "js") -> str:
     visit(entry)
     return "\n".join(_wrap(file, _lean((js_dir / file).read_text(encoding="utf-8")))
                      for file in order)
+
+
+def stylesheet(css_dir: Path = STATIC / "css") -> str:
+    """The viewer's stylesheets as one, each whole and in its order: the same cascade as
+    linking them one after another (none has an `@import`, `@charset` or relative `url()`)."""
+    parts = []
+    for name in STYLESHEETS:
+        text = (css_dir / name).read_text(encoding="utf-8")
+        if re.search(r"@import|@charset|url\(", text):
+            raise BundleError(f"static/css/{name} has an @import, @charset or url(): it cannot "
+                              "be joined to the others as it is")
+        parts.append(f"/* {name} */\n{text.rstrip()}\n")
+    return "".join(parts)
 
 
 def _lean(text: str) -> str:
@@ -166,15 +185,13 @@ def page(store: RunStore, run_id: str, iterations: str = "0", lecture: bool = Fa
     if "</script" in script.lower():
         raise BundleError("static/js holds '</script': it cannot be inlined")
     html = TEMPLATES.env.get_template("index.html").render(version=__version__)
-    styles = []
-
-    def inline_style(match: re.Match) -> str:
-        css = (STATIC / "css" / match[1]).read_text(encoding="utf-8")
-        styles.append(css)
-        return f"<style>{css}</style>"
-
-    html = re.sub(r'<link rel="stylesheet" href="/static/css/([\w-]+\.css)[^"]*">',
-                  inline_style, html)
+    styles = [stylesheet()]
+    # the viewer's stylesheet (app/web/viewerscript.py, its name left empty here): inlined
+    html, count = re.subn(r'<link rel="stylesheet" href="/static/viewer/\w*\.css">',
+                          lambda _: f"<style>{styles[0]}</style>", html)
+    if count != 1:
+        raise BundleError("templates/index.html: the one-file page finds no link to the "
+                          "viewer's stylesheet")
     html = re.sub(r'\s*<link rel="modulepreload"[^>]*>', "", html)
     css = (STATIC / "css" / "onefile.css").read_text(encoding="utf-8")
     styles.append(css)

@@ -89,13 +89,16 @@ def seed_run_id() -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def read_viewer(request: Request) -> HTMLResponse:
-    """The viewer; its modules come as one script (app/web/viewerscript.py). A link that names
-    no run opens the seed network: the page names its run, and the browser asks for the run's
-    document and its first iteration's while the script loads (not after it, then a POST)."""
-    from app.web.viewerscript import viewer_script  # it bundles as app.web.onefile, which reads TEMPLATES
+    """The viewer; its modules come as one script, its stylesheets as one
+    (app/web/viewerscript.py). A link that names no run opens the seed network: the page names
+    its run, and the browser asks for the run's document and its first iteration's while the
+    script loads (not after it, then a POST)."""
+    # they bundle as app.web.onefile, which reads TEMPLATES
+    from app.web.viewerscript import viewer_script, viewer_style
 
     seed_run = None if "run" in request.query_params else seed_run_id()
-    return _page(request, "index.html", viewer_script=viewer_script().digest, seed_run=seed_run)
+    return _page(request, "index.html", viewer_script=viewer_script().digest,
+                 viewer_style=viewer_style().digest, seed_run=seed_run)
 
 
 @router.get("/presenter", response_class=HTMLResponse)
