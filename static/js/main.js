@@ -176,13 +176,14 @@ class App {
   async createRun(body, { t = 0, k = 0, origin = null, known = null } = {}) {
     this.clearErrors();
     this.status("computing…", { progress: true });
+    const asked = this.asked = (this.asked ?? 0) + 1;  // a later run asked for: still computing
     try {
       const run = await (known ? api.getRun(known).catch(() => api.createRun(body)) : api.createRun(body));
       await this.load(run, origin, t);
       await this.player.go(t, k, "jump");
-      this.unsay("computing…");
+      if (asked === this.asked) this.unsay("computing…");
     } catch (error) {
-      this.unsay("computing…");
+      if (asked === this.asked) this.unsay("computing…");
       this.showError(error, origin);
     }
   }

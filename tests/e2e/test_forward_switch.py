@@ -150,3 +150,42 @@ def test_a_typed_source_switches_too(guard, server, api):
     page.click("#btn-mode-forward")  # the same forward run again: the same id, the same link
     wait_run(page, forward["run_id"])
     wait_step(page, 2, last)
+
+
+# requests the page makes whose URL has `part` (and of `method`) wait until released
+HOLD = """([part, method]) => {
+  window.__held = window.__held || [];
+  const gate = {};
+  gate.open = new Promise((resolve) => { gate.release = resolve; });
+  window.__held.push(gate);
+  const before = window.fetch;
+  window.fetch = async (url, options = {}) => {
+    if (String(url).includes(part) && (options.method || "GET") === method) await gate.open;
+    return before(url, options);
+  };
+  return window.__held.length - 1;
+}"""
+RELEASE = "(i) => window.__held[i].release()"
+STATUS = "document.getElementById('status').textContent"
+
+
+def test_computing_is_said_until_the_run_asked_for_last_is_shown(guard, server, api, reverse_run):
+    """Switched twice in a row (r, r): the first switch's run, drawn while the second is still on
+    its way, does not clear the "computing…" the second one says."""
+    page = guard
+    forward = create_run(api, **SMALL, mode="forward")
+    open_run(page, server, reverse_run["run_id"], 1, 2)
+    first = page.evaluate(HOLD, [f"/runs/{forward['run_id']}/iterations/", "GET"])
+    page.keyboard.press("r")
+    until(page, "document.body.dataset.mode === 'forward'")  # its step is held
+    assert page.evaluate(STATUS) == "computing…"
+    second = page.evaluate(HOLD, ["/api/v1/runs", "POST"])
+    page.keyboard.press("r")  # back to reverse mode: its POST is held
+    page.evaluate(RELEASE, first)
+    wait_run(page, forward["run_id"])
+    wait_step(page, 1, 2)  # the forward run is drawn; the reverse one still computing
+    assert page.evaluate(STATUS) == "computing…"
+    page.evaluate(RELEASE, second)
+    wait_run(page, reverse_run["run_id"])
+    until(page, f"{STATUS} === ''")
+    assert page.get_attribute("body", "data-mode") == "reverse"
