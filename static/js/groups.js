@@ -9,6 +9,7 @@
  */
 
 import * as api from "./api.js";
+import { frameShape } from "./frameshape.js";
 import { meanwhile } from "./idle.js";
 import { el, fitLabel, text } from "./svg.js";
 
@@ -315,10 +316,22 @@ export class Groups extends EventTarget {
         if (!(drawn.node.groups || []).includes(name) && drawn.cx > x0 && drawn.cx < x1
           && drawn.cy > y0 && drawn.cy < y1) strangers += 1;
       }
-      let [tx, ty] = [x0 - pad + 8, y0 - pad - tab / 3];
+      let tx, ty;
       if (strangers * 2 <= members.get(name)) {
-        el("rect", { class: "frame", x: x0 - pad, y: y0 - pad - tab, width: x1 - x0 + 2 * pad,
-          height: y1 - y0 + 2 * pad + tab, rx: 10 }, g);
+        const inside = [];
+        const others = [];
+        for (const [, drawn] of view.nodes) {
+          const box = [drawn.cx - w / 2, drawn.cy - h / 2, drawn.cx + w / 2, drawn.cy + h / 2];
+          ((drawn.node.groups || []).includes(name) ? inside : others).push(box);
+        }
+        const shape = frameShape(inside, others, pad, tab);
+        [tx, ty] = shape.tab;
+        if (shape.rect) {
+          const [x, y, width, height] = shape.rect;
+          el("rect", { class: "frame", x, y, width, height, rx: 10 }, g);
+        } else {
+          el("path", { class: "frame", d: shape.path }, g);
+        }
       } else {  // above its first node
         const first = [...view.nodes.values()].find((d) => (d.node.groups || []).includes(name));
         [tx, ty] = [first.cx - w / 2, first.cy - h / 2 - 6];

@@ -226,3 +226,61 @@ def test_a_drawing_made_again_is_the_drawing_made_afresh(guard, server, big_run)
     page.keyboard.press("Enter")
     until(page, "document.querySelector('#graph g.node.stack') === null")
     assert page.evaluate(WORLD) == expanded
+
+
+# every node box a frame or a tab touches, but not its own members: a grid of points of each
+# box, tried against the frame's fill (its own shape, in the drawing's units) and the tab's box
+COVERED = """(groups) => {
+  const world = document.querySelector('#graph svg g.world');
+  const boxes = [...world.querySelectorAll('g.node')].map((g) => {
+    const r = g.querySelector('rect.box');
+    const m = g.transform.baseVal.consolidate().matrix;
+    const x = m.e + Number(r.getAttribute('x')), y = m.f + Number(r.getAttribute('y'));
+    return { id: g.dataset.id, x, y, w: Number(r.getAttribute('width')),
+             h: Number(r.getAttribute('height')) };
+  });
+  const svg = document.querySelector('#graph svg');
+  const found = [];
+  for (const frame of world.querySelectorAll('g.group-frame')) {
+    const name = frame.dataset.group;
+    const shape = frame.querySelector('.frame');
+    const tab = world.querySelector(`g.group-tab[data-group="${CSS.escape(name)}"] text`).getBBox();
+    const members = new Set(groups[name]);
+    for (const b of boxes) {
+      const overTab = b.x < tab.x + tab.width && tab.x < b.x + b.w
+        && b.y < tab.y + tab.height && tab.y < b.y + b.h;
+      if (overTab) found.push(`${b.id} covers the tab of ${name}`);
+      if (!shape || members.has(b.id)) continue;
+      let inside = 0;
+      for (let i = 0; i <= 8; i += 1) for (let j = 0; j <= 8; j += 1) {
+        const p = svg.createSVGPoint();
+        p.x = b.x + (b.w * i) / 8; p.y = b.y + (b.h * j) / 8;
+        if (shape.isPointInFill(p)) inside += 1;
+      }
+      if (inside) found.push(`${b.id} is inside the frame of ${name} (${inside} of 81 points)`);
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("mode", ["", "lecture"])
+def test_an_expanded_groups_frame_and_tab_leave_every_other_box_clear(guard, server, big_run, mode):
+    """Expanding a group in a row of collapsed ones: its parameters sit in the column of the
+    box before it, above or below it. The frame drawn around the group's nodes keeps that box
+    out, and no box covers the tab that names the group (a click on it collapses it)."""
+    page = guard
+    groups = {}
+    for node in big_run["graph"]["nodes"]:
+        for name in node.get("groups", []):
+            groups.setdefault(name, []).append(node["id"])
+    open_run(page, server, big_run["run_id"], mode=mode)
+    unstack(page)
+    for name in ("layer 5", "layer 9"):
+        page.locator(f'#graph g.node[data-group="{name}"]').focus()
+        page.keyboard.press("Enter")
+        until(page, f"!document.body.dataset.collapsed.split(',').includes('{name}')")
+        assert page.evaluate(COVERED, groups) == []
+        page.locator(f'#graph g.group-tab[data-group="{name}"]').focus()
+        page.keyboard.press("Enter")
+        until(page, f"document.body.dataset.collapsed.split(',').includes('{name}')")
