@@ -75,7 +75,8 @@ def test_the_csp_allows_exactly_the_pages_script_and_styles():
     scripts = re.findall(r'<script type="module">(.*?)</script>', html, re.S)
     styles = re.findall(r"<style>(.*?)</style>", html, re.S)
     # the viewer's stylesheets as one (onefile.stylesheet), then the one-file page's own
-    assert len(scripts) == 1 and styles == [onefile.stylesheet(), (onefile.STATIC / "css" / "onefile.css").read_text()]
+    own = (onefile.STATIC / "css" / "onefile.css").read_text()
+    assert len(scripts) == 1 and styles == [onefile.stylesheet(), own]
 
     def digest(text):
         return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
