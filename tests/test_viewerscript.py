@@ -15,21 +15,28 @@ from app.main import create_app
 from app.web import onefile, viewerscript
 
 
-def test_the_page_loads_the_viewer_as_one_bundled_script():
-    client = TestClient(create_app())
-    page = client.get("/").text
-    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
-    assert len(scripts) == 1 and "modulepreload" not in page
-    (url,) = scripts
-    assert re.fullmatch(r"/static/viewer/[0-9a-f]{16}\.js", url)
+def served(client, pattern: str, kind: str, media: str):
+    """The one file the page links by `pattern`, as served: a digest's name, cached for good, gzipped
+    when asked. Returns its URL and its plain response."""
+    found = re.findall(pattern, client.get("/").text)
+    assert len(found) == 1
+    (url,) = found
+    assert re.fullmatch(rf"/static/viewer/[0-9a-f]{{16}}\.{kind}", url)
     plain = client.get(url, headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200
-    assert plain.headers["content-type"].startswith("text/javascript")
+    assert plain.headers["content-type"].startswith(media)
     assert "immutable" in plain.headers["cache-control"]
-    assert plain.text == onefile.bundle("main.js")
     zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["content-encoding"] == "gzip"
     assert zipped.content == plain.content  # the client undoes the gzip
+    return url, plain
+
+
+def test_the_page_loads_the_viewer_as_one_bundled_script():
+    client = TestClient(create_app())
+    assert "modulepreload" not in client.get("/").text
+    url, plain = served(client, r'<script[^>]*src="([^"]+)"', "js", "text/javascript")
+    assert plain.text == onefile.bundle("main.js")
     assert len(viewerscript.viewer_script().gzipped) < len(plain.content) / 3
     assert client.get("/static/viewer/0000000000000000.js").status_code == 404
     assert client.get("/static/js/main.js").status_code == 200  # the modules stay served
@@ -49,21 +56,12 @@ def test_a_changed_module_makes_a_new_script(tmp_path, monkeypatch):
 
 def test_the_page_loads_the_viewers_stylesheets_as_one_in_their_order():
     client = TestClient(create_app())
-    page = client.get("/").text
-    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
-    assert len(sheets) == 1
-    (url,) = sheets
-    assert re.fullmatch(r"/static/viewer/[0-9a-f]{16}\.css", url)
-    plain = client.get(url, headers={"Accept-Encoding": "identity"})
-    assert plain.status_code == 200
-    assert plain.headers["content-type"].startswith("text/css")
-    assert "immutable" in plain.headers["cache-control"]
+    url, plain = served(client, r'<link rel="stylesheet" href="([^"]+)"', "css", "text/css")
     text = plain.text
     # every stylesheet whole, in the order the page used to link them one by one
     at = [text.index(f"/* {name} */\n" + (onefile.STATIC / "css" / name).read_text().rstrip())
           for name in onefile.STYLESHEETS]
     assert at == sorted(at) and len(onefile.STYLESHEETS) == 8
-    assert client.get(url, headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == "gzip"
     assert client.get("/static/viewer/0000000000000000.css").status_code == 404
     assert client.get(url.replace(".css", ".js")).status_code == 404  # the digest names one file
 
