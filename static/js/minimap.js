@@ -121,7 +121,10 @@ export class Minimap {
     else this.cornerFrame = requestAnimationFrame(() => { this.cornerFrame = 0; this.corner(); });
   }
 
-  /** Take the first corner of the graph where the minimap covers no step node and no control. */
+  /**
+   * Take a corner of the graph where the minimap covers no step node and no control: the first
+   * that covers no node at all, if one does, else the first.
+   */
   corner() {
     const box = this.box;
     const area = box.offsetParent ?? box.parentElement;
@@ -133,16 +136,32 @@ export class Minimap {
       ...area.querySelectorAll(CONTROLS)]
       .filter((e) => e && e.getClientRects().length)
       .map((e) => { const r = e.getBoundingClientRect(); return [r.left - ox, r.top - oy, r.right - ox, r.bottom - oy]; });
+    const nodes = this.nodeBoxes(ox, oy);
     const [w, h] = [box.offsetWidth, box.offsetHeight];
     const [gx, gy, gw, gh] = [graph.offsetLeft, graph.offsetTop, graph.offsetWidth, graph.offsetHeight];
-    const free = CORNERS.find((corner) => {
+    let best = null;
+    for (const corner of CORNERS) {
       const left = corner.endsWith("left") ? gx + MARGIN : gx + gw - MARGIN - w;
       const top = corner.startsWith("top") ? gy + MARGIN : gy + gh - MARGIN - h;
-      const hit = obstacles.some(([l, t, r, b]) => l < left + w && r > left && t < top + h && b > top);
-      if (!hit) Object.assign(box.style, { left: `${left}px`, top: `${top}px`, right: "auto", bottom: "auto" });
-      return !hit;
-    });
-    box.dataset.corner = free ?? "none";
-    box.hidden = !free;
+      const over = ([l, t, r, b]) => l < left + w && r > left && t < top + h && b > top;
+      if (obstacles.some(over)) continue;
+      const empty = !nodes.some(over);
+      if (!best || empty) best = { corner, left, top };
+      if (empty) break;
+    }
+    if (best) Object.assign(box.style, { left: `${best.left}px`, top: `${best.top}px`, right: "auto", bottom: "auto" });
+    box.dataset.corner = best?.corner ?? "none";
+    box.hidden = !best;
+  }
+
+  /** Every node's box on screen [l, t, r, b] in the area's pixels, from the camera's view box. */
+  nodeBoxes(ox, oy) {
+    const svg = this.view.svg.getBoundingClientRect();
+    const [vx, vy, vw] = this.view.camera.viewBox;
+    const s = svg.width / vw;
+    const { w, h } = this.view.geo;
+    const [sx, sy] = [svg.left - ox, svg.top - oy];
+    return [...this.view.nodes.values()].map(({ cx, cy }) => [sx + (cx - w / 2 - vx) * s,
+      sy + (cy - h / 2 - vy) * s, sx + (cx + w / 2 - vx) * s, sy + (cy + h / 2 - vy) * s]);
   }
 }
