@@ -11,6 +11,18 @@ SMALL_SEED = {"preset": "pytorch-numpy-two-layer", "iterations": 300,
               "params": {"N": 8, "D_in": 20, "H": 6, "D_out": 3}}
 
 
+# records body[data-iter] at every change (the iterations drawn, in turn)
+SEEN_ITERATIONS = """
+() => {
+  window.seenIterations = [document.body.dataset.iter];
+  new MutationObserver(() => {
+    const t = document.body.dataset.iter;
+    if (t !== window.seenIterations.at(-1)) window.seenIterations.push(t);
+  }).observe(document.body, { attributes: true, attributeFilter: ['data-iter'] });
+}
+"""
+
+
 def marker_x(page) -> float:
     transform = page.get_attribute("#losses .loss-marker", "transform") or ""
     return page.evaluate("(t) => { const m = /translate\\(([-\\d.]+)/.exec(t); "
@@ -82,16 +94,17 @@ def test_play_training_from_the_last_iteration_starts_again(guard, server, api):
     run = create_run(api, **{**SMALL_SEED, "iterations": 4})
     update = run["phases"]["update"]
     open_run(page, server, run["run_id"], 3, update[1])
+    # every iteration drawn, as the page draws it: polling from here can miss one shown for
+    # 180 ms on a loaded machine
+    page.evaluate(SEEN_ITERATIONS)
     page.keyboard.press("t")
     page.keyboard.press("Space")
-    seen = set()
-    for _ in range(600):
-        seen.add(int(page.get_attribute("body", "data-iter")))
-        if page.get_attribute("#btn-play", "aria-pressed") == "false":
-            break
-        page.wait_for_timeout(50)
-    # it started again from iteration 0 and stopped at the end of the last one
-    assert 0 in seen, seen
+    until(page, "document.getElementById('btn-play').getAttribute('aria-pressed') === 'false'", 30)
+    seen = [int(t) for t in page.evaluate("() => window.seenIterations")]
+    # it started again from iteration 0, went on (every iteration, or every stride-th when the
+    # server lags), never back, and stopped at the end of the last one
+    assert seen[:2] == [3, 0], seen
+    assert seen[1:] == sorted(set(seen[1:])) and seen[-1] == 3, seen
     assert page.get_attribute("#btn-play", "aria-pressed") == "false"
     assert page.get_attribute("body", "data-iter") == "3"
     assert page.get_attribute("body", "data-step") == str(update[1])
