@@ -136,23 +136,31 @@ def _shorten(n: int, edges: list[tuple[int, int]], outs: list[list[int]],
 
 def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
     """The non-decreasing sequence closest to `targets` in weighted least squares (pool
-    adjacent violators)."""
-    blocks: list[list[float]] = []  # [mean, weight, count]
-    for t, w in zip(targets, weights, strict=True):
-        blocks.append([t, w, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            m2, w2, c2 = blocks.pop()
-            m1, w1, c1 = blocks.pop()
-            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    adjacent violators). Blocks as three lists (mean, weight, count): the hottest loop of a
+    drawing."""
+    means: list[float] = []
+    masses: list[float] = []
+    counts: list[int] = []
+    for mean, mass in zip(targets, weights, strict=True):
+        count = 1
+        while means and means[-1] > mean:  # pool with the block before
+            before, before_mass = means.pop(), masses.pop()
+            mean = (before * before_mass + mean * mass) / (before_mass + mass)
+            mass = before_mass + mass
+            count += counts.pop()
+        means.append(mean)
+        masses.append(mass)
+        counts.append(count)
     out: list[float] = []
-    for mean, _, count in blocks:
-        out.extend([mean] * count)
+    for mean, count in zip(means, counts, strict=True):
+        out += [mean] * count
     return out
 
 
 def _coordinates(g: Layered, order: list[list[int]]) -> list[float]:
     """Position of every vertex along its layer: order kept, gaps kept, edges straightened."""
-    half = [BEND_GAP / 2 if g.is_dummy(v) else NODE_GAP / 2 for v in range(len(g.layer))]
+    size = len(g.layer)
+    half = [BEND_GAP / 2 if g.is_dummy(v) else NODE_GAP / 2 for v in range(size)]
     offsets = []
     for row in order:
         at, off = 0.0, []
@@ -161,24 +169,23 @@ def _coordinates(g: Layered, order: list[list[int]]) -> list[float]:
                 at += half[row[i - 1]] + half[v]
             off.append(at)
         offsets.append(off)
-    y = [0.0] * len(g.layer)
+    y = [0.0] * size
     for row, off in zip(order, offsets, strict=True):
         for v, o in zip(row, off, strict=True):
             y[v] = o
     # a bend is pulled harder than a node: long edges run straight
-    weight = [3.0 if g.is_dummy(v) else 1.0 for v in range(len(g.layer))]
+    weight = [3.0 if g.is_dummy(v) else 1.0 for v in range(size)]
+    near = [g.up[v] + g.down[v] for v in range(size)]
+    # per layer, what every sweep reads: its vertices, their offsets, neighbours and weights
+    rows = [(row, off, [near[v] for v in row], [weight[v] for v in row])
+            for row, off in zip(order, offsets, strict=True)]
     for sweep in range(COORDINATE_SWEEPS):
-        rows = range(len(order)) if sweep % 2 == 0 else range(len(order) - 1, -1, -1)
-        for x in rows:
-            row, off = order[x], offsets[x]
+        for row, off, nears, weights in rows if sweep % 2 == 0 else reversed(rows):
             if not row:
                 continue
-            wanted = []
-            for v in row:
-                near = g.up[v] + g.down[v]
-                wanted.append(sum(y[w] for w in near) / len(near) if near else y[v])
-            fitted = _isotonic([w - o for w, o in zip(wanted, off, strict=True)],
-                               [weight[v] for v in row])
+            targets = [(sum([y[w] for w in others]) / len(others) if others else y[v]) - o
+                       for v, others, o in zip(row, nears, off, strict=True)]
+            fitted = _isotonic(targets, weights) if len(row) > 1 else targets  # one: itself
             for v, f, o in zip(row, fitted, off, strict=True):
                 y[v] = f + o
     low = min(y, default=0.0)
