@@ -14,8 +14,8 @@ const meets = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
  * reaches up (and down) as far as the bounding box where no other box is in the way, and only
  * to its own members there; the band is kept where it is free, and the tab goes in the first
  * column that has it.
- * Returns `{ rect }` (x, y, width, height) or `{ path }` (an SVG path), and `tab`: [x, y], the
- * start of the tab text's baseline.
+ * Returns `{ rect }` (x, y, width, height) or `{ path }` (an SVG path), `box`: the frame's
+ * bounding box [x0, y0, x1, y1], and `tab`: [x, y], the start of the tab text's baseline.
  */
 export function frameShape(members, others, pad, tab) {
   const x0 = Math.min(...members.map((m) => m[0]));
@@ -25,7 +25,7 @@ export function frameShape(members, others, pad, tab) {
   const whole = [x0 - pad, y0 - pad - tab, x1 + pad, y1 + pad];
   if (!others.some((o) => meets(o, whole))) {
     return { rect: [x0 - pad, y0 - pad - tab, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad + tab],
-      tab: [x0 - pad + 8, y0 - pad - tab / 3] };
+      box: whole, tab: [x0 - pad + 8, y0 - pad - tab / 3] };
   }
   /** the members' boxes by column (the same centre x), left to right */
   const byColumn = new Map();
@@ -62,5 +62,7 @@ export function frameShape(members, others, pad, tab) {
     path.push(`H ${n(parts[i].left)}`, `V ${n(i ? parts[i - 1].bottom : parts[i].top)}`);
   }
   path.push("Z");
-  return { path: path.join(" "), tab: [at.left + 8, at.top + (tab * 2) / 3] };
+  const box = [n(parts[0].left), n(Math.min(...parts.map((p) => p.top))),
+    n(parts.at(-1).right), n(Math.max(...parts.map((p) => p.bottom)))];
+  return { path: path.join(" "), box, tab: [at.left + 8, at.top + (tab * 2) / 3] };
 }

@@ -215,9 +215,10 @@ export class Groups extends EventTarget {
    */
   drawBox(node, layer, old) {
     const view = this.view;
-    const { sx, sy, w } = view.geo;
+    const { sx, sy, w, h } = view.geo;
     const [cx, cy] = [node.x * sx, node.y * sy];
     const transform = `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`;
+    view.extent.reachAround(cx, cy, -w / 2, -h / 2 - 6, w / 2 + 6, h / 2);  // emptyBox's two boxes
     if (old?.inner && old.room === view.labelRoom && boxText(old.node) === boxText(node)) {
       const { g, inner } = old;
       g.setAttribute("class", node.stack ? "node kind-group stack" : "node kind-group");
@@ -332,6 +333,7 @@ export class Groups extends EventTarget {
         } else {
           el("path", { class: "frame", d: shape.path }, g);
         }
+        view.extent.reach(...shape.box);
       } else {  // above its first node
         const first = [...view.nodes.values()].find((d) => (d.node.groups || []).includes(name));
         [tx, ty] = [first.cx - w / 2, first.cy - h / 2 - 6];
@@ -339,6 +341,7 @@ export class Groups extends EventTarget {
       const handle = el("g", { class: "group-tab", "data-group": name }, tabs);
       el("title", {}, handle).textContent = `group ${name}: click or press Enter to collapse`;
       text(handle, "group-name", tx, ty, `▾ ${name}`);
+      view.extent.reachText(tx, ty, `▾ ${name}`, "tab");
       pressable(handle, `collapse group ${name}`, () => this.toggle(name));
       this.prefetchOn(handle, name);
     }

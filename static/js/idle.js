@@ -1,7 +1,7 @@
 /**
  * Work for later: small tasks run while the browser is idle, a few milliseconds at a time, so
- * they never delay a frame. Used to prepare what a step will show (its MathML parsed, its
- * heatmaps drawn) before the user scrubs to it; a later batch replaces an unfinished one. While
+ * they never delay a frame. Used to prepare what a step will show (its heatmaps drawn) before
+ * the user scrubs to it; a later batch replaces an unfinished one. While
  * the page waits for an answer a user is waiting for (`meanwhile`), no slice starts: the answer
  * is drawn the moment it comes, and the server has the cores to itself.
  */

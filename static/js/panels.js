@@ -96,7 +96,7 @@ export class Panels {
       : `✗ ${custom.name}_backward fails the gradient check (max relative error ${num(check.max_rel_error)})`;
   }
 
-  /** Parse a step's MathML ahead of showing it (idle work: scrubbing then only clones it). */
+  /** Parse a step's MathML, once: a step shown again clones it. */
   prepare(step) {
     if (!this.maths.has(step)) this.maths.set(step, safeMathml(step.mathml || ""));
   }

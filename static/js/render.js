@@ -6,6 +6,7 @@
  */
 
 import { Camera } from "./camera.js";
+import { Extent } from "./extent.js";
 import { headline, num, shape } from "./format.js";
 import { marksText } from "./marks.js";
 import { cssName, DEFAULT_QUANTITIES, phaseClass, quantityClass, travelling } from "./names.js";
@@ -22,6 +23,8 @@ const GEOMETRY = {
   normal: { sx: 1, sy: 1, w: 132, h: 66, thumb: 30, first: 44, row: 15 },
   lecture: { sx: 1.75, sy: 1.9, w: 230, h: 128, thumb: 52, first: 88, row: 28 },
 };
+/** a node's select ring, this far outside its box: the box a node takes */
+const RING = 6;
 
 export class GraphView extends EventTarget {
   constructor(container) {
@@ -48,7 +51,7 @@ export class GraphView extends EventTarget {
     /** node id -> the collapsed group drawn in its place (groups.js), and what draws one */
     this.alias = new Map();
     this.groupBox = null;
-    /** draws what else a drawing has before it is measured (groups.js: the group frames) */
+    /** draws what else a drawing has before its box is taken (groups.js: the group frames) */
     this.decorate = null;
     /** the container's size [w, h] at the ResizeObserver's last report: the size once the page
      * has settled (a read mid-update may catch a formula at its natural size, before it is
@@ -87,6 +90,8 @@ export class GraphView extends EventTarget {
     this.drawn.clear();
     this.activeEdges = [];
     this.currentNode = null;
+    /** the box the drawing takes, grown by every part placed in it */
+    this.extent = new Extent(this.mode);
     const { w } = this.geo;
     if (kept) this.empty();
     else this.makeSvg();
@@ -98,11 +103,9 @@ export class GraphView extends EventTarget {
     const made = document.createDocumentFragment();
     for (const node of graph.nodes) this.drawNode(node, made, kept?.nodes.get(node.id));
     arrange(this.nodeLayer, graph.nodes.map((node) => this.nodes.get(node.id).g));
-    // the group frames (groups.js) are part of the drawing: drawn before it is measured, so it
-    // is measured (laid out) once, not again by the first step shown on it
+    // the group frames (groups.js) are part of the drawing: drawn before its box is taken
     this.decorate?.();
     this.makeCamera();
-    this.measured = null;
     this.fit();
     this.dispatchEvent(new CustomEvent("drawn"));
   }
@@ -130,8 +133,8 @@ export class GraphView extends EventTarget {
   }
 
   /**
-   * The SVG on screen as a new one is before its edges and nodes: no camera, no view box (the
-   * drawing is measured at the scale a new SVG has), no group frames, badges or pulses.
+   * The SVG on screen as a new one is before its edges and nodes: no camera, no view box (what
+   * is measured in it is measured at the scale a new SVG has), no group frames, badges or pulses.
    */
   empty() {
     this.camera.dispose();
@@ -165,7 +168,9 @@ export class GraphView extends EventTarget {
     const pts = edge.points.map(([x, y]) => [x * sx, y * sy + dy]);
     pts[0] = [pts[0][0] + w / 2, pts[0][1]];
     pts[pts.length - 1] = [pts[pts.length - 1][0] - w / 2 - 3, pts[pts.length - 1][1]];
-    const d = pts.map(([x, y], i) => `${i ? "L" : "M"} ${x.toFixed(1)} ${y.toFixed(1)}`).join(" ");
+    const fixed = pts.map(([x, y]) => [x.toFixed(1), y.toFixed(1)]);
+    for (const [x, y] of fixed) this.extent.reach(Number(x), Number(y), Number(x), Number(y));
+    const d = fixed.map(([x, y], i) => `${i ? "L" : "M"} ${x} ${y}`).join(" ");
     if (old && old.edge.source === edge.source && old.edge.target === edge.target) {
       old.g.setAttribute("class", "edge");
       old.path.setAttribute("d", d);
@@ -191,6 +196,7 @@ export class GraphView extends EventTarget {
     const cy = node.y * sy;
     const g = el("g", { class: `node kind-${node.kind} pending`, "data-id": node.id,
       transform: `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`, tabindex: 0 }, layer);
+    this.extent.reachAround(cx, cy, -w / 2 - RING, -h / 2 - RING, w / 2 + RING, h / 2 + RING);
     const title = el("title", {}, g);
     title.textContent = `${node.label} — ${node.kind}${node.op ? ` ${node.op}` : ""} ${shape(node.shape)}\n${marksText()}`;
     // the inspected node's mark (`.selected`), a ring just outside the box
@@ -243,8 +249,10 @@ export class GraphView extends EventTarget {
     const { ok, max_rel_error: error } = custom.check;
     g.classList.add(ok ? "check-ok" : "check-failed");
     g.dataset.check = ok ? "ok" : "failed";
+    const words = ok ? "✓ checked" : `✗ backward: rel. err ${num(error)}`;
     const badge = text(this.badgeLayer, `node-check ${ok ? "ok" : "failed"}`, cx - this.geo.w / 2, top - 5,
-      ok ? "✓ checked" : `✗ backward: rel. err ${num(error)}`);
+      words);
+    this.extent.reachText(cx - this.geo.w / 2, top - 5, words, "badge");
     badge.setAttribute("text-anchor", "start");
     badge.dataset.node = node.id;
     g.querySelector("title").textContent += ok
@@ -340,16 +348,13 @@ export class GraphView extends EventTarget {
   }
 
   /**
-   * The drawing's box, with room above the nodes for arrivals and badges: measured once per
-   * drawing (its group frames in it), not per step.
+   * The drawing's box (extent.js: known from where its parts are placed, its group frames
+   * too), with room above the nodes for arrivals.
    */
   bounds() {
-    if (!this.measured) {
-      const box = this.world.getBBox();
-      const pad = 24;
-      this.measured = [box.x - pad, box.y - pad - 30, box.width + 2 * pad, box.height + 2 * pad + 30];
-    }
-    return this.measured;
+    const [x0, y0, x1, y1] = this.extent.empty ? [0, 0, 0, 0] : this.extent.box;
+    const pad = 24;
+    return [x0 - pad, y0 - pad - 30, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad + 30];
   }
 
   /** A node's box in drawing units [x, y, w, h] (with the arrival text above it), or null. */

@@ -153,3 +153,47 @@ def test_an_easing_never_overshoots_when_its_first_frame_began_before_it(guard, 
     open_run(page, server, small_run["run_id"], 0, 0)
     widths = page.evaluate(EASE_FROM_A_FRAME_BEGUN_EARLIER)
     assert widths and all(400 - 1e-6 <= w <= 800 + 1e-6 for w in widths), widths
+
+
+# The fit's view box against the box the drawing takes on the page (world.getBBox(), with the
+# margins render.js's bounds() adds): centred on it, and as wide or as tall as it (the other
+# side has the screen's proportions). The view computes that box from where it placed each part
+# (boxes, edges, frames, tabs, badges), never measuring the drawing: any part it misses shows.
+FIT_VERSUS_DRAWN = """() => {
+  const svg = document.querySelector('#graph svg');
+  const b = svg.querySelector('g.world').getBBox();
+  const want = [b.x - 24, b.y - 24 - 30, b.width + 48, b.height + 48 + 30];
+  const [x, y, w, h] = svg.getAttribute('viewBox').split(/[ ,]+/).map(Number);
+  return { centre: [x + w / 2 - (want[0] + want[2] / 2), y + h / 2 - (want[1] + want[3] / 2)],
+           size: [w - want[2], h - want[3]] };
+}"""
+
+
+def expand_one(page, name: str) -> None:
+    before = page.get_attribute("body", "data-collapsed")
+    page.dispatch_event(f'#graph g.node[data-group="{name}"]', "click")
+    until(page, f"document.body.dataset.collapsed !== {before!r}")
+
+
+@pytest.mark.parametrize("mode", ["normal", "lecture"])
+def test_the_fit_frames_the_drawing_as_it_is_drawn(guard, server, api, deep_runs, mode):
+    page = guard
+    page.set_viewport_size({"width": 1280, "height": 720})
+    runs = {name: create_run(api, preset=name, iterations=1)
+            for name in ("pytorch-numpy-two-layer", "custom-backward", "deep-mlp")}
+    runs["grouped 40"] = deep_runs["grouped 40"]
+    for name, run in runs.items():
+        open_run(page, server, run["run_id"], mode="lecture" if mode == "lecture" else "")
+        if page.locator("#graph g.node.stack").count():
+            page.locator("#graph g.node.stack").first.click()
+            page.wait_for_selector("#graph g.node.stack", state="detached")
+        collapsed = [g for g in (page.get_attribute("body", "data-collapsed") or "").split(",") if g]
+        if collapsed:  # a frame and its tab in the drawing
+            expand_one(page, collapsed[len(collapsed) // 2])
+        if name == "custom-backward":  # its badges are in the drawing
+            assert page.locator("#graph text.node-check").count() >= 1
+        page.evaluate("() => document.getElementById('btn-fit').click()")  # lecture mode hides it
+        got = page.evaluate(FIT_VERSUS_DRAWN)
+        # within a unit of the drawing (a badge's text is reserved by its font size)
+        assert all(abs(c) <= 1 for c in got["centre"]), (name, got)
+        assert min(abs(s) for s in got["size"]) <= 1 and min(got["size"]) >= -1, (name, got)
