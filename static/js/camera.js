@@ -195,7 +195,9 @@ export class Camera extends EventTarget {
     this.view = view;
     this.size = [this.width, this.height];
     if (!moving) this.fitted = false;
-    this.svg.setAttribute("viewBox", this.viewBox.map((v) => v.toFixed(1)).join(" "));
+    const box = this.viewBox.map((v) => v.toFixed(1)).join(" ");
+    // the same view box written again still lays the whole drawing out (ms on a large graph)
+    if (box !== this.svg.getAttribute("viewBox")) this.svg.setAttribute("viewBox", box);
     if (!moving) delete this.container.dataset.moving;
     this.container.toggleAttribute("data-zoomed", this.zoomed);
     this.dispatchEvent(new CustomEvent("change"));

@@ -197,3 +197,33 @@ def test_the_fit_frames_the_drawing_as_it_is_drawn(guard, server, api, deep_runs
         # within a unit of the drawing (a badge's text is reserved by its font size)
         assert all(abs(c) <= 1 for c in got["centre"]), (name, got)
         assert min(abs(s) for s in got["size"]) <= 1 and min(got["size"]) >= -1, (name, got)
+
+
+# Every write of the graph's view box, as [value before, value after] (a MutationObserver sees
+# each setAttribute, even of the value already there).
+WATCH_VIEW_BOX = """() => {
+  const svg = document.querySelector('#graph svg');
+  window.viewBoxWrites = [];
+  new MutationObserver((records) => {
+    for (const r of records) window.viewBoxWrites.push([r.oldValue, null]);
+  }).observe(svg, { attributes: true, attributeFilter: ['viewBox'], attributeOldValue: true });
+  window.viewBoxesWritten = () => window.viewBoxWrites.map(([before], i, all) =>
+    [before, i + 1 < all.length ? all[i + 1][0] : svg.getAttribute('viewBox')]);
+}"""
+
+
+@pytest.mark.parametrize("mode", ["", "lecture"])
+def test_the_camera_writes_the_view_box_only_when_it_changes(guard, server, small_run, mode):
+    """The same view box written again lays the whole drawing out again (ms on a large graph):
+    stepping through an iteration, every write changes it."""
+    page = guard
+    open_run(page, server, small_run["run_id"], mode=mode)
+    page.evaluate(WATCH_VIEW_BOX)
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(60)
+    settle(page)
+    writes = page.evaluate("() => window.viewBoxesWritten()")
+    assert writes, "the camera never moved"
+    same = [w for w in writes if w[0] == w[1]]
+    assert not same, (len(same), len(writes), same[:3])
