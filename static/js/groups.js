@@ -39,6 +39,8 @@ const boxText = (node) => JSON.stringify([node.id, node.label, node.short, node.
 
 /** A set of group names as one text: sorted, joined by commas (the layout endpoint's form). */
 const setKey = (names) => [...names].sort().join(",");
+/** a collapsed group's box has a second box behind it, this far right and up */
+const BACK = 6;
 
 export class Groups extends EventTarget {
   /**
@@ -218,7 +220,7 @@ export class Groups extends EventTarget {
     const { sx, sy, w, h } = view.geo;
     const [cx, cy] = [node.x * sx, node.y * sy];
     const transform = `translate(${cx.toFixed(1)} ${cy.toFixed(1)})`;
-    view.extent.reachAround(cx, cy, -w / 2, -h / 2 - 6, w / 2 + 6, h / 2);  // emptyBox's two boxes
+    view.extent.reachAround(cx, cy, -w / 2, -h / 2 - BACK, w / 2 + BACK, h / 2);  // both boxes
     if (old?.inner && old.room === view.labelRoom && boxText(old.node) === boxText(node)) {
       const { g, inner } = old;
       g.setAttribute("class", node.stack ? "node kind-group stack" : "node kind-group");
@@ -266,7 +268,7 @@ export class Groups extends EventTarget {
     if (this.empty?.key !== key) {
       const g = el("g", { class: "node kind-group", "data-id": "", "data-group": "", transform: "" });
       el("title", {}, g);
-      el("rect", { class: "box back", x: -w / 2 + 6, y: -h / 2 - 6, width: w, height: h, rx: 8 }, g);
+      el("rect", { class: "box back", x: -w / 2 + BACK, y: -h / 2 - BACK, width: w, height: h, rx: 8 }, g);
       el("rect", { class: "box", x: -w / 2, y: -h / 2, width: w, height: h, rx: 8 }, g);
       const top = -h / 2;
       text(g, "node-label", 0, top + (lecture ? 34 : 18));

@@ -96,11 +96,6 @@ export class Panels {
       : `✗ ${custom.name}_backward fails the gradient check (max relative error ${num(check.max_rel_error)})`;
   }
 
-  /** Parse a step's MathML, once: a step shown again clones it. */
-  prepare(step) {
-    if (!this.maths.has(step)) this.maths.set(step, safeMathml(step.mathml || ""));
-  }
-
   /** No step: a run that has shown none keeps no words of the run before. */
   clear() {
     this.narration.textContent = "";
@@ -116,7 +111,8 @@ export class Panels {
     this.narration.textContent = step.narration;
     // a long narration a size smaller, so the graph keeps room (large in lecture mode still)
     this.narration.classList.toggle("long", step.narration.length > 200);
-    this.prepare(step);
+    // parsed once: a step shown again clones it
+    if (!this.maths.has(step)) this.maths.set(step, safeMathml(step.mathml || ""));
     const math = this.maths.get(step);
     if (math) {
       this.math.replaceChildren(math.cloneNode(true));

@@ -200,8 +200,8 @@ export class GraphView extends EventTarget {
     const title = el("title", {}, g);
     title.textContent = `${node.label} — ${node.kind}${node.op ? ` ${node.op}` : ""} ${shape(node.shape)}\n${marksText()}`;
     // the inspected node's mark (`.selected`), a ring just outside the box
-    el("rect", { class: "select-ring", x: -w / 2 - 6, y: -h / 2 - 6, width: w + 12, height: h + 12,
-      rx: 8 }, g);
+    el("rect", { class: "select-ring", x: -w / 2 - RING, y: -h / 2 - RING, width: w + 2 * RING,
+      height: h + 2 * RING, rx: 8 }, g);
     el("rect", { class: "box", x: -w / 2, y: -h / 2, width: w, height: h,
       rx: node.kind === "op" ? 12 : node.kind === "const" ? h / 2 : 3 }, g);
     const lecture = this.mode === "lecture";
