@@ -32,8 +32,8 @@ issue 24's rows, each printed with its target:
 Every page opens as a returning visitor's: the first-visit tour (static/js/tour.js) marked seen,
 so its bubble neither covers what the bench clicks nor draws beside what it times.
 
-bench/browser.py drives the browser, bench/viewer_timings.py does what is timed; this script
-prints.
+bench/browser.py drives the browser (Chromium refuses every host but 127.0.0.1; requests are
+watched, never paused), bench/viewer_timings.py does what is timed; this script prints.
 
 A script, not a test: it asserts nothing, it prints. Absolute times on shared machines are
 noisy; run it a few times before believing one figure. `--url` measures a server already
@@ -162,7 +162,7 @@ def main_groups(args, off_host: list[str]) -> None:
             print_group_rows(gr)
         browser.close()
     if off_host:
-        print(f"requests off 127.0.0.1 (aborted): {off_host}")
+        print(f"requests off 127.0.0.1 (refused): {off_host}")
 
 
 def main() -> None:
@@ -284,7 +284,7 @@ def main() -> None:
           + (f" — the chart said: {lo['error']}" if lo["error"] else ""))
     print_issue24_page_rows(checks)
     if off_host:
-        print(f"requests off 127.0.0.1 (aborted): {off_host}")
+        print(f"requests off 127.0.0.1 (refused): {off_host}")
 
 
 if __name__ == "__main__":
