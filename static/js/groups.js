@@ -11,7 +11,7 @@
 import * as api from "./api.js";
 import { frameShape } from "./frameshape.js";
 import { meanwhile } from "./idle.js";
-import { el, fitLabel, text } from "./svg.js";
+import { el, fitLabel, setChanged, text } from "./svg.js";
 
 /** graphs with more nodes than this open with their outermost groups collapsed */
 export const COLLAPSE_ABOVE_NODES = 60;
@@ -223,8 +223,8 @@ export class Groups extends EventTarget {
     view.extent.reachAround(cx, cy, -w / 2, -h / 2 - BACK, w / 2 + BACK, h / 2);  // both boxes
     if (old?.inner && old.room === view.labelRoom && boxText(old.node) === boxText(node)) {
       const { g, inner } = old;
-      g.setAttribute("class", node.stack ? "node kind-group stack" : "node kind-group");
-      g.setAttribute("transform", transform);
+      setChanged(g, "class", node.stack ? "node kind-group stack" : "node kind-group");
+      setChanged(g, "transform", transform);
       inner.textContent = "";
       inner.removeAttribute("textLength");
       inner.removeAttribute("lengthAdjust");

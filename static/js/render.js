@@ -12,7 +12,7 @@ import { marksText } from "./marks.js";
 import { cssName, DEFAULT_QUANTITIES, phaseClass, quantityClass, travelling } from "./names.js";
 import { fillRow, labelRoom, narrow } from "./nodetext.js";
 import { animateStep } from "./pulses.js";
-import { arrange, el, fitLabel, SVG, text } from "./svg.js";
+import { arrange, el, fitLabel, setChanged, SVG, text } from "./svg.js";
 
 /**
  * Node boxes and spacing; lecture mode spreads the server's layout and enlarges the boxes.
@@ -172,9 +172,9 @@ export class GraphView extends EventTarget {
     for (const [x, y] of fixed) this.extent.reach(Number(x), Number(y), Number(x), Number(y));
     const d = fixed.map(([x, y], i) => `${i ? "L" : "M"} ${x} ${y}`).join(" ");
     if (old && old.edge.source === edge.source && old.edge.target === edge.target) {
-      old.g.setAttribute("class", "edge");
-      old.path.setAttribute("d", d);
-      old.path.setAttribute("marker-end", "url(#arrow)");
+      setChanged(old.g, "class", "edge");
+      setChanged(old.path, "d", d);
+      setChanged(old.path, "marker-end", "url(#arrow)");
       this.edges.set(edge.id, { edge, g: old.g, path: old.path });
       return old.g;
     }

@@ -12,6 +12,12 @@ export function el(name, attrs = {}, parent = null) {
   return node;
 }
 
+/** Set an attribute only if it changes: the browser lays out again what any write touches, even
+ * one of the value it had. */
+export function setChanged(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
 export function text(parent, cls, x, y, content = "") {
   const t = el("text", { class: cls, x, y }, parent);
   t.textContent = content;

@@ -228,6 +228,45 @@ def test_a_drawing_made_again_is_the_drawing_made_afresh(guard, server, big_run)
     assert page.evaluate(WORLD) == expanded
 
 
+# records, until `stop()`, every attribute write on what the drawing has now (its edges and
+# group boxes, which a new drawing moves rather than makes again) that left the value it had
+REWRITES = """() => {
+  const kept = new Set(document.querySelectorAll('#graph svg g.world *'));
+  const found = [];
+  const record = (records) => {
+    for (const r of records) {
+      if (kept.has(r.target) && r.oldValue === r.target.getAttribute(r.attributeName)) {
+        found.push(`${r.target.closest('[data-id]')?.dataset.id} ${r.target.tagName} ${r.attributeName}`);
+      }
+    }
+  };
+  const observer = new MutationObserver(record);
+  observer.observe(document.querySelector('#graph svg'),
+                   { subtree: true, attributes: true, attributeOldValue: true });
+  window.__rewrites = () => {
+    record(observer.takeRecords());
+    observer.disconnect();
+    return found;
+  };
+}"""
+
+
+def test_a_group_expanded_writes_only_what_changes_on_the_boxes_and_edges_kept(guard, server,
+                                                                                  big_run):
+    """Expanding a group keeps the other boxes and the edges, moved where the new drawing has
+    them: an attribute is written only where its value changes (the browser lays out again
+    whatever is written, even a value it had: on a hundred boxes, a millisecond or two of each
+    click)."""
+    page = guard
+    open_run(page, server, big_run["run_id"])
+    unstack(page)
+    page.evaluate(REWRITES)
+    page.locator('#graph g.node[data-group="layer 5"]').focus()
+    page.keyboard.press("Enter")
+    until(page, "!document.body.dataset.collapsed.split(',').includes('layer 5')")
+    assert page.evaluate("window.__rewrites()") == []
+
+
 # every node box a frame or a tab touches, but not its own members: a grid of points of each
 # box, tried against the frame's fill (its own shape, in the drawing's units) and the tab's box
 COVERED = """(groups) => {
