@@ -228,24 +228,21 @@ def test_a_drawing_made_again_is_the_drawing_made_afresh(guard, server, big_run)
     assert page.evaluate(WORLD) == expanded
 
 
-# records, until `stop()`, every attribute write on what the drawing has now (its edges and
-# group boxes, which a new drawing moves rather than makes again) that left the value it had
+# records, until `window.__rewrites()` returns them, every attribute the page sets to the value
+# it already has on what the drawing has now (its edges and group boxes, which a new drawing
+# moves rather than makes again)
 REWRITES = """() => {
   const kept = new Set(document.querySelectorAll('#graph svg g.world *'));
   const found = [];
-  const record = (records) => {
-    for (const r of records) {
-      if (kept.has(r.target) && r.oldValue === r.target.getAttribute(r.attributeName)) {
-        found.push(`${r.target.closest('[data-id]')?.dataset.id} ${r.target.tagName} ${r.attributeName}`);
-      }
+  const set = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (name, value) {
+    if (kept.has(this) && this.getAttribute(name) === String(value)) {
+      found.push(`${this.closest('[data-id]')?.dataset.id} ${this.tagName} ${name}`);
     }
+    return set.call(this, name, value);
   };
-  const observer = new MutationObserver(record);
-  observer.observe(document.querySelector('#graph svg'),
-                   { subtree: true, attributes: true, attributeOldValue: true });
   window.__rewrites = () => {
-    record(observer.takeRecords());
-    observer.disconnect();
+    Element.prototype.setAttribute = set;
     return found;
   };
 }"""
