@@ -9,6 +9,8 @@
  * shows less than the whole drawing.
  */
 
+import { setChanged } from "./svg.js";
+
 /** the smallest and largest scale a user can zoom to, relative to the whole-graph fit */
 const ZOOM_OUT = 0.5;
 const ZOOM_IN = 12;
@@ -195,9 +197,8 @@ export class Camera extends EventTarget {
     this.view = view;
     this.size = [this.width, this.height];
     if (!moving) this.fitted = false;
-    const box = this.viewBox.map((v) => v.toFixed(1)).join(" ");
-    // the same view box written again still lays the whole drawing out (ms on a large graph)
-    if (box !== this.svg.getAttribute("viewBox")) this.svg.setAttribute("viewBox", box);
+    // the same view box written again would still lay the whole drawing out (ms on a large graph)
+    setChanged(this.svg, "viewBox", this.viewBox.map((v) => v.toFixed(1)).join(" "));
     if (!moving) delete this.container.dataset.moving;
     this.container.toggleAttribute("data-zoomed", this.zoomed);
     this.dispatchEvent(new CustomEvent("change"));

@@ -331,10 +331,8 @@ export class GraphView extends EventTarget {
   size() {
     if (!this.svg) return;
     const [w, h] = this.settled ?? [this.container.clientWidth, this.container.clientHeight];
-    const width = String(w);
-    const height = String(h);
-    if (this.svg.getAttribute("width") !== width) this.svg.setAttribute("width", width);
-    if (this.svg.getAttribute("height") !== height) this.svg.setAttribute("height", height);
+    setChanged(this.svg, "width", String(w));
+    setChanged(this.svg, "height", String(h));
     this.camera?.resized();
   }
 
